@@ -1,0 +1,32 @@
+// One jest run over every package. Sources are transformed by SWC with the
+// same decorator settings as tsc (legacy decorators + design:* metadata), so
+// tests run against src/ without a build step; packages map to their src/.
+/** @type {import('jest').Config} */
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: true },
+      target: 'es2022',
+    },
+    module: { type: 'commonjs' },
+    sourceMaps: 'inline',
+  },
+]
+
+module.exports = {
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': swc },
+  moduleNameMapper: {
+    '^@eventfold/core$': '<rootDir>/packages/core/src/index.ts',
+    '^@eventfold/core/testing$': '<rootDir>/packages/core/src/testing/index.ts',
+    '^@eventfold/projections$': '<rootDir>/packages/projections/src/index.ts',
+    '^@eventfold/projections/testing$': '<rootDir>/packages/projections/src/testing/index.ts',
+    '^@eventfold/(sqlite|mongodb|postgresql|eventstoredb|kafka)$': '<rootDir>/packages/adapters/$1/src/index.ts',
+  },
+  testMatch: ['<rootDir>/{packages,samples}/**/src/**/*.test.ts', '<rootDir>/bench/**/*.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  modulePathIgnorePatterns: ['<rootDir>/.*/dist/'],
+  testTimeout: 30000,
+}

@@ -1,0 +1,159 @@
+import type { EventData, RecordedEvent } from '../events/event'
+import { defaultEventRegistry, type EventRegistry } from '../events/event-registry'
+import type { ExpectedRevision } from '../events/expected-revision'
+import { assertJsonSafe } from '../events/json'
+import type { AppendResult, EventStore } from '../store/event-store'
+import type { SnapshotStore } from '../snapshots/snapshot-store'
+import { AggregateNotFoundError } from '../errors/errors'
+import { toAggregateDefinition, type AggregateClass, type AggregateDefinition } from './aggregate-definition'
+
+/** An aggregate's state together with where in its stream it was read. */
+export interface LoadedAggregate<State = unknown> {
+  readonly streamId: string
+  readonly id: string
+  readonly state: State
+  /** Revision of the last event folded in; `undefined` when the stream does not exist. */
+  readonly revision: bigint | undefined
+  /** Revision of the snapshot the load started from, if one was used. */
+  readonly snapshotRevision?: bigint
+  /** Number of events read from the store (after the snapshot). */
+  readonly eventsRead: number
+}
+
+/** Options of {@link AggregateRepository.load}. */
+export interface LoadOptions {
+  /** Stop after the event at this revision (inclusive). @default the end of the stream */
+  readonly toRevision?: bigint
+  /** Stop before the first event that occurred after this instant. @default no limit */
+  readonly until?: Date
+  /** Use the snapshot store. Replays of history pass `false`. @default true */
+  readonly useSnapshot?: boolean
+  /** Called with each event folded in, after upcasting. */
+  readonly onEvent?: (event: RecordedEvent) => void
+}
+
+/** Options of {@link AggregateRepository}. */
+export interface AggregateRepositoryOptions {
+  /** @default no snapshots */
+  readonly snapshots?: SnapshotStore
+  /** @default the global registry filled by `@Event` */
+  readonly registry?: EventRegistry
+}
+
+/** Builds the stream id of an aggregate instance: `<category>-<id>`. */
+export const streamIdOf = (category: string, id: string): string => `${category}-${id}`
+
+/**
+ * Loads aggregates from their streams (snapshot + later events) and saves
+ * new events with optimistic concurrency.
+ */
+export class AggregateRepository {
+  readonly registry: EventRegistry
+  private readonly snapshots: SnapshotStore | undefined
+
+  constructor(
+    readonly eventStore: EventStore,
+    { snapshots, registry = defaultEventRegistry }: AggregateRepositoryOptions = {},
+  ) {
+    this.snapshots = snapshots
+    this.registry = registry
+  }
+
+  /**
+   * Rebuilds one aggregate. A stream that does not exist gives the initial
+   * state with `revision: undefined`; use {@link get} to require it.
+   * @throws {@link MissingUpcasterError} when an old event cannot be upcast.
+   */
+  async load<State>(
+    aggregate: AggregateDefinition<State> | AggregateClass,
+    id: string,
+    { toRevision, until, useSnapshot = true, onEvent }: LoadOptions = {},
+  ): Promise<LoadedAggregate<State>> {
+    const def = toAggregateDefinition(aggregate) as AggregateDefinition<State>
+    const streamId = streamIdOf(def.category, id)
+    let state = def.initialState()
+    let revision: bigint | undefined
+    let snapshotRevision: bigint | undefined
+    if (useSnapshot && until === undefined && def.snapshot && this.snapshots) {
+      const snap = await this.snapshots.load(streamId)
+      if (snap && snap.schemaVersion === def.snapshot.version && (toRevision === undefined || snap.revision <= toRevision)) {
+        state = def.snapshot.fromSnapshot(snap.state)
+        revision = snap.revision
+        snapshotRevision = snap.revision
+      }
+    }
+    def.attach?.(state, id, this.registry)
+    let eventsRead = 0
+    const from = revision === undefined ? 'start' : revision + 1n
+    for await (const raw of this.eventStore.readStream(streamId, { fromRevision: from })) {
+      if (toRevision !== undefined && raw.revision > toRevision) break
+      if (until !== undefined && Date.parse(raw.metadata.occurredAt) > until.getTime()) break
+      const event = this.registry.upcast(raw)
+      state = def.evolve(state, event, this.registry)
+      revision = raw.revision
+      eventsRead++
+      onEvent?.(event)
+    }
+    return {
+      streamId,
+      id,
+      state,
+      revision,
+      eventsRead,
+      ...(snapshotRevision !== undefined ? { snapshotRevision } : {}),
+    }
+  }
+
+  /**
+   * Like {@link load}, but the stream must exist.
+   * @throws {@link AggregateNotFoundError}
+   */
+  async get<State>(aggregate: AggregateDefinition<State> | AggregateClass, id: string, options?: LoadOptions): Promise<LoadedAggregate<State>> {
+    const loaded = await this.load<State>(aggregate, id, options)
+    if (loaded.revision === undefined) throw new AggregateNotFoundError(loaded.streamId)
+    return loaded
+  }
+
+  /**
+   * Appends new events after the revision the aggregate was loaded at, and
+   * takes a snapshot when the aggregate's policy says so.
+   * @throws {@link ConcurrencyError} when another writer got there first.
+   */
+  async save<State>(
+    aggregate: AggregateDefinition<State> | AggregateClass,
+    loaded: LoadedAggregate<State>,
+    events: readonly EventData[],
+    { expectedRevision, stateAfter }: { expectedRevision?: ExpectedRevision; stateAfter?: State } = {},
+  ): Promise<AppendResult> {
+    const def = toAggregateDefinition(aggregate) as AggregateDefinition<State>
+    const expected = expectedRevision ?? loaded.revision ?? 'no_stream'
+    const result = await this.eventStore.appendToStream(loaded.streamId, events, { expectedRevision: expected })
+    if (def.snapshot && this.snapshots && events.length > 0 && stateAfter !== undefined) {
+      const before = loaded.revision === undefined ? -1n : loaded.revision
+      const every = BigInt(def.snapshot.every)
+      // Snapshot when this append crossed a multiple of `every` events.
+      if ((result.nextRevision + 1n) / every > (before + 1n) / every) {
+        const state = def.snapshot.toSnapshot(stateAfter)
+        try {
+          assertJsonSafe(state, 'state')
+          await this.snapshots.save({
+            streamId: loaded.streamId,
+            revision: result.nextRevision,
+            schemaVersion: def.snapshot.version,
+            state,
+            takenAt: new Date().toISOString(),
+          })
+        } catch (cause) {
+          // A snapshot is a cache: failing to write one must not fail a committed command.
+          this.onSnapshotError(loaded.streamId, cause)
+        }
+      }
+    }
+    return result
+  }
+
+  /** Called when a snapshot could not be written; the events are committed regardless. */
+  onSnapshotError: (streamId: string, error: unknown) => void = (streamId, error) => {
+    process.emitWarning(`eventfold: snapshot of '${streamId}' not saved: ${String((error as Error)?.message ?? error)}`)
+  }
+}

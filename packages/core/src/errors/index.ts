@@ -1,0 +1,2 @@
+export * from './eventfold-error'
+export * from './errors'
