@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { isConcurrencyError, ValidationError, type ValidationIssue } from '../errors/errors'
+import { isConcurrencyError, ValidationError, type ConcurrencyError, type ValidationIssue } from '../errors/errors'
 import { backoffDelay, sleep, type BackoffPolicy } from '../utils/backoff'
 import type { CommandResult } from './command-bus'
 
@@ -44,13 +44,19 @@ export const validation =
     return next()
   }
 
+/** Options of {@link retryOnConcurrency}. */
+export interface RetryOptions extends BackoffPolicy {
+  /** Called before each retry, e.g. to log or count conflicts. */
+  readonly onRetry?: (error: ConcurrencyError, context: CommandContext) => void
+}
+
 /**
  * Retries a command that lost an optimistic-concurrency race: the aggregate
  * is reloaded and the command decided again, with bounded backoff.
  * The last `ConcurrencyError` is rethrown when attempts run out.
  */
 export const retryOnConcurrency =
-  (policy: BackoffPolicy = {}): CommandMiddleware =>
+  (policy: RetryOptions = {}): CommandMiddleware =>
   async (ctx, next) => {
     const maxAttempts = policy.maxAttempts ?? 5
     for (;;) {
@@ -58,6 +64,7 @@ export const retryOnConcurrency =
         return await next()
       } catch (error) {
         if (!isConcurrencyError(error) || ctx.attempt >= maxAttempts) throw error
+        policy.onRetry?.(error, ctx)
         ctx.attempt++
         await sleep(backoffDelay(ctx.attempt, policy))
       }

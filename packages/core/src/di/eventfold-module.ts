@@ -4,14 +4,13 @@ import { toAggregateDefinition, type AggregateClass, type AggregateDefinition } 
 import { AggregateRepository } from '../aggregates/repository'
 import { aggregateMetadataOf } from '../aggregates/decorators'
 import { CommandBus } from '../commands/command-bus'
-import { retryOnConcurrency, type CommandMiddleware } from '../commands/middleware'
+import { retryOnConcurrency, type CommandMiddleware, type RetryOptions } from '../commands/middleware'
 import { EventBus } from '../events/event-bus'
 import { defaultEventRegistry, EventRegistry, type EventClass, type Upcaster } from '../events/event-registry'
 import { eventHandlersOf, queryHandlersOf } from '../handlers/decorators'
 import { QueryBus } from '../queries/query-bus'
 import type { SnapshotStore } from '../snapshots/snapshot-store'
 import type { EventStore } from '../store/event-store'
-import type { BackoffPolicy } from '../utils/backoff'
 import { TOKENS } from './tokens'
 
 type Class = new (...args: never[]) => object
@@ -36,7 +35,7 @@ export interface EventfoldConfig {
    * Retry commands that lose an optimistic-concurrency race; `false` turns it off.
    * @default { maxAttempts: 5 }
    */
-  readonly retry?: BackoffPolicy | false
+  readonly retry?: RetryOptions | false
   /** @default the global registry filled by `@Event` */
   readonly registry?: EventRegistry
 }
@@ -56,18 +55,20 @@ const ensureInjectable = (cls: Class): void => {
  * that already have a container. Call {@link connectHandlers} after loading.
  */
 export const eventfoldModule = (config: EventfoldConfig): ContainerModule =>
-  new ContainerModule(({ bind }) => {
+  new ContainerModule(({ bind, isBound }) => {
     const registry = config.registry ?? defaultEventRegistry
     bind(TOKENS.EventRegistry).toConstantValue(registry)
     bind(TOKENS.EventStore).toConstantValue(config.eventStore)
     if (config.snapshotStore) bind(TOKENS.SnapshotStore).toConstantValue(config.snapshotStore)
     for (const a of config.aggregates ?? []) {
-      if (typeof a === 'function') {
+      if (typeof a === 'function' && !isBound(a)) {
         ensureInjectable(a as Class)
         bind(a).toSelf().inTransientScope()
       }
     }
-    for (const h of [...(config.eventHandlers ?? []), ...(config.queryHandlers ?? [])]) {
+    // A service may handle events and queries, or be bound by the application already.
+    for (const h of new Set([...(config.eventHandlers ?? []), ...(config.queryHandlers ?? [])])) {
+      if (isBound(h)) continue
       ensureInjectable(h)
       bind(h).toSelf().inSingletonScope()
     }

@@ -1,0 +1,32 @@
+import { assertJsonSafe, fromJson, SerializationError, toJson } from '../index'
+
+describe('assertJsonSafe', () => {
+  const circular: Record<string, unknown> = { a: 1 }
+  circular.me = circular
+  it.each([
+    ['a BigInt', { amount: 1n }, 'data.amount'],
+    ['a cycle', circular, 'data.me'],
+    ['a function', { f: () => 1 }, 'data.f'],
+    ['NaN', { n: Number.NaN }, 'data.n'],
+    ['Infinity', [Infinity], 'data[0]'],
+    ['a Map', { m: new Map() }, 'data.m'],
+    ['undefined inside an array', [1, undefined], 'data[1]'],
+  ])('refuses %s, naming the path', (_, value, path) => {
+    expect(() => assertJsonSafe(value, 'data', 'E')).toThrow(SerializationError)
+    try {
+      assertJsonSafe(value, 'data', 'E')
+    } catch (e) {
+      expect(e).toMatchObject({ path, eventType: 'E' })
+    }
+  })
+
+  it('accepts ordinary JSON, shared (non-circular) references and dates', () => {
+    const shared = { x: 1 }
+    expect(() => assertJsonSafe({ a: shared, b: shared, d: new Date(0), s: 'x', n: null, u: undefined })).not.toThrow()
+    expect(toJson({ a: [1, 'b', true] })).toBe('{"a":[1,"b",true]}')
+  })
+
+  it('reports unparsable stored JSON as SerializationError', () => {
+    expect(() => fromJson('{oops', 'data', 'E')).toThrow(SerializationError)
+  })
+})
