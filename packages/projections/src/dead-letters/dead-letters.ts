@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto'
+import type { RecordedEvent } from '@eventfold/core'
+import type { DocumentStore, DocumentWrite } from '../documents/document-store'
+
+/** The system collection that holds parked events, in the projection's document store. */
+export const DEAD_LETTER_COLLECTION = '_ef_dead_letters'
+
+/** An event a projection could not apply, parked with its error. */
+export interface DeadLetter {
+  readonly id: string
+  readonly projection: string
+  /** Partition that parked it, e.g. `'0/4'`. */
+  readonly partition: string
+  /** Generation of the read model it was parked from. */
+  readonly generation: number
+  readonly event: {
+    readonly type: string
+    readonly streamId: string
+    readonly revision: string
+    readonly position: string
+    readonly data: unknown
+    readonly metadata: Readonly<Record<string, unknown>>
+  }
+  readonly error: { readonly name: string; readonly message: string; readonly stack?: string }
+  readonly attempts: number
+  readonly parkedAt: string
+}
+
+/** Rebuilds the recorded event of a dead letter. */
+export const deadLetterEvent = (d: DeadLetter): RecordedEvent => ({
+  type: d.event.type,
+  streamId: d.event.streamId,
+  revision: BigInt(d.event.revision),
+  position: BigInt(d.event.position),
+  data: d.event.data,
+  metadata: d.event.metadata as RecordedEvent['metadata'],
+})
+
+/** The write that parks `event`, to commit with the batch that skips it. */
+export const parkWrite = (
+  projection: string,
+  partition: string,
+  generation: number,
+  event: RecordedEvent,
+  error: unknown,
+  attempts: number,
+): DocumentWrite => {
+  const e = error instanceof Error ? error : new Error(String(error))
+  const letter: DeadLetter = {
+    id: randomUUID(),
+    projection,
+    partition,
+    generation,
+    event: {
+      type: event.type,
+      streamId: event.streamId,
+      revision: event.revision.toString(),
+      position: event.position.toString(),
+      data: event.data,
+      metadata: event.metadata,
+    },
+    error: { name: e.name, message: e.message, ...(e.stack ? { stack: e.stack } : {}) },
+    attempts,
+    parkedAt: new Date().toISOString(),
+  }
+  const { id, ...rest } = letter
+  return {
+    kind: 'put',
+    collection: DEAD_LETTER_COLLECTION,
+    doc: { _id: id, ...rest },
+    meta: { revision: 1, positions: {} },
+    expectedRevision: 0,
+  }
+}
+
+const fromDoc = (doc: Record<string, unknown>): DeadLetter => {
+  const { _id, ...rest } = doc
+  return { id: _id as string, ...(rest as Omit<DeadLetter, 'id'>) }
+}
+
+/** Reads the dead letters of a document store. */
+export class DeadLetters {
+  constructor(private readonly store: DocumentStore) {}
+
+  async list(projection?: string): Promise<DeadLetter[]> {
+    const docs = await this.store.find(DEAD_LETTER_COLLECTION, projection ? { projection } : {}, { sort: { parkedAt: 1 } })
+    return docs.map((d) => fromDoc(d))
+  }
+
+  async get(id: string): Promise<DeadLetter | undefined> {
+    const d = await this.store.get(DEAD_LETTER_COLLECTION, id)
+    return d && fromDoc(d)
+  }
+
+  /** Removes a dead letter without applying it. Returns false when it did not exist. */
+  async discard(id: string): Promise<boolean> {
+    const found = await this.store.getMany(DEAD_LETTER_COLLECTION, [id])
+    const s = found.get(id)
+    if (!s) return false
+    await this.store.commit({ writes: [{ kind: 'delete', collection: DEAD_LETTER_COLLECTION, id, expectedRevision: s.meta.revision }] })
+    return true
+  }
+}

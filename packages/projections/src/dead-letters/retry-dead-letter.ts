@@ -1,0 +1,58 @@
+import { defaultEventRegistry, type EventRegistry } from '@eventfold/core'
+import { DocumentBatch } from '../documents/document-batch'
+import type { DocumentStore } from '../documents/document-store'
+import { DocumentConflictError, DeadLetterNotFoundError } from '../errors/errors'
+import type { ProjectionDefinition } from '../projection/projection-definition'
+import { physicalCollection, ProjectionStates } from '../projection/projection-state'
+import { DEAD_LETTER_COLLECTION, deadLetterEvent, type DeadLetter } from './dead-letters'
+
+/**
+ * Applies a parked event again with the projection's current handler, into
+ * the active generation. On success its writes and the removal of the dead
+ * letter commit together; on failure the dead letter stays, with its attempt
+ * count raised and the new error, and the error is rethrown.
+ *
+ * The writes are guarded by a bookkeeping key of their own (`dlq:<id>`), so
+ * a retry that is itself retried after a crash does not apply twice.
+ */
+export const retryDeadLetter = async (
+  documents: DocumentStore,
+  projection: ProjectionDefinition,
+  id: string,
+  registry: EventRegistry = defaultEventRegistry,
+): Promise<DeadLetter> => {
+  for (;;) {
+    const stored = (await documents.getMany(DEAD_LETTER_COLLECTION, [id])).get(id)
+    if (!stored) throw new DeadLetterNotFoundError(id)
+    const { _id, ...rest } = stored.doc
+    const letter = { id: _id, ...(rest as Omit<DeadLetter, 'id'>) }
+    const state = await new ProjectionStates(documents).get(projection.name)
+    const generation = state?.generation ?? letter.generation
+    const event = deadLetterEvent(letter)
+    const batch = new DocumentBatch(documents, (c) => physicalCollection(c, generation), `dlq:${id}`, projection.collections[0]!)
+    batch.setPosition(event.position)
+    try {
+      await projection.handle(registry.upcast(event), batch.documents())
+      const writes = await batch.collectWrites()
+      await documents.commit({
+        writes: [...writes, { kind: 'delete', collection: DEAD_LETTER_COLLECTION, id, expectedRevision: stored.meta.revision }],
+      })
+      return letter
+    } catch (error) {
+      if (error instanceof DocumentConflictError) continue
+      const e = error instanceof Error ? error : new Error(String(error))
+      await documents.commit({
+        writes: [
+          {
+            kind: 'put',
+            collection: DEAD_LETTER_COLLECTION,
+            doc: { ...stored.doc, attempts: letter.attempts + 1, error: { name: e.name, message: e.message, ...(e.stack ? { stack: e.stack } : {}) } },
+            meta: { ...stored.meta, revision: stored.meta.revision + 1 },
+            expectedRevision: stored.meta.revision,
+          },
+        ],
+      })
+      throw error
+    }
+  }
+}

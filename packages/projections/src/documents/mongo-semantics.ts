@@ -1,0 +1,69 @@
+import { Query, find as mingoFind, update as mingoUpdate } from 'mingo'
+import type { Document, Filter, FindOptions, UpdateSpec } from './document'
+import { UPDATE_OPERATORS } from './document'
+import { InvalidDocumentOperationError } from '../errors/errors'
+
+// Query and update semantics come from mingo, a MongoDB-compatible engine,
+// so that the in-memory and embedded stores behave as MongoDB does.
+
+type AnyObject = Record<string, unknown>
+
+/**
+ * Checks an update spec: only {@link UPDATE_OPERATORS}, no `_id` change.
+ * @throws {@link InvalidDocumentOperationError}
+ */
+export const validateUpdate = (collection: string, id: string, spec: UpdateSpec): void => {
+  const keys = Object.keys(spec)
+  if (keys.length === 0) throw new InvalidDocumentOperationError('an update needs at least one operator', collection, id)
+  for (const k of keys) {
+    if (!(UPDATE_OPERATORS as readonly string[]).includes(k)) {
+      throw new InvalidDocumentOperationError(`unsupported update operator '${k}' (use ${UPDATE_OPERATORS.join(', ')})`, collection, id)
+    }
+    const fields = (spec as Record<string, AnyObject>)[k]
+    if (fields && typeof fields === 'object' && Object.keys(fields).some((f) => f === '_id' || f.startsWith('_id.'))) {
+      throw new InvalidDocumentOperationError(`'${k}' cannot change _id`, collection, id)
+    }
+  }
+}
+
+const deepClone = <T>(v: T): T => structuredClone(v)
+
+/**
+ * Applies a MongoDB update to one document.
+ * @returns the new document, or `undefined` when it does not exist and `upsert` is false.
+ */
+export const applyUpdate = (
+  collection: string,
+  id: string,
+  existing: Document | undefined,
+  spec: UpdateSpec,
+  upsert: boolean,
+): Document | undefined => {
+  validateUpdate(collection, id, spec)
+  if (!existing && !upsert) return undefined
+  const { $setOnInsert, ...rest } = spec
+  const doc: AnyObject = existing ? deepClone(existing as AnyObject) : { _id: id }
+  const modifier: AnyObject = { ...rest }
+  if (!existing && $setOnInsert) modifier.$set = { ...$setOnInsert, ...(rest.$set ?? {}) }
+  if (Object.keys(modifier).length > 0) {
+    try {
+      mingoUpdate(doc, modifier as never, undefined, undefined, { cloneMode: 'deep' })
+    } catch (cause) {
+      throw new InvalidDocumentOperationError(`update failed: ${(cause as Error).message}`, collection, id)
+    }
+  }
+  return doc as Document
+}
+
+/** True when `doc` matches a MongoDB filter. */
+export const matches = (filter: Filter | undefined, doc: Document): boolean =>
+  !filter || Object.keys(filter).length === 0 || new Query(filter as AnyObject).test(doc as AnyObject)
+
+/** Filters, sorts and pages documents with MongoDB semantics. */
+export const query = (docs: Iterable<Document>, filter: Filter = {}, options: FindOptions = {}): Document[] => {
+  let cursor = mingoFind([...docs] as AnyObject[], filter as AnyObject)
+  if (options.sort) cursor = cursor.sort(options.sort as never)
+  if (options.skip) cursor = cursor.skip(options.skip)
+  if (options.limit) cursor = cursor.limit(options.limit)
+  return cursor.all() as Document[]
+}

@@ -1,0 +1,84 @@
+import type { DocumentStore } from '../documents/document-store'
+import { DocumentConflictError } from '../errors/errors'
+
+/** The system collection that says which generation of each read model readers use. */
+export const PROJECTION_STATE_COLLECTION = '_ef_projections'
+
+/** Where a projection's read model lives and what is being done to it. */
+export interface ProjectionState {
+  readonly name: string
+  /** Generation readers use; its collections are `<collection>__<generation>`. */
+  readonly generation: number
+  /** Projection version that built the active generation. */
+  readonly version: number
+  /** Partition count the active generation is built with; changing it needs a rebuild. */
+  readonly partitions: number
+  /** A rebuild in progress into this generation, resumable after a crash. */
+  readonly rebuilding?: { readonly generation: number; readonly version: number; readonly partitions: number; readonly startedAt: string }
+  readonly updatedAt: string
+}
+
+/** The physical collection of a logical one in a generation. */
+export const physicalCollection = (logical: string, generation: number): string => `${logical}__${generation}`
+
+/** Checkpoint name of one partition of one generation. */
+export const checkpointName = (projection: string, generation: number, partition: string): string =>
+  `${projection}@${generation}#${partition}`
+
+/** Reads and changes projection states with compare-and-set, so concurrent switches cannot both win. */
+export class ProjectionStates {
+  constructor(private readonly store: DocumentStore) {}
+
+  async get(name: string): Promise<ProjectionState | undefined> {
+    return (await this.getStored(name))?.state
+  }
+
+  async list(): Promise<ProjectionState[]> {
+    const docs = await this.store.find(PROJECTION_STATE_COLLECTION, {}, { sort: { _id: 1 } })
+    return docs.map((d) => ({ ...(d as unknown as ProjectionState), name: d._id }))
+  }
+
+  /**
+   * Reads the state, lets `change` derive the next one, and writes it if no
+   * one else changed it meanwhile (retrying on conflict).
+   */
+  async update(name: string, change: (current: ProjectionState | undefined) => ProjectionState | undefined): Promise<ProjectionState | undefined> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const stored = await this.getStored(name)
+      const next = change(stored?.state)
+      if (next === undefined || next === stored?.state) return stored?.state
+      const { name: _name, ...rest } = { ...next, updatedAt: new Date().toISOString() }
+      try {
+        await this.store.commit({
+          writes: [
+            {
+              kind: 'put',
+              collection: PROJECTION_STATE_COLLECTION,
+              doc: { _id: name, ...rest },
+              meta: { revision: (stored?.revision ?? 0) + 1, positions: {} },
+              expectedRevision: stored?.revision ?? 0,
+            },
+          ],
+        })
+        return { ...next, name }
+      } catch (e) {
+        if (!(e instanceof DocumentConflictError)) throw e
+      }
+    }
+    throw new Error(`Could not update the state of projection '${name}': too much contention`)
+  }
+
+  /** Removes the state of a projection. */
+  async remove(name: string): Promise<void> {
+    const stored = await this.getStored(name)
+    if (!stored) return
+    await this.store.commit({ writes: [{ kind: 'delete', collection: PROJECTION_STATE_COLLECTION, id: name, expectedRevision: stored.revision }] })
+  }
+
+  private async getStored(name: string): Promise<{ state: ProjectionState; revision: number } | undefined> {
+    const s = (await this.store.getMany(PROJECTION_STATE_COLLECTION, [name])).get(name)
+    if (!s) return undefined
+    const { _id, ...rest } = s.doc
+    return { state: { ...(rest as unknown as ProjectionState), name: _id }, revision: s.meta.revision }
+  }
+}

@@ -1,0 +1,94 @@
+import { InMemoryEventStore, type RecordedEvent } from '@eventfold/core'
+import { InMemoryDocumentStore } from '../documents/in-memory-document-store'
+import type { Documents } from '../documents/documents'
+import { DeadLetters } from '../dead-letters/dead-letters'
+import { retryDeadLetter } from '../dead-letters/retry-dead-letter'
+import { On, Projection } from '../projection/decorators'
+import { projectionFromInstance } from '../projection/projection-definition'
+import { physicalCollection, ProjectionStates } from '../projection/projection-state'
+import { ProjectionWorker } from '../worker/projection-worker'
+import { rebuildProjection, resetProjection } from './rebuild'
+
+@Projection('test-counts', { collection: 'counts' })
+class Counts {
+  broken = false
+  @On('Hit') hit(e: RecordedEvent<{ key: string }>, view: Documents): void {
+    if (this.broken && e.data.key === 'bad') throw new Error('handler bug')
+    view.upsert(e.data.key, { $inc: { n: 1 } })
+  }
+}
+
+const seed = async (store: InMemoryEventStore, keys: string[]) => {
+  for (const key of keys) await store.appendToStream(`K-${key}`, [{ type: 'Hit', data: { key } }])
+}
+
+describe('rebuildProjection', () => {
+  it('builds a new generation while the old one serves, switches, and drops the old one', async () => {
+    const eventStore = new InMemoryEventStore()
+    const documents = new InMemoryDocumentStore()
+    await seed(eventStore, ['a', 'b', 'a'])
+    const projection = projectionFromInstance(new Counts())
+    await new ProjectionWorker({ eventStore, documents, projection, stopAtHead: true }).run()
+    expect(await documents.get(physicalCollection('counts', 1), 'a')).toEqual({ _id: 'a', n: 2 })
+    await seed(eventStore, ['c'])
+    const result = await rebuildProjection({ eventStore, documents, projection, partitions: 2 })
+    expect(result).toMatchObject({ generation: 2, previousGeneration: 1, eventsApplied: 4, resumed: false })
+    expect(await new ProjectionStates(documents).get('test-counts')).toMatchObject({ generation: 2, partitions: 2 })
+    expect(await documents.find(physicalCollection('counts', 2), {}, { sort: { _id: 1 } })).toEqual([
+      { _id: 'a', n: 2 },
+      { _id: 'b', n: 1 },
+      { _id: 'c', n: 1 },
+    ])
+    expect(await documents.listCollections('counts__')).toEqual(['counts__2'])
+  })
+
+  it('resumes a rebuild in progress from its checkpoints', async () => {
+    const eventStore = new InMemoryEventStore()
+    const documents = new InMemoryDocumentStore()
+    await seed(eventStore, ['a', 'b'])
+    const projection = projectionFromInstance(new Counts())
+    const states = new ProjectionStates(documents)
+    // A rebuild that stopped half way: its state and first batch are committed.
+    await states.update('test-counts', () => ({ name: 'test-counts', generation: 0, version: 1, partitions: 1, rebuilding: { generation: 1, version: 1, partitions: 1, startedAt: '' }, updatedAt: '' }))
+    await new ProjectionWorker({ eventStore, documents, projection, generation: 1, stopAtHead: true, batchSize: 1 }).run()
+    await seed(eventStore, ['a'])
+    const result = await rebuildProjection({ eventStore, documents, projection })
+    expect(result.resumed).toBe(true)
+    expect(result.eventsApplied).toBe(1)
+    expect(await documents.get(physicalCollection('counts', 1), 'a')).toEqual({ _id: 'a', n: 2 })
+  })
+
+  it('resets to an empty generation', async () => {
+    const eventStore = new InMemoryEventStore()
+    const documents = new InMemoryDocumentStore()
+    await seed(eventStore, ['a'])
+    const projection = projectionFromInstance(new Counts())
+    await new ProjectionWorker({ eventStore, documents, projection, stopAtHead: true }).run()
+    await resetProjection(documents, projection)
+    expect(await documents.listCollections('counts__')).toEqual([])
+    const p = await new ProjectionWorker({ eventStore, documents, projection, stopAtHead: true }).run()
+    expect(p).toMatchObject({ generation: 2, eventsApplied: 1 })
+  })
+})
+
+describe('retryDeadLetter', () => {
+  it('applies a parked event once the handler is fixed, and removes it', async () => {
+    const eventStore = new InMemoryEventStore()
+    const documents = new InMemoryDocumentStore()
+    await seed(eventStore, ['a', 'bad', 'a'])
+    const counts = new Counts()
+    counts.broken = true
+    const projection = projectionFromInstance(counts)
+    await new ProjectionWorker({ eventStore, documents, projection, stopAtHead: true, retry: { initialDelayMs: 1 } }).run()
+    const dlq = new DeadLetters(documents)
+    const [letter] = await dlq.list()
+    expect(letter).toMatchObject({ event: { streamId: 'K-bad' }, error: { message: 'handler bug' } })
+    await expect(retryDeadLetter(documents, projection, letter!.id)).rejects.toThrow('handler bug')
+    expect((await dlq.get(letter!.id))!.attempts).toBe(letter!.attempts + 1)
+    counts.broken = false
+    await retryDeadLetter(documents, projection, letter!.id)
+    expect(await dlq.list()).toEqual([])
+    expect(await documents.get(physicalCollection('counts', 1), 'bad')).toEqual({ _id: 'bad', n: 1 })
+    await expect(retryDeadLetter(documents, projection, letter!.id)).rejects.toMatchObject({ type: 'dead-letter-not-found' })
+  })
+})

@@ -1,0 +1,131 @@
+import { InMemoryEventStore, type EventStore, type RecordedEvent } from '@eventfold/core'
+import { InMemoryDocumentStore } from '../documents/in-memory-document-store'
+import type { Documents } from '../documents/documents'
+import { DeadLetters } from '../dead-letters/dead-letters'
+import { On, Projection } from '../projection/decorators'
+import { projectionFromInstance } from '../projection/projection-definition'
+import { physicalCollection } from '../projection/projection-state'
+import { PartitionCountMismatchError, ProjectionWorker } from './projection-worker'
+
+type Moved = { account: string; amount: number; day: string }
+
+@Projection('test-balances', { collections: ['balances', 'days'] })
+class Balances {
+  poison = new Set<string>()
+  applications = 0
+  @On('Moved') async moved(e: RecordedEvent<Moved>, view: Documents): Promise<void> {
+    this.applications++
+    if (this.poison.has(e.metadata.eventId)) throw new Error(`cannot apply ${e.metadata.eventId}`)
+    view.upsert(e.data.account, { $inc: { balance: e.data.amount, count: 1 }, $setOnInsert: { since: e.data.day } })
+    // One document shared by every stream: partitions must not lose each other's updates.
+    view.collection('days').upsert(e.data.day, { $inc: { total: e.data.amount, count: 1 }, $max: { largest: e.data.amount } })
+  }
+}
+
+const seed = async (store: EventStore, streams = 20, perStream = 25): Promise<number> => {
+  let n = 0
+  for (let r = 0; r < perStream; r++) {
+    for (let s = 0; s < streams; s++) {
+      await store.appendToStream(`Acc-${s}`, [
+        { type: 'Moved', data: { account: `a${s}`, amount: (s + 1) * (r % 3 === 0 ? -1 : 2), day: `d${r % 4}` }, metadata: { eventId: `e-${s}-${r}` } },
+        { type: 'Ignored', data: {} },
+      ])
+      n++
+    }
+  }
+  return n
+}
+
+const snapshot = async (docs: InMemoryDocumentStore, generation = 1) => ({
+  balances: await docs.find(physicalCollection('balances', generation), {}, { sort: { _id: 1 } }),
+  days: await docs.find(physicalCollection('days', generation), {}, { sort: { _id: 1 } }),
+})
+
+const runAll = async (eventStore: EventStore, documents: InMemoryDocumentStore, projection: Balances, partitions: number, extra = {}) => {
+  const def = projectionFromInstance(projection)
+  const workers = Array.from({ length: partitions }, (_, index) =>
+    new ProjectionWorker({ eventStore, documents, projection: def, partition: { index, count: partitions }, stopAtHead: true, batchSize: 37, retry: { initialDelayMs: 1, maxDelayMs: 2 }, ...extra }),
+  )
+  return Promise.all(workers.map((w) => w.run()))
+}
+
+describe('ProjectionWorker', () => {
+  it('projects every event once and commits the checkpoint with the writes', async () => {
+    const eventStore = new InMemoryEventStore()
+    const n = await seed(eventStore)
+    const documents = new InMemoryDocumentStore()
+    const projection = new Balances()
+    const [progress] = await runAll(eventStore, documents, projection, 1)
+    expect(progress!.eventsApplied).toBe(n)
+    expect(progress!.checkpoint).toBe(await eventStore.headPosition().then((h) => h! - 1n))
+    const { balances, days } = await snapshot(documents)
+    expect(balances).toHaveLength(20)
+    expect(balances.reduce((s, d) => s + (d.count as number), 0)).toBe(n)
+    expect(days.reduce((s, d) => s + (d.count as number), 0)).toBe(n)
+    // Writes are coalesced: never more than one per distinct document per batch.
+    expect(progress!.writes).toBeLessThanOrEqual(progress!.batches * 24)
+  })
+
+  it('gives the same read model with 4 partitions as with 1', async () => {
+    const eventStore = new InMemoryEventStore()
+    await seed(eventStore)
+    const one = new InMemoryDocumentStore()
+    const four = new InMemoryDocumentStore()
+    await runAll(eventStore, one, new Balances(), 1)
+    await runAll(eventStore, four, new Balances(), 4)
+    expect(await snapshot(four)).toEqual(await snapshot(one))
+  })
+
+  it('resumes from its checkpoint without applying anything twice', async () => {
+    const eventStore = new InMemoryEventStore()
+    await seed(eventStore, 5, 10)
+    const documents = new InMemoryDocumentStore()
+    const projection = new Balances()
+    await runAll(eventStore, documents, projection, 1)
+    const before = await snapshot(documents)
+    const applied = projection.applications
+    await runAll(eventStore, documents, projection, 1)
+    expect(projection.applications).toBe(applied)
+    await eventStore.appendToStream('Acc-0', [{ type: 'Moved', data: { account: 'a0', amount: 1000, day: 'd0' } }])
+    await runAll(eventStore, documents, projection, 1)
+    const after = await snapshot(documents)
+    expect(after.balances.find((d) => d._id === 'a0')!.balance).toBe((before.balances.find((d) => d._id === 'a0')!.balance as number) + 1000)
+  })
+
+  it('parks a poison event after its attempts and projects every other event', async () => {
+    const eventStore = new InMemoryEventStore()
+    const n = await seed(eventStore, 4, 5)
+    const documents = new InMemoryDocumentStore()
+    const projection = new Balances()
+    projection.poison.add('e-2-3')
+    const [progress] = await runAll(eventStore, documents, projection, 1, { maxAttempts: 3 })
+    expect(progress!.parked).toBe(1)
+    expect(progress!.eventsApplied).toBe(n - 1)
+    const letters = await new DeadLetters(documents).list('test-balances')
+    expect(letters).toHaveLength(1)
+    expect(letters[0]).toMatchObject({ projection: 'test-balances', attempts: 3, event: { type: 'Moved', streamId: 'Acc-2' }, error: { message: 'cannot apply e-2-3' } })
+    const { balances } = await snapshot(documents)
+    expect(balances.reduce((s, d) => s + (d.count as number), 0)).toBe(n - 1)
+  })
+
+  it('refuses to run with another partition count than the read model was built with', async () => {
+    const eventStore = new InMemoryEventStore()
+    await seed(eventStore, 2, 2)
+    const documents = new InMemoryDocumentStore()
+    await runAll(eventStore, documents, new Balances(), 1)
+    await expect(runAll(eventStore, documents, new Balances(), 2)).rejects.toBeInstanceOf(PartitionCountMismatchError)
+  })
+
+  it('follows live appends and stops gracefully', async () => {
+    const eventStore = new InMemoryEventStore()
+    const documents = new InMemoryDocumentStore()
+    const worker = new ProjectionWorker({ eventStore, documents, projection: projectionFromInstance(new Balances()), maxBatchWaitMs: 5 })
+    const running = worker.run()
+    await eventStore.appendToStream('Acc-1', [{ type: 'Moved', data: { account: 'a1', amount: 5, day: 'd' } }])
+    for (let i = 0; i < 100 && worker.status.eventsApplied < 1; i++) await new Promise((r) => setTimeout(r, 10))
+    await worker.stop()
+    const final = await running
+    expect(final.eventsApplied).toBe(1)
+    expect(await documents.get(physicalCollection('balances', 1), 'a1')).toMatchObject({ balance: 5 })
+  })
+})
