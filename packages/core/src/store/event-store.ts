@@ -53,7 +53,13 @@ export interface SubscribeToAllOptions {
    */
   readonly fromPosition?: bigint | 'start' | 'end'
   readonly filter?: EventFilter
-  /** Called each time the subscription has delivered everything in the log and waits for more. */
+  /**
+   * Called each time the subscription has delivered everything in the log and
+   * waits for more, with the position it has reached: the last event
+   * delivered, or for a filtered subscription the head it has scanned up to
+   * (so an idle checkpoint can advance). Every matching event at or below it
+   * has been delivered.
+   */
   readonly onCaughtUp?: (position: bigint | undefined) => void
 }
 

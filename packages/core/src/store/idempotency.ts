@@ -1,4 +1,5 @@
 import type { ExpectedRevision } from '../events/expected-revision'
+import { ValidationError } from '../errors/errors'
 import type { AppendResult } from './event-store'
 
 /** Where an already-stored event id lives. */
@@ -37,4 +38,21 @@ export const findIdempotentAppend = (
     last = ref
   }
   return { nextRevision: last.revision, position: last.position }
+}
+
+/**
+ * Refuses a batch that carries the same event id twice: stored, it would make
+ * the id ambiguous and a retry of the batch impossible to recognise.
+ * @throws {@link ValidationError} naming the repeated id.
+ */
+export const assertDistinctEventIds = (eventIds: readonly string[]): void => {
+  const seen = new Set<string>()
+  eventIds.forEach((id, i) => {
+    if (seen.has(id)) {
+      throw new ValidationError(`Event id ${id} appears more than once in the batch`, [
+        { path: `[${i}].metadata.eventId`, message: 'duplicate' },
+      ])
+    }
+    seen.add(id)
+  })
 }

@@ -12,7 +12,7 @@ import {
   type SubscribeToAllOptions,
   type Subscription,
 } from './event-store'
-import { findIdempotentAppend } from './idempotency'
+import { assertDistinctEventIds, findIdempotentAppend } from './idempotency'
 import { AppendSignal, pollingSubscription } from './polling-subscription'
 
 const freeze = <T>(e: T): T => Object.freeze(e)
@@ -37,6 +37,7 @@ export class InMemoryEventStore implements EventStore {
   ): Promise<AppendResult> {
     this.assertOpen()
     const prepared = prepareEvents(streamId, events)
+    assertDistinctEventIds(prepared.map((e) => e.metadata.eventId))
     const idempotent = findIdempotentAppend(
       streamId,
       expectedRevision,
@@ -113,9 +114,11 @@ export class InMemoryEventStore implements EventStore {
 
   subscribeToAll(options: SubscribeToAllOptions = {}): Subscription {
     this.assertOpen()
+    let seen = this.signal.version
     const sub = pollingSubscription(
       {
         readAfter: async (after, limit, filter) => {
+          seen = this.signal.version
           const out: RecordedEvent[] = []
           for (let i = after === undefined ? 0 : Number(after); i < this.log.length && out.length < limit; i++) {
             if (matchesFilter(filter, this.log[i]!)) out.push(this.log[i]!)
@@ -123,18 +126,12 @@ export class InMemoryEventStore implements EventStore {
           return out
         },
         headPosition: async () => this.head(),
-        waitForAppend: (ms, signal) => this.signal.wait(ms, signal),
+        waitForAppend: (ms, signal) => this.signal.wait(ms, signal, seen),
       },
-      { ...options, pollIntervalMs: 1000 },
+      { ...options, pollIntervalMs: 1000, onEnd: () => this.subscriptions.delete(sub) },
     )
     this.subscriptions.add(sub)
-    const close = sub.close.bind(sub)
-    return Object.assign(sub, {
-      close: async () => {
-        this.subscriptions.delete(sub)
-        await close()
-      },
-    })
+    return sub
   }
 
   async streamRevision(streamId: string): Promise<bigint | undefined> {

@@ -5,11 +5,17 @@ import type { EventFilter, Subscription } from './event-store'
 export interface PollingSource {
   /** Reads up to `limit` events strictly after `after` (undefined = from the start), matching `filter`. */
   readAfter(after: bigint | undefined, limit: number, filter: EventFilter | undefined): Promise<readonly RecordedEvent[]>
-  /** The head position now (undefined = empty log). */
+  /**
+   * The head position now (undefined = empty log). It must not be beyond an
+   * event that `readAfter` could still return later: a store whose positions
+   * can have visible holes returns its safe head.
+   */
   headPosition(): Promise<bigint | undefined>
   /**
    * Resolves when new events may be there: on an in-process append, or after
-   * `timeoutMs` so that writers in other processes are seen too.
+   * `timeoutMs` so that writers in other processes are seen too. It must
+   * resolve at once when an append happened since the last `readAfter` (a
+   * wake-up between the read and the wait would otherwise be lost).
    */
   waitForAppend(timeoutMs: number, signal: AbortSignal): Promise<void>
 }
@@ -23,6 +29,11 @@ export interface PollingSubscriptionOptions {
   readonly batchSize?: number
   /** How long to wait for an in-process wake-up before polling again. @default 100 */
   readonly pollIntervalMs?: number
+  /**
+   * Called once when the subscription is over: closed, left by its consumer
+   * (`break`), or failed. Stores use it to forget the subscription.
+   */
+  readonly onEnd?: () => void
 }
 
 /**
@@ -32,16 +43,42 @@ export interface PollingSubscriptionOptions {
  * below their safe head from `readAfter`.
  */
 export const pollingSubscription = (source: PollingSource, options: PollingSubscriptionOptions = {}): Subscription => {
-  const { filter, onCaughtUp, batchSize = 500, pollIntervalMs = 100 } = options
+  const { filter, onCaughtUp, onEnd, batchSize = 500, pollIntervalMs = 100 } = options
   const abort = new AbortController()
   let caughtUp = false
   let started = false
+  let ended = false
+  const end = () => {
+    if (ended) return
+    ended = true
+    onEnd?.()
+  }
+  // 'end' means the head when subscribing, not when the consumer first pulls:
+  // events appended in between belong to the subscriber.
+  const start: Promise<bigint | undefined> =
+    options.fromPosition === 'end'
+      ? source.headPosition()
+      : Promise.resolve(typeof options.fromPosition === 'bigint' ? options.fromPosition : undefined)
+  // A subscription closed before it is iterated never awaits `start`.
+  start.catch(() => undefined)
 
   async function* run(): AsyncGenerator<RecordedEvent> {
-    let after: bigint | undefined
-    if (options.fromPosition === 'end') after = (await source.headPosition()) ?? undefined
-    else if (typeof options.fromPosition === 'bigint') after = options.fromPosition
+    try {
+      yield* follow()
+    } finally {
+      end()
+    }
+  }
+
+  async function* follow(): AsyncGenerator<RecordedEvent> {
+    let after = await start
+    let reported: { position: bigint | undefined } | undefined
     while (!abort.signal.aborted) {
+      // Read the head before the batch: a batch that is not full then holds
+      // every matching event up to it, so a filtered subscriber can move past
+      // the events it skipped. Read after the batch, a concurrent append could
+      // be skipped unseen.
+      const head = filter ? await source.headPosition() : undefined
       const batch = await source.readAfter(after, batchSize, filter)
       if (abort.signal.aborted) return
       if (batch.length > 0) {
@@ -53,10 +90,12 @@ export const pollingSubscription = (source: PollingSource, options: PollingSubsc
         }
         if (batch.length === batchSize) continue
       }
-      if (!caughtUp) {
-        caughtUp = true
-        // Filtered subscribers still report progress so idle checkpoints can advance.
-        onCaughtUp?.(filter ? ((await source.headPosition()) ?? after) : after)
+      if (head !== undefined && (after === undefined || head > after)) after = head
+      caughtUp = true
+      // Filtered subscribers still report progress so idle checkpoints can advance.
+      if (!reported || reported.position !== after) {
+        reported = { position: after }
+        onCaughtUp?.(after)
       }
       await source.waitForAppend(pollIntervalMs, abort.signal)
     }
@@ -75,23 +114,40 @@ export const pollingSubscription = (source: PollingSource, options: PollingSubsc
     async close() {
       abort.abort()
       await iterator.return(undefined)
+      // A generator closed before it ever ran skips its finally.
+      end()
     },
   }
 }
 
-/** A tiny broadcast used by stores to wake their in-process subscribers on append. */
+/**
+ * A tiny broadcast used by stores to wake their in-process subscribers on append.
+ * Its `version` counts notifications, so that a waiter can tell whether an
+ * append happened since it last looked.
+ */
 export class AppendSignal {
   private waiters = new Set<() => void>()
+  private notified = 0
+
+  /** Number of notifications so far. */
+  get version(): number {
+    return this.notified
+  }
 
   notify(): void {
+    this.notified++
     const waiters = this.waiters
     this.waiters = new Set()
     for (const w of waiters) w()
   }
 
-  wait(timeoutMs: number, signal: AbortSignal): Promise<void> {
+  /**
+   * Resolves on the next notification, after `timeoutMs`, or when `signal`
+   * aborts; at once when `since` is given and a notification came after it.
+   */
+  wait(timeoutMs: number, signal: AbortSignal, since?: number): Promise<void> {
     return new Promise((resolve) => {
-      if (signal.aborted) return resolve()
+      if (signal.aborted || (since !== undefined && since !== this.notified)) return resolve()
       const done = () => {
         clearTimeout(timer)
         signal.removeEventListener('abort', done)

@@ -1,0 +1,34 @@
+/** Options of {@link readPages}. */
+export interface PagedReadOptions {
+  /** Rows per query. */
+  readonly pageSize: number
+  /** Rows in total; `Infinity` for all. */
+  readonly maxCount: number
+  /** Runs before each query, e.g. to refuse reading from a closed store. */
+  readonly beforePage: () => void
+}
+
+/**
+ * Yields the rows of a keyset-paginated query, page by page. Each page is
+ * read to its end before its first row is yielded: better-sqlite3 refuses to
+ * write on a connection while one of its statements iterates, and the
+ * consumer of a read may well append between two rows. Memory holds one page.
+ * @param readPage reads the next page of at most `limit` rows.
+ * @param afterPage moves the key past the last row of a full page.
+ */
+export async function* readPages<Row>(
+  readPage: (limit: number) => readonly Row[],
+  afterPage: (last: Row) => void,
+  { pageSize, maxCount, beforePage }: PagedReadOptions,
+): AsyncGenerator<Row> {
+  let remaining = Math.floor(maxCount)
+  while (remaining > 0) {
+    beforePage()
+    const limit = Math.min(pageSize, remaining)
+    const rows = readPage(limit)
+    for (const row of rows) yield row
+    remaining -= rows.length
+    if (rows.length < limit) return
+    afterPage(rows[rows.length - 1]!)
+  }
+}

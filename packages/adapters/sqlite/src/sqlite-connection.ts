@@ -1,0 +1,162 @@
+import Database from 'better-sqlite3'
+import { StoreClosedError } from '@eventfold/core'
+
+/**
+ * SQLite's `synchronous` setting: how hard each commit is pushed to disk.
+ * In WAL mode, `'normal'` commits survive a process crash but the last ones
+ * may be lost on power loss; `'full'` (and `'extra'`) survive both. See the
+ * package README for the details.
+ */
+export type SqliteSynchronous = 'full' | 'normal' | 'extra'
+
+/** Options of {@link openSqlite}. */
+export interface OpenSqliteOptions {
+  /**
+   * Durability of a commit: `'full'` syncs the WAL on every commit, so an
+   * acknowledged append survives power loss; `'normal'` only survives a crash
+   * of the process (faster on slow disks).
+   * @default 'full'
+   */
+  readonly synchronous?: SqliteSynchronous
+  /**
+   * How long a write waits for another connection (usually another process)
+   * to release the write lock before it fails with `SQLITE_BUSY`. The driver
+   * is synchronous: the wait blocks the event loop.
+   * @default 5000
+   */
+  readonly busyTimeoutMs?: number
+}
+
+/**
+ * One open SQLite file, shared by every eventfold store that keeps its data
+ * there (event store, snapshot store, and from other packages document store
+ * and checkpoints), so that they can commit together.
+ *
+ * Whoever opens a connection closes it: `close()` first closes the stores
+ * that use it (ending their subscriptions), then the file.
+ */
+export interface SqliteConnection {
+  /** The better-sqlite3 handle, for stores built on this connection. */
+  readonly db: Database.Database
+  /** The file name given to {@link openSqlite}. */
+  readonly path: string
+  /** False once `close()` has started. */
+  readonly isOpen: boolean
+  /**
+   * Runs `work` in a `BEGIN IMMEDIATE` transaction: the write lock is taken up
+   * front, so what `work` reads cannot change before it writes. Commits when
+   * `work` returns, rolls back when it throws; nested calls are savepoints.
+   * `work` must be synchronous (better-sqlite3 statements): the transaction
+   * ends when it returns, so an awaited promise would run outside it. It is
+   * meant for store implementations, not for wrapping the stores' async methods.
+   */
+  immediate<T>(work: () => T): T
+  /**
+   * Brings the schema of `module` (e.g. `'eventfold.events'`) up to date by
+   * running the `steps` it has not run yet, in order, in one transaction.
+   * Steps are append-only: never edit a released one, add a new one.
+   */
+  migrate(module: string, steps: readonly string[]): void
+  /**
+   * Registers work to run when the connection closes, before the file is
+   * closed. Returns a function that unregisters it.
+   */
+  onClose(hook: () => Promise<void> | void): () => void
+  /** @throws {@link StoreClosedError} naming `user` when the connection is closed. */
+  assertOpen(user: string): void
+  /** Runs the close hooks, then closes the file. Calling it again is harmless. */
+  close(): Promise<void>
+}
+
+/**
+ * Opens (creating it if needed) an SQLite file for eventfold: WAL journal, so
+ * that readers never block the writer; `busy_timeout` so that writers from
+ * several processes queue instead of failing; `synchronous` as asked.
+ * @example
+ * ```ts
+ * const sqlite = openSqlite('bank.db')
+ * const eventStore = new SqliteEventStore(sqlite)
+ * const snapshots = new SqliteSnapshotStore(sqlite)
+ * // …
+ * await sqlite.close()
+ * ```
+ */
+export const openSqlite = (path: string, options: OpenSqliteOptions = {}): SqliteConnection =>
+  new Connection(path, options)
+
+const SYNCHRONOUS: Readonly<Record<SqliteSynchronous, string>> = { full: 'FULL', normal: 'NORMAL', extra: 'EXTRA' }
+
+class Connection implements SqliteConnection {
+  readonly db: Database.Database
+  private readonly hooks = new Set<() => Promise<void> | void>()
+  private closing: Promise<void> | undefined
+
+  constructor(
+    readonly path: string,
+    { synchronous = 'full', busyTimeoutMs = 5000 }: OpenSqliteOptions,
+  ) {
+    const level = SYNCHRONOUS[synchronous]
+    if (!level) throw new RangeError(`Unknown synchronous setting '${String(synchronous)}'`)
+    this.db = new Database(path, { timeout: busyTimeoutMs })
+    try {
+      const mode = this.db.pragma('journal_mode = WAL', { simple: true })
+      // An in-memory database cannot use WAL and needs no durability anyway.
+      if (mode !== 'wal' && !this.db.memory) throw new Error(`SQLite refused WAL mode for '${path}' (got '${String(mode)}')`)
+      this.db.pragma(`synchronous = ${level}`)
+      this.db.exec('CREATE TABLE IF NOT EXISTS eventfold_schema (module TEXT PRIMARY KEY, version INTEGER NOT NULL) STRICT')
+    } catch (error) {
+      this.db.close()
+      throw error
+    }
+  }
+
+  get isOpen(): boolean {
+    return this.closing === undefined && this.db.open
+  }
+
+  immediate<T>(work: () => T): T {
+    return this.db.transaction(work).immediate()
+  }
+
+  migrate(module: string, steps: readonly string[]): void {
+    this.assertOpen(`SQLite schema '${module}'`)
+    this.immediate(() => {
+      const row = this.db.prepare('SELECT version FROM eventfold_schema WHERE module = ?').get(module) as
+        | { version: number }
+        | undefined
+      const current = row?.version ?? 0
+      if (current > steps.length) {
+        throw new Error(`'${this.path}' has schema '${module}' version ${current}, newer than this code (${steps.length})`)
+      }
+      for (const step of steps.slice(current)) this.db.exec(step)
+      if (current < steps.length) {
+        this.db
+          .prepare('INSERT INTO eventfold_schema (module, version) VALUES (?, ?) ON CONFLICT (module) DO UPDATE SET version = excluded.version')
+          .run(module, steps.length)
+      }
+    })
+  }
+
+  onClose(hook: () => Promise<void> | void): () => void {
+    this.hooks.add(hook)
+    return () => {
+      this.hooks.delete(hook)
+    }
+  }
+
+  assertOpen(user: string): void {
+    if (!this.isOpen) throw new StoreClosedError(user)
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      try {
+        await Promise.all([...this.hooks].map((hook) => hook()))
+      } finally {
+        this.hooks.clear()
+        this.db.close()
+      }
+    })()
+    return this.closing
+  }
+}

@@ -1,0 +1,197 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
+import type { RecordedEvent, Subscription } from '@eventfold/core'
+import { EVENT_SQL } from './event-statements'
+import { openSqlite, type SqliteConnection } from './sqlite-connection'
+import { SqliteEventStore } from './sqlite-event-store'
+import { SqliteSnapshotStore } from './sqlite-snapshot-store'
+import { tempDir, type TempDir } from './test-support/temp-dir'
+
+const collect = async <T>(items: AsyncIterable<T>): Promise<T[]> => {
+  const out: T[] = []
+  for await (const item of items) out.push(item)
+  return out
+}
+
+/** The next event of a subscription and how long it took. */
+const nextEvent = async (iterator: AsyncIterator<RecordedEvent>, timeoutMs: number) => {
+  const started = Date.now()
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no event within ${timeoutMs}ms`)), timeoutMs)
+  })
+  try {
+    const result = await Promise.race([iterator.next(), timeout])
+    if (result.done) throw new Error('the subscription ended')
+    return { event: result.value, ms: Date.now() - started }
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** Resolves once the subscription has caught up (onCaughtUp was called). */
+const caughtUpSignal = () => {
+  let resolve!: () => void
+  const promise = new Promise<void>((r) => (resolve = r))
+  return { promise, onCaughtUp: () => resolve() }
+}
+
+describe('SqliteEventStore', () => {
+  let dir: TempDir
+  const toClose: Array<{ close(): Promise<void> }> = []
+  const open = (...args: Parameters<typeof openSqlite>): SqliteConnection => {
+    const connection = openSqlite(...args)
+    toClose.push(connection)
+    return connection
+  }
+  const track = <S extends { close(): Promise<void> }>(closable: S): S => {
+    toClose.push(closable)
+    return closable
+  }
+
+  beforeEach(() => {
+    dir = tempDir()
+  })
+
+  afterEach(async () => {
+    for (const c of toClose.splice(0).reverse()) await c.close()
+    dir.remove()
+  })
+
+  it('keeps the log across closing and reopening the file', async () => {
+    const file = dir.file('events.db')
+    const first = SqliteEventStore.open(file)
+    const written = await first.appendToStream('Account-1', [{ type: 'Opened', data: { owner: 'Ann' } }])
+    await first.close()
+
+    const reopened = track(SqliteEventStore.open(file))
+    const next = await reopened.appendToStream('Account-1', [{ type: 'Deposited', data: { amount: 5 } }], {
+      expectedRevision: 0n,
+    })
+
+    expect((await collect(reopened.readStream('Account-1'))).map((e) => [e.revision, e.type, e.data])).toEqual([
+      [0n, 'Opened', { owner: 'Ann' }],
+      [1n, 'Deposited', { amount: 5 }],
+    ])
+    expect(next.position > written.position).toBe(true)
+  })
+
+  it('never hands out a position twice, even after the newest events were deleted', async () => {
+    const sqlite = open(dir.file('events.db'))
+    const store = new SqliteEventStore(sqlite)
+    const { position } = await store.appendToStream('Account-1', [{ type: 'A', data: {} }, { type: 'B', data: {} }])
+    sqlite.db.prepare('DELETE FROM eventfold_events WHERE position = ?').run(position)
+
+    const after = await store.appendToStream('Account-2', [{ type: 'C', data: {} }])
+
+    expect(after.position > position).toBe(true)
+  })
+
+  it('answers every query through an index or the rowid, never by scanning the log', () => {
+    const sqlite = open(dir.file('events.db'))
+    new SqliteEventStore(sqlite)
+    const params = { streamId: 'a', from: 0, limit: 1, types: '["A"]', prefixes: '["Account-"]' }
+
+    for (const [name, sql] of Object.entries(EVENT_SQL)) {
+      if (!sql.startsWith('SELECT')) continue
+      const statement = sqlite.db.prepare(`EXPLAIN QUERY PLAN ${sql}`)
+      const plan = (sql.includes('@') ? statement.all(params) : statement.all(...sql.split('?').slice(1).map(() => 'a'))) as Array<{
+        detail: string
+      }>
+      const onLog = plan.map((row) => row.detail).filter((d) => d.includes('eventfold_events'))
+      expect({ name, onLog }).toEqual({ name, onLog: [expect.stringMatching(/^SEARCH eventfold_events/)] })
+    }
+  })
+
+  it('reads a payload that is not valid JSON as a SerializationError', async () => {
+    const sqlite = open(dir.file('events.db'))
+    const store = new SqliteEventStore(sqlite)
+    await store.appendToStream('Account-1', [{ type: 'Opened', data: {} }])
+    sqlite.db.exec("UPDATE eventfold_events SET data = '{broken'")
+
+    await expect(collect(store.readStream('Account-1'))).rejects.toMatchObject({ type: 'serialization', path: 'data' })
+  })
+
+  it('refuses a page size that is not a positive integer', () => {
+    const sqlite = open(dir.file('events.db'))
+
+    expect(() => new SqliteEventStore(sqlite, { pageSize: 0 })).toThrow(RangeError)
+  })
+
+  describe('subscriptions', () => {
+    it('wake at once on an append through the same connection, whatever the poll interval', async () => {
+      const sqlite = open(dir.file('events.db'))
+      const reading = new SqliteEventStore(sqlite, { pollIntervalMs: 60_000 })
+      const writing = new SqliteEventStore(sqlite)
+      const caughtUp = caughtUpSignal()
+      const sub: Subscription = reading.subscribeToAll({ onCaughtUp: caughtUp.onCaughtUp })
+      const events = sub[Symbol.asyncIterator]()
+      const first = nextEvent(events, 2000)
+      await caughtUp.promise
+
+      await writing.appendToStream('Account-1', [{ type: 'Opened', data: {} }])
+
+      const { event, ms } = await first
+      expect(event.type).toBe('Opened')
+      expect(ms).toBeLessThan(250)
+      await sub.close()
+    })
+
+    it('see appends made through another connection by polling', async () => {
+      const file = dir.file('events.db')
+      const reading = new SqliteEventStore(open(file), { pollIntervalMs: 20 })
+      const writing = new SqliteEventStore(open(file))
+      const caughtUp = caughtUpSignal()
+      const sub = reading.subscribeToAll({ onCaughtUp: caughtUp.onCaughtUp })
+      const events = sub[Symbol.asyncIterator]()
+      const first = nextEvent(events, 2000)
+      await caughtUp.promise
+
+      await writing.appendToStream('Account-1', [{ type: 'Opened', data: {} }])
+
+      expect((await first).event.type).toBe('Opened')
+      await sub.close()
+    })
+  })
+
+  describe('closing', () => {
+    it('closing the connection ends the subscriptions of its stores and refuses further use', async () => {
+      const sqlite = openSqlite(dir.file('events.db'))
+      const store = new SqliteEventStore(sqlite)
+      const snapshots = new SqliteSnapshotStore(sqlite)
+      const reading = collect(store.subscribeToAll())
+
+      await sqlite.close()
+
+      await expect(reading).resolves.toEqual([])
+      await expect(store.appendToStream('Account-1', [{ type: 'A', data: {} }])).rejects.toMatchObject({ type: 'store-closed' })
+      await expect(snapshots.load('Account-1')).rejects.toMatchObject({ type: 'store-closed' })
+      await expect(store.close()).resolves.toBeUndefined()
+    })
+
+    it('closing a store on a shared connection leaves the connection to its other users', async () => {
+      const sqlite = open(dir.file('events.db'))
+      const closing = new SqliteEventStore(sqlite)
+      const staying = new SqliteEventStore(sqlite)
+      const snapshots = new SqliteSnapshotStore(sqlite)
+      const reading = collect(closing.subscribeToAll())
+
+      await closing.close()
+
+      await expect(reading).resolves.toEqual([])
+      await expect(closing.headPosition()).rejects.toMatchObject({ type: 'store-closed' })
+      await expect(staying.appendToStream('Account-1', [{ type: 'A', data: {} }])).resolves.toMatchObject({ nextRevision: 0n })
+      await expect(snapshots.load('Account-1')).resolves.toBeUndefined()
+      expect(sqlite.isOpen).toBe(true)
+    })
+
+    it('a store opened on its own connection closes the file with it', async () => {
+      const store = SqliteEventStore.open(dir.file('events.db'))
+      const reading = collect(store.subscribeToAll())
+
+      await store.close()
+
+      await expect(reading).resolves.toEqual([])
+      await expect(store.streamRevision('Account-1')).rejects.toMatchObject({ type: 'store-closed' })
+    })
+  })
+})

@@ -1,0 +1,245 @@
+import {
+  assertDistinctEventIds,
+  pollingSubscription,
+  prepareEvents,
+  StoreClosedError,
+  type AppendSignal,
+  type AppendOptions,
+  type AppendResult,
+  type EventData,
+  type EventStore,
+  type ExpectedRevision,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type RecordedEvent,
+  type SubscribeToAllOptions,
+  type Subscription,
+} from '@eventfold/core'
+import { appendEvents, type AppendOutcome, type PendingEvent } from './append-transaction'
+import { EVENT_SCHEMA, EVENT_SCHEMA_MODULE } from './event-schema'
+import { filterParams, prepareEventStatements, toRecordedEvent, type EventStatements } from './event-statements'
+import { readPages } from './paged-read'
+import { openSqlite, type OpenSqliteOptions, type SqliteConnection } from './sqlite-connection'
+import { appendSignalOf, sqlitePollingSource } from './sqlite-polling-source'
+import { translateSqliteError } from './sqlite-errors'
+
+/** Options of {@link SqliteEventStore}. */
+export interface SqliteEventStoreOptions {
+  /**
+   * How often a caught-up subscription checks whether another connection
+   * (usually another process) committed. Appends made through this connection
+   * wake subscribers at once, whatever the interval.
+   * @default 100
+   */
+  readonly pollIntervalMs?: number
+  /** Rows fetched per query by reads and subscriptions; memory holds one page per open read. @default 500 */
+  readonly pageSize?: number
+}
+
+/**
+ * The {@link EventStore} in an SQLite file: the embedded default. Positions
+ * start at 1 and are never reused. Appends are serialized by SQLite's write
+ * lock, so several processes may append to the same file; their appends reach
+ * this process's subscribers by polling.
+ *
+ * The driver is synchronous: every call does its SQL at once and returns a
+ * settled promise; reads fetch one page per query.
+ * @example
+ * ```ts
+ * const sqlite = openSqlite('bank.db')
+ * const events = new SqliteEventStore(sqlite)
+ * await events.appendToStream('Account-1', [{ type: 'Opened', data: { owner: 'Ann' } }], { expectedRevision: 'no_stream' })
+ * for await (const e of events.readStream('Account-1')) console.log(e.revision, e.type)
+ * await sqlite.close()
+ * ```
+ */
+export class SqliteEventStore implements EventStore {
+  private readonly statements: EventStatements
+  private readonly signal: AppendSignal
+  private readonly subscriptions = new Set<Subscription>()
+  private readonly pollIntervalMs: number
+  private readonly pageSize: number
+  private readonly unregister: () => void
+  private readonly appendInTransaction: (streamId: string, expected: ExpectedRevision, events: readonly PendingEvent[]) => AppendOutcome
+  private ownsConnection = false
+  private shutdown: Promise<void> | undefined
+
+  /**
+   * Opens its own connection to `path`; `close()` closes it.
+   * @example
+   * ```ts
+   * const events = SqliteEventStore.open('bank.db', { synchronous: 'normal', pollIntervalMs: 50 })
+   * ```
+   */
+  static open(path: string, options: OpenSqliteOptions & SqliteEventStoreOptions = {}): SqliteEventStore {
+    const connection = openSqlite(path, options)
+    try {
+      const store = new SqliteEventStore(connection, options)
+      store.ownsConnection = true
+      return store
+    } catch (error) {
+      void connection.close()
+      throw error
+    }
+  }
+
+  /**
+   * Uses `connection`, creating the event tables on first use. `close()`
+   * ends this store's subscriptions and leaves the connection open;
+   * closing the connection closes this store too.
+   */
+  constructor(
+    private readonly connection: SqliteConnection,
+    { pollIntervalMs = 100, pageSize = 500 }: SqliteEventStoreOptions = {},
+  ) {
+    if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw new RangeError(`pageSize must be a positive integer, got ${pageSize}`)
+    connection.migrate(EVENT_SCHEMA_MODULE, EVENT_SCHEMA)
+    this.statements = prepareEventStatements(connection.db)
+    this.signal = appendSignalOf(connection)
+    this.pollIntervalMs = pollIntervalMs
+    this.pageSize = pageSize
+    this.appendInTransaction = connection.db.transaction(
+      (streamId: string, expected: ExpectedRevision, events: readonly PendingEvent[]) =>
+        appendEvents(this.statements, streamId, expected, events),
+    ).immediate
+    this.unregister = connection.onClose(() => this.stop())
+  }
+
+  async appendToStream(
+    streamId: string,
+    events: readonly EventData[],
+    { expectedRevision = 'any' }: AppendOptions = {},
+  ): Promise<AppendResult> {
+    this.assertOpen()
+    const prepared = prepareEvents(streamId, events)
+    assertDistinctEventIds(prepared.map((e) => e.metadata.eventId))
+    const pending = prepared.map((e) => ({
+      eventId: e.metadata.eventId,
+      type: e.type,
+      data: JSON.stringify(e.data),
+      metadata: JSON.stringify(e.metadata),
+    }))
+    let outcome: AppendOutcome
+    try {
+      outcome = this.appendInTransaction(streamId, expectedRevision, pending)
+    } catch (error) {
+      throw translateSqliteError(error, {
+        streamId,
+        expected: expectedRevision,
+        currentRevision: () => this.statements.streamHead.get(streamId)?.revision,
+      })
+    }
+    if (outcome.appended) this.signal.notify()
+    return { nextRevision: outcome.nextRevision, position: outcome.position }
+  }
+
+  async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
+    this.assertOpen()
+    const { direction = 'forwards', maxCount = Number.POSITIVE_INFINITY } = options
+    const forwards = direction === 'forwards'
+    const start = options.fromRevision ?? (forwards ? 'start' : 'end')
+    let from: bigint
+    if (start === 'start') from = 0n
+    else if (start === 'end') {
+      const head = this.statements.streamHead.get(streamId)
+      if (!head) return
+      from = head.revision
+    } else from = start
+    const page = forwards ? this.statements.streamForwards : this.statements.streamBackwards
+    const rows = readPages(
+      (limit) => page.all({ streamId, from, limit }),
+      (last) => (from = forwards ? last.revision + 1n : last.revision - 1n),
+      { pageSize: this.pageSize, maxCount, beforePage: () => this.assertOpen() },
+    )
+    for await (const row of rows) yield toRecordedEvent(row)
+  }
+
+  async *readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
+    this.assertOpen()
+    const { direction = 'forwards', maxCount = Number.POSITIVE_INFINITY, filter } = options
+    const forwards = direction === 'forwards'
+    const start = options.fromPosition ?? (forwards ? 'start' : 'end')
+    // 'start' and 'end' are the first and the last event, inclusive, whichever the direction.
+    let from: bigint | null
+    if (start === 'start') from = forwards ? 0n : this.statements.firstPosition.get() ?? null
+    else if (start === 'end') from = this.statements.headPosition.get() ?? null
+    else from = start
+    if (from === null) return
+    yield* this.readLog(forwards, from, maxCount, filter)
+  }
+
+  subscribeToAll(options: SubscribeToAllOptions = {}): Subscription {
+    this.assertOpen()
+    const subscription = pollingSubscription(
+      sqlitePollingSource({
+        signal: this.signal,
+        dataVersion: () => this.statements.dataVersion.get()!,
+        readAfter: async (after, limit, filter) => {
+          this.assertOpen()
+          const from = after === undefined ? 0n : after + 1n
+          return this.statements.allForwards.all({ ...filterParams(filter), from, limit }).map(toRecordedEvent)
+        },
+        headPosition: () => this.head(),
+      }),
+      {
+        ...options,
+        pollIntervalMs: this.pollIntervalMs,
+        batchSize: this.pageSize,
+        onEnd: () => this.subscriptions.delete(subscription),
+      },
+    )
+    this.subscriptions.add(subscription)
+    return subscription
+  }
+
+  async streamRevision(streamId: string): Promise<bigint | undefined> {
+    this.assertOpen()
+    return this.statements.streamHead.get(streamId)?.revision
+  }
+
+  async headPosition(): Promise<bigint | undefined> {
+    this.assertOpen()
+    return this.head()
+  }
+
+  /**
+   * Ends this store's subscriptions and refuses further use. Closes the
+   * connection only when the store opened it ({@link SqliteEventStore.open}).
+   */
+  async close(): Promise<void> {
+    await this.stop()
+    if (this.ownsConnection) await this.connection.close()
+  }
+
+  private stop(): Promise<void> {
+    this.shutdown ??= (async () => {
+      this.unregister()
+      await Promise.all([...this.subscriptions].map((s) => s.close()))
+    })()
+    return this.shutdown
+  }
+
+  private async *readLog(
+    forwards: boolean,
+    from: bigint,
+    maxCount: number,
+    filter: ReadAllOptions['filter'],
+  ): AsyncGenerator<RecordedEvent> {
+    const page = forwards ? this.statements.allForwards : this.statements.allBackwards
+    const params = filterParams(filter)
+    const rows = readPages(
+      (limit) => page.all({ ...params, from, limit }),
+      (last) => (from = forwards ? last.position + 1n : last.position - 1n),
+      { pageSize: this.pageSize, maxCount, beforePage: () => this.assertOpen() },
+    )
+    for await (const row of rows) yield toRecordedEvent(row)
+  }
+
+  private head(): bigint | undefined {
+    return this.statements.headPosition.get() ?? undefined
+  }
+
+  private assertOpen(): void {
+    if (this.shutdown || !this.connection.isOpen) throw new StoreClosedError('SqliteEventStore')
+  }
+}

@@ -1,0 +1,56 @@
+import { execFileSync, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+
+/** One append the writer process printed after it was acknowledged. */
+export interface Ack {
+  readonly stream: string
+  readonly nextRevision: bigint
+  readonly position: bigint
+  readonly eventIds: readonly string[]
+}
+
+const PACKAGE_DIR = join(__dirname, '..', '..')
+const REPO_ROOT = join(PACKAGE_DIR, '..', '..', '..')
+const WRITER = join(__dirname, 'append-writer.cjs')
+
+/**
+ * Builds the package (and core) so the writer process runs the current code:
+ * `tsc -b` is incremental, so this costs about a second when nothing changed.
+ */
+export const buildPackage = (): void => {
+  try {
+    execFileSync(join(REPO_ROOT, 'node_modules', '.bin', 'tsc'), ['-b', PACKAGE_DIR], { cwd: REPO_ROOT, stdio: 'pipe' })
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout?: Buffer; stderr?: Buffer }
+    throw new Error(`tsc -b ${PACKAGE_DIR} failed:\n${stdout?.toString() ?? ''}${stderr?.toString() ?? ''}`)
+  }
+}
+
+/** A running writer process and the appends it acknowledged so far. */
+export interface Writer {
+  readonly acks: readonly Ack[]
+  /** Resolves with every ack once the process is gone, with how it ended. */
+  readonly ended: Promise<{ acks: readonly Ack[]; code: number | null; signal: NodeJS.Signals | null; stderr: string }>
+  kill(signal: NodeJS.Signals): void
+}
+
+/** Starts `append-writer.cjs` on `file`; `onAck` sees each acknowledged append as it is printed. */
+export const startWriter = (file: string, args: readonly string[], onAck: (ack: Ack, count: number) => void = () => {}): Writer => {
+  const child = spawn(process.execPath, [WRITER, file, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const acks: Ack[] = []
+  let stderr = ''
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  const lines = createInterface({ input: child.stdout })
+  lines.on('line', (line) => {
+    const raw = JSON.parse(line) as { stream: string; nextRevision: string; position: string; eventIds: string[] }
+    const ack = { ...raw, nextRevision: BigInt(raw.nextRevision), position: BigInt(raw.position) }
+    acks.push(ack)
+    onAck(ack, acks.length)
+  })
+  const ended = Promise.all([once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>, once(lines, 'close')]).then(
+    ([[code, signal]]) => ({ acks, code, signal, stderr }),
+  )
+  return { acks, ended, kill: (signal) => child.kill(signal) }
+}

@@ -1,0 +1,2 @@
+export * from './aggregate-spec'
+export * from './event-store-contract'
