@@ -1,0 +1,5 @@
+export * from './domain/events'
+export * from './domain/commands'
+export * from './domain/account'
+export * from './app'
+export * from './demo'

@@ -1,0 +1,19 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { quickstart } from './quickstart'
+
+describe('the README quick start', () => {
+  it('runs and folds the event it appended', async () => {
+    const log = jest.spyOn(console, 'log').mockImplementation(() => {})
+    await expect(quickstart()).resolves.toBe(2)
+    expect(log).toHaveBeenCalledWith('Counter-c1', 0n, 1n)
+    log.mockRestore()
+  })
+
+  it('is quoted verbatim in README.md', () => {
+    const source = readFileSync(join(__dirname, 'quickstart.ts'), 'utf8')
+    const region = /\/\/ #region quickstart\n([\s\S]*?)\/\/ #endregion quickstart/.exec(source)![1]!
+    const readme = readFileSync(join(__dirname, '../../../README.md'), 'utf8')
+    expect(readme).toContain('```ts\n' + region + '```')
+  })
+})
