@@ -198,6 +198,7 @@ const apply = (collection: string, id: string, current: Document | undefined, op
     case 'delete':
       return undefined
     case 'update':
-      return applyUpdate(collection, id, current, op.update, op.upsert)
+      // The batch owns `current` (a fresh read or its own copy), so it is changed in place.
+      return applyUpdate(collection, id, current, op.update, op.upsert, { inPlace: true })
   }
 }
