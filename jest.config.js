@@ -17,6 +17,8 @@ const swc = [
 
 module.exports = {
   testEnvironment: 'node',
+  // Only source trees: .services/ holds server data jest must not crawl.
+  roots: ['<rootDir>/packages', '<rootDir>/samples'],
   transform: { '^.+\\.ts$': swc },
   moduleNameMapper: {
     '^@eventfold/core$': '<rootDir>/packages/core/src/index.ts',
@@ -25,7 +27,7 @@ module.exports = {
     '^@eventfold/projections/testing$': '<rootDir>/packages/projections/src/testing/index.ts',
     '^@eventfold/(sqlite|mongodb|postgresql|eventstoredb|kafka)$': '<rootDir>/packages/adapters/$1/src/index.ts',
   },
-  testMatch: ['<rootDir>/{packages,samples}/**/src/**/*.test.ts', '<rootDir>/bench/**/*.test.ts'],
+  testMatch: ['<rootDir>/{packages,samples}/**/src/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   modulePathIgnorePatterns: ['<rootDir>/.*/dist/'],
   testTimeout: 30000,

@@ -37,7 +37,7 @@ export const translateSqliteError = (error: unknown, attempt: AppendAttempt): un
  * copy of better-sqlite3 that loaded it, so a second copy (or a second module
  * registry, as in jest) would not recognise its errors.
  */
-const sqliteCode = (error: unknown): string | undefined => {
+export const sqliteCode = (error: unknown): string | undefined => {
   const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined
   return typeof code === 'string' && code.startsWith('SQLITE_') ? code : undefined
 }

@@ -1,5 +1,5 @@
-import Database from 'better-sqlite3'
 import { DuplicateDocumentError } from '@eventfold/projections'
+import { sqliteCode } from '../sqlite-errors'
 
 /**
  * Translates a better-sqlite3 error thrown while writing document `id` of
@@ -10,12 +10,11 @@ import { DuplicateDocumentError } from '@eventfold/projections'
  * code is a {@link DuplicateDocumentError}. Other errors are returned as they are.
  */
 export const translateDocumentError = (error: unknown, collection: string, id: string): unknown => {
-  if (error instanceof Database.SqliteError && error.code === 'SQLITE_CONSTRAINT_UNIQUE') {
+  if (isUniqueViolation(error)) {
     return new DuplicateDocumentError(collection, id)
   }
   return error
 }
 
 /** True when `error` is SQLite refusing a row for a unique index (at a write or when building the index). */
-export const isUniqueViolation = (error: unknown): boolean =>
-  error instanceof Database.SqliteError && error.code === 'SQLITE_CONSTRAINT_UNIQUE'
+export const isUniqueViolation = (error: unknown): boolean => sqliteCode(error) === 'SQLITE_CONSTRAINT_UNIQUE'
