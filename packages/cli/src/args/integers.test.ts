@@ -1,0 +1,34 @@
+import { InvalidArgumentError } from 'commander'
+import { bigintOption, integerOption, partitionsOption } from './integers'
+
+describe('integerOption', () => {
+  const limit = integerOption({ min: 1 })
+
+  it.each([
+    ['1', 1],
+    ['42', 42],
+    ['9007199254740991', Number.MAX_SAFE_INTEGER],
+  ])('accepts %s', (text, value) => {
+    expect(limit(text)).toBe(value)
+  })
+
+  it.each(['', '0', '-1', '1.5', '1e3', '0x10', '12abc', ' 7', '07', '9007199254740992'])('rejects %j', (text) => {
+    expect(() => limit(text)).toThrow(InvalidArgumentError)
+  })
+
+  it('bounds partition counts to what the workers accept', () => {
+    expect(partitionsOption('1024')).toBe(1024)
+    expect(() => partitionsOption('1025')).toThrow('Expected a whole number from 1 to 1024.')
+  })
+})
+
+describe('bigintOption', () => {
+  it('reads revisions of any size', () => {
+    expect(bigintOption('0')).toBe(0n)
+    expect(bigintOption('18446744073709551615')).toBe(18446744073709551615n)
+  })
+
+  it.each(['-1', '1.0', 'abc', ''])('rejects %j', (text) => {
+    expect(() => bigintOption(text)).toThrow('Expected a revision: a whole number from 0 up.')
+  })
+})

@@ -1,0 +1,57 @@
+import type { Command } from 'commander'
+import { resolveApp, type CliApp } from '../config/app'
+import type { EventfoldConnection } from '../config/define-config'
+import { findConfigFile } from '../config/find-config'
+import { loadConfig } from '../config/load-config'
+
+/**
+ * What a command runs with: the application from the config file, loaded on
+ * first use, and its stores, connected on first use, so that `--help` and
+ * commands that only read the config never open a database.
+ */
+export class CommandContext {
+  private appPromise: Promise<CliApp> | undefined
+  private connection: Promise<EventfoldConnection> | undefined
+
+  constructor(
+    private readonly cwd: string,
+    private readonly configOption: string | undefined,
+  ) {}
+
+  /** The resolved config. */
+  app(): Promise<CliApp> {
+    this.appPromise ??= (async () => {
+      const path = findConfigFile(this.cwd, this.configOption)
+      return resolveApp(path, await loadConfig(path))
+    })()
+    return this.appPromise
+  }
+
+  /** The stores, connected once. */
+  stores(): Promise<EventfoldConnection> {
+    this.connection ??= this.app().then((app) => app.connect())
+    return this.connection
+  }
+
+  /** Closes the stores if they were opened. */
+  async close(): Promise<void> {
+    const connection = this.connection
+    this.connection = undefined
+    if (!connection) return
+    const stores = await connection.catch(() => undefined)
+    await stores?.close()
+  }
+}
+
+/**
+ * Runs a command's work with a context built from the global options, and
+ * closes the stores afterwards whatever happened.
+ */
+export const withContext = async (command: Command, work: (ctx: CommandContext) => Promise<void>): Promise<void> => {
+  const ctx = new CommandContext(process.cwd(), (command.optsWithGlobals() as { config?: string }).config)
+  try {
+    await work(ctx)
+  } finally {
+    await ctx.close()
+  }
+}

@@ -1,0 +1,99 @@
+import { DeadLetters, retryDeadLetter, type DeadLetter } from '@eventfold/projections'
+import type { Command } from 'commander'
+import { UsageError } from '../errors'
+import { printJson } from '../output/json'
+import { printTable } from '../output/table'
+import { withContext, type CommandContext } from './context'
+import { commandGroup } from './group'
+
+const unknownLetter = (id: string): UsageError => new UsageError(`no dead letter with id '${id}' (see: eventfold dlq list)`)
+
+const requireLetter = async (ctx: CommandContext, id: string): Promise<DeadLetter> => {
+  const { documents } = await ctx.stores()
+  const letter = await new DeadLetters(documents).get(id)
+  if (!letter) throw unknownLetter(id)
+  return letter
+}
+
+/** `eventfold dlq list|retry|discard`. */
+export const dlqCommand = (program: Command): void => {
+  const dlq = commandGroup(program, 'dlq', 'events projections could not apply, parked with their error')
+
+  dlq
+    .command('list')
+    .description('the dead letters, oldest first')
+    .option('--projection <name>', 'only those of this projection')
+    .option('--json', 'print JSON')
+    .action(async (opts: { projection?: string; json?: boolean }, command: Command) =>
+      withContext(command, async (ctx) => {
+        if (opts.projection !== undefined) (await ctx.app()).projection(opts.projection)
+        const { documents } = await ctx.stores()
+        const letters = await new DeadLetters(documents).list(opts.projection)
+        // The error's stack stays in the JSON: it is what a person debugging the handler needs.
+        if (opts.json) return printJson(letters)
+        printTable(
+          letters,
+          [
+            { header: 'ID', value: (d) => d.id },
+            { header: 'PROJECTION', value: (d) => d.projection },
+            { header: 'PARTITION', value: (d) => d.partition },
+            { header: 'EVENT', value: (d) => `${d.event.type} ${d.event.streamId}@${d.event.revision}` },
+            { header: 'POSITION', value: (d) => d.event.position, align: 'right' },
+            { header: 'ATTEMPTS', value: (d) => String(d.attempts), align: 'right' },
+            { header: 'PARKED AT', value: (d) => d.parkedAt },
+            { header: 'ERROR', value: (d) => `${d.error.name}: ${d.error.message}`, maxWidth: 80 },
+          ],
+          opts.projection !== undefined ? `no dead letters for '${opts.projection}'` : 'no dead letters',
+        )
+      }),
+    )
+
+  dlq
+    .command('retry')
+    .description("apply a dead letter again with the projection's current code; on success it is removed")
+    .argument('<id>', 'dead letter id (see: eventfold dlq list)')
+    .option('--json', 'print JSON')
+    .action(async (id: string, opts: { json?: boolean }, command: Command) =>
+      withContext(command, async (ctx) => {
+        const app = await ctx.app()
+        const letter = await requireLetter(ctx, id)
+        const projection = app.projections.get(letter.projection)
+        if (!projection) {
+          throw new UsageError(
+            `dead letter '${id}' belongs to projection '${letter.projection}', which the config does not register ` +
+              `(known: ${[...app.projections.keys()].join(', ') || 'none'})`,
+          )
+        }
+        const { documents } = await ctx.stores()
+        try {
+          await retryDeadLetter(documents, projection, id, app.registry)
+        } catch (error) {
+          if ((error as { type?: unknown }).type === 'dead-letter-not-found') throw unknownLetter(id)
+          throw new Error(
+            `retrying dead letter '${id}' failed again, it stays parked (attempts ${letter.attempts + 1}): ${(error as Error)?.message ?? String(error)}`,
+            { cause: error },
+          )
+        }
+        const report = { id, projection: letter.projection, event: letter.event, retried: true }
+        if (opts.json) return printJson(report)
+        process.stdout.write(
+          `applied ${letter.event.type} ${letter.event.streamId}@${letter.event.revision} (position ${letter.event.position}) to '${letter.projection}'; dead letter '${id}' removed\n`,
+        )
+      }),
+    )
+
+  dlq
+    .command('discard')
+    .description('remove a dead letter without applying it')
+    .argument('<id>', 'dead letter id (see: eventfold dlq list)')
+    .option('--json', 'print JSON')
+    .action(async (id: string, opts: { json?: boolean }, command: Command) =>
+      withContext(command, async (ctx) => {
+        const letter = await requireLetter(ctx, id)
+        const { documents } = await ctx.stores()
+        if (!(await new DeadLetters(documents).discard(id))) throw unknownLetter(id)
+        if (opts.json) return printJson({ id, projection: letter.projection, event: letter.event, discarded: true })
+        process.stdout.write(`discarded dead letter '${id}' (${letter.event.type} ${letter.event.streamId}@${letter.event.revision} of '${letter.projection}')\n`)
+      }),
+    )
+}

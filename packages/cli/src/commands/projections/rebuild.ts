@@ -1,0 +1,57 @@
+import { ProjectionStates, rebuildProjection } from '@eventfold/projections'
+import type { Command } from 'commander'
+import { partitionsOption } from '../../args/integers'
+import { EXIT, UsageError } from '../../errors'
+import { jsonLinesReporter, progressBarReporter } from '../../output/rebuild-progress'
+import { withContext } from '../context'
+import { onStopSignal } from '../signals'
+
+/** `eventfold projections rebuild <name>`. */
+export const rebuildCommand = (projections: Command): void => {
+  projections
+    .command('rebuild')
+    .description('rebuild a read model into a new generation from the start of the log, then switch readers to it; resumes an interrupted rebuild')
+    .argument('<name>', 'projection name')
+    .option('--partitions <count>', 'partitions to build with (default: the current count, or 1)', partitionsOption)
+    .option('--json', 'JSON lines on stdout even on a terminal (the default when stderr is not a terminal)')
+    .action(async (name: string, opts: { partitions?: number; json?: boolean }, command: Command) =>
+      withContext(command, async (ctx) => {
+        const app = await ctx.app()
+        const projection = app.projection(name)
+        const { eventStore, documents } = await ctx.stores()
+        const state = await new ProjectionStates(documents).get(name)
+        if (state?.rebuilding && opts.partitions !== undefined && opts.partitions !== state.rebuilding.partitions) {
+          throw new UsageError(
+            `a rebuild of '${name}' into generation ${state.rebuilding.generation} with ${state.rebuilding.partitions} partition(s) is in progress: ` +
+              `resume it without --partitions (or with --partitions ${state.rebuilding.partitions}), or drop it with: eventfold projections reset ${name}`,
+          )
+        }
+        const reporter = opts.json || !process.stderr.isTTY ? jsonLinesReporter() : progressBarReporter(name)
+        // Every batch commits with its checkpoint, so stopping anywhere is safe:
+        // running the command again resumes from the checkpoints.
+        const dispose = onStopSignal((signal) => {
+          const last = reporter.abort()
+          process.stderr.write(
+            `\n${signal}: rebuild of '${name}' interrupted at position ${last?.position ?? 'none'}; run the same command again to resume\n`,
+          )
+          process.exit(EXIT.interrupted)
+        })
+        try {
+          const result = await rebuildProjection({
+            eventStore,
+            documents,
+            projection,
+            registry: app.registry,
+            ...(opts.partitions !== undefined ? { partitions: opts.partitions } : {}),
+            onProgress: (p) => reporter.update(p),
+          })
+          reporter.finish(result)
+        } catch (error) {
+          reporter.abort()
+          throw error
+        } finally {
+          dispose()
+        }
+      }),
+    )
+}

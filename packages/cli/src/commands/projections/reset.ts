@@ -1,0 +1,42 @@
+import { ProjectionStates, resetProjection } from '@eventfold/projections'
+import type { Command } from 'commander'
+import { printJson } from '../../output/json'
+import { withContext } from '../context'
+
+/** `eventfold projections reset <name>`. */
+export const resetCommand = (projections: Command): void => {
+  projections
+    .command('reset')
+    .description("drop a projection's read model and checkpoints (and any rebuild in progress); the next worker builds it again from the start")
+    .argument('<name>', 'projection name')
+    .option('--json', 'print JSON')
+    .action(async (name: string, opts: { json?: boolean }, command: Command) =>
+      withContext(command, async (ctx) => {
+        const app = await ctx.app()
+        const projection = app.projection(name)
+        const { documents } = await ctx.stores()
+        const states = new ProjectionStates(documents)
+        const before = await states.get(name)
+        if (before) await resetProjection(documents, projection)
+        const after = await states.get(name)
+        const report = {
+          projection: name,
+          reset: before !== undefined,
+          droppedGeneration: before && before.generation > 0 ? before.generation : null,
+          droppedRebuild: before?.rebuilding?.generation ?? null,
+          nextGeneration: after?.generation ?? null,
+        }
+        if (opts.json) return printJson(report)
+        if (!before) {
+          process.stdout.write(`'${name}' has never run: nothing to reset\n`)
+          return
+        }
+        process.stdout.write(
+          `reset '${name}': ` +
+            (report.droppedGeneration !== null ? `generation ${report.droppedGeneration} dropped` : 'no read model to drop') +
+            (report.droppedRebuild !== null ? `, rebuild into generation ${report.droppedRebuild} dropped` : '') +
+            `; the next worker builds generation ${report.nextGeneration} from the start of the log\n`,
+        )
+      }),
+    )
+}

@@ -1,0 +1,109 @@
+import { AggregateRepository, type RecordedEvent } from '@eventfold/core'
+import { replayAggregate } from '@eventfold/projections'
+import type { Command } from 'commander'
+import { bigintOption } from '../args/integers'
+import { isoTimeOption } from '../args/time'
+import { UsageError } from '../errors'
+import { eventJson, printEventTable } from '../output/events'
+import { printJson, toJson } from '../output/json'
+import { withContext } from './context'
+import { requireStream } from './streams'
+
+interface ReplayOptions {
+  readonly toRevision?: bigint
+  readonly until?: Date
+  readonly json?: boolean
+}
+
+/** What `eventfold replay` found, as printed with `--json`. */
+export interface ReplayReport {
+  readonly streamId: string
+  /** Category of the aggregate that folded the events; `null` when the config has none for this stream. */
+  readonly aggregate: string | null
+  /** Revision of the last event folded in; `null` when no event is at or before `--until`. */
+  readonly revision: bigint | null
+  readonly lastRevision: bigint
+  /** The aggregate's state; absent without an aggregate. */
+  readonly state?: unknown
+  readonly events: readonly RecordedEvent[]
+  readonly note?: string
+}
+
+/** `<Category>-<id>` → its parts; ids may contain dashes, categories may not. */
+const splitStreamId = (streamId: string): { category: string; id: string } | undefined => {
+  const dash = streamId.indexOf('-')
+  return dash > 0 ? { category: streamId.slice(0, dash), id: streamId.slice(dash + 1) } : undefined
+}
+
+/** `eventfold replay <stream>`. */
+export const replayCommand = (program: Command): void => {
+  program
+    .command('replay')
+    .description("an aggregate's state at a revision or a time, with the events that built it")
+    .argument('<stream>', "stream id, e.g. 'Account-42'")
+    .option('--to-revision <revision>', 'stop after this revision (inclusive)', bigintOption)
+    .option('--until <time>', 'stop before the first event that occurred after this ISO-8601 time', isoTimeOption)
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nWithout --to-revision or --until the whole stream is replayed.')
+    .action(async (streamId: string, opts: ReplayOptions, command: Command) =>
+      withContext(command, async (ctx) => {
+        if (opts.toRevision !== undefined && opts.until !== undefined) {
+          throw new UsageError('give --to-revision or --until, not both')
+        }
+        const app = await ctx.app()
+        const { eventStore } = await ctx.stores()
+        const lastRevision = await requireStream(eventStore, streamId)
+        if (opts.toRevision !== undefined && opts.toRevision > lastRevision) {
+          throw new UsageError(`stream '${streamId}' ends at revision ${lastRevision}; --to-revision ${opts.toRevision} is past its end`)
+        }
+        const parts = splitStreamId(streamId)
+        const aggregate = parts && app.aggregates.get(parts.category)
+        let report: ReplayReport
+        if (parts && aggregate) {
+          const repository = new AggregateRepository(eventStore, { registry: app.registry })
+          const replay = await replayAggregate(repository, aggregate, parts.id, {
+            ...(opts.toRevision !== undefined ? { toRevision: opts.toRevision } : {}),
+            ...(opts.until !== undefined ? { until: opts.until } : {}),
+          })
+          report = { streamId, aggregate: aggregate.category, revision: replay.revision ?? null, lastRevision, state: replay.state, events: replay.events }
+        } else {
+          const events: RecordedEvent[] = []
+          for await (const raw of eventStore.readStream(streamId)) {
+            if (opts.toRevision !== undefined && raw.revision > opts.toRevision) break
+            if (opts.until !== undefined && Date.parse(raw.metadata.occurredAt) > opts.until.getTime()) break
+            events.push(app.registry.upcast(raw))
+          }
+          const category = parts?.category ?? streamId
+          report = {
+            streamId,
+            aggregate: null,
+            revision: events.at(-1)?.revision ?? null,
+            lastRevision,
+            events,
+            note: `no aggregate in the config has category '${category}': showing the events only`,
+          }
+        }
+        if (opts.json) return printJson({ ...report, events: report.events.map(eventJson) })
+        printReport(report, opts)
+      }),
+    )
+}
+
+const printReport = (r: ReplayReport, opts: ReplayOptions): void => {
+  const out = (s: string): boolean => process.stdout.write(s + '\n')
+  const at = r.revision === null ? 'before its first event' : `at revision ${r.revision} of ${r.lastRevision}`
+  out(`${r.streamId} ${at}` + (opts.until ? ` (until ${opts.until.toISOString()})` : ''))
+  if (r.note) out(`note: ${r.note}`)
+  if (r.aggregate !== null) {
+    out(`\nstate of ${r.aggregate}${r.revision === null ? ' (initial)' : ''}:`)
+    out(indent(toJson(r.state, 2) ?? String(r.state)))
+  }
+  out(`\nevents (${r.events.length}):`)
+  printEventTable(r.events, '(none)')
+}
+
+const indent = (text: string): string =>
+  text
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n')

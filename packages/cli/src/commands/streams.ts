@@ -1,0 +1,90 @@
+import type { Command } from 'commander'
+import { bigintOption, integerOption } from '../args/integers'
+import { UsageError } from '../errors'
+import { streamEvents } from '../output/events'
+import { printJson } from '../output/json'
+import { printTable } from '../output/table'
+import { withContext } from './context'
+import { commandGroup } from './group'
+
+/** One row of `eventfold streams list`. */
+export interface StreamSummary {
+  readonly streamId: string
+  readonly lastRevision: bigint
+  readonly lastPosition: bigint
+  readonly events: number
+}
+
+/** Fails with a usage error when the stream has no events. */
+export const requireStream = async (eventStore: { streamRevision(id: string): Promise<bigint | undefined> }, streamId: string): Promise<bigint> => {
+  const last = await eventStore.streamRevision(streamId)
+  if (last === undefined) throw new UsageError(`stream '${streamId}' does not exist (see: eventfold streams list)`)
+  return last
+}
+
+/** `eventfold streams list|read`. */
+export const streamsCommand = (program: Command): void => {
+  const streams = commandGroup(program, 'streams', 'list and read the streams of the event log')
+
+  streams
+    .command('list')
+    .description('every stream with its last revision and event count, read from the log')
+    .option('--category <category>', "only streams of this category (ids '<category>-…')")
+    .option('--json', 'print JSON')
+    .action(async (opts: { category?: string; json?: boolean }, command: Command) =>
+      withContext(command, async (ctx) => {
+        const { eventStore } = await ctx.stores()
+        const filter = opts.category !== undefined ? { streamPrefixes: [`${opts.category}-`] } : undefined
+        // One pass over the log keeping a counter per stream: memory grows with
+        // the number of streams, not the number of events.
+        const counters = new Map<string, { lastRevision: bigint; lastPosition: bigint; events: number }>()
+        for await (const e of eventStore.readAll(filter ? { filter } : {})) {
+          const c = counters.get(e.streamId)
+          if (c) {
+            c.events++
+            c.lastRevision = e.revision
+            c.lastPosition = e.position
+          } else {
+            counters.set(e.streamId, { lastRevision: e.revision, lastPosition: e.position, events: 1 })
+          }
+        }
+        const rows: StreamSummary[] = [...counters]
+          .map(([streamId, c]) => ({ streamId, ...c }))
+          .sort((a, b) => (a.streamId < b.streamId ? -1 : a.streamId > b.streamId ? 1 : 0))
+        if (opts.json) return printJson(rows)
+        printTable(
+          rows,
+          [
+            { header: 'STREAM', value: (r) => r.streamId },
+            { header: 'LAST REVISION', value: (r) => r.lastRevision.toString(), align: 'right' },
+            { header: 'EVENTS', value: (r) => String(r.events), align: 'right' },
+          ],
+          opts.category !== undefined ? `no streams in category '${opts.category}'` : 'the log is empty',
+        )
+      }),
+    )
+
+  streams
+    .command('read')
+    .description('the events of one stream, in order')
+    .argument('<stream>', "stream id, e.g. 'Account-42'")
+    .option('--from <revision>', 'first revision to show', bigintOption)
+    .option('--limit <count>', 'at most this many events', integerOption({ min: 1 }))
+    .option('--json', 'print JSON')
+    .action(async (streamId: string, opts: { from?: bigint; limit?: number; json?: boolean }, command: Command) =>
+      withContext(command, async (ctx) => {
+        const { eventStore } = await ctx.stores()
+        const last = await requireStream(eventStore, streamId)
+        const printed = await streamEvents(
+          eventStore.readStream(streamId, {
+            ...(opts.from !== undefined ? { fromRevision: opts.from } : {}),
+            ...(opts.limit !== undefined ? { maxCount: opts.limit } : {}),
+          }),
+          { json: opts.json === true },
+        )
+        if (printed === 0 && !opts.json) {
+          process.stdout.write(`no events in '${streamId}' from revision ${opts.from ?? 0n} (it ends at revision ${last})\n`)
+        }
+      }),
+    )
+}

@@ -1,0 +1,96 @@
+import {
+  aggregateMetadataOf,
+  defaultEventRegistry,
+  toAggregateDefinition,
+  type AggregateClass,
+  type AggregateDefinition,
+  type EventRegistry,
+} from '@eventfold/core'
+import {
+  projectionFromInstance,
+  projectionMetadataOf,
+  UnknownProjectionError,
+  type ProjectionDefinition,
+} from '@eventfold/projections'
+import { ConfigError } from './config-error'
+import type { EventfoldCliConfig, EventfoldConnection, ProjectionClass, ServiceContainer } from './define-config'
+
+/** The application as the commands see it: projections by name, aggregates by category. */
+export interface CliApp {
+  readonly configPath: string
+  readonly registry: EventRegistry
+  /** In config order. */
+  readonly projections: ReadonlyMap<string, ProjectionDefinition>
+  /** Keyed by category (the `<Category>` of `<Category>-<id>` stream ids). */
+  readonly aggregates: ReadonlyMap<string, AggregateDefinition>
+  connect(): Promise<EventfoldConnection>
+  /**
+   * The projection called `name`.
+   * @throws {@link UnknownProjectionError} listing the known names.
+   */
+  projection(name: string): ProjectionDefinition
+}
+
+const isProjectionDefinition = (p: unknown): p is ProjectionDefinition =>
+  typeof p === 'object' && p !== null && typeof (p as ProjectionDefinition).name === 'string' && typeof (p as ProjectionDefinition).handle === 'function'
+
+/** Builds a class through the container when it is bound there, so that it gets its dependencies. */
+const instantiate = <T extends object>(cls: new (...args: never[]) => T, container: ServiceContainer | undefined): T =>
+  container?.isBound(cls) ? container.get<T>(cls) : new (cls as unknown as new () => T)()
+
+const toProjection = (path: string, p: unknown, container: ServiceContainer | undefined, registry: EventRegistry): ProjectionDefinition => {
+  if (isProjectionDefinition(p)) return p
+  if (typeof p === 'function') {
+    const meta = projectionMetadataOf(p)
+    if (!meta) throw new ConfigError(path, `projection class ${p.name || '(anonymous)'} is not decorated with @Projection(...)`)
+    registry.registerClasses(meta.eventClasses)
+    return projectionFromInstance(instantiate(p as ProjectionClass, container))
+  }
+  throw new ConfigError(path, `projections must hold @Projection classes or projection definitions, found ${typeof p}`)
+}
+
+const toAggregate = (path: string, a: unknown, container: ServiceContainer | undefined, registry: EventRegistry): AggregateDefinition => {
+  if (typeof a === 'function') {
+    const meta = aggregateMetadataOf(a)
+    if (!meta) throw new ConfigError(path, `aggregate class ${a.name || '(anonymous)'} is not decorated with @Aggregate(...)`)
+    registry.registerClasses(meta.eventClasses)
+    const cls = a as AggregateClass
+    return toAggregateDefinition(cls, () => instantiate(cls, container))
+  }
+  if (typeof a === 'object' && a !== null && typeof (a as AggregateDefinition).category === 'string') return a as AggregateDefinition
+  throw new ConfigError(path, `aggregates must hold @Aggregate classes or aggregate definitions, found ${typeof a}`)
+}
+
+/**
+ * Resolves a loaded config: instantiates projection classes, compiles
+ * aggregates, registers event classes and upcasters with the registry.
+ * @throws {@link ConfigError} for duplicate names or undecorated classes.
+ */
+export const resolveApp = (configPath: string, config: EventfoldCliConfig): CliApp => {
+  const registry = config.registry ?? defaultEventRegistry
+  for (const u of config.upcasters ?? []) registry.addUpcaster(u)
+  const projections = new Map<string, ProjectionDefinition>()
+  for (const p of config.projections) {
+    const def = toProjection(configPath, p, config.container, registry)
+    if (projections.has(def.name)) throw new ConfigError(configPath, `two projections are named '${def.name}'`)
+    projections.set(def.name, def)
+  }
+  const aggregates = new Map<string, AggregateDefinition>()
+  for (const a of config.aggregates ?? []) {
+    const def = toAggregate(configPath, a, config.container, registry)
+    if (aggregates.has(def.category)) throw new ConfigError(configPath, `two aggregates have the category '${def.category}'`)
+    aggregates.set(def.category, def)
+  }
+  return {
+    configPath,
+    registry,
+    projections,
+    aggregates,
+    connect: () => config.connect(),
+    projection: (name) => {
+      const def = projections.get(name)
+      if (!def) throw new UnknownProjectionError(name, [...projections.keys()])
+      return def
+    },
+  }
+}

@@ -1,0 +1,38 @@
+import { extname } from 'node:path'
+import { ConfigError } from './config-error'
+import type { EventfoldCliConfig } from './define-config'
+import { exportedValue, importModule } from './import-module'
+import { loadJsonConfig } from './json-config'
+
+/** Checks the parts of a config the CLI relies on, so that mistakes surface as one clear message. */
+const assertConfig = (path: string, value: unknown): EventfoldCliConfig => {
+  if (value === null || typeof value !== 'object') {
+    throw new ConfigError(path, 'must export a config object (module.exports = defineConfig({ ... }) or export default)')
+  }
+  const c = value as Record<string, unknown>
+  if (typeof c.connect !== 'function') throw new ConfigError(path, 'connect must be a function returning { eventStore, documents, close }')
+  if (!Array.isArray(c.projections)) throw new ConfigError(path, 'projections must be an array of @Projection classes or projection definitions')
+  for (const key of ['aggregates', 'upcasters'] as const) {
+    if (c[key] !== undefined && !Array.isArray(c[key])) throw new ConfigError(path, `${key} must be an array when given`)
+  }
+  return value as EventfoldCliConfig
+}
+
+/**
+ * Loads a config file: `.json` as a {@link JsonConfig}, anything else as a
+ * module exporting a config, or a (possibly async) function returning one.
+ * @throws {@link ConfigError} for a config of the wrong shape.
+ * @throws the module's own error when loading it fails.
+ */
+export const loadConfig = async (path: string): Promise<EventfoldCliConfig> => {
+  if (extname(path) === '.json') return loadJsonConfig(path)
+  let value: unknown
+  try {
+    value = exportedValue(await importModule(path))
+    if (typeof value === 'function') value = await (value as () => unknown)()
+  } catch (error) {
+    if (error instanceof ConfigError) throw error
+    throw new Error(`loading ${path} failed: ${(error as Error)?.message ?? String(error)}`, { cause: error })
+  }
+  return assertConfig(path, value)
+}

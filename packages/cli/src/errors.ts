@@ -1,0 +1,47 @@
+/**
+ * Exit codes of the `eventfold` command.
+ *
+ * `usage` covers everything the person at the keyboard can fix by typing
+ * something else: a bad argument, an unknown stream, projection or dead
+ * letter, a missing or malformed config file. Nothing was changed.
+ */
+export const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const
+
+/**
+ * Bad input: the command ran nothing that changes a store, and exits with
+ * {@link EXIT.usage}. The message says what was wrong and, where it helps,
+ * what would be right.
+ */
+export class UsageError extends Error {
+  readonly type = 'usage' as const
+  constructor(message: string) {
+    super(message)
+    Object.setPrototypeOf(this, new.target.prototype)
+    this.name = 'UsageError'
+  }
+}
+
+/** True for a {@link UsageError}. */
+export const isUsageError = (e: unknown): e is UsageError => e instanceof UsageError
+
+/**
+ * eventfold errors that mean "you asked for something that does not exist"
+ * (or cannot be done as asked) rather than "something broke". They are
+ * matched by their `type` discriminant, not `instanceof`, because the
+ * application's copy of `@eventfold/*` may not be the CLI's.
+ */
+const INPUT_ERROR_TYPES = new Set([
+  'unknown-projection',
+  'revision-out-of-range',
+  'dead-letter-not-found',
+  'aggregate-not-found',
+  'partition-count-mismatch',
+])
+
+/** The exit code an error thrown by a command maps to. */
+export const exitCodeOf = (error: unknown): number => {
+  if (isUsageError(error)) return EXIT.usage
+  const type = (error as { type?: unknown } | null)?.type
+  if (typeof type === 'string' && INPUT_ERROR_TYPES.has(type)) return EXIT.usage
+  return EXIT.failure
+}
