@@ -15,6 +15,12 @@ export interface ProjectionState {
   readonly partitions: number
   /** A rebuild in progress into this generation, resumable after a crash. */
   readonly rebuilding?: { readonly generation: number; readonly version: number; readonly partitions: number; readonly startedAt: string }
+  /**
+   * A generation readers no longer use whose collections are still to be
+   * dropped (recorded at the switch, so a crash before the drop is healed by
+   * the next rebuild or reset).
+   */
+  readonly retired?: { readonly generation: number; readonly partitions: number }
   readonly updatedAt: string
 }
 

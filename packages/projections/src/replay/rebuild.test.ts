@@ -6,7 +6,7 @@ import { retryDeadLetter } from '../dead-letters/retry-dead-letter'
 import { On, Projection } from '../projection/decorators'
 import { projectionFromInstance } from '../projection/projection-definition'
 import { physicalCollection, ProjectionStates } from '../projection/projection-state'
-import { ProjectionWorker } from '../worker/projection-worker'
+import { PartitionCountMismatchError, ProjectionWorker, RebuildInProgressError } from '../worker/projection-worker'
 import { rebuildProjection, resetProjection } from './rebuild'
 
 @Projection('test-counts', { collection: 'counts' })
@@ -56,6 +56,38 @@ describe('rebuildProjection', () => {
     expect(result.resumed).toBe(true)
     expect(result.eventsApplied).toBe(1)
     expect(await documents.get(physicalCollection('counts', 1), 'a')).toEqual({ _id: 'a', n: 2 })
+  })
+
+  it('stops when its signal aborts, stays resumable, and refuses another partition count on resume', async () => {
+    const eventStore = new InMemoryEventStore()
+    const documents = new InMemoryDocumentStore()
+    await seed(eventStore, Array.from({ length: 50 }, (_, i) => `k${i % 7}`))
+    const projection = projectionFromInstance(new Counts())
+    const controller = new AbortController()
+    controller.abort()
+    const stopped = await rebuildProjection({ eventStore, documents, projection, partitions: 2, signal: controller.signal })
+    expect(stopped.completed).toBe(false)
+    await expect(new ProjectionWorker({ eventStore, documents, projection }).run()).rejects.toBeInstanceOf(RebuildInProgressError)
+    await expect(rebuildProjection({ eventStore, documents, projection, partitions: 3 })).rejects.toBeInstanceOf(PartitionCountMismatchError)
+    const done = await rebuildProjection({ eventStore, documents, projection })
+    expect(done).toMatchObject({ completed: true, resumed: true, generation: 1 })
+    expect((await documents.find(physicalCollection('counts', 1))).reduce((n, d) => n + (d.n as number), 0)).toBe(50)
+  })
+
+  it('drops a generation retired by a switch whose drop never happened', async () => {
+    const eventStore = new InMemoryEventStore()
+    const documents = new InMemoryDocumentStore()
+    await seed(eventStore, ['a'])
+    const projection = projectionFromInstance(new Counts())
+    await rebuildProjection({ eventStore, documents, projection })
+    await rebuildProjection({ eventStore, documents, projection })
+    // As if the process died right after switching to generation 3: generation 2 is still there.
+    await new ProjectionWorker({ eventStore, documents, projection, generation: 3, stopAtHead: true }).run()
+    await new ProjectionStates(documents).update('test-counts', (st) => st && { ...st, generation: 3, retired: { generation: 2, partitions: 1 } })
+    expect(await documents.listCollections('counts__')).toEqual(['counts__2', 'counts__3'])
+    await rebuildProjection({ eventStore, documents, projection })
+    expect(await documents.listCollections('counts__')).toEqual(['counts__4'])
+    expect((await new ProjectionStates(documents).get('test-counts'))!.retired).toBeUndefined()
   })
 
   it('resets to an empty generation', async () => {

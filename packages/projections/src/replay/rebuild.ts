@@ -3,7 +3,7 @@ import type { DocumentStore } from '../documents/document-store'
 import type { ProjectionDefinition } from '../projection/projection-definition'
 import { checkpointName, physicalCollection, ProjectionStates, type ProjectionState } from '../projection/projection-state'
 import { partitionKey } from '../worker/partition'
-import { ProjectionWorker, type WorkerProgress } from '../worker/projection-worker'
+import { PartitionCountMismatchError, ProjectionWorker, type WorkerProgress } from '../worker/projection-worker'
 
 /** Progress of a rebuild, summed over its partitions. */
 export interface RebuildProgress {
@@ -31,11 +31,15 @@ export interface RebuildOptions {
   /** @default 2000 */
   readonly batchSize?: number
   readonly onProgress?: (progress: RebuildProgress) => void
+  /** Stops the rebuild after the batches in flight; it stays resumable. */
+  readonly signal?: AbortSignal
 }
 
 /** What a rebuild did. */
 export interface RebuildResult extends RebuildProgress {
   readonly previousGeneration: number | undefined
+  /** False when `signal` stopped the rebuild before it switched readers. */
+  readonly completed: boolean
 }
 
 /**
@@ -55,10 +59,15 @@ export const rebuildProjection = async ({
   registry,
   batchSize = 2000,
   onProgress,
+  signal,
 }: RebuildOptions): Promise<RebuildResult> => {
   const states = new ProjectionStates(documents)
   const before = await states.get(projection.name)
   const resumed = before?.rebuilding !== undefined
+  if (before?.rebuilding && partitions !== undefined && partitions !== before.rebuilding.partitions) {
+    throw new PartitionCountMismatchError(projection.name, before.rebuilding.partitions, partitions)
+  }
+  if (before?.retired) await retire(documents, states, projection, before.retired)
   const started = await states.update(projection.name, (s): ProjectionState => {
     if (s?.rebuilding) return s
     const generation = Math.max(s?.generation ?? 0, 0) + 1
@@ -90,6 +99,9 @@ export const rebuildProjection = async ({
       resumed,
     }
   }
+  const workers: ProjectionWorker[] = []
+  const stop = () => void Promise.all(workers.map((w) => w.stop()))
+  signal?.addEventListener('abort', stop, { once: true })
   await Promise.all(
     Array.from({ length: target.partitions }, (_, index) => {
       const worker = new ProjectionWorker({
@@ -106,24 +118,41 @@ export const rebuildProjection = async ({
           onProgress?.(report())
         },
       })
+      workers.push(worker)
+      if (signal?.aborted) void worker.stop()
       return worker.run().then((p) => perPartition.set(p.partition, p))
     }),
-  )
-  let previousGeneration: number | undefined
-  await states.update(projection.name, (s) => {
-    previousGeneration = s?.generation
+  ).finally(() => signal?.removeEventListener('abort', stop))
+  if (signal?.aborted) return { ...report(), previousGeneration: before?.generation, completed: false }
+  let previous: { generation: number; partitions: number } | undefined
+  const switched = await states.update(projection.name, (s) => {
+    previous = s && s.generation > 0 ? { generation: s.generation, partitions: s.partitions } : undefined
     return {
       name: projection.name,
       generation: target.generation,
       version: target.version,
       partitions: target.partitions,
+      ...(previous ? { retired: previous } : {}),
       updatedAt: '',
     }
   })
-  if (previousGeneration !== undefined && previousGeneration > 0 && previousGeneration !== target.generation) {
-    await dropGeneration(documents, projection, previousGeneration, before?.partitions ?? 1)
-  }
-  return { ...report(), previousGeneration }
+  if (switched?.retired) await retire(documents, states, projection, switched.retired)
+  return { ...report(), previousGeneration: previous?.generation, completed: true }
+}
+
+/** Drops a retired generation, then forgets it. */
+const retire = async (
+  documents: DocumentStore,
+  states: ProjectionStates,
+  projection: Pick<ProjectionDefinition, 'name' | 'collections'>,
+  retired: { generation: number; partitions: number },
+): Promise<void> => {
+  await dropGeneration(documents, projection, retired.generation, retired.partitions)
+  await states.update(projection.name, (s) => {
+    if (!s || s.retired?.generation !== retired.generation) return s
+    const { retired: _done, ...rest } = s
+    return rest
+  })
 }
 
 /** Drops a generation's collections and checkpoints. */
@@ -148,9 +177,12 @@ export const resetProjection = async (documents: DocumentStore, projection: Pick
   const states = new ProjectionStates(documents)
   const before = await states.get(projection.name)
   if (!before) return
+  // The fresh generation must be above every one a rebuild may have written.
+  const next = Math.max(before.generation, before.rebuilding?.generation ?? 0, before.retired?.generation ?? 0) + 1
   await states.update(projection.name, (s) =>
-    s && { name: s.name, generation: s.generation + 1, version: projection.version, partitions: s.partitions, updatedAt: '' },
+    s && { name: s.name, generation: next, version: projection.version, partitions: s.partitions, updatedAt: '' },
   )
-  await dropGeneration(documents, projection, before.generation, before.partitions)
+  if (before.generation > 0) await dropGeneration(documents, projection, before.generation, before.partitions)
   if (before.rebuilding) await dropGeneration(documents, projection, before.rebuilding.generation, before.rebuilding.partitions)
+  if (before.retired) await dropGeneration(documents, projection, before.retired.generation, before.retired.partitions)
 }

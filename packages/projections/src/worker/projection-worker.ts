@@ -72,6 +72,17 @@ export class PartitionCountMismatchError extends EventfoldError {
   }
 }
 
+/** The projection's first rebuild is still running: there is no generation for a live worker yet. */
+export class RebuildInProgressError extends EventfoldError {
+  readonly type = 'rebuild-in-progress' as const
+  constructor(
+    readonly projection: string,
+    readonly generation: number,
+  ) {
+    super(`Projection '${projection}' has no read model yet: its first rebuild (generation ${generation}) is in progress; resume it with rebuild`)
+  }
+}
+
 /**
  * Follows the log for one partition of one projection: reads from its
  * checkpoint in batches, applies the handlers, and commits the coalesced
@@ -165,6 +176,7 @@ export class ProjectionWorker {
     const state = await states.update(projection.name, (s) =>
       s ?? { name: projection.name, generation: 1, version: projection.version, partitions: this.partition.count, updatedAt: '' },
     )
+    if (state!.generation === 0) throw new RebuildInProgressError(projection.name, state!.rebuilding?.generation ?? 1)
     if (state!.partitions !== this.partition.count) {
       throw new PartitionCountMismatchError(projection.name, state!.partitions, this.partition.count)
     }
