@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ConcurrencyError } from '@eventfold/core'
-import { openSqlite, SqliteEventStore, SqliteSnapshotStore, type SqliteConnection } from '@eventfold/sqlite'
+import { openSqlite, SqliteDocumentStore, SqliteEventStore, SqliteSnapshotStore, type SqliteConnection } from '@eventfold/sqlite'
 import { createBankApp } from './app'
 import { DepositMoney, OpenAccount } from './domain/commands'
 import { runDemo } from './demo'
@@ -21,7 +21,10 @@ describe('the bank on the embedded SQLite store', () => {
 
   it('runs the scripted demo: one rule rejection, one conflict resolved by retry, final state', async () => {
     const lines: string[] = []
-    const summary = await runDemo({ eventStore: new SqliteEventStore(sqlite), snapshotStore: new SqliteSnapshotStore(sqlite) }, (l) => lines.push(l))
+    const summary = await runDemo(
+      { eventStore: new SqliteEventStore(sqlite), snapshotStore: new SqliteSnapshotStore(sqlite), documents: new SqliteDocumentStore(sqlite) },
+      (l) => lines.push(l),
+    )
     expect(summary.rejected).toEqual(['insufficient-funds', 'account-closed'])
     expect(summary.conflictsRetried).toBeGreaterThanOrEqual(1)
     expect(summary.accounts).toEqual([
@@ -31,6 +34,9 @@ describe('the bank on the embedded SQLite store', () => {
     const output = lines.join('\n')
     expect(output).toMatch(/conflict on Account-ann: expected revision 2, stream is at 3/)
     expect(output).toMatch(/final state:/)
+    expect(output).toMatch(/account ann: balance 95.00 after 4 movements/)
+    expect(output).toMatch(/owner Bob: 1 account\(s\), 0 open, total 0.00/)
+    expect(output).toMatch(/day \d{4}-\d\d-\d\d: deposits 175.00, withdrawals 80.00, net 95.00/)
   })
 
   describe('20 concurrent deposits into one account', () => {

@@ -1,4 +1,6 @@
 import { isDomainError, type EventStore, type RecordedEvent, type SnapshotStore } from '@eventfold/core'
+import type { DocumentStore } from '@eventfold/projections'
+import { BankQueries, catchUpReadModels } from './read-models'
 import { createBankApp } from './app'
 import { Account } from './domain/account'
 import { CloseAccount, DepositMoney, OpenAccount, WithdrawMoney } from './domain/commands'
@@ -15,10 +17,11 @@ export interface DemoSummary {
 /**
  * A scripted session: opens two accounts, moves money, has one command
  * rejected by a rule and one concurrency conflict resolved by retry, closes
- * an account, then prints each stream and the final state.
+ * an account, then prints each stream and the final state. Given a document
+ * store, it then projects the read models and queries them.
  */
 export const runDemo = async (
-  { eventStore, snapshotStore }: { eventStore: EventStore; snapshotStore?: SnapshotStore },
+  { eventStore, snapshotStore, documents }: { eventStore: EventStore; snapshotStore?: SnapshotStore; documents?: DocumentStore },
   print: (line: string) => void = console.log,
 ): Promise<DemoSummary> => {
   let conflictsRetried = 0
@@ -83,6 +86,20 @@ export const runDemo = async (
   print('final state:')
   for (const a of accounts) {
     print(`  ${a.id.padEnd(5)} owner ${a.owner.padEnd(5)} balance ${money(a.balance).padStart(7)}  ${a.closed ? 'closed' : 'open  '}  revision ${a.revision}`)
+  }
+  if (documents) {
+    await catchUpReadModels(eventStore, documents)
+    const queries = new BankQueries(documents)
+    print('')
+    print('read models (projected from the log, then queried):')
+    for (const a of await queries.accountsWithMoney()) print(`  account ${a._id}: balance ${money(a.balance as number)} after ${a.movements} movements`)
+    for (const owner of ['Ann', 'Bob']) {
+      const o = await queries.ownerSummary(owner)
+      if (o) print(`  owner ${owner}: ${o.accounts} account(s), ${o.openAccounts} open, total ${money(o.balance as number)}`)
+    }
+    for (const d of await queries.dailyTotals()) {
+      print(`  day ${d._id}: deposits ${money(d.deposits as number)}, withdrawals ${money(d.withdrawals as number)}, net ${money(d.net as number)}`)
+    }
   }
   if (conflictsRetried === 0) {
     // The race above is deterministic on this store; say so loudly if it ever is not.
