@@ -10,9 +10,12 @@ describe('the README quick start', () => {
     log.mockRestore()
   })
 
-  it('is quoted verbatim in README.md', () => {
-    const source = readFileSync(join(__dirname, 'quickstart.ts'), 'utf8')
-    const region = /\/\/ #region quickstart\n([\s\S]*?)\/\/ #endregion quickstart/.exec(source)![1]!
+  it.each([
+    ['quickstart.ts', 'quickstart'],
+    ['projections/account-balances.ts', 'projection'],
+  ])('quotes %s (region %s) verbatim in README.md', (file, name) => {
+    const source = readFileSync(join(__dirname, file), 'utf8')
+    const region = new RegExp(`// #region ${name}\\n([\\s\\S]*?)// #endregion ${name}`).exec(source)![1]!
     const readme = readFileSync(join(__dirname, '../../../README.md'), 'utf8')
     expect(readme).toContain('```ts\n' + region + '```')
   })

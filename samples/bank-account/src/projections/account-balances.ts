@@ -2,6 +2,7 @@ import type { RecordedEvent } from '@eventfold/core'
 import { On, Projection, type Documents } from '@eventfold/projections'
 import { AccountClosed, AccountOpened, MoneyDeposited, MoneyWithdrawn } from '../domain/events'
 
+// #region projection
 /** One document per account: owner, balance, status, movement count. */
 @Projection('account-balances', {
   collection: 'account_balances',
@@ -28,3 +29,4 @@ export class AccountBalances {
     view.update(data.accountId, { $set: { status: 'closed', closedAt: metadata.occurredAt } })
   }
 }
+// #endregion projection
