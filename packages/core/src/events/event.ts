@@ -32,6 +32,6 @@ export interface RecordedEvent<Data = unknown> {
   readonly streamId: string
   /** 0-based position of the event in its stream. */
   readonly revision: bigint
-  /** Global position in the log; strictly increasing in commit order. */
+  /** Global position in the log: totally ordered, strictly increasing in the order readers see events. */
   readonly position: bigint
 }

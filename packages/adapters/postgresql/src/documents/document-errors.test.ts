@@ -1,0 +1,25 @@
+import { describe, expect, it } from '@jest/globals'
+import { SerializationError } from '@eventfold/core'
+import { DuplicateDocumentError } from '@eventfold/projections'
+import { translateDocumentError } from './document-errors'
+import { UNIQUE_INDEX_PREFIX } from './unique-index'
+
+const driverError = (code: string, constraint?: string) => Object.assign(new Error('duplicate key value'), { code, constraint, severity: 'ERROR' })
+
+describe('translateDocumentError', () => {
+  it('makes a violation of a declared unique index a DuplicateDocumentError naming the document', () => {
+    expect(translateDocumentError(driverError('23505', `${UNIQUE_INDEX_PREFIX}abc`), 'users', 'u2')).toEqual(new DuplicateDocumentError('users', 'u2'))
+  })
+
+  it('makes a value jsonb cannot hold a SerializationError naming the document', () => {
+    expect(translateDocumentError(driverError('22P05'), 'users', 'u2')).toMatchObject({ constructor: SerializationError, path: 'users/u2' })
+  })
+
+  it.each([
+    ['the primary key', driverError('23505', 'eventfold_documents_pkey')],
+    ['a catalog race', driverError('23505', 'pg_class_relname_nsp_index')],
+    ['a deadlock', driverError('40P01')],
+  ])('returns a violation of %s unchanged', (_label, error) => {
+    expect(translateDocumentError(error, 'users', 'u2')).toBe(error)
+  })
+})

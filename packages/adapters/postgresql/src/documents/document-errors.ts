@@ -1,0 +1,36 @@
+import { SerializationError } from '@eventfold/core'
+import { DuplicateDocumentError } from '@eventfold/projections'
+import { pgErrorFacts, SQLSTATE } from '../pg/pg-errors'
+import { UNIQUE_INDEX_PREFIX } from './unique-index'
+
+/**
+ * Translates a driver error thrown while writing document `id` of
+ * `collection` into the eventfold error it means, by SQLSTATE and constraint
+ * name, never by message:
+ * - 23505 on one of the declared unique indexes: a `DuplicateDocumentError`
+ *   (the primary key never raises it: writes use `ON CONFLICT DO NOTHING` and
+ *   compare-and-set, whose misses are conflicts, not errors);
+ * - 22P05 / 22P02: a value jsonb cannot hold (`\u0000`, a lone surrogate): a
+ *   `SerializationError`.
+ * Other errors are returned as they are.
+ */
+export const translateDocumentError = (error: unknown, collection: string, id: string): unknown => {
+  const facts = pgErrorFacts(error)
+  if (isDocumentIndexViolation(error)) return new DuplicateDocumentError(collection, id)
+  if (facts?.code === SQLSTATE.untranslatableCharacter || facts?.code === SQLSTATE.invalidTextRepresentation) {
+    return new SerializationError('the document cannot be stored as jsonb (e.g. it holds \\u0000)', `${collection}/${id}`, undefined, { cause: error })
+  }
+  return error
+}
+
+/** True when a declared unique index refused a row (at a write, or while the index was built). */
+export const isDocumentIndexViolation = (error: unknown): boolean => {
+  const facts = pgErrorFacts(error)
+  return facts?.code === SQLSTATE.uniqueViolation && (facts.constraint?.startsWith(UNIQUE_INDEX_PREFIX) ?? false)
+}
+
+/** True for errors that a write-by-write rerun of a commit explains with the document that caused them. */
+export const isDocumentWriteError = (error: unknown): boolean => {
+  const code = pgErrorFacts(error)?.code
+  return isDocumentIndexViolation(error) || code === SQLSTATE.untranslatableCharacter || code === SQLSTATE.invalidTextRepresentation
+}

@@ -1,0 +1,342 @@
+import { StoreClosedError, toJson } from '@eventfold/core'
+import {
+  DocumentConflictError,
+  DuplicateDocumentError,
+  query,
+  type CommitRequest,
+  type CommitResult,
+  type Document,
+  type DocumentMeta,
+  type DocumentStore,
+  type DocumentStoreCapabilities,
+  type DocumentWrite,
+  type Filter,
+  type FindOptions,
+  type IndexSpec,
+  type StoredDocument,
+} from '@eventfold/projections'
+import type pg from 'pg'
+import { quoteIdent } from '../pg/identifiers'
+import { migrate } from '../pg/migrate'
+import { warn } from '../pg/warn'
+import { inTransaction, resolvePool, type PostgresSource } from '../pg/pool'
+import { isDocumentIndexViolation, isDocumentWriteError, translateDocumentError } from './document-errors'
+import { DOCUMENT_SCHEMA } from './document-schema'
+import { DocumentSql } from './document-sql'
+import { uniqueIndexSql } from './unique-index'
+
+/** Options of {@link PostgresDocumentStore}. */
+export interface PostgresDocumentStoreOptions {
+  /** Schema of the document tables; created on first use when missing. @default 'public' */
+  readonly schema?: string
+  /**
+   * Told about errors of idle clients of a pool the store opened (the pool
+   * replaces them).
+   * @default process.emitWarning
+   */
+  readonly onError?: (error: unknown) => void
+}
+
+/** A write with its JSON already made, so that serialization fails before anything is sent. */
+type RowWrite =
+  | {
+      readonly kind: 'put'
+      readonly collection: string
+      readonly id: string
+      readonly doc: string
+      readonly revision: number
+      readonly positions: string
+      readonly expectedRevision: number
+    }
+  | { readonly kind: 'delete'; readonly collection: string; readonly id: string; readonly expectedRevision: number }
+
+/** A bulk commit missed a compare-and-set or hit an index: it is rolled back and rerun write by write. */
+const RERUN = Symbol('rerun write by write')
+
+/**
+ * The {@link DocumentStore} on PostgreSQL (`pg`): read models as jsonb rows
+ * of `<schema>.eventfold_documents` keyed by (collection, id), checkpoints
+ * beside them. A commit is one transaction: its writes and its checkpoint
+ * are stored together or not at all (`capabilities.transactions`).
+ *
+ * A commit sends one multi-row statement per kind of write (deletes,
+ * replacements, inserts), each a compare-and-set on the revision whose row
+ * count tells whether every document was where the batch expected it. When
+ * one was not, or a unique index refused a value, the transaction is rolled
+ * back and the commit rerun write by write, in order, to name the document:
+ * `DocumentConflictError` or `DuplicateDocumentError`.
+ *
+ * Filters, sorting and update operators are MongoDB's, evaluated by mingo
+ * (through `@eventfold/projections`) over the collection's rows. Unique
+ * indexes are real PostgreSQL partial expression indexes.
+ * @example
+ * ```ts
+ * const documents = new PostgresDocumentStore(pool, { schema: 'read_models' })
+ * await documents.find('account_balances', { balance: { $gt: 0 } }, { sort: { balance: -1 } })
+ * ```
+ */
+export class PostgresDocumentStore implements DocumentStore {
+  readonly capabilities: DocumentStoreCapabilities = { transactions: true }
+  private readonly pool: pg.Pool
+  private readonly ownsPool: boolean
+  private readonly schema: string
+  private readonly sql: DocumentSql
+  private migrated: Promise<void> | undefined
+  private closed = false
+  private shutdown: Promise<void> | undefined
+
+  /**
+   * @param source a `pg.Pool` to borrow (the store never ends it), or a
+   * connection string or pool config for a pool of its own (ended by `close()`).
+   */
+  constructor(source: PostgresSource, { schema = 'public', onError = warn }: PostgresDocumentStoreOptions = {}) {
+    if (schema.length === 0) throw new RangeError('schema must not be empty')
+    const { pool, owned } = resolvePool(source, onError)
+    this.pool = pool
+    this.ownsPool = owned
+    this.schema = schema
+    this.sql = new DocumentSql(quoteIdent(schema))
+  }
+
+  async get(collection: string, id: string): Promise<Document | undefined> {
+    const [row] = await this.rows<{ doc: Document }>(this.sql.get(collection, id))
+    return row?.doc
+  }
+
+  async getMany(collection: string, ids: readonly string[]): Promise<Map<string, StoredDocument>> {
+    const found = new Map<string, StoredDocument>()
+    if (ids.length === 0) {
+      this.assertOpen()
+      return found
+    }
+    const rows = await this.rows<{ id: string; doc: Document; revision: bigint; positions: DocumentMeta['positions'] }>(
+      this.sql.getMany(collection, ids),
+    )
+    for (const row of rows) found.set(row.id, { doc: row.doc, meta: { revision: Number(row.revision), positions: row.positions } })
+    return found
+  }
+
+  async find(collection: string, filter?: Filter, options?: FindOptions): Promise<Document[]> {
+    return query(await this.documentsOf(collection), filter, options)
+  }
+
+  async count(collection: string, filter?: Filter): Promise<number> {
+    if (!filter || Object.keys(filter).length === 0) {
+      const [row] = await this.rows<{ count: bigint }>(this.sql.countAll(collection))
+      return Number(row?.count ?? 0n)
+    }
+    return query(await this.documentsOf(collection), filter).length
+  }
+
+  /**
+   * Applies the writes, then stores the checkpoint, in one transaction: on
+   * any error nothing of the commit is stored.
+   * @throws {@link DocumentConflictError} when a document is not at the expected revision.
+   * @throws {@link DuplicateDocumentError} when a write breaks a unique index.
+   * @throws {@link SerializationError} when a document cannot be stored as JSON.
+   */
+  async commit({ writes, checkpoint }: CommitRequest): Promise<CommitResult> {
+    this.assertOpen()
+    const rows = writes.map(toRowWrite)
+    if (rows.length === 0 && !checkpoint) return { writes: 0 }
+    await this.ready()
+    if (rows.length === 0) {
+      await this.pool.query(this.sql.saveCheckpoint(checkpoint!.name, checkpoint!.position))
+      return { writes: 0 }
+    }
+    if (canBulk(rows)) {
+      const done = await inTransaction(this.pool, async (client) => {
+        if (!(await this.applyBulk(client, rows))) throw RERUN
+        if (checkpoint) await client.query(this.sql.saveCheckpoint(checkpoint.name, checkpoint.position))
+        return true
+      }).catch((error: unknown) => {
+        if (error === RERUN || isDocumentWriteError(error)) return false
+        throw error
+      })
+      if (done) return { writes: rows.length }
+    }
+    await inTransaction(this.pool, async (client) => {
+      for (const row of rows) await this.applyOne(client, row)
+      if (checkpoint) await client.query(this.sql.saveCheckpoint(checkpoint.name, checkpoint.position))
+    })
+    return { writes: rows.length }
+  }
+
+  async readCheckpoint(name: string): Promise<bigint | undefined> {
+    const [row] = await this.rows<{ position: string }>(this.sql.readCheckpoint(name))
+    return row ? BigInt(row.position) : undefined
+  }
+
+  async deleteCheckpoints(names: readonly string[]): Promise<void> {
+    this.assertOpen()
+    if (names.length > 0) await this.rows(this.sql.deleteCheckpoints(names))
+  }
+
+  async listCheckpoints(prefix: string): Promise<Map<string, bigint>> {
+    const rows = await this.rows<{ name: string; position: string }>(this.sql.listCheckpoints(prefix))
+    return new Map(rows.map((r) => [r.name, BigInt(r.position)]))
+  }
+
+  /**
+   * Creates the unique indexes among `indexes` as partial expression indexes
+   * (others need nothing here: a read scans its collection). Declaring an
+   * index again is a no-op. Building an index locks the documents table
+   * against writes while it runs.
+   * @throws {@link DuplicateDocumentError} naming a document whose key another one already has.
+   * @throws {@link InvalidDocumentOperationError} for an empty key list or path segment.
+   */
+  async ensureIndexes(indexes: readonly IndexSpec[]): Promise<void> {
+    this.assertOpen()
+    const unique = indexes.filter((spec) => spec.unique).map((spec) => ({ spec, sql: uniqueIndexSql(this.sql.documents, spec) }))
+    if (unique.length === 0) return
+    await this.ready()
+    let failed: (typeof unique)[number] | undefined
+    try {
+      await inTransaction(this.pool, async (client) => {
+        // Index DDL of this schema, one process at a time: IF NOT EXISTS alone races on the catalog.
+        await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`eventfold:documents-ddl:${this.schema}`])
+        for (const entry of unique) {
+          failed = entry
+          await client.query(entry.sql.create)
+          const name = entry.spec.name ?? Object.entries(entry.spec.keys).map(([k, d]) => `${k}_${d}`).join('_')
+          await client.query(this.sql.recordIndex(entry.sql.sqlName, entry.spec.collection, name, JSON.stringify(entry.spec.keys)))
+        }
+      })
+    } catch (error) {
+      if (!failed || !isDocumentIndexViolation(error)) throw error
+      const { rows } = await this.pool.query<{ id: string }>({
+        text: `SELECT max(id) AS id FROM ${this.sql.documents} WHERE collection = $1 GROUP BY ${failed.sql.expressions} HAVING count(*) > 1 LIMIT 1`,
+        values: [failed.spec.collection],
+      })
+      throw new DuplicateDocumentError(failed.spec.collection, rows[0]?.id ?? '')
+    }
+  }
+
+  async dropCollection(collection: string): Promise<void> {
+    this.assertOpen()
+    await this.ready()
+    await inTransaction(this.pool, async (client) => {
+      const { rows } = await client.query<{ sql_name: string }>(this.sql.indexesOf(collection))
+      for (const { sql_name } of rows) await client.query(`DROP INDEX IF EXISTS ${quoteIdent(this.schema)}.${quoteIdent(sql_name)}`)
+      await client.query(this.sql.forgetIndexes(collection))
+      await client.query(this.sql.deleteCollection(collection))
+    })
+  }
+
+  async listCollections(prefix = ''): Promise<string[]> {
+    return (await this.rows<{ collection: string }>(this.sql.collections(prefix))).map((r) => r.collection)
+  }
+
+  /**
+   * Creates the schema and the document tables when they are missing. Every
+   * other method does it on first use; call it to fail fast at startup.
+   */
+  async ready(): Promise<void> {
+    this.migrated ??= migrate(this.pool, this.schema, DOCUMENT_SCHEMA).catch((error: unknown) => {
+      this.migrated = undefined
+      throw error
+    })
+    return this.migrated
+  }
+
+  /** Refuses further use, and ends the pool when the store opened it. Harmless twice. */
+  async close(): Promise<void> {
+    this.closed = true
+    this.shutdown ??= this.ownsPool ? this.pool.end() : Promise.resolve()
+    return this.shutdown
+  }
+
+  /**
+   * The writes as three multi-row statements: deletes, then replacements,
+   * then inserts (so a value freed by a delete or a change can be taken by
+   * another document of the same commit). False when a compare-and-set missed.
+   */
+  private async applyBulk(client: pg.PoolClient, rows: readonly RowWrite[]): Promise<boolean> {
+    const deletes: string[] = []
+    const updates: string[] = []
+    const inserts: string[] = []
+    for (const row of rows) {
+      const key = `{"c":${JSON.stringify(row.collection)},"i":${JSON.stringify(row.id)}`
+      if (row.kind === 'delete') deletes.push(`${key},"e":${row.expectedRevision}}`)
+      else if (row.expectedRevision === 0) inserts.push(`${key},"d":${row.doc},"r":${row.revision},"p":${row.positions}}`)
+      else updates.push(`${key},"d":${row.doc},"r":${row.revision},"p":${row.positions},"e":${row.expectedRevision}}`)
+    }
+    for (const [statement, batch] of [
+      [this.sql.deleteMany.bind(this.sql), deletes],
+      [this.sql.updateMany.bind(this.sql), updates],
+      [this.sql.insertMany.bind(this.sql), inserts],
+    ] as const) {
+      if (batch.length === 0) continue
+      const { rowCount } = await client.query(statement(`[${batch.join(',')}]`))
+      if (rowCount !== batch.length) return false
+    }
+    return true
+  }
+
+  /** One write, as a compare-and-set. @throws the typed error that names the document. */
+  private async applyOne(client: pg.PoolClient, row: RowWrite): Promise<void> {
+    const { collection, id, expectedRevision } = row
+    let changed: number
+    try {
+      const statement =
+        row.kind === 'delete'
+          ? this.sql.delete(collection, id, expectedRevision)
+          : expectedRevision === 0
+            ? this.sql.insert(collection, id, row.doc, row.revision, row.positions)
+            : this.sql.update(collection, id, row.doc, row.revision, row.positions, expectedRevision)
+      changed = (await client.query(statement)).rowCount ?? 0
+    } catch (error) {
+      throw translateDocumentError(error, collection, id)
+    }
+    if (changed > 0) return
+    const [stored] = (await client.query<{ revision: bigint }>(this.sql.revision(collection, id))).rows
+    const actual = stored === undefined ? undefined : Number(stored.revision)
+    // Deleting a document that is expected not to exist is already done.
+    if (row.kind === 'delete' && actual === undefined && expectedRevision === 0) return
+    throw new DocumentConflictError(collection, id, expectedRevision, actual)
+  }
+
+  private async documentsOf(collection: string): Promise<Document[]> {
+    return (await this.rows<{ doc: Document }>(this.sql.scan(collection))).map((r) => r.doc)
+  }
+
+  private async rows<Row extends object>(statement: pg.QueryConfig): Promise<Row[]> {
+    this.assertOpen()
+    await this.ready()
+    return (await this.pool.query<Row>(statement)).rows
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StoreClosedError('PostgresDocumentStore')
+  }
+}
+
+/**
+ * A commit can go in bulk when each document appears once (the three
+ * statements do not run in the commit's order) and no delete expects a
+ * document not to exist (a check, not a write).
+ */
+const canBulk = (rows: readonly RowWrite[]): boolean => {
+  const keys = new Set<string>()
+  for (const row of rows) {
+    if (row.kind === 'delete' && row.expectedRevision === 0) return false
+    const key = JSON.stringify([row.collection, row.id])
+    if (keys.has(key)) return false
+    keys.add(key)
+  }
+  return true
+}
+
+const toRowWrite = (write: DocumentWrite): RowWrite => {
+  if (write.kind === 'delete') return write
+  const id = write.doc._id
+  return {
+    kind: 'put',
+    collection: write.collection,
+    id,
+    doc: toJson(write.doc, `${write.collection}/${id}`),
+    revision: write.meta.revision,
+    positions: JSON.stringify(write.meta.positions),
+    expectedRevision: write.expectedRevision,
+  }
+}

@@ -1,0 +1,220 @@
+import type { EventFilter, ExpectedRevision, RecordedEvent } from '@eventfold/core'
+import type { QueryConfig } from 'pg'
+import { Statements } from '../pg/statements'
+import { APPEND_INDEX_BITS, positionSql, SAFE_BOUND_SQL } from './position'
+
+/** A row of `eventfold_events` as read. */
+export interface EventRow {
+  readonly position: bigint
+  readonly stream_id: string
+  readonly revision: bigint
+  readonly type: string
+  readonly data: unknown
+  readonly metadata: RecordedEvent['metadata']
+}
+
+/** A page of the log in global order, with what the reader needs to know about the safe bound. */
+export interface ForwardPageRow extends Partial<EventRow> {
+  /** The exclusive safe bound the page was read below. */
+  readonly bound: bigint
+  /** Committed events exist at or above the bound: an older transaction still holds them back. */
+  readonly held: boolean
+}
+
+/** What an append statement returns: the events it wrote (0 when the stream was not at the expected revision). */
+export interface AppendRow {
+  readonly appended: bigint
+  readonly revision: bigint | null
+  readonly position: bigint | null
+}
+
+const COLUMNS = 'position, stream_id, revision, type, data, metadata'
+
+// One statement serves every filter: the lists are array parameters, null
+// for "no condition". starts_with is exact and case-sensitive, unlike LIKE.
+const filterSql = (types: string, prefixes: string, alias = ''): string =>
+  `(${types}::text[] IS NULL OR ${alias}type = ANY (${types}::text[]))
+   AND (${prefixes}::text[] IS NULL OR EXISTS (
+     SELECT 1 FROM unnest(${prefixes}::text[]) AS p(prefix) WHERE starts_with(${alias}stream_id, p.prefix)))`
+
+/** Bind parameters of a filter; empty lists mean no condition, as in `matchesFilter`. */
+const filterParams = (filter: EventFilter | undefined): [string[] | null, string[] | null] => [
+  filter?.eventTypes?.length ? [...filter.eventTypes] : null,
+  filter?.streamPrefixes?.length ? [...filter.streamPrefixes] : null,
+]
+
+/** The JSON array an append sends: one element per event, `n` its index in the append. */
+export interface AppendElement {
+  readonly n: number
+  readonly id: string
+  readonly type: string
+  readonly data: unknown
+  readonly metadata: object
+}
+
+/**
+ * Every statement of the event store, on the tables of one schema. Each is a
+ * named (server-side prepared) statement, its name derived from its text.
+ */
+export class EventSql extends Statements {
+  private readonly events: string
+
+  /** @param schema the schema, already quoted. */
+  constructor(schema: string) {
+    super()
+    this.events = `${schema}.eventfold_events`
+  }
+
+  /**
+   * The whole append as one statement, so one implicit transaction: reads the
+   * stream's last revision, checks the expected revision, inserts the events
+   * at the next revisions with positions made from the transaction id, and
+   * (with a channel) notifies listeners, which PostgreSQL delivers at commit.
+   * Inserts nothing when the stream is not at the expected revision; the
+   * unique indexes refuse what a concurrent append took first (23505).
+   */
+  append(streamId: string, expected: ExpectedRevision, events: string, channel: string | undefined): QueryConfig {
+    return this.statement(
+      'append',
+      `WITH head AS (
+         SELECT max(revision) AS revision FROM ${this.events} WHERE stream_id = $1
+       ), accepted AS (
+         SELECT coalesce(revision, -1) AS revision FROM head
+         WHERE CASE $2::text
+           WHEN 'any' THEN true
+           WHEN 'no_stream' THEN revision IS NULL
+           WHEN 'stream_exists' THEN revision IS NOT NULL
+           ELSE revision = $3::bigint
+         END
+       ), inserted AS (
+         INSERT INTO ${this.events} (position, stream_id, revision, event_id, type, data, metadata)
+         SELECT ${positionSql('e.n')}, $1, a.revision + 1 + e.n, e.id, e.type, coalesce(e.data, 'null'::jsonb), e.metadata
+         FROM accepted AS a
+         CROSS JOIN jsonb_to_recordset($4::jsonb) AS e(n integer, id text, type text, data jsonb, metadata jsonb)
+         RETURNING position, revision
+       ), notified AS MATERIALIZED (
+         SELECT pg_notify($5::text, '') FROM inserted WHERE $5::text IS NOT NULL LIMIT 1
+       )
+       SELECT count(*) AS appended, max(revision) AS revision, max(position) AS position,
+              (SELECT count(*) FROM notified) AS notified
+       FROM inserted`,
+      [
+        streamId,
+        typeof expected === 'bigint' ? 'revision' : expected,
+        typeof expected === 'bigint' ? expected.toString() : null,
+        events,
+        channel ?? null,
+      ],
+    )
+  }
+
+  /** The last revision and position of a stream (no row when it does not exist). */
+  streamHead(streamId: string): QueryConfig {
+    return this.statement(
+      'streamHead',
+      `SELECT revision, position FROM ${this.events} WHERE stream_id = $1 ORDER BY revision DESC LIMIT 1`,
+      [streamId],
+    )
+  }
+
+  /** Where each of these event ids is stored. */
+  byEventIds(ids: readonly string[]): QueryConfig {
+    return this.statement(
+      'byEventIds',
+      `SELECT event_id, stream_id, revision, position FROM ${this.events} WHERE event_id = ANY ($1::text[])`,
+      [[...ids]],
+    )
+  }
+
+  streamForwards(streamId: string, from: bigint, limit: number): QueryConfig {
+    return this.statement(
+      'streamForwards',
+      `SELECT ${COLUMNS} FROM ${this.events} WHERE stream_id = $1 AND revision >= $2 ORDER BY revision LIMIT $3`,
+      [streamId, from.toString(), limit],
+    )
+  }
+
+  streamBackwards(streamId: string, from: bigint, limit: number): QueryConfig {
+    return this.statement(
+      'streamBackwards',
+      `SELECT ${COLUMNS} FROM ${this.events} WHERE stream_id = $1 AND revision <= $2 ORDER BY revision DESC LIMIT $3`,
+      [streamId, from.toString(), limit],
+    )
+  }
+
+  /**
+   * Up to `limit` events after `after` (exclusive) in global order, below the
+   * safe bound of this statement's snapshot; one row with null event columns
+   * when there are none. Each row carries the bound and whether committed
+   * events wait above it.
+   */
+  pageAfter(after: bigint, limit: number, filter: EventFilter | undefined): QueryConfig {
+    return this.statement(
+      'pageAfter',
+      `WITH b AS (SELECT ${SAFE_BOUND_SQL} AS bound)
+       SELECT b.bound, EXISTS (SELECT 1 FROM ${this.events} AS h WHERE h.position >= b.bound) AS held, e.*
+       FROM b LEFT JOIN LATERAL (
+         SELECT ${COLUMNS} FROM ${this.events}
+         WHERE position > $1 AND position < b.bound AND ${filterSql('$3', '$4')}
+         ORDER BY position LIMIT $2
+       ) AS e ON true
+       ORDER BY e.position`,
+      [after.toString(), limit, ...filterParams(filter)],
+    )
+  }
+
+  /** Up to `limit` events at or before `from`, below `bound`, in reverse global order. */
+  pageBackwards(from: bigint, bound: bigint, limit: number, filter: EventFilter | undefined): QueryConfig {
+    return this.statement(
+      'pageBackwards',
+      `SELECT ${COLUMNS} FROM ${this.events}
+       WHERE position <= $1 AND position < $2 AND ${filterSql('$4', '$5')}
+       ORDER BY position DESC LIMIT $3`,
+      [from.toString(), bound.toString(), limit, ...filterParams(filter)],
+    )
+  }
+
+  /** The last position below `bound` (null when none). */
+  lastBelow(bound: bigint): QueryConfig {
+    return this.statement('lastBelow', `SELECT max(position) AS position FROM ${this.events} WHERE position < $1`, [bound.toString()])
+  }
+
+  /** The first position below `bound` (null when none). */
+  firstBelow(bound: bigint): QueryConfig {
+    return this.statement('firstBelow', `SELECT min(position) AS position FROM ${this.events} WHERE position < $1`, [bound.toString()])
+  }
+
+  /** The last position below the safe bound of this statement's snapshot (null when none). */
+  safeHead(): QueryConfig {
+    return this.statement('safeHead', `SELECT max(position) AS position FROM ${this.events} WHERE position < ${SAFE_BOUND_SQL}`, [])
+  }
+
+  /** `xmin` and `xmax` of this statement's snapshot, as decimal text. */
+  snapshot(): QueryConfig {
+    return this.statement(
+      'snapshot',
+      'SELECT pg_snapshot_xmin(s)::text AS xmin, pg_snapshot_xmax(s)::text AS xmax FROM pg_current_snapshot() AS s',
+      [],
+    )
+  }
+
+  /** The transaction of the last stored event and the next transaction id the server will give out, as decimal text. */
+  transactionCheck(): QueryConfig {
+    return this.statement(
+      'transactionCheck',
+      `SELECT (SELECT (max(position) >> ${APPEND_INDEX_BITS})::text FROM ${this.events}) AS last,
+              pg_snapshot_xmax(pg_current_snapshot())::text AS next`,
+      [],
+    )
+  }
+}
+
+/** A stored row as the event it records. */
+export const toRecordedEvent = (row: EventRow): RecordedEvent => ({
+  type: row.type,
+  data: row.data,
+  metadata: row.metadata,
+  streamId: row.stream_id,
+  revision: row.revision,
+  position: row.position,
+})

@@ -1,0 +1,300 @@
+import { randomUUID } from 'node:crypto'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
+import type { RecordedEvent, Subscription } from '@eventfold/core'
+import pg from 'pg'
+import { quoteIdent } from '../pg/identifiers'
+import { describePostgres, dropSchema, freshSchema, postgresUrl, testPool } from '../testing/connect'
+import { EventSql, type AppendRow } from './event-sql'
+import { channelOf, PostgresEventStore, type PostgresEventStoreOptions } from './postgres-event-store'
+import { positionBoundOf, transactionOf } from './position'
+
+const collect = async <T>(items: AsyncIterable<T>): Promise<T[]> => {
+  const out: T[] = []
+  for await (const item of items) out.push(item)
+  return out
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+const TIMEOUT = Symbol('timeout')
+/** The next event of a subscription, or TIMEOUT; a pending `next()` is kept for the following call. */
+const reader = (subscription: Subscription) => {
+  const iterator = subscription[Symbol.asyncIterator]()
+  let pending: Promise<IteratorResult<RecordedEvent>> | undefined
+  return async (ms: number): Promise<RecordedEvent | typeof TIMEOUT> => {
+    pending ??= iterator.next()
+    let timer: NodeJS.Timeout | undefined
+    const result = await Promise.race([pending, new Promise<typeof TIMEOUT>((resolve) => (timer = setTimeout(() => resolve(TIMEOUT), ms)))])
+    clearTimeout(timer)
+    if (result === TIMEOUT) return TIMEOUT
+    pending = undefined
+    if (result.done) throw new Error('the subscription ended')
+    return result.value
+  }
+}
+
+/** Resolves once the subscription reports it caught up. */
+const caughtUp = () => {
+  let resolve!: () => void
+  const promise = new Promise<void>((r) => (resolve = r))
+  return { promise, onCaughtUp: () => resolve() }
+}
+
+describePostgres('PostgresEventStore', () => {
+  let pool: pg.Pool
+  let schema: string
+  let sql: EventSql
+  const toClose: Array<{ close(): Promise<void> }> = []
+  const open = (options: PostgresEventStoreOptions = {}, source: ConstructorParameters<typeof PostgresEventStore>[0] = pool) => {
+    const store = new PostgresEventStore(source, { schema, ...options })
+    toClose.push(store)
+    return store
+  }
+  /** A transaction left open on its own connection after appending `count` events to `streamId` with the store's own statement. */
+  const openAppend = async (streamId: string, count = 1) => {
+    const client = await pool.connect()
+    await client.query('BEGIN')
+    const events = Array.from({ length: count }, (_, n) => ({ n, id: randomUUID(), type: 'Slow', data: { n }, metadata: {} }))
+    const { rows } = await client.query<AppendRow>(sql.append(streamId, 'any', JSON.stringify(events), channelOf(schema)))
+    const end = async (how: 'COMMIT' | 'ROLLBACK') => {
+      try {
+        await client.query(how)
+      } finally {
+        client.release()
+      }
+    }
+    return { position: rows[0]!.position!, commit: () => end('COMMIT'), rollback: () => end('ROLLBACK') }
+  }
+
+  beforeAll(() => {
+    pool = testPool()
+  })
+  afterAll(async () => {
+    await pool.end()
+  })
+  beforeEach(async () => {
+    schema = freshSchema('store')
+    sql = new EventSql(quoteIdent(schema))
+    await open().ready()
+  })
+  afterEach(async () => {
+    for (const c of toClose.splice(0).reverse()) await c.close()
+    await dropSchema(pool, schema)
+  })
+
+  describe('positions', () => {
+    it('makes the positions of one append consecutive, from the id of the transaction that stored them', async () => {
+      const store = open()
+
+      const { position } = await store.appendToStream('Account-1', [{ type: 'A', data: {} }, { type: 'B', data: {} }, { type: 'C', data: {} }])
+
+      const { rows } = await pool.query<{ position: string; xmin: string }>(
+        `SELECT position::text, xmin::text FROM ${quoteIdent(schema)}.eventfold_events ORDER BY position`,
+      )
+      const positions = rows.map((r) => BigInt(r.position))
+      expect(positions).toEqual([position - 2n, position - 1n, position])
+      // xmin is the 32-bit inserting transaction id; the position holds the full 64-bit one.
+      for (const r of rows) expect(transactionOf(BigInt(r.position)) % 2n ** 32n).toBe(BigInt(r.xmin))
+      expect(positionBoundOf(transactionOf(position)) + 2n).toBe(position)
+    })
+
+    it('reads positions and revisions exactly, even when pg is told to parse int8 as numbers', async () => {
+      const store = open()
+      const before = pg.types.getTypeParser(20)
+      pg.types.setTypeParser(20, (value: string) => Number.parseInt(value, 10))
+      try {
+        const appended = await store.appendToStream('Account-1', [{ type: 'A', data: {} }])
+        const [read] = await collect(store.readStream('Account-1'))
+
+        expect(read).toMatchObject({ revision: 0n, position: appended.position })
+        expect(typeof read!.position).toBe('bigint')
+        expect(await store.headPosition()).toBe(appended.position)
+      } finally {
+        pg.types.setTypeParser(20, before)
+      }
+    })
+  })
+
+  describe('an append still open at a lower position', () => {
+    it('holds back younger events until it commits, then delivers both in position order', async () => {
+      const store = open({ settleTimeoutMs: 100 })
+      const older = await openAppend('Slow-1')
+      const younger = await store.appendToStream('Fast-1', [{ type: 'Fast', data: {} }])
+      const next = reader(store.subscribeToAll())
+
+      expect(younger.position > older.position).toBe(true)
+      expect(await next(300)).toBe(TIMEOUT)
+      expect(await collect(store.readAll())).toEqual([])
+      expect(await store.headPosition()).toBeUndefined()
+
+      await older.commit()
+
+      expect(await next(2000)).toMatchObject({ streamId: 'Slow-1', position: older.position })
+      expect(await next(2000)).toMatchObject({ streamId: 'Fast-1', position: younger.position })
+      expect((await collect(store.readAll())).map((e) => e.position)).toEqual([older.position, younger.position])
+    })
+
+    it('releases the younger events soon after it rolls back, though a rollback notifies nobody', async () => {
+      const store = open({ pollIntervalMs: 60_000 })
+      const older = await openAppend('Slow-1', 3)
+      const ready = caughtUp()
+      const next = reader(store.subscribeToAll({ onCaughtUp: ready.onCaughtUp }))
+      const first = next(3000)
+      await ready.promise
+      await store.appendToStream('Fast-1', [{ type: 'Fast', data: {} }])
+      await sleep(100)
+
+      const started = Date.now()
+      await older.rollback()
+
+      expect(await first).toMatchObject({ streamId: 'Fast-1' })
+      expect(Date.now() - started).toBeLessThan(1000)
+      expect((await collect(store.readAll())).map((e) => e.streamId)).toEqual(['Fast-1'])
+    })
+
+    it('makes headPosition and readAll wait for it, to see the younger appends committed before the call', async () => {
+      const store = open()
+      const older = await openAppend('Slow-1')
+      const younger = await store.appendToStream('Fast-1', [{ type: 'Fast', data: {} }])
+
+      const head = store.headPosition()
+      const all = collect(store.readAll())
+      await sleep(200)
+      await older.commit()
+
+      expect(await head).toBe(younger.position)
+      expect((await all).map((e) => e.position)).toEqual([older.position, younger.position])
+    })
+  })
+
+  describe('waking subscribers', () => {
+    it('wakes the subscribers of another store (another process) by NOTIFY, whatever the poll interval', async () => {
+      const reading = open({ pollIntervalMs: 60_000 }, { connectionString: postgresUrl(), max: 2 })
+      const writing = open({}, { connectionString: postgresUrl(), max: 2 })
+      const ready = caughtUp()
+      const next = reader(reading.subscribeToAll({ onCaughtUp: ready.onCaughtUp }))
+      const first = next(3000)
+      await ready.promise
+      await sleep(200) // the listening connection is up by now
+
+      const started = Date.now()
+      await writing.appendToStream('Account-1', [{ type: 'Opened', data: {} }])
+
+      expect(await first).toMatchObject({ type: 'Opened' })
+      expect(Date.now() - started).toBeLessThan(500)
+    })
+
+    it('listens again after its connection is lost, and meanwhile polls', async () => {
+      const applicationName = `eventfold-test-${randomUUID().slice(0, 8)}`
+      const errors: unknown[] = []
+      const reading = open(
+        { pollIntervalMs: 60_000, onError: (e) => errors.push(e) },
+        { connectionString: postgresUrl(), max: 2, application_name: applicationName },
+      )
+      const writing = open({}, { connectionString: postgresUrl(), max: 2 })
+      const ready = caughtUp()
+      const next = reader(reading.subscribeToAll({ onCaughtUp: ready.onCaughtUp }))
+      const first = next(5000)
+      await ready.promise
+      const listener = async (): Promise<number | undefined> =>
+        (
+          await pool.query<{ pid: number }>(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'LISTEN %'",
+            [applicationName],
+          )
+        ).rows[0]?.pid
+      const waitForListener = async (other?: number): Promise<number> => {
+        for (let i = 0; i < 200; i++) {
+          const pid = await listener()
+          if (pid !== undefined && pid !== other) return pid
+          await sleep(25)
+        }
+        throw new Error('no listening connection')
+      }
+      const lost = await waitForListener()
+
+      await pool.query('SELECT pg_terminate_backend($1)', [lost])
+      await waitForListener(lost)
+      const started = Date.now()
+      await writing.appendToStream('Account-1', [{ type: 'Opened', data: {} }])
+
+      expect(await first).toMatchObject({ type: 'Opened' })
+      expect(Date.now() - started).toBeLessThan(500)
+      expect(errors.length).toBeGreaterThan(0)
+    })
+
+    it('without notifications, subscribers see other stores’ appends by polling', async () => {
+      const reading = open({ notifications: false, pollIntervalMs: 50 }, { connectionString: postgresUrl(), max: 2 })
+      const writing = open({ notifications: false }, { connectionString: postgresUrl(), max: 2 })
+      const ready = caughtUp()
+      const next = reader(reading.subscribeToAll({ onCaughtUp: ready.onCaughtUp }))
+      const first = next(3000)
+      await ready.promise
+
+      await writing.appendToStream('Account-1', [{ type: 'Opened', data: {} }])
+
+      expect(await first).toMatchObject({ type: 'Opened' })
+    })
+  })
+
+  describe('refusals', () => {
+    it('refuses a payload jsonb cannot hold with a SerializationError and appends nothing', async () => {
+      const store = open()
+
+      await expect(store.appendToStream('Account-1', [{ type: 'A', data: { text: 'nul \u0000 inside' } }])).rejects.toMatchObject({
+        type: 'serialization',
+      })
+      expect(await store.streamRevision('Account-1')).toBeUndefined()
+    })
+
+    it('reports a lost race as a ConcurrencyError carrying the revision that won', async () => {
+      const store = open()
+      await store.appendToStream('Account-1', [{ type: 'Opened', data: {} }])
+      const racing = await openAppend('Account-1')
+
+      const losing = store.appendToStream('Account-1', [{ type: 'Deposited', data: {} }], { expectedRevision: 0n })
+      await sleep(100)
+      await racing.commit()
+
+      await expect(losing).rejects.toMatchObject({ type: 'concurrency', expected: 0n, actual: 1n, cause: expect.objectContaining({ code: '23505' }) })
+    })
+
+    it('refuses to start on a log restored into a cluster whose transaction ids are behind its positions', async () => {
+      const { rows } = await pool.query<{ next: string }>('SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS next')
+      const ahead = positionBoundOf(BigInt(rows[0]!.next) + 1_000_000n)
+      await pool.query(
+        `INSERT INTO ${quoteIdent(schema)}.eventfold_events (position, stream_id, revision, event_id, type, data, metadata)
+         VALUES ($1, 'Account-1', 0, $2, 'Opened', '{}', '{}')`,
+        [ahead.toString(), randomUUID()],
+      )
+
+      await expect(open().ready()).rejects.toThrow(/restored into another cluster/)
+    })
+  })
+
+  describe('its pool', () => {
+    it('leaves a borrowed pool open when it closes', async () => {
+      const store = open()
+      await store.appendToStream('Account-1', [{ type: 'A', data: {} }])
+
+      await store.close()
+
+      await expect(pool.query('SELECT 1')).resolves.toBeDefined()
+      await expect(store.headPosition()).rejects.toMatchObject({ type: 'store-closed' })
+    })
+
+    it('creates its schema and table on first use', async () => {
+      const other = freshSchema('lazy')
+      try {
+        const store = open({ schema: other })
+
+        await store.appendToStream('Account-1', [{ type: 'A', data: {} }])
+
+        expect(await store.streamRevision('Account-1')).toBe(0n)
+      } finally {
+        for (const c of toClose.splice(0).reverse()) await c.close()
+        await dropSchema(pool, other)
+      }
+    })
+  })
+})

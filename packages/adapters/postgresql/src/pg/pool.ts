@@ -1,0 +1,62 @@
+import pg from 'pg'
+
+/** Where a store gets its connections: a `pg.Pool` it borrows, or a connection string or pool config it opens a pool for. */
+export type PostgresSource = pg.Pool | string | pg.PoolConfig
+
+/** A pool and whether the store that resolved it must end it. */
+export interface ResolvedPool {
+  readonly pool: pg.Pool
+  readonly owned: boolean
+}
+
+/** True for a `pg.Pool` (by shape, so that a second copy of pg is recognised too). */
+const isPool = (source: PostgresSource): source is pg.Pool =>
+  typeof source === 'object' &&
+  typeof (source as pg.Pool).connect === 'function' &&
+  typeof (source as pg.Pool).query === 'function' &&
+  typeof (source as pg.Pool).end === 'function'
+
+/**
+ * The pool of a store. A pool it opens reports the errors of idle clients
+ * (e.g. the server restarted) to `onError`: an `'error'` event without a
+ * listener would crash the process.
+ */
+export const resolvePool = (source: PostgresSource, onError: (error: unknown) => void): ResolvedPool => {
+  if (isPool(source)) return { pool: source, owned: false }
+  const config: pg.PoolConfig = typeof source === 'string' ? { connectionString: source } : source
+  const pool = new pg.Pool(config)
+  pool.on('error', onError)
+  return { pool, owned: true }
+}
+
+/**
+ * The settings of a client outside `pool` that reaches the same server as its
+ * clients do: a listening connection must not hold one of the pool's slots.
+ * `undefined` when the pool does not expose its settings.
+ */
+export const clientConfigOf = (pool: pg.Pool): pg.ClientConfig | undefined => {
+  const options = (pool as { options?: pg.PoolConfig }).options
+  if (!options) return undefined
+  // pg-pool keeps the password (and the TLS key) as non-enumerable properties.
+  return { ...options, password: options.password, ssl: options.ssl }
+}
+
+/** Runs `work` in one transaction on one client of `pool`: COMMIT when it resolves, ROLLBACK when it throws. */
+export const inTransaction = async <T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
+  const client = await pool.connect()
+  // A client whose ROLLBACK failed is in an unknown state: it is destroyed, not returned to the pool.
+  let unusable: Error | undefined
+  try {
+    await client.query('BEGIN')
+    const result = await work(client)
+    await client.query('COMMIT')
+    return result
+  } catch (error) {
+    await client.query('ROLLBACK').catch((rollbackError: unknown) => {
+      unusable = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError))
+    })
+    throw error
+  } finally {
+    client.release(unusable)
+  }
+}

@@ -1,0 +1,93 @@
+import { spawnSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { describe, it } from '@jest/globals'
+import pg from 'pg'
+import { quoteIdent } from '../pg/identifiers'
+
+/** The server `scripts/services start postgres` runs, used when POSTGRES_URL is not set. */
+export const DEFAULT_POSTGRES_URL = 'postgres://eventfold:eventfold@127.0.0.1:5432/eventfold'
+
+/** The server the integration tests use: `POSTGRES_URL`, or the one `scripts/services` manages. */
+export const postgresUrl = (): string => process.env.POSTGRES_URL || DEFAULT_POSTGRES_URL
+
+/** The URL without its password, fit for a message. */
+const redacted = (url: string): string => url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@')
+
+let probed: { readonly problem: string | undefined } | undefined
+
+/**
+ * Why the server cannot be used, or `undefined` when it answers a query.
+ * jest registers tests synchronously, so the probe (connect, `SELECT 1`)
+ * runs in a child process, once per test file.
+ */
+const probe = (url: string): string | undefined => {
+  if (probed) return probed.problem
+  const script = `
+    const pg = require(${JSON.stringify(require.resolve('pg'))})
+    const client = new pg.Client({ connectionString: process.argv[1], connectionTimeoutMillis: 3000 })
+    client.connect().then(() => client.query('SELECT 1')).then(() => client.end()).then(
+      () => process.exit(0),
+      (error) => { process.stderr.write(String((error && error.message) || error)); process.exit(1) })`
+  const result = spawnSync(process.execPath, ['-e', script, url], { encoding: 'utf8', timeout: 15_000 })
+  const problem = result.status === 0 ? undefined : result.stderr.trim() || result.error?.message || `probe exited with ${result.status}`
+  probed = { problem }
+  return problem
+}
+
+/** What to do with the PostgreSQL tests: run them, skip them, or fail them because the server is not there. */
+export type PostgresTestPolicy = 'run' | 'skip' | 'fail'
+
+/**
+ * The connection policy: run when the server answers; otherwise fail, in CI
+ * (`CI=true`) always, elsewhere unless `EVENTFOLD_SKIP_POSTGRES=1` asks to skip.
+ */
+export const postgresTestPolicy = (problem: string | undefined, env: NodeJS.ProcessEnv): PostgresTestPolicy => {
+  if (problem === undefined) return 'run'
+  return env.CI !== 'true' && env.EVENTFOLD_SKIP_POSTGRES === '1' ? 'skip' : 'fail'
+}
+
+/** Why the tests cannot run, how to make them run, and what `policy` does about it. */
+export const unreachableMessage = (url: string, problem: string, policy: Exclude<PostgresTestPolicy, 'run'>, env: NodeJS.ProcessEnv): string =>
+  `PostgreSQL is not reachable at POSTGRES_URL=${redacted(url)} (${problem}). ` +
+  'Start it with `scripts/services start postgres` (then `eval "$(scripts/services env)"`), or point POSTGRES_URL at a server.' +
+  (policy === 'skip'
+    ? ' Skipped because EVENTFOLD_SKIP_POSTGRES=1.'
+    : env.CI === 'true'
+      ? ' In CI (CI=true) these tests fail rather than skip.'
+      : ' Set EVENTFOLD_SKIP_POSTGRES=1 to skip them instead.')
+
+/**
+ * `describe` for tests that need the PostgreSQL server at POSTGRES_URL; see
+ * {@link postgresTestPolicy}. A skipped suite prints why.
+ */
+export const describePostgres = (name: string, body: () => void): void => {
+  const url = postgresUrl()
+  const problem = probe(url)
+  const policy = postgresTestPolicy(problem, process.env)
+  if (policy === 'run') {
+    describe(name, body)
+    return
+  }
+  const message = unreachableMessage(url, problem!, policy, process.env)
+  if (policy === 'skip') {
+    console.warn(`Skipping '${name}': ${message}`)
+    describe.skip(name, body)
+    return
+  }
+  describe(name, () => {
+    it('needs a reachable PostgreSQL server', () => {
+      throw new Error(message)
+    })
+  })
+}
+
+/** A pool on the test server; `max` connections. */
+export const testPool = (max = 10): pg.Pool => new pg.Pool({ connectionString: postgresUrl(), max })
+
+/** A schema name no other test uses: every test file and test can have its own tables. */
+export const freshSchema = (label = 'test'): string => `eventfold_${label}_${randomBytes(5).toString('hex')}`
+
+/** Drops a test schema and everything in it. */
+export const dropSchema = async (pool: pg.Pool, schema: string): Promise<void> => {
+  await pool.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`)
+}
