@@ -15,6 +15,7 @@ import { DocumentConflictError, InvalidDocumentOperationError } from '../errors/
 import type { ProjectionDefinition } from '../projection/projection-definition'
 import { checkpointName, physicalCollection, ProjectionStates } from '../projection/projection-state'
 import { BatchReader } from './batch-reader'
+import { LeaseLostError, type LeaseFence } from './leases'
 import { assertPartition, inPartition, partitionKey, SINGLE_PARTITION, type Partition } from './partition'
 
 /** Progress of one worker, reported after each committed batch. */
@@ -58,6 +59,8 @@ export interface ProjectionWorkerOptions {
   readonly onProgress?: (progress: WorkerProgress) => void
   /** Told about each store error that will be retried. @default a process warning */
   readonly onError?: (error: unknown) => void
+  /** Makes every commit renew this lease too, so a worker whose lease was taken over cannot write. */
+  readonly fence?: LeaseFence
 }
 
 /** The worker's partition count differs from the one the read model was built with. */
@@ -228,7 +231,11 @@ export class ProjectionWorker {
       }
       try {
         const parkWrites = await this.parkWrites(parked, generation)
-        const result = await documents.commit({ writes: [...writes, ...parkWrites], checkpoint: { name: checkpoint, position: last } })
+        const request = { writes: [...writes, ...parkWrites], checkpoint: { name: checkpoint, position: last } }
+        const fence = this.opts.fence
+        const result = fence
+          ? await fence.commit((renewal) => documents.commit({ ...request, writes: [...request.writes, renewal] }))
+          : await documents.commit(request)
         this.progress = {
           ...this.progress,
           checkpoint: last,
@@ -241,6 +248,7 @@ export class ProjectionWorker {
         this.opts.onProgress?.(this.progress)
         return last
       } catch (error) {
+        if (error instanceof LeaseLostError) throw error
         // Another partition wrote a shared document: recompute from fresh reads.
         if (error instanceof DocumentConflictError) continue
         ;(this.opts.onError ?? defaultOnError)(error)

@@ -1,0 +1,80 @@
+import { ErrorType, type MaxAppendSizeExceededError, type WrongExpectedVersionError } from '@eventstore/db-client'
+import { ConcurrencyError, ValidationError, type ExpectedRevision } from '@eventfold/core'
+import { StreamTombstonedError } from '../errors'
+import { fromEventStoreDBCurrentRevision } from './expected-revision'
+
+/** The client's error type discriminant, when `error` is one of its command errors. */
+const typeOf = (error: unknown): string | undefined =>
+  error !== null && typeof error === 'object' && typeof (error as { type?: unknown }).type === 'string'
+    ? (error as { type: string }).type
+    : undefined
+
+/** True when a read failed because the stream does not exist or was deleted: such a stream reads as empty. */
+export const isMissingStreamError = (error: unknown): boolean => {
+  const type = typeOf(error)
+  return type === ErrorType.STREAM_NOT_FOUND || type === ErrorType.STREAM_DELETED
+}
+
+/** What was being done when the client failed: the facts the translated error needs. */
+export interface ErrorContext {
+  readonly streamId: string
+  /** The expected revision of the write, when it was one. */
+  readonly expected?: ExpectedRevision
+  /**
+   * What was written: an append (where the server also reports partially
+   * stored batches as a wrong expected version) or a delete.
+   * @default 'append'
+   */
+  readonly operation?: 'append' | 'delete'
+}
+
+/**
+ * The error for an append the server refused for its expected revision, the
+ * stream being at `actual`. With `any`, or `stream_exists` of a stream that
+ * exists, there is no revision to conflict with: the server refuses such an
+ * append when the first event ids of the batch are already stored and the
+ * rest are not ("corrupted idempotency"), which eventfold calls a
+ * {@link ValidationError}. Otherwise it is a {@link ConcurrencyError}.
+ */
+export const refusedAppend = (
+  streamId: string,
+  expected: ExpectedRevision,
+  actual: bigint | undefined,
+  cause?: unknown,
+): ConcurrencyError | ValidationError => {
+  if (expected === 'any' || (expected === 'stream_exists' && actual !== undefined)) {
+    return new ValidationError(`Some event ids of the batch for '${streamId}' are already stored and others are not`, [
+      { path: 'metadata.eventId', message: 'partially stored' },
+    ])
+  }
+  return new ConcurrencyError(streamId, expected, actual, cause === undefined ? undefined : { cause })
+}
+
+/**
+ * The one place where client errors become eventfold errors, by the client's
+ * error type and properties (never by message text):
+ * - wrong expected version → for an append {@link refusedAppend}, for a
+ *   delete a {@link ConcurrencyError}, with the stream's actual revision from
+ *   `actualVersion` (`no_stream`/-1 → `undefined`);
+ * - stream deleted (tombstoned) → {@link StreamTombstonedError};
+ * - maximum append size exceeded → {@link ValidationError};
+ * - anything else is returned unchanged (the client's errors carry a `type`).
+ */
+export const translateClientError = (error: unknown, { streamId, expected = 'any', operation = 'append' }: ErrorContext): unknown => {
+  switch (typeOf(error)) {
+    case ErrorType.WRONG_EXPECTED_VERSION: {
+      const actual = fromEventStoreDBCurrentRevision((error as WrongExpectedVersionError).actualVersion)
+      return operation === 'append'
+        ? refusedAppend(streamId, expected, actual, error)
+        : new ConcurrencyError(streamId, expected, actual, { cause: error })
+    }
+    case ErrorType.STREAM_DELETED:
+      return new StreamTombstonedError(streamId, { cause: error })
+    case ErrorType.MAXIMUM_APPEND_SIZE_EXCEEDED:
+      return new ValidationError(
+        `The batch for '${streamId}' is larger than the server's maximum append size (${(error as MaxAppendSizeExceededError).maxAppendSize} bytes)`,
+      )
+    default:
+      return error
+  }
+}

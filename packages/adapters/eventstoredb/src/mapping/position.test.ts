@@ -1,0 +1,98 @@
+import { describe, expect, it } from '@jest/globals'
+import { comparePositions, decodePosition, encodePosition, formatPosition, isLogPosition } from './position'
+
+const MAX = (1n << 63n) - 1n
+/** What the server sends for "no position": -1 read as an unsigned 64-bit number. */
+const NO_POSITION = (1n << 64n) - 1n
+
+/** A seeded generator, so that a failure can be replayed. */
+const random = (seed: number) => {
+  let s = seed >>> 0
+  const next32 = () => {
+    s = (s + 0x6d2b79f5) >>> 0
+    let t = s
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return BigInt(((t ^ (t >>> 14)) >>> 0) as number)
+  }
+  /** A value in 0..2^63-1, biased towards the small and the extreme. */
+  const offset = (): bigint => {
+    const kind = Number(next32() % 4n)
+    const wide = ((next32() << 32n) | next32()) & MAX
+    if (kind === 0) return next32() % 1000n
+    if (kind === 1) return MAX - (next32() % 1000n)
+    return wide
+  }
+  return { offset, next32 }
+}
+
+describe('position encoding', () => {
+  it.each([
+    [{ commit: 0n, prepare: 0n }, 0n],
+    [{ commit: 0n, prepare: 1n }, 1n],
+    [{ commit: 1n, prepare: 0n }, 1n << 64n],
+    [{ commit: 1000n, prepare: 1000n }, 18446744073709551617000n],
+    [{ commit: MAX, prepare: MAX }, (MAX << 64n) | MAX],
+  ])('encodes %p as commit × 2^64 + prepare', (position, encoded) => {
+    expect(encodePosition(position)).toBe(encoded)
+    expect(decodePosition(encoded)).toEqual(position)
+  })
+
+  it('round-trips many random positions exactly', () => {
+    const { offset } = random(20240511)
+    for (let i = 0; i < 10_000; i++) {
+      const p = { commit: offset(), prepare: offset() }
+      expect(decodePosition(encodePosition(p))).toEqual(p)
+    }
+  })
+
+  it('orders encoded positions exactly as the server orders positions (commit, then prepare)', () => {
+    const { offset, next32 } = random(7)
+    const mismatches: string[] = []
+    for (let i = 0; i < 10_000; i++) {
+      const a = { commit: offset(), prepare: offset() }
+      // Half the pairs share their commit position, as the events of one transaction do.
+      const b = next32() % 2n === 0n ? { commit: a.commit, prepare: offset() } : { commit: offset(), prepare: offset() }
+      const byServer = comparePositions(a, b)
+      const encoded = encodePosition(a) === encodePosition(b) ? 0 : encodePosition(a) < encodePosition(b) ? -1 : 1
+      if (byServer !== encoded) mismatches.push(`${formatPosition(a)} vs ${formatPosition(b)}`)
+    }
+    expect(mismatches).toEqual([])
+  })
+
+  it('keeps the events of one explicit transaction apart and in prepare order', () => {
+    // Three events committed by one commit record at 5000: same commit position, rising prepare positions.
+    const transaction = [1200n, 2400n, 3600n].map((prepare) => encodePosition({ commit: 5000n, prepare }))
+    const before = encodePosition({ commit: 4800n, prepare: 4800n })
+    const after = encodePosition({ commit: 5100n, prepare: 5100n })
+
+    expect(new Set(transaction).size).toBe(3)
+    expect([before, ...transaction, after]).toEqual([...[before, ...transaction, after]].sort((x, y) => (x < y ? -1 : 1)))
+  })
+
+  it('puts a filtered-read checkpoint (P, 0) before the event that starts at P', () => {
+    expect(encodePosition({ commit: 700n, prepare: 0n }) < encodePosition({ commit: 700n, prepare: 700n })).toBe(true)
+    expect(encodePosition({ commit: 700n, prepare: 0n }) > encodePosition({ commit: 650n, prepare: 650n })).toBe(true)
+  })
+
+  it.each([
+    ['the "no position" sentinel', { commit: NO_POSITION, prepare: NO_POSITION }],
+    ['a commit beyond 2^63 - 1', { commit: MAX + 1n, prepare: 0n }],
+    ['a negative prepare', { commit: 0n, prepare: -1n }],
+  ])('refuses to encode %s', (_label, position) => {
+    expect(isLogPosition(position)).toBe(false)
+    expect(() => encodePosition(position)).toThrow(RangeError)
+  })
+
+  it.each([
+    ['a negative number', -1n],
+    ['a prepare half beyond 2^63 - 1', (5n << 64n) | NO_POSITION],
+    ['a commit half beyond 2^63 - 1', (MAX + 1n) << 64n],
+  ])('refuses to decode %s', (_label, position) => {
+    expect(() => decodePosition(position)).toThrow(RangeError)
+  })
+
+  it('treats a missing position as not a log position', () => {
+    expect(isLogPosition(undefined)).toBe(false)
+  })
+})

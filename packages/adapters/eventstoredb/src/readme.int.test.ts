@@ -1,0 +1,74 @@
+// The snippets of README.md, compiled and run against a server: the README cannot drift from the code.
+import { expect, it } from '@jest/globals'
+import { EventStoreDBClient } from '@eventstore/db-client'
+import type { RecordedEvent } from '@eventfold/core'
+import { decodePosition, encodePosition, EventStoreDBEventStore, PersistentProjectionConsumer } from './index'
+import { describeEventStoreDB, uniqueTag } from './testing/server'
+
+describeEventStoreDB('README snippets', (url) => {
+  it('appends, reads and subscribes', async () => {
+    const tag = uniqueTag()
+    // #region usage
+    const events = new EventStoreDBEventStore(url) // or: new EventStoreDBEventStore(EventStoreDBClient.connectionString(url))
+    const { nextRevision, position } = await events.appendToStream(
+      `${tag}Account-1`,
+      [{ type: 'AccountOpened', data: { owner: 'Ann' }, metadata: { correlationId: 'req-1' } }],
+      { expectedRevision: 'no_stream' },
+    )
+    for await (const e of events.readStream(`${tag}Account-1`)) console.log(e.revision, e.type, e.position)
+    // #endregion usage
+
+    // #region positions
+    const { commit, prepare } = decodePosition(position) // the server's $all position of the event
+    expect(encodePosition({ commit, prepare })).toBe(position)
+    // #endregion positions
+
+    const seen: RecordedEvent[] = []
+    // #region subscribe
+    const subscription = events.subscribeToAll({
+      fromPosition: position, // a checkpoint: delivery starts after it
+      filter: { eventTypes: ['Deposited'] }, // filtered by the server
+      onCaughtUp: (reached) => console.log('caught up at', reached), // also while only skipping events
+    })
+    // #endregion subscribe
+    await events.appendToStream(`${tag}Account-1`, [{ type: 'Deposited', data: { amount: 5 } }], { expectedRevision: nextRevision })
+    for await (const e of subscription) {
+      seen.push(e)
+      break
+    }
+    await subscription.close()
+    expect(seen.map((e) => e.data)).toEqual([{ amount: 5 }])
+
+    // #region retention
+    await events.setRetention(`${tag}Account-1`, { maxAge: 30 * 24 * 3600, maxCount: null })
+    await events.deleteStream(`${tag}Account-1`) // soft; { hard: true } tombstones it
+    // #endregion retention
+    await events.close()
+  })
+
+  it('runs a persistent consumer', async () => {
+    const client = EventStoreDBClient.connectionString(url)
+    const group = `${uniqueTag()}-balances`
+    const applied: RecordedEvent[] = []
+    const apply = async (e: RecordedEvent): Promise<void> => void applied.push(e)
+    // #region persistent
+    const consumer = new PersistentProjectionConsumer(client, {
+      group, // one group per projection; every worker joins it
+      filter: { eventTypes: ['Deposited'] },
+      startFrom: 'end',
+      maxAttempts: 3, // then the event is parked
+      handle: apply, // idempotent: delivery is at least once
+    })
+    await consumer.ensure() // creates the group (Pinned) or updates its settings
+    const running = consumer.run()
+    // … later
+    await consumer.stop()
+    await running
+    for await (const letter of consumer.deadLetters()) console.log(letter.event.streamId, letter.error.message)
+    await consumer.replayParked()
+    // #endregion persistent
+    expect(applied.every((e) => e.type === 'Deposited')).toBe(true)
+    await client.deletePersistentSubscriptionToAll(group)
+    await client.dispose()
+  })
+})

@@ -1,0 +1,121 @@
+import {
+  ANY,
+  BACKWARDS,
+  END,
+  ErrorType,
+  NO_STREAM,
+  jsonEvent,
+  metastreamOf,
+  type EventStoreDBClient,
+  type ExpectedRevision as EsdbExpectedRevision,
+} from '@eventstore/db-client'
+import { ConcurrencyError, type ExpectedRevision } from '@eventfold/core'
+import { isMissingStreamError, translateClientError } from '../mapping/client-errors'
+import { encodePosition, isLogPosition } from '../mapping/position'
+import { applyRetention, readRetention, type RetentionChange, type StreamRetention } from './stream-retention'
+
+const ignore = (): void => undefined
+
+/** The stream's metadata JSON and the revision of the metadata event it came from. */
+const readMetadata = async (
+  client: EventStoreDBClient,
+  streamId: string,
+): Promise<{ readonly metadata: Record<string, unknown>; readonly revision: bigint | undefined }> => {
+  const read = client.readStream(metastreamOf(streamId), { direction: BACKWARDS, fromRevision: END, maxCount: 1 })
+  try {
+    for await (const resolved of read) {
+      const e = resolved.event
+      if (!e) continue
+      const data = e.isJson && e.data !== null && typeof e.data === 'object' && !Array.isArray(e.data) ? (e.data as Record<string, unknown>) : {}
+      return { metadata: data, revision: e.revision }
+    }
+    return { metadata: {}, revision: undefined }
+  } catch (error) {
+    if (isMissingStreamError(error)) return { metadata: {}, revision: undefined }
+    throw error
+  } finally {
+    await read.cancel().catch(ignore)
+  }
+}
+
+/** The retention of a stream now. */
+export const getRetention = async (client: EventStoreDBClient, streamId: string): Promise<StreamRetention> =>
+  readRetention((await readMetadata(client, streamId)).metadata)
+
+/**
+ * Changes a stream's retention: reads its metadata, applies the change and
+ * writes the result expecting the metadata it read, so that a concurrent
+ * change of other metadata is not lost (it retries, up to 5 times).
+ * @returns the retention now in force.
+ */
+export const setRetention = async (client: EventStoreDBClient, streamId: string, change: RetentionChange): Promise<StreamRetention> => {
+  for (let attempt = 1; ; attempt++) {
+    const { metadata, revision } = await readMetadata(client, streamId)
+    const next = applyRetention(metadata, change)
+    try {
+      await client.appendToStream(metastreamOf(streamId), jsonEvent({ type: '$metadata', data: next }), {
+        expectedRevision: revision ?? NO_STREAM,
+      })
+      return readRetention(next)
+    } catch (error) {
+      const conflict = (error as { type?: unknown })?.type === ErrorType.WRONG_EXPECTED_VERSION
+      if (!conflict || attempt >= 5) throw translateClientError(error, { streamId: metastreamOf(streamId), expected: revision ?? 'no_stream' })
+    }
+  }
+}
+
+/** Options of {@link deleteStream}. */
+export interface DeleteStreamOptions {
+  /**
+   * `false`: soft delete, the events disappear (scavenged later) and the
+   * stream can be written again, its revisions going on from where they were.
+   * `true`: tombstone, the stream can never be written again.
+   * @default false
+   */
+  readonly hard?: boolean
+  /** @default 'any' */
+  readonly expectedRevision?: ExpectedRevision
+}
+
+/**
+ * Deletes a stream, soft or hard.
+ * @returns the log position of the delete, when the server reports one.
+ * @throws {@link ConcurrencyError} when the stream is not at the expected revision.
+ * @throws {@link StreamTombstonedError} when it was tombstoned already.
+ */
+export const deleteStream = async (
+  client: EventStoreDBClient,
+  streamId: string,
+  { hard = false, expectedRevision = 'any' }: DeleteStreamOptions = {},
+): Promise<{ readonly position: bigint | undefined }> => {
+  let expected: EsdbExpectedRevision
+  if (expectedRevision === 'stream_exists') {
+    // The server's delete has no "stream exists" check: expect the revision the stream is at.
+    const { revision } = await lastRevision(client, streamId)
+    if (revision === undefined) throw new ConcurrencyError(streamId, expectedRevision, undefined)
+    expected = revision
+  } else {
+    expected = expectedRevision === 'any' ? ANY : expectedRevision === 'no_stream' ? NO_STREAM : expectedRevision
+  }
+  try {
+    const result = hard
+      ? await client.tombstoneStream(streamId, { expectedRevision: expected })
+      : await client.deleteStream(streamId, { expectedRevision: expected })
+    return { position: isLogPosition(result.position) ? encodePosition(result.position) : undefined }
+  } catch (error) {
+    throw translateClientError(error, { streamId, expected: expectedRevision, operation: 'delete' })
+  }
+}
+
+const lastRevision = async (client: EventStoreDBClient, streamId: string): Promise<{ revision: bigint | undefined }> => {
+  const read = client.readStream(streamId, { direction: BACKWARDS, fromRevision: END, maxCount: 1 })
+  try {
+    for await (const resolved of read) if (resolved.event) return { revision: resolved.event.revision }
+    return { revision: undefined }
+  } catch (error) {
+    if (isMissingStreamError(error)) return { revision: undefined }
+    throw translateClientError(error, { streamId })
+  } finally {
+    await read.cancel().catch(ignore)
+  }
+}

@@ -1,0 +1,32 @@
+import { describe } from '@jest/globals'
+
+/** Why the integration tests are skipped when no server is configured. */
+export const SKIP_REASON =
+  'set EVENTSTOREDB_URL to run, e.g. EVENTSTOREDB_URL=esdb://127.0.0.1:2113?tls=false after `docker compose up -d eventstore`'
+
+/**
+ * The EventStoreDB server the integration tests use: `EVENTSTOREDB_URL`, or
+ * `EVENTSTORE_URL` (the name docker-compose.yml prints), or `undefined`.
+ */
+export const eventStoreDBUrl = (): string | undefined => process.env.EVENTSTOREDB_URL || process.env.EVENTSTORE_URL || undefined
+
+/**
+ * A describe block that runs against the server at {@link eventStoreDBUrl}.
+ * EventStoreDB cannot be started by the test run itself (it needs Docker or
+ * a server package), so without a URL the block is registered as skipped,
+ * with the reason in its title and on the console: the one place where
+ * eventfold skips tests rather than fail them.
+ */
+export const describeEventStoreDB = (name: string, body: (url: string) => void): void => {
+  const url = eventStoreDBUrl()
+  if (url) {
+    describe(name, () => body(url))
+    return
+  }
+  // Straight to stderr: jest's default reporter drops the console output of a file whose tests are all skipped.
+  process.stderr.write(`${name}: SKIPPED (${SKIP_REASON})\n`)
+  describe.skip(`${name} (${SKIP_REASON})`, () => body('esdb://127.0.0.1:2113?tls=false'))
+}
+
+/** A prefix unique to one test, so that tests sharing a server's log cannot see each other's streams. */
+export const uniqueTag = (): string => `t${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`
