@@ -1,24 +1,16 @@
 #!/usr/bin/env node
-// `npm run demo`: the scripted bank session on a fresh SQLite file.
-import { rmSync } from 'node:fs'
-import { resolve } from 'node:path'
-import { openSqlite, SqliteDocumentStore, SqliteEventStore, SqliteSnapshotStore } from '@eventfold/sqlite'
+// `npm run demo`: the scripted bank session, on SQLite by default or on
+// PostgreSQL with EVENTFOLD_STORE=postgres.
 import { runDemo } from './demo'
+import { openBankStores } from './stores'
 
 const main = async (): Promise<void> => {
-  const path = resolve(process.env.EVENTFOLD_DB ?? 'bank-demo.db')
-  // The demo tells the same story every run, so it starts from an empty log.
-  for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true })
-  const sqlite = openSqlite(path)
-  console.log(`eventfold bank demo — event log in ${path} (SQLite, WAL, synchronous=full); read models in the same file\n`)
+  const stores = await openBankStores()
+  console.log(`eventfold bank demo — ${stores.description}\n`)
   try {
-    await runDemo({
-      eventStore: new SqliteEventStore(sqlite),
-      snapshotStore: new SqliteSnapshotStore(sqlite),
-      documents: new SqliteDocumentStore(sqlite),
-    })
+    await runDemo(stores)
   } finally {
-    await sqlite.close()
+    await stores.close()
   }
 }
 
