@@ -85,6 +85,11 @@ describe('eventfold streams', () => {
       [['streams', 'read', 'Tally-t1', '--limit', '0'], "option '--limit <count>' argument '0' is invalid. Expected a whole number from 1"],
       [['streams', 'read', 'Tally-t1', '--limit', '2x'], "option '--limit <count>' argument '2x' is invalid"],
       [['streams', 'list', '--category'], "option '--category <category>' argument missing"],
+      [['streams', 'truncate', 'Tally-t1'], "required option '--before <revision>' not specified"],
+      [['streams', 'truncate', 'Tally-t1', '--before', 'x'], "option '--before <revision>' argument 'x' is invalid"],
+      [['streams', 'delete', 'Tally-t1'], 'cannot delete streams: it keeps every event (EventStoreDB can)'],
+      [['streams', 'delete', 'Tally-t1', '--hard'], 'cannot delete streams'],
+      [['streams', 'truncate', 'Tally-t1', '--before', '2'], 'cannot truncate streams'],
     ])('exits 2 on %j, says why, and changes nothing', async (args, message) => {
       const before = await app.fingerprint()
       const r = await app.run(args)

@@ -22,7 +22,22 @@ export const requireStream = async (eventStore: { streamRevision(id: string): Pr
   return last
 }
 
-/** `eventfold streams list|read`. */
+/** What an event store offers when it can delete and truncate streams (EventStoreDB does). */
+interface StreamMaintenance {
+  deleteStream(streamId: string, options: { hard?: boolean }): Promise<unknown>
+  setRetention(streamId: string, retention: { truncateBefore?: bigint | null }): Promise<unknown>
+}
+
+const maintenanceOf = (eventStore: object, what: string): StreamMaintenance => {
+  const s = eventStore as Partial<StreamMaintenance>
+  if (typeof s.deleteStream !== 'function' || typeof s.setRetention !== 'function') {
+    // Append-only stores keep every event by design; nothing was changed.
+    throw new UsageError(`the event store of this config (${eventStore.constructor.name}) cannot ${what}: it keeps every event (EventStoreDB can)`)
+  }
+  return s as StreamMaintenance
+}
+
+/** `eventfold streams list|read|delete|truncate`. */
 export const streamsCommand = (program: Command): void => {
   const streams = commandGroup(program, 'streams', 'list and read the streams of the event log')
 
@@ -85,6 +100,44 @@ export const streamsCommand = (program: Command): void => {
         if (printed === 0 && !opts.json) {
           process.stdout.write(`no events in '${streamId}' from revision ${opts.from ?? 0n} (it ends at revision ${last})\n`)
         }
+      }),
+    )
+
+  streams
+    .command('delete')
+    .description('delete a stream: soft (its id can be written again) or, with --hard, a tombstone (never again)')
+    .argument('<stream>', "stream id, e.g. 'Account-42'")
+    .option('--hard', 'tombstone the stream: it can never be written or read again')
+    .option('--json', 'print JSON')
+    .action(async (streamId: string, opts: { hard?: boolean; json?: boolean }, command: Command) =>
+      withContext(command, async (ctx) => {
+        const { eventStore } = await ctx.stores()
+        const maintenance = maintenanceOf(eventStore, 'delete streams')
+        const last = await requireStream(eventStore, streamId)
+        await maintenance.deleteStream(streamId, { hard: opts.hard === true })
+        const result = { streamId, deleted: opts.hard ? 'hard' : 'soft', lastRevision: last.toString() }
+        if (opts.json) return printJson(result)
+        process.stdout.write(`${opts.hard ? 'tombstoned' : 'deleted'} '${streamId}' (it ended at revision ${last})\n`)
+      }),
+    )
+
+  streams
+    .command('truncate')
+    .description('drop the events of a stream before a revision (its later events and revisions stay)')
+    .argument('<stream>', "stream id, e.g. 'Account-42'")
+    .requiredOption('--before <revision>', 'first revision to keep', bigintOption)
+    .option('--json', 'print JSON')
+    .action(async (streamId: string, opts: { before: bigint; json?: boolean }, command: Command) =>
+      withContext(command, async (ctx) => {
+        const { eventStore } = await ctx.stores()
+        const maintenance = maintenanceOf(eventStore, 'truncate streams')
+        const last = await requireStream(eventStore, streamId)
+        if (opts.before > last + 1n) {
+          throw new UsageError(`stream '${streamId}' ends at revision ${last}; --before ${opts.before} is past its end`)
+        }
+        await maintenance.setRetention(streamId, { truncateBefore: opts.before })
+        if (opts.json) return printJson({ streamId, truncateBefore: opts.before.toString() })
+        process.stdout.write(`'${streamId}' now starts at revision ${opts.before}\n`)
       }),
     )
 }
