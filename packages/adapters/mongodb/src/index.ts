@@ -1,0 +1,6 @@
+export { MongoDocumentStore, type MongoDocumentStoreOptions, type ConnectMongoDocumentStoreOptions } from './documents/mongo-document-store'
+export { BOOKKEEPING_FIELD, type StoredBookkeeping } from './documents/bookkeeping'
+export { CHECKPOINT_COLLECTION, type CheckpointDocument } from './documents/checkpoints'
+export { MongoSnapshotStore, SNAPSHOT_COLLECTION, type MongoSnapshotStoreOptions, type SnapshotDocument } from './snapshots/mongo-snapshot-store'
+export { detectMongoCapabilities, type MongoCapabilities } from './capabilities'
+export { MongoErrorCode } from './mongo-errors'
