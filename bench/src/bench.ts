@@ -6,18 +6,33 @@ import Database from 'better-sqlite3'
 import { entryData, ledgerId } from './domain'
 import { eventfoldSide, describeStore } from './eventfold'
 import { rawSide } from './raw'
-import { formatReport, type Report, type Result, type SettingReport } from './report'
+import { PgSchemas, pgEventfoldSide, pgRawSide, type PgSide } from './pg'
+import { formatReport, type PostgresReport, type Report, type Result, type SettingReport } from './report'
+import { runW5, W5_TARGETS, type W5Plan, type W5Report } from './w5'
 import { WORKLOADS, eventsOf, type Prepared, type Side, type Size, type Synchronous, type WorkloadId } from './workload'
 
 const USAGE = `Usage: node bench/dist/bench.js [options]
 
 Runs workloads W1-W4 on the SQLite event store through eventfold and with raw
-better-sqlite3 statements (the limit), and prints events/s and their ratio.
+better-sqlite3 statements (the limit), the same on PostgreSQL (eventfold's
+PostgresEventStore against raw pg), and W5, a projection rebuild of the bank
+sample into the embedded store, MongoDB and PostgreSQL; prints events/s,
+ratios, peak RSS. PostgreSQL and MongoDB are skipped (and said so) when
+POSTGRES_URL / MONGODB_URL are unset or do not answer.
 
   --synchronous FULL|NORMAL|both   SQLite synchronous setting (default: both)
   --quick                          small sizes and 1 run, for smoke tests
   --runs N                         runs per workload; the median is reported (default: 3, --quick: 1)
-  --only W1,W2,...                 run only these workloads (W3/W4 still fill a database with W2, untimed)
+  --only W1,W2,...,W5              run only these workloads (W3/W4 still fill a database with W2, untimed)
+  --stores sqlite,postgresql       where W1-W4 run (default: both)
+  --pg-streams N                   PostgreSQL W2-W4 streams (default: 200; --quick: 10)
+  --pg-w1-streams N                PostgreSQL W1 streams (default: 30; --quick: 2)
+  --w5 embedded,mongodb,postgresql where W5 rebuilds (default: all three)
+  --w5-events N                    events of the embedded W5 log (default: 1000000; --quick: 10000)
+  --w5-mongodb-events N            events of MongoDB's W5 log (default: 20000; --quick: 2000)
+  --w5-postgresql-events N         events of PostgreSQL's W5 log (default: 50000; --quick: 2000)
+  --w5-runs N                      W5 runs per target (default: --runs)
+  --w5-node-args "ARGS"            node options for the W5 child processes, e.g. "--cpu-prof --cpu-prof-dir=.bench/prof"
   --side both|eventfold|raw        run only one side, e.g. to profile it (default: both)
   --streams N                      streams per workload, W1 included (default: 1000, W1 at FULL 200; --quick: 100, W1 10)
   --dir PATH                       where the temporary databases go (default: the OS temp dir)
@@ -38,6 +53,10 @@ interface Plan {
   readonly dir: string
   readonly json: boolean
   readonly quick: boolean
+  /** W1-W4 on PostgreSQL, when asked for. */
+  readonly pg: { readonly size: Size; readonly commandSize: Size } | undefined
+  readonly sqlite: boolean
+  readonly w5: Omit<W5Plan, 'dir'> | undefined
 }
 
 class UsageError extends Error {}
@@ -57,6 +76,15 @@ const parsePlan = (argv: readonly string[]): Plan | 'help' => {
       dir: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
+      stores: { type: 'string', default: 'sqlite,postgresql' },
+      'pg-streams': { type: 'string' },
+      'pg-w1-streams': { type: 'string' },
+      w5: { type: 'string', default: W5_TARGETS.join(',') },
+      'w5-events': { type: 'string' },
+      'w5-mongodb-events': { type: 'string' },
+      'w5-postgresql-events': { type: 'string' },
+      'w5-runs': { type: 'string' },
+      'w5-node-args': { type: 'string' },
     },
   })
   if (values.help) return 'help'
@@ -67,10 +95,25 @@ const parsePlan = (argv: readonly string[]): Plan | 'help' => {
   const quick = values.quick
   const runs = values.runs === undefined ? (quick ? 1 : 3) : Number(values.runs)
   if (!Number.isSafeInteger(runs) || runs < 1) throw new UsageError(`--runs must be a positive integer, not '${values.runs}'`)
-  const workloads = values.only === undefined ? [...WORKLOADS] : values.only.split(',').map((w) => w.trim().toUpperCase())
-  for (const w of workloads) {
-    if (!(WORKLOADS as readonly string[]).includes(w)) throw new UsageError(`--only takes ${WORKLOADS.join(',')}, not '${w}'`)
+  const all = [...WORKLOADS, 'W5']
+  const only = values.only === undefined ? all : values.only.split(',').map((w) => w.trim().toUpperCase())
+  for (const w of only) {
+    if (!all.includes(w)) throw new UsageError(`--only takes ${all.join(',')}, not '${w}'`)
   }
+  const workloads = only.filter((w) => w !== 'W5')
+  const positive = (name: string, value: string | undefined, fallback: number): number => {
+    if (value === undefined) return fallback
+    const n = Number(value)
+    if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer, not '${value}'`)
+    return n
+  }
+  const list = <T extends string>(name: string, value: string, allowed: readonly T[]): T[] => {
+    const items = value.split(',').map((x) => x.trim().toLowerCase()).filter((x) => x !== '')
+    for (const x of items) if (!(allowed as readonly string[]).includes(x)) throw new UsageError(`--${name} takes ${allowed.join(',')}, not '${x}'`)
+    return items as T[]
+  }
+  const stores = list('stores', values.stores, ['sqlite', 'postgresql'] as const)
+  const w5Targets = list('w5', values.w5, W5_TARGETS)
   const sides =
     values.side === 'both' ? [rawSide, eventfoldSide] : values.side === 'raw' ? [rawSide] : values.side === 'eventfold' ? [eventfoldSide] : []
   if (sides.length === 0) throw new UsageError(`--side must be both, eventfold or raw, not '${values.side}'`)
@@ -96,6 +139,31 @@ const parsePlan = (argv: readonly string[]): Plan | 'help' => {
     dir: values.dir ?? tmpdir(),
     json: values.json,
     quick,
+    sqlite: stores.includes('sqlite'),
+    pg:
+      stores.includes('postgresql') && workloads.length > 0
+        ? {
+            size: { streams: positive('pg-streams', values['pg-streams'], quick ? 10 : 200), eventsPerStream: 100 },
+            commandSize: { streams: positive('pg-w1-streams', values['pg-w1-streams'], quick ? 2 : 30), eventsPerStream: 100 },
+          }
+        : undefined,
+    w5:
+      only.includes('W5') && w5Targets.length > 0
+        ? {
+            targets: w5Targets,
+            events: {
+              embedded: positive('w5-events', values['w5-events'], quick ? 10_000 : 1_000_000),
+              mongodb: positive('w5-mongodb-events', values['w5-mongodb-events'], quick ? 2_000 : 20_000),
+              postgresql: positive('w5-postgresql-events', values['w5-postgresql-events'], quick ? 2_000 : 50_000),
+            },
+            runs: positive('w5-runs', values['w5-runs'], runs),
+            // eventfold's default, unless one setting was asked for.
+            synchronous: settings.length === 1 && settings[0] === 'NORMAL' ? 'normal' : 'full',
+            mongoUrl: process.env.MONGODB_URL || undefined,
+            pgUrl: process.env.POSTGRES_URL || undefined,
+            nodeArgs: values['w5-node-args']?.split(' ').filter((a) => a !== '') ?? [],
+          }
+        : undefined,
   }
 }
 
@@ -130,6 +198,86 @@ const median = (xs: readonly number[]): number => {
 
 const removeDb = (file: string): void => {
   for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(file + suffix, { force: true })
+}
+
+/** W1-W4 on PostgreSQL, both sides back to back per workload, each in fresh schemas dropped afterwards. */
+const runPostgres = async (
+  p: Plan,
+  pgPlan: NonNullable<Plan['pg']>,
+  schemas: PgSchemas,
+  progress: ReturnType<typeof progressLine>,
+): Promise<Result[]> => {
+  const url = process.env.POSTGRES_URL!
+  const sides: PgSide[] = p.sides.map((s) => (s.name === 'raw' ? pgRawSide : pgEventfoldSide))
+  const rates = new Map<string, number[]>()
+  const record = (side: PgSide, w: WorkloadId, rate: number): void => {
+    const key = `${side.name}/${w}`
+    rates.set(key, [...(rates.get(key) ?? []), rate])
+  }
+  const timed = async (label: string, total: number, prepare: () => Promise<Prepared>): Promise<number> => {
+    const prepared = await prepare()
+    const tick = progress.start(label, total)
+    const t0 = process.hrtime.bigint()
+    let n: number
+    try {
+      n = await prepared.run(tick)
+    } finally {
+      await prepared.close()
+    }
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9
+    progress.clear()
+    return n / seconds
+  }
+  for (let run = 0; run < p.runs; run++) {
+    const order = run % 2 === 0 ? sides : [...sides].reverse()
+    const tag = (side: PgSide, w: WorkloadId): string => `[PostgreSQL run ${run + 1}/${p.runs}] ${side.name} ${w}`
+    if (p.workloads.includes('W1')) {
+      for (const side of order) {
+        const schema = schemas.fresh()
+        try {
+          record(side, 'W1', await timed(tag(side, 'W1'), eventsOf(pgPlan.commandSize), () => side.commands(url, schema, pgPlan.commandSize)))
+        } finally {
+          await schemas.drop(schema)
+        }
+      }
+    }
+    if (p.workloads.some((w) => w !== 'W1')) {
+      const own = new Map(order.map((side) => [side, schemas.fresh()]))
+      try {
+        for (const side of order) {
+          const rate = await timed(tag(side, 'W2'), eventsOf(pgPlan.size), () => side.batches(url, own.get(side)!, pgPlan.size))
+          if (p.workloads.includes('W2')) record(side, 'W2', rate)
+        }
+        for (const side of p.workloads.includes('W3') ? order : []) {
+          record(side, 'W3', await timed(tag(side, 'W3'), eventsOf(pgPlan.size), () => side.rehydrate(url, own.get(side)!, pgPlan.size)))
+        }
+        for (const side of p.workloads.includes('W4') ? order : []) {
+          record(side, 'W4', await timed(tag(side, 'W4'), eventsOf(pgPlan.size), () => side.readAll(url, own.get(side)!, pgPlan.size)))
+        }
+      } finally {
+        for (const schema of own.values()) await schemas.drop(schema)
+      }
+    }
+  }
+  return p.workloads.map((w) => {
+    const size = w === 'W1' ? pgPlan.commandSize : pgPlan.size
+    const ef = rates.get(`eventfold/${w}`)
+    const raw = rates.get(`raw/${w}`)
+    const eventfold = ef && median(ef)
+    const limit = raw && median(raw)
+    const ratio = eventfold !== undefined && limit !== undefined ? eventfold / limit : undefined
+    return {
+      workload: w,
+      streams: size.streams,
+      eventsPerStream: size.eventsPerStream,
+      events: eventsOf(size),
+      eventfold: eventfold === undefined ? undefined : { median: eventfold, runs: ef! },
+      raw: limit === undefined ? undefined : { median: limit, runs: raw! },
+      ratio,
+      target: TARGETS[w],
+      pass: ratio === undefined ? undefined : ratio >= TARGETS[w],
+    }
+  })
 }
 
 const main = async (): Promise<number> => {
@@ -173,8 +321,26 @@ const main = async (): Promise<number> => {
 
   const loadBefore = loadavg()[0]!
   const settings: SettingReport[] = []
+  let postgresql: PostgresReport | undefined
+  let w5: W5Report | undefined
+  const pgUrl = process.env.POSTGRES_URL || undefined
+  let schemas: PgSchemas | undefined
+  let pgSkipped: string | undefined
+  let pgServer: { version: string; settings: Record<string, string> } | undefined
+  if ((p.pg || p.w5?.targets.includes('postgresql')) && pgUrl) {
+    const s = new PgSchemas(pgUrl)
+    try {
+      pgServer = await s.server()
+      schemas = s
+    } catch (error) {
+      pgSkipped = `PostgreSQL at POSTGRES_URL does not answer (${(error as Error).message}); start it with scripts/services start postgres`
+      await s.close().catch(() => {})
+    }
+  } else if (p.pg || p.w5?.targets.includes('postgresql')) {
+    pgSkipped = 'POSTGRES_URL is not set (eval "$(scripts/services env)")'
+  }
   try {
-    for (const synchronous of p.settings) {
+    for (const synchronous of p.sqlite && p.workloads.length > 0 ? p.settings : []) {
       const rates = new Map<string, number[]>()
       const record = (side: Side, w: WorkloadId, rate: number): void => {
         const key = `${side.name}/${w}`
@@ -237,8 +403,24 @@ const main = async (): Promise<number> => {
       )
       settings.push({ synchronous, observed, results })
     }
+
+    if (p.pg) {
+      postgresql = schemas
+        ? { server: pgServer!.version, serverSettings: pgServer!.settings, results: await runPostgres(p, p.pg, schemas, progress) }
+        : { skipped: pgSkipped ?? 'PostgreSQL unavailable', results: [] }
+    }
+    if (p.w5) {
+      w5 = await runW5(
+        { ...p.w5, dir: p.dir, pgUrl: schemas ? pgUrl : undefined },
+        tmp,
+        schemas,
+        (label, total) => progress.start(label, total),
+        () => progress.clear(),
+      )
+    }
   } finally {
     progress.clear()
+    await schemas?.close().catch(() => {})
     cleanup()
   }
 
@@ -263,6 +445,8 @@ const main = async (): Promise<number> => {
     size: p.size,
     tempDir: p.dir,
     settings,
+    ...(postgresql ? { postgresql } : {}),
+    ...(w5 ? { w5 } : {}),
   }
   probe.close()
   process.stdout.write(p.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report))

@@ -1,3 +1,4 @@
+import type { W5Report } from './w5'
 import type { ObservedSettings, Synchronous, WorkloadId } from './workload'
 
 /** Events/s of one side on one workload: the median and every run. */
@@ -26,6 +27,20 @@ export interface SettingReport {
   readonly results: readonly Result[]
 }
 
+/** W1-W4 on PostgreSQL: eventfold's PostgresEventStore against raw pg. */
+export interface PostgresReport {
+  readonly server?: string
+  /** fsync, synchronous_commit, full_page_writes, shared_buffers, wal_level as the server runs. */
+  readonly serverSettings?: Readonly<Record<string, string>>
+  /** Why it did not run. */
+  readonly skipped?: string
+  readonly results: readonly Result[]
+}
+
+/** W5 targets: events/s at least this (embedded only), peak RSS below this. */
+export const W5_TARGET_RATE = 100_000
+export const W5_TARGET_RSS_MIB = 300
+
 export interface Report {
   readonly date: string
   readonly machine: {
@@ -48,6 +63,8 @@ export interface Report {
   readonly size: { readonly streams: number; readonly eventsPerStream: number }
   readonly tempDir: string
   readonly settings: readonly SettingReport[]
+  readonly postgresql?: PostgresReport
+  readonly w5?: W5Report
 }
 
 const TITLES: Readonly<Record<WorkloadId, string>> = {
@@ -102,5 +119,80 @@ export const formatReport = (r: Report): string => {
       )
     }
   }
+  if (r.postgresql) out.push('', ...formatPostgres(r.postgresql))
+  if (r.w5) out.push('', ...formatW5(r.w5))
   return `${out.join('\n')}\n`
+}
+
+const resultRows = (results: readonly Result[]): string => {
+  const rows = [
+    ['workload', 'streams × events', 'eventfold ev/s', 'raw ev/s', 'ratio', 'target', 'result'],
+    ...results.map((x) => [
+      TITLES[x.workload],
+      `${x.streams} × ${x.eventsPerStream} = ${x.events.toLocaleString('en-US')}`,
+      int(x.eventfold?.median),
+      int(x.raw?.median),
+      x.ratio === undefined ? '-' : x.ratio.toFixed(2),
+      `≥ ${x.target.toFixed(2)}`,
+      x.pass === undefined ? '-' : x.pass ? 'PASS' : 'MISS',
+    ]),
+  ]
+  return table(rows, [false, true, true, true, true, false, false])
+}
+
+const formatPostgres = (pg: PostgresReport): string[] => {
+  if (pg.skipped) return [`PostgreSQL W1-W4: skipped: ${pg.skipped}`]
+  const settings = Object.entries(pg.serverSettings ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ')
+  return [
+    `PostgreSQL ${pg.server} (${settings}): PostgresEventStore (@eventfold/postgresql) against raw pg, fresh schema per workload`,
+    resultRows(pg.results),
+  ]
+}
+
+const mib = (n: number | undefined): string => (n === undefined ? '-' : `${Math.round(n)} MiB`)
+
+const formatW5 = (w: W5Report): string[] => {
+  const out = [`W5 rebuild ${w.projection} with rebuildProjection (batches of 2000; a child process per run; SQLite synchronous=${w.synchronous.toUpperCase()})`]
+  const rows = [['target', 'events', 'accounts', 'ev/s (median)', 'runs ev/s', 'peak RSS', 'targets', 'log generated at']]
+  for (const t of w.targets) {
+    if (t.skipped) {
+      rows.push([t.target, t.events.toLocaleString('en-US'), '-', 'skipped', '-', '-', '-', '-'])
+      continue
+    }
+    const rateOk = t.target !== 'embedded' || t.median! >= W5_TARGET_RATE
+    const rssOk = t.peakRssMiB! < W5_TARGET_RSS_MIB
+    const verdict = [
+      t.target === 'embedded' ? `ev/s ${rateOk ? 'PASS' : 'MISS'}` : undefined,
+      `RSS ${rssOk ? 'PASS' : 'MISS'}`,
+      t.batchStats ? `writes ${t.batchStats.violations === 0 ? 'PASS' : 'MISS'}` : undefined,
+    ]
+      .filter(Boolean)
+      .join(', ')
+    rows.push([
+      t.target,
+      t.events.toLocaleString('en-US'),
+      t.accounts.toLocaleString('en-US'),
+      int(t.median),
+      t.runs!.map((r) => int(r.rate)).join(' / '),
+      mib(t.peakRssMiB),
+      verdict,
+      t.generation ? `${int(t.generation.rate)} ev/s (${t.generation.where})` : '-',
+    ])
+  }
+  out.push(table(rows, [false, true, true, true, false, true, false, false]))
+  for (const t of w.targets) {
+    if (t.skipped) out.push(`  ${t.target}: skipped: ${t.skipped}`)
+    const b = t.batchStats
+    if (!b) continue
+    out.push(
+      `  ${t.target}: ${b.batches} batches, ${b.writes.toLocaleString('en-US')} document writes for ${b.distinct.toLocaleString('en-US')} distinct documents ` +
+        `touched (summed per batch): ${(b.writes / b.batches).toFixed(1)} writes vs ${(b.distinct / b.batches).toFixed(1)} documents per batch; ` +
+        `batches with writes > documents: ${b.violations}; max ${b.maxWritesPerBatch} writes / ${b.maxDistinctPerBatch} documents in a batch` +
+        (t.transactions === undefined ? '' : `; store transactions: ${t.transactions}`),
+    )
+  }
+  out.push(`  targets: embedded ≥ ${W5_TARGET_RATE.toLocaleString('en-US')} ev/s; peak RSS < ${W5_TARGET_RSS_MIB} MiB; document writes per batch ≤ distinct documents touched`)
+  return out
 }

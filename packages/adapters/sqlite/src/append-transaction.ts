@@ -6,6 +6,7 @@ import {
   type ExpectedRevision,
 } from '@eventfold/core'
 import type { EventStatements } from './event-statements'
+import { sqliteCode } from './sqlite-errors'
 
 /** An event to insert, serialized before the transaction starts so that the write lock is held briefly. */
 export interface PendingEvent {
@@ -25,8 +26,9 @@ export type AppendOutcome = AppendResult & { readonly appended: boolean }
  * 1. A retry of an append that succeeded (same ids, right after the expected
  *    revision) returns the original result and writes nothing.
  * 2. The expected revision is checked against the stream's last revision.
- * 3. Event ids already stored elsewhere are refused, then the events are
- *    inserted at the next revisions; SQLite hands out their positions.
+ * 3. The events are inserted at the next revisions; SQLite hands out their
+ *    positions. An event id already stored elsewhere makes the unique index
+ *    refuse its insert, and the append fails as a whole.
  * @throws {@link ConcurrencyError} when the stream is not at the expected revision.
  * @throws {@link ValidationError} for no events on a missing stream or an event id already stored.
  */
@@ -49,16 +51,21 @@ export const appendEvents = (
     if (!head) throw new ValidationError(`Cannot append no events to the missing stream '${streamId}'`)
     return { nextRevision: head.revision, position: head.position, appended: false }
   }
-  for (const e of events) {
-    if (byEventId.get(e.eventId)) {
-      throw new ValidationError(`Event id ${e.eventId} is already stored`, [{ path: 'metadata.eventId', message: 'duplicate' }])
-    }
-  }
   let revision = head ? head.revision : -1n
   let position = 0n
   for (const e of events) {
     revision++
-    position = BigInt(insert.run(streamId, revision, e.eventId, e.type, e.data, e.metadata).lastInsertRowid)
+    try {
+      position = BigInt(insert.run(streamId, revision, e.eventId, e.type, e.data, e.metadata).lastInsertRowid)
+    } catch (error) {
+      // The unique event id index refused it: the id was stored before (the
+      // batch's own ids are distinct). Found here rather than looked up for
+      // every event beforehand; throwing rolls back what this append inserted.
+      if (sqliteCode(error) === 'SQLITE_CONSTRAINT_UNIQUE' && byEventId.get(e.eventId)) {
+        throw new ValidationError(`Event id ${e.eventId} is already stored`, [{ path: 'metadata.eventId', message: 'duplicate' }])
+      }
+      throw error
+    }
   }
   return { nextRevision: revision, position, appended: true }
 }

@@ -1,7 +1,7 @@
 import {
   assertDistinctEventIds,
   pollingSubscription,
-  prepareEvents,
+  serializeEvents,
   StoreClosedError,
   type AppendSignal,
   type AppendOptions,
@@ -17,8 +17,16 @@ import {
 } from '@eventfold/core'
 import { appendEvents, type AppendOutcome, type PendingEvent } from './append-transaction'
 import { EVENT_SCHEMA, EVENT_SCHEMA_MODULE } from './event-schema'
-import { filterParams, prepareEventStatements, toRecordedEvent, type EventStatements } from './event-statements'
-import { readPages } from './paged-read'
+import {
+  filterParams,
+  logRowToEvent,
+  prepareEventStatements,
+  recordedEvent,
+  type EventStatements,
+  type LogRow,
+  type StreamRow,
+} from './event-statements'
+import { PagedEvents } from './paged-events'
 import { openSqlite, type OpenSqliteOptions, type SqliteConnection } from './sqlite-connection'
 import { appendSignalOf, sqlitePollingSource } from './sqlite-polling-source'
 import { translateSqliteError } from './sqlite-errors'
@@ -111,14 +119,8 @@ export class SqliteEventStore implements EventStore {
     { expectedRevision = 'any' }: AppendOptions = {},
   ): Promise<AppendResult> {
     this.assertOpen()
-    const prepared = prepareEvents(streamId, events)
-    assertDistinctEventIds(prepared.map((e) => e.metadata.eventId))
-    const pending = prepared.map((e) => ({
-      eventId: e.metadata.eventId,
-      type: e.type,
-      data: JSON.stringify(e.data),
-      metadata: JSON.stringify(e.metadata),
-    }))
+    const pending = serializeEvents(streamId, events)
+    assertDistinctEventIds(pending.map((e) => e.eventId))
     let outcome: AppendOutcome
     try {
       outcome = this.appendInTransaction(streamId, expectedRevision, pending)
@@ -133,39 +135,59 @@ export class SqliteEventStore implements EventStore {
     return { nextRevision: outcome.nextRevision, position: outcome.position }
   }
 
-  async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
-    this.assertOpen()
+  readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
     const { direction = 'forwards', maxCount = Number.POSITIVE_INFINITY } = options
     const forwards = direction === 'forwards'
-    const start = options.fromRevision ?? (forwards ? 'start' : 'end')
-    let from: bigint
-    if (start === 'start') from = 0n
-    else if (start === 'end') {
-      const head = this.statements.streamHead.get(streamId)
-      if (!head) return
-      from = head.revision
-    } else from = start
     const page = forwards ? this.statements.streamForwards : this.statements.streamBackwards
-    const rows = readPages(
-      (limit) => page.all({ streamId, from, limit }),
-      (last) => (from = forwards ? last.revision + 1n : last.revision - 1n),
-      { pageSize: this.pageSize, maxCount, beforePage: () => this.assertOpen() },
-    )
-    for await (const row of rows) yield toRecordedEvent(row)
+    let from = 0n
+    return new PagedEvents<StreamRow>({
+      start: () => {
+        this.assertOpen()
+        const start = options.fromRevision ?? (forwards ? 'start' : 'end')
+        if (start === 'start') from = 0n
+        else if (start === 'end') {
+          const head = this.statements.streamHead.get(streamId)
+          if (!head) return false
+          from = head.revision
+        } else from = start
+        return true
+      },
+      beforePage: this.checkOpen,
+      readPage: (limit) => page.all({ streamId, from, limit }),
+      afterPage: (last) => (from = forwards ? last[1] + 1n : last[1] - 1n),
+      toEvent: (row) => recordedEvent(streamId, row[1], row[0], row[2], row[3], row[4]),
+      pageSize: this.pageSize,
+      maxCount,
+    })
   }
 
-  async *readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
-    this.assertOpen()
+  readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
     const { direction = 'forwards', maxCount = Number.POSITIVE_INFINITY, filter } = options
     const forwards = direction === 'forwards'
-    const start = options.fromPosition ?? (forwards ? 'start' : 'end')
-    // 'start' and 'end' are the first and the last event, inclusive, whichever the direction.
-    let from: bigint | null
-    if (start === 'start') from = forwards ? 0n : this.statements.firstPosition.get() ?? null
-    else if (start === 'end') from = this.statements.headPosition.get() ?? null
-    else from = start
-    if (from === null) return
-    yield* this.readLog(forwards, from, maxCount, filter)
+    const page = forwards ? this.statements.allForwards : this.statements.allBackwards
+    let params: ReturnType<typeof filterParams> | undefined
+    let from = 0n
+    return new PagedEvents<LogRow>({
+      start: () => {
+        this.assertOpen()
+        const start = options.fromPosition ?? (forwards ? 'start' : 'end')
+        // 'start' and 'end' are the first and the last event, inclusive, whichever the direction.
+        let first: bigint | null
+        if (start === 'start') first = forwards ? 0n : this.statements.firstPosition.get() ?? null
+        else if (start === 'end') first = this.statements.headPosition.get() ?? null
+        else first = start
+        if (first === null) return false
+        from = first
+        params = filterParams(filter)
+        return true
+      },
+      beforePage: this.checkOpen,
+      readPage: (limit) => page.all({ types: params!.types, prefixes: params!.prefixes, from, limit }),
+      afterPage: (last) => (from = forwards ? last[0] + 1n : last[0] - 1n),
+      toEvent: logRowToEvent,
+      pageSize: this.pageSize,
+      maxCount,
+    })
   }
 
   subscribeToAll(options: SubscribeToAllOptions = {}): Subscription {
@@ -177,7 +199,7 @@ export class SqliteEventStore implements EventStore {
         readAfter: async (after, limit, filter) => {
           this.assertOpen()
           const from = after === undefined ? 0n : after + 1n
-          return this.statements.allForwards.all({ ...filterParams(filter), from, limit }).map(toRecordedEvent)
+          return this.statements.allForwards.all({ ...filterParams(filter), from, limit }).map(logRowToEvent)
         },
         headPosition: () => this.head(),
       }),
@@ -219,25 +241,11 @@ export class SqliteEventStore implements EventStore {
     return this.shutdown
   }
 
-  private async *readLog(
-    forwards: boolean,
-    from: bigint,
-    maxCount: number,
-    filter: ReadAllOptions['filter'],
-  ): AsyncGenerator<RecordedEvent> {
-    const page = forwards ? this.statements.allForwards : this.statements.allBackwards
-    const params = filterParams(filter)
-    const rows = readPages(
-      (limit) => page.all({ ...params, from, limit }),
-      (last) => (from = forwards ? last.position + 1n : last.position - 1n),
-      { pageSize: this.pageSize, maxCount, beforePage: () => this.assertOpen() },
-    )
-    for await (const row of rows) yield toRecordedEvent(row)
-  }
-
   private head(): bigint | undefined {
     return this.statements.headPosition.get() ?? undefined
   }
+
+  private readonly checkOpen = (): void => this.assertOpen()
 
   private assertOpen(): void {
     if (this.shutdown || !this.connection.isOpen) throw new StoreClosedError('SqliteEventStore')

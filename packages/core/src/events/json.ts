@@ -8,6 +8,9 @@ import { SerializationError } from '../errors/errors'
  * @throws {@link SerializationError} naming the offending path.
  */
 export const assertJsonSafe = (value: unknown, path = 'data', eventType?: string): void => {
+  // The common case, a payload that is fine, is checked without building
+  // paths; only a payload that fails is walked again to name the culprit.
+  if (isJsonSafe(value, [])) return
   const seen = new Set<object>()
   const visit = (v: unknown, at: string): void => {
     switch (typeof v) {
@@ -46,6 +49,42 @@ export const assertJsonSafe = (value: unknown, path = 'data', eventType?: string
     seen.delete(obj)
   }
   visit(value, path)
+}
+
+/**
+ * What {@link assertJsonSafe} checks, as a boolean: the same rules, no paths.
+ * `ancestors` holds the objects being visited, to recognise a cycle.
+ */
+const isJsonSafe = (v: unknown, ancestors: object[]): boolean => {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+    case 'undefined':
+      return true
+    case 'number':
+      return Number.isFinite(v)
+    case 'object':
+      break
+    default:
+      return false
+  }
+  if (v === null) return true
+  if (v instanceof Date) return !Number.isNaN(v.getTime())
+  if (ancestors.includes(v) || v instanceof Map || v instanceof Set) return false
+  ancestors.push(v)
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const child: unknown = v[i]
+      if (child === undefined || !isJsonSafe(child, ancestors)) return false
+    }
+  } else if (typeof (v as { toJSON?: unknown }).toJSON !== 'function') {
+    const keys = Object.keys(v)
+    for (let i = 0; i < keys.length; i++) {
+      if (!isJsonSafe((v as Record<string, unknown>)[keys[i]!], ancestors)) return false
+    }
+  }
+  ancestors.pop()
+  return true
 }
 
 /** `JSON.stringify` after {@link assertJsonSafe}. */
