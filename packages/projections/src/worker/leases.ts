@@ -59,16 +59,31 @@ export class Leases {
     return this.write(lease.key, lease.revision, now)
   }
 
-  /** Gives a lease up so another process can take it at once. */
+  /**
+   * Gives a lease up so another process can take it at once. The lease is
+   * expired, not deleted: its revision only ever grows, so the
+   * compare-and-set of a holder that lost it can never match a later
+   * holder's (a deleted lease taken again would start over at revision 1).
+   */
   async release(lease: HeldLease): Promise<void> {
     try {
-      await this.store.commit({ writes: [{ kind: 'delete', collection: LEASE_COLLECTION, id: lease.key, expectedRevision: lease.revision }] })
+      await this.store.commit({
+        writes: [
+          {
+            kind: 'put',
+            collection: LEASE_COLLECTION,
+            doc: { _id: lease.key, owner: this.owner, expiresAt: 0 },
+            meta: { revision: lease.revision + 1, positions: {} },
+            expectedRevision: lease.revision,
+          },
+        ],
+      })
     } catch (error) {
       if (!(error instanceof DocumentConflictError)) throw error
     }
   }
 
-  /** Every lease with its owner and expiry. */
+  /** Every lease with its owner and expiry (a released lease has expired: `expiresAt` 0). */
   async list(prefix = ''): Promise<{ key: string; owner: string; expiresAt: number }[]> {
     const docs = await this.store.find(LEASE_COLLECTION, {}, { sort: { _id: 1 } })
     return docs.filter((d) => d._id.startsWith(prefix)).map((d) => ({ key: d._id, owner: d.owner as string, expiresAt: d.expiresAt as number }))

@@ -50,6 +50,12 @@ export class ProjectionHost {
   private readonly running = new Map<string, Running>()
   private timer: NodeJS.Timeout | undefined
   private ticking: Promise<void> | undefined
+  private renewTimer: NodeJS.Timeout | undefined
+  private renewing: Promise<void> | undefined
+  /** Workers being given up after their lease was lost, outside the loops. */
+  private readonly giving = new Set<Promise<void>>()
+  /** Live hosts counted at the last heartbeat. */
+  private hosts = 1
   private stopped = false
   private readonly ttl: number
 
@@ -66,33 +72,65 @@ export class ProjectionHost {
 
   /** Starts taking partitions; returns at once. */
   start(): void {
-    const tick = () => {
+    const every = this.options.tickMs ?? this.ttl / 4
+    const warn = (error: unknown) => this.warn(error)
+    // Heartbeat and lease renewals run on a loop of their own: a tick can
+    // take long (taking partitions one by one, waiting for the last batch of
+    // a worker it gives back), and a busy host must not lose its partitions,
+    // nor look dead to the others, meanwhile.
+    const renew = () => {
       if (this.stopped) return
-      this.ticking = this.tick().catch((error: unknown) => process.emitWarning(`eventfold host ${this.owner}: ${(error as Error).message}`))
-      void this.ticking.finally(() => {
-        if (!this.stopped) this.timer = setTimeout(tick, this.options.tickMs ?? this.ttl / 4)
+      this.renewing = this.renew().catch(warn)
+      void this.renewing.finally(() => {
+        if (!this.stopped) this.renewTimer = setTimeout(renew, every)
       })
     }
-    tick()
+    const tick = () => {
+      if (this.stopped) return
+      this.ticking = this.tick().catch(warn)
+      void this.ticking.finally(() => {
+        if (!this.stopped) this.timer = setTimeout(tick, every)
+      })
+    }
+    renew()
+    // The first tick counts the hosts of the first heartbeat.
+    void this.renewing!.finally(tick)
   }
 
   /** Stops every worker after its in-flight batch and releases the leases. */
   async stop(): Promise<void> {
     this.stopped = true
     clearTimeout(this.timer)
+    clearTimeout(this.renewTimer)
+    await this.renewing
     await this.ticking
     await Promise.all([...this.running.keys()].map((key) => this.give(key, 'released')))
+    await Promise.all(this.giving)
     await this.heartbeat(true)
   }
 
+  /** Records this host as alive, and renews every lease it holds (at once); gives up the lost ones. */
+  private async renew(): Promise<void> {
+    this.hosts = await this.heartbeat(false)
+    await Promise.all(
+      [...this.running].map(async ([key, r]) => {
+        if (await r.fence.renew()) return
+        // Not awaited here: the worker may be in the middle of a batch, and the other leases are due.
+        const giving = this.give(key, 'lost').catch((error: unknown) => this.warn(error))
+        this.giving.add(giving)
+        void giving.finally(() => this.giving.delete(giving))
+      }),
+    )
+  }
+
+  private warn(error: unknown): void {
+    process.emitWarning(`eventfold host ${this.owner}: ${(error as Error).message}`)
+  }
+
   private async tick(): Promise<void> {
-    const hosts = await this.heartbeat(false)
     const { projections, partitions } = this.options
     const total = projections.length * partitions
-    const share = Math.ceil(total / Math.max(1, hosts))
-    for (const [key, r] of this.running) {
-      if (!(await r.fence.renew())) await this.give(key, 'lost')
-    }
+    const share = Math.ceil(total / Math.max(1, this.hosts))
     // Give back what is above the fair share so newcomers get work.
     for (const key of [...this.running.keys()].slice(share)) await this.give(key, 'released')
     for (const projection of projections) {
@@ -113,12 +151,16 @@ export class ProjectionHost {
           ...(this.options.batchSize ? { batchSize: this.options.batchSize } : {}),
           ...(this.options.onProgress ? { onProgress: this.options.onProgress } : {}),
         })
+        let entry!: Running
         const done = worker.run().catch((error: unknown) => {
           if (!(error instanceof LeaseLostError)) process.emitWarning(`eventfold host ${this.owner}, ${key}: ${(error as Error).message}`)
+          // A worker being given up ends here too: `give` reports it, once.
+          if (this.running.get(key) !== entry) return
           this.running.delete(key)
           this.options.onLease?.({ kind: 'lost', projection: projection.name, partition, owner: this.owner })
         })
-        this.running.set(key, { worker, fence, done })
+        entry = { worker, fence, done }
+        this.running.set(key, entry)
         this.options.onLease?.({ kind: 'acquired', projection: projection.name, partition, owner: this.owner })
       }
     }
@@ -130,9 +172,11 @@ export class ProjectionHost {
     this.running.delete(key)
     await r.worker.stop()
     await r.done
-    if (kind === 'released') await r.fence.release()
+    // A lease taken over while the worker finished its batch is lost, not released.
+    const outcome = r.fence.lost ? 'lost' : kind
+    if (outcome === 'released') await r.fence.release()
     const [projection, partition] = key.split('#') as [string, string]
-    this.options.onLease?.({ kind, projection, partition, owner: this.owner })
+    this.options.onLease?.({ kind: outcome, projection, partition, owner: this.owner })
   }
 
   /** Records this host as alive (or gone) and returns how many hosts are alive. */

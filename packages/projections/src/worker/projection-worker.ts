@@ -167,6 +167,12 @@ export class ProjectionWorker {
         const events = await reader.read(this.opts.batchSize, this.opts.maxBatchWaitMs, until)
         if (events.length === 0) break
         checkpoint = await this.processBatch(events, name, generation)
+        // Let timers and I/O run between batches. With a synchronous store
+        // (SQLite, in-memory) every read and commit settles at once, so a
+        // catch-up is otherwise one unbroken chain of microtasks: the host's
+        // lease renewals, heartbeats and rebalancing, and signal handlers,
+        // would not run until the worker reached the head.
+        await yieldToEventLoop()
       }
     } finally {
       await subscription.close()
@@ -277,3 +283,5 @@ export class ProjectionWorker {
 const defaultOnError = (error: unknown): void => {
   process.emitWarning(`eventfold projection worker: ${(error as Error)?.message ?? String(error)} (retrying)`)
 }
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
