@@ -43,16 +43,14 @@ client.connect()
   .finally(() => client.close())
 `
 
-let found: { server: MongoTestServer | undefined } | undefined
+let found: { server: MongoTestServer } | undefined
 
 /**
  * The server at `MONGODB_URL` (default `mongodb://127.0.0.1:27017/`), checked
  * once per test file. When it does not answer, the test file fails with a
- * message saying how to start it: always in CI (`CI=true`), and elsewhere
- * unless `EVENTFOLD_SKIP_MONGODB=1`, which skips the tests instead
- * (`undefined`), saying why.
+ * message saying how to start it; the tests never skip.
  */
-export const mongoTestServer = (): MongoTestServer | undefined => {
+export const mongoTestServer = (): MongoTestServer => {
   if (found) return found.server
   const url = process.env.MONGODB_URL || DEFAULT_URL
   const probe = spawnSync(process.execPath, ['-e', PROBE, require.resolve('mongodb'), url], { encoding: 'utf8', timeout: 20_000 })
@@ -70,11 +68,8 @@ export const mongoTestServer = (): MongoTestServer | undefined => {
     `No MongoDB-wire server answers at MONGODB_URL=${url} (${answer.error}). ` +
     'Start one with `scripts/services start mongodb` and `eval "$(scripts/services env)"` (or, with Docker, `docker compose up -d --wait mongodb` ' +
     "and MONGODB_URL='mongodb://127.0.0.1:27017/?replicaSet=rs0')."
-  if (process.env.CI === 'true') throw new Error(`${problem} In CI these tests must run.`)
-  if (process.env.EVENTFOLD_SKIP_MONGODB !== '1') throw new Error(`${problem} To skip these tests outside CI, set EVENTFOLD_SKIP_MONGODB=1.`)
-  console.warn(`Skipping the MongoDB integration tests (EVENTFOLD_SKIP_MONGODB=1): ${problem}`)
-  found = { server: undefined }
-  return undefined
+  // A database test never skips: without its server it fails, saying how to start one.
+  throw new Error(problem)
 }
 
 /**
@@ -89,14 +84,6 @@ export const mongoTestServer = (): MongoTestServer | undefined => {
  */
 export const describeMongo = (name: string, body: (mongo: () => MongoTestContext) => void): void => {
   const server = mongoTestServer()
-  if (!server) {
-    describe.skip(`${name} (skipped: no server at MONGODB_URL and EVENTFOLD_SKIP_MONGODB=1)`, () =>
-      body(() => {
-        throw new Error('skipped')
-      }),
-    )
-    return
-  }
   describe(name, () => {
     const dbName = `ef_test_${randomBytes(5).toString('hex')}`
     const clients: MongoClient[] = []

@@ -34,46 +34,32 @@ const probe = (url: string): string | undefined => {
   return problem
 }
 
-/** What to do with the PostgreSQL tests: run them, skip them, or fail them because the server is not there. */
-export type PostgresTestPolicy = 'run' | 'skip' | 'fail'
+/** What to do with the PostgreSQL tests: run them, or fail them because the server is not there. */
+export type PostgresTestPolicy = 'run' | 'fail'
 
 /**
- * The connection policy: run when the server answers; otherwise fail, in CI
- * (`CI=true`) always, elsewhere unless `EVENTFOLD_SKIP_POSTGRES=1` asks to skip.
+ * The connection policy: run when the server answers, fail otherwise — in CI
+ * and everywhere else. A database test never skips.
  */
-export const postgresTestPolicy = (problem: string | undefined, env: NodeJS.ProcessEnv): PostgresTestPolicy => {
-  if (problem === undefined) return 'run'
-  return env.CI !== 'true' && env.EVENTFOLD_SKIP_POSTGRES === '1' ? 'skip' : 'fail'
-}
+export const postgresTestPolicy = (problem: string | undefined): PostgresTestPolicy => (problem === undefined ? 'run' : 'fail')
 
-/** Why the tests cannot run, how to make them run, and what `policy` does about it. */
-export const unreachableMessage = (url: string, problem: string, policy: Exclude<PostgresTestPolicy, 'run'>, env: NodeJS.ProcessEnv): string =>
+/** Why the tests cannot run, and how to make them run. */
+export const unreachableMessage = (url: string, problem: string): string =>
   `PostgreSQL is not reachable at POSTGRES_URL=${redacted(url)} (${problem}). ` +
-  'Start it with `scripts/services start postgres` (then `eval "$(scripts/services env)"`), or point POSTGRES_URL at a server.' +
-  (policy === 'skip'
-    ? ' Skipped because EVENTFOLD_SKIP_POSTGRES=1.'
-    : env.CI === 'true'
-      ? ' In CI (CI=true) these tests fail rather than skip.'
-      : ' Set EVENTFOLD_SKIP_POSTGRES=1 to skip them instead.')
+  'Start it with `scripts/services start postgres` (then `eval "$(scripts/services env)"`), or point POSTGRES_URL at a server.'
 
 /**
  * `describe` for tests that need the PostgreSQL server at POSTGRES_URL; see
- * {@link postgresTestPolicy}. A skipped suite prints why.
+ * {@link postgresTestPolicy}.
  */
 export const describePostgres = (name: string, body: () => void): void => {
   const url = postgresUrl()
   const problem = probe(url)
-  const policy = postgresTestPolicy(problem, process.env)
-  if (policy === 'run') {
+  if (postgresTestPolicy(problem) === 'run') {
     describe(name, body)
     return
   }
-  const message = unreachableMessage(url, problem!, policy, process.env)
-  if (policy === 'skip') {
-    console.warn(`Skipping '${name}': ${message}`)
-    describe.skip(name, body)
-    return
-  }
+  const message = unreachableMessage(url, problem!)
   describe(name, () => {
     it('needs a reachable PostgreSQL server', () => {
       throw new Error(message)
