@@ -42,6 +42,7 @@ export class DocumentOperationError extends Error {
 export class DocumentBatch {
   private readonly entries = new Map<string, Map<string, Entry>>()
   private position: bigint = -1n
+  private readonly handles = new Map<string, Documents>()
 
   constructor(
     private readonly store: DocumentStore,
@@ -59,6 +60,15 @@ export class DocumentBatch {
 
   /** The handle a projection handler gets. */
   documents(logical: string = this.defaultCollection): Documents {
+    // One handle per collection for the whole batch: handlers get it once per event.
+    const cached = this.handles.get(logical)
+    if (cached) return cached
+    const handle = this.createHandle(logical)
+    this.handles.set(logical, handle)
+    return handle
+  }
+
+  private createHandle(logical: string): Documents {
     const batch = this
     const physical = this.resolve(logical)
     const record = (id: string, op: DocumentOperation) => batch.record(physical, id, op)
@@ -199,6 +209,6 @@ const apply = (collection: string, id: string, current: Document | undefined, op
       return undefined
     case 'update':
       // The batch owns `current` (a fresh read or its own copy), so it is changed in place.
-      return applyUpdate(collection, id, current, op.update, op.upsert, { inPlace: true })
+      return applyUpdate(collection, id, current, op.update, op.upsert, { inPlace: true, validated: true })
   }
 }

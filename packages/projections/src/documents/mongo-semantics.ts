@@ -47,6 +47,8 @@ const OPERATORS: Readonly<Record<string, OperatorFactory>> = {
 export interface ApplyUpdateOptions {
   /** Change `existing` itself instead of a copy (for callers that own it). @default false */
   readonly inPlace?: boolean
+  /** The spec was already checked with {@link validateUpdate} (when it was recorded). @default false */
+  readonly validated?: boolean
 }
 
 /**
@@ -60,9 +62,9 @@ export const applyUpdate = (
   existing: Document | undefined,
   spec: UpdateSpec,
   upsert: boolean,
-  { inPlace = false }: ApplyUpdateOptions = {},
+  { inPlace = false, validated = false }: ApplyUpdateOptions = {},
 ): Document | undefined => {
-  validateUpdate(collection, id, spec)
+  if (!validated) validateUpdate(collection, id, spec)
   if (!existing && !upsert) return undefined
   const doc: AnyObject = existing ? (inPlace ? (existing as AnyObject) : structuredClone(existing as AnyObject)) : { _id: id }
   try {
