@@ -1,4 +1,6 @@
 import type { EventData, EventStore } from '@eventfold/core'
+// Not the package's testing entry point: that one loads jest.
+import { seededRandom } from '@eventfold/core/testing/seeded-random'
 import type { SqliteConnection } from '@eventfold/sqlite'
 
 /**
@@ -47,18 +49,10 @@ export interface BankSummary {
 export const accountsFor = (events: number): number => Math.max(10, Math.min(10_000, Math.floor(events / 10)))
 export const accountId = (a: number): string => `acc-${String(a).padStart(5, '0')}`
 
-const mulberry32 = (seed: number) => (): number => {
-  seed = (seed + 0x6d2b79f5) | 0
-  let t = seed
-  t = Math.imul(t ^ (t >>> 15), t | 1)
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-}
-
 /** The log, event by event, and at the end (via `summary()`) what it adds up to. */
 export class BankTimeline {
   readonly accounts: number
-  private readonly rand = mulberry32(20261001)
+  private readonly rand = seededRandom(20261001)
   private readonly revision: Int32Array
   private readonly balance: Float64Array
   private readonly state: Uint8Array // 0 new, 1 open, 2 closing, 3 closed

@@ -32,6 +32,7 @@ POSTGRES_URL / MONGODB_URL are unset or do not answer.
   --w5-mongodb-events N            events of MongoDB's W5 log (default: 20000; --quick: 2000)
   --w5-postgresql-events N         events of PostgreSQL's W5 log (default: 50000; --quick: 2000)
   --w5-runs N                      W5 runs per target (default: --runs)
+  --w5-batch-size N                events per rebuild batch (default: rebuildProjection's, 100000 or 1 s)
   --w5-node-args "ARGS"            node options for the W5 child processes, e.g. "--cpu-prof --cpu-prof-dir=.bench/prof"
   --side both|eventfold|raw        run only one side, e.g. to profile it (default: both)
   --streams N                      streams per workload, W1 included (default: 1000, W1 at FULL 200; --quick: 100, W1 10)
@@ -84,6 +85,7 @@ const parsePlan = (argv: readonly string[]): Plan | 'help' => {
       'w5-mongodb-events': { type: 'string' },
       'w5-postgresql-events': { type: 'string' },
       'w5-runs': { type: 'string' },
+      'w5-batch-size': { type: 'string' },
       'w5-node-args': { type: 'string' },
     },
   })
@@ -157,6 +159,7 @@ const parsePlan = (argv: readonly string[]): Plan | 'help' => {
               postgresql: positive('w5-postgresql-events', values['w5-postgresql-events'], quick ? 2_000 : 50_000),
             },
             runs: positive('w5-runs', values['w5-runs'], runs),
+            ...(values['w5-batch-size'] ? { batchSize: positive('w5-batch-size', values['w5-batch-size'], 1) } : {}),
             // eventfold's default, unless one setting was asked for.
             synchronous: settings.length === 1 && settings[0] === 'NORMAL' ? 'normal' : 'full',
             mongoUrl: process.env.MONGODB_URL || undefined,

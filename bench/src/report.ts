@@ -154,7 +154,7 @@ const formatPostgres = (pg: PostgresReport): string[] => {
 const mib = (n: number | undefined): string => (n === undefined ? '-' : `${Math.round(n)} MiB`)
 
 const formatW5 = (w: W5Report): string[] => {
-  const out = [`W5 rebuild ${w.projection} with rebuildProjection (batches of 2000; a child process per run; SQLite synchronous=${w.synchronous.toUpperCase()})`]
+  const out = [`W5 rebuild ${w.projection} with rebuildProjection (its default batches: 100,000 events or 1 s; a child process per run; SQLite synchronous=${w.synchronous.toUpperCase()})`]
   const rows = [['target', 'events', 'accounts', 'ev/s (median)', 'runs ev/s', 'peak RSS', 'targets', 'log generated at']]
   for (const t of w.targets) {
     if (t.skipped) {

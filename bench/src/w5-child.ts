@@ -26,7 +26,7 @@ export interface W5ChildConfig {
   readonly docSchema?: string
   /** After the timed rebuild, read the log again to count the distinct documents each batch touched. */
   readonly countDistinct: boolean
-  /** @default rebuildProjection's (2000) */
+  /** @default rebuildProjection's (100,000) */
   readonly batchSize?: number
 }
 

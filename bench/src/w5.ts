@@ -26,6 +26,8 @@ export interface W5Plan {
   readonly dir: string
   readonly mongoUrl: string | undefined
   readonly pgUrl: string | undefined
+  /** Events per rebuild batch. @default rebuildProjection's */
+  readonly batchSize?: number
   /** Extra node options for the children, e.g. `--cpu-prof`. */
   readonly nodeArgs: readonly string[]
 }
@@ -125,7 +127,8 @@ export const runW5 = async (plan: W5Plan, tmp: string, schemas: PgSchemas | unde
     for (let run = 0; run < plan.runs; run++) {
       const tick = progress(`W5 ${target} run ${run + 1}/${plan.runs}`, 1)
       try {
-        results.push(await runChild(await config(run), plan.nodeArgs))
+        const c = await config(run)
+        results.push(await runChild(plan.batchSize ? { ...c, batchSize: plan.batchSize } : c, plan.nodeArgs))
       } finally {
         await after(run)
       }

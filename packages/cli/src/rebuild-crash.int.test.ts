@@ -51,7 +51,8 @@ describe('eventfold projections rebuild, killed with SIGKILL and resumed', () =>
   it('ends with the read model of a clean rebuild, every event applied exactly once', async () => {
     const killedAt: bigint[] = []
     for (let k = 0; k < KILLS; k++) {
-      const child = app.spawn(['projections', 'rebuild', PROJECTION])
+      // Small batches: many commits, so that each kill lands between or inside batches at random.
+      const child = app.spawn(['projections', 'rebuild', PROJECTION, '--batch-size', '2000'])
       // Some progress lines (throttled to ~4/s), then a random moment within the next batch or so.
       const wanted = randomInt(1, 3)
       await child.waitFor(({ lines }) => lines.filter((l) => l.includes('"type":"progress"')).length >= wanted)

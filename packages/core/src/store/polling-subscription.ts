@@ -62,7 +62,7 @@ export const pollingSubscription = (source: PollingSource, options: PollingSubsc
   // A subscription closed before it is iterated never awaits `start`.
   start.catch(() => undefined)
 
-  async function* run(): AsyncGenerator<RecordedEvent> {
+  async function* run(): AsyncGenerator<readonly RecordedEvent[]> {
     try {
       yield* follow()
     } finally {
@@ -70,7 +70,8 @@ export const pollingSubscription = (source: PollingSource, options: PollingSubsc
     }
   }
 
-  async function* follow(): AsyncGenerator<RecordedEvent> {
+  /** The log as the pages `readAfter` returns, then live. */
+  async function* follow(): AsyncGenerator<readonly RecordedEvent[]> {
     let after = await start
     let reported: { position: bigint | undefined } | undefined
     while (!abort.signal.aborted) {
@@ -83,11 +84,9 @@ export const pollingSubscription = (source: PollingSource, options: PollingSubsc
       if (abort.signal.aborted) return
       if (batch.length > 0) {
         caughtUp = false
-        for (const event of batch) {
-          yield event
-          after = event.position
-          if (abort.signal.aborted) return
-        }
+        yield batch
+        after = batch[batch.length - 1]!.position
+        if (abort.signal.aborted) return
         if (batch.length === batchSize) continue
       }
       if (head !== undefined && (after === undefined || head > after)) after = head
@@ -101,7 +100,34 @@ export const pollingSubscription = (source: PollingSource, options: PollingSubsc
     }
   }
 
-  const iterator = run()
+  const pages = run()
+  // The page being handed out, and how far.
+  let page: readonly RecordedEvent[] = []
+  let index = 0
+  const nextBatch = async (maxCount: number): Promise<readonly RecordedEvent[]> => {
+    if (index >= page.length) {
+      const r = await pages.next()
+      if (r.done) return []
+      page = r.value
+      index = 0
+    }
+    const out = index === 0 && maxCount >= page.length ? page : page.slice(index, index + maxCount)
+    index += out.length
+    return out
+  }
+  async function* events(): AsyncGenerator<RecordedEvent> {
+    try {
+      for (;;) {
+        const batch = await nextBatch(Number.MAX_SAFE_INTEGER)
+        if (batch.length === 0) return
+        for (const event of batch) yield event
+      }
+    } finally {
+      // The consumer left (`break`): the subscription is over.
+      await pages.return(undefined)
+    }
+  }
+  let iterator: AsyncGenerator<RecordedEvent> | undefined
   return {
     get isCaughtUp() {
       return caughtUp
@@ -109,11 +135,13 @@ export const pollingSubscription = (source: PollingSource, options: PollingSubsc
     [Symbol.asyncIterator]() {
       if (started) throw new Error('A subscription can be iterated only once')
       started = true
-      return iterator
+      return (iterator = events())
     },
+    nextBatch,
     async close() {
       abort.abort()
-      await iterator.return(undefined)
+      await iterator?.return(undefined)
+      await pages.return(undefined)
       // A generator closed before it ever ran skips its finally.
       end()
     },

@@ -1,2 +1,3 @@
 export * from './aggregate-spec'
 export * from './event-store-contract'
+export * from './seeded-random'

@@ -1,7 +1,7 @@
 import type { Document, Filter, FindOptions } from './document'
 import type { DocumentStore, DocumentWrite, StoredDocument } from './document-store'
 import type { DocumentOperation, Documents } from './documents'
-import { applyUpdate, matches, query, validateUpdate } from './mongo-semantics'
+import { applyUpdate, clonePlain, hasNestedValues, matches, query, validateUpdate } from './mongo-semantics'
 import { DuplicateDocumentError, InvalidDocumentOperationError } from '../errors/errors'
 
 interface PendingOp {
@@ -13,6 +13,8 @@ interface Entry {
   loaded: boolean
   base: StoredDocument | undefined
   current: Document | undefined
+  /** Position this partition had applied to the stored document (-1 when none, or positions are not tracked). */
+  done: bigint
   pending: PendingOp[]
   /** Position of the last operation actually applied in this batch. */
   lastApplied: bigint | undefined
@@ -30,6 +32,18 @@ export class DocumentOperationError extends Error {
   }
 }
 
+/** Options of {@link DocumentBatch}. */
+export interface DocumentBatchOptions {
+  /**
+   * Skip operations at or below the position this partition already applied
+   * to a document, and record the new one in the document's bookkeeping.
+   * Turn it off only when something else guarantees that no event is applied
+   * twice (e.g. per-stream markers committed in the same transaction).
+   * @default true
+   */
+  readonly trackPositions?: boolean
+}
+
 /**
  * The writes of one batch of one partition, coalesced per document: each
  * document touched is read once, every operation on it is applied in memory
@@ -38,11 +52,22 @@ export class DocumentOperationError extends Error {
  * Operations from an event at or below the position this partition already
  * applied to a document are skipped, so a batch replayed after a crash
  * (writes committed, checkpoint not) changes nothing twice.
+ *
+ * After a successful commit, {@link committed} turns the batch into the
+ * next one while keeping the documents it holds, as the store now has them:
+ * the next batch reads only documents it has not seen. The revisions in the
+ * writes keep this safe when someone else changes a kept document: the
+ * commit fails with a conflict, and the caller starts over with a new batch.
  */
 export class DocumentBatch {
   private readonly entries = new Map<string, Map<string, Entry>>()
   private position: bigint = -1n
   private readonly handles = new Map<string, Documents>()
+  private readonly trackPositions: boolean
+  /** The failure of an operation applied at once; the batch cannot be used after it. */
+  private broken: DocumentOperationError | undefined
+  /** Entries that got operations since the last {@link settle}. */
+  private recorded: { collection: string; id: string; entry: Entry }[] = []
 
   constructor(
     private readonly store: DocumentStore,
@@ -51,7 +76,10 @@ export class DocumentBatch {
     /** The partition's key in each document's bookkeeping, e.g. `'0/4'`. */
     private readonly partitionKey: string,
     private readonly defaultCollection: string,
-  ) {}
+    { trackPositions = true }: DocumentBatchOptions = {},
+  ) {
+    this.trackPositions = trackPositions
+  }
 
   /** Operations recorded from now on belong to the event at `position`. */
   setPosition(position: bigint): void {
@@ -71,7 +99,7 @@ export class DocumentBatch {
   private createHandle(logical: string): Documents {
     const batch = this
     const physical = this.resolve(logical)
-    const record = (id: string, op: DocumentOperation) => batch.record(physical, id, op)
+    const record = (id: string, op: DocumentOperation) => batch.record(physical, id, op, false)
     return {
       name: logical,
       collection: (name) => batch.documents(name),
@@ -79,17 +107,18 @@ export class DocumentBatch {
         if (typeof doc?._id !== 'string' || doc._id === '') {
           throw new InvalidDocumentOperationError('insert needs a non-empty string _id', logical)
         }
-        record(doc._id, { kind: 'insert', doc: structuredClone(doc) })
+        record(doc._id, { kind: 'insert', doc: clonePlain(doc) })
       },
       update(id, update, { upsert = false } = {}) {
         validateUpdate(logical, id, update)
-        record(id, { kind: 'update', update: structuredClone(update), upsert })
+        // Not copied yet: applied at once (the usual case), the spec is used before the handler can change it.
+        batch.record(physical, id, { kind: 'update', update, upsert }, true)
       },
       upsert(id, update) {
         this.update(id, update, { upsert: true })
       },
       replace(id, doc) {
-        record(id, { kind: 'replace', doc: { ...structuredClone(doc), _id: id } })
+        record(id, { kind: 'replace', doc: { ...clonePlain(doc), _id: id } })
       },
       delete(id) {
         record(id, { kind: 'delete' })
@@ -99,11 +128,74 @@ export class DocumentBatch {
     }
   }
 
-  /** Number of distinct documents touched so far. */
-  get touched(): number {
+  /** Number of distinct documents this batch holds (touched, or kept from earlier batches). */
+  get size(): number {
     let n = 0
     for (const c of this.entries.values()) n += c.size
     return n
+  }
+
+  /**
+   * Position of the last operation applied to a document by this batch
+   * (after {@link collectWrites}): which event a store error about it concerns.
+   */
+  lastPositionOf(collection: string, id: string): bigint | undefined {
+    return this.entries.get(collection)?.get(id)?.lastApplied
+  }
+
+  /**
+   * Call after `writes` (this batch's {@link collectWrites}) were committed:
+   * the batch becomes an empty next batch that still knows every document
+   * it loaded or wrote, at its stored revision. Then, when it holds more
+   * than `keep` documents, it forgets them all.
+   */
+  committed(writes: readonly DocumentWrite[], keep: number): void {
+    const written = new Map<string, Map<string, DocumentWrite>>()
+    for (const w of writes) {
+      let c = written.get(w.collection)
+      if (!c) written.set(w.collection, (c = new Map()))
+      c.set(w.kind === 'put' ? w.doc._id : w.id, w)
+    }
+    this.recorded = []
+    if (this.size > keep) {
+      this.entries.clear()
+      return
+    }
+    for (const [collection, docs] of this.entries) {
+      const byId = written.get(collection)
+      for (const [id, e] of docs) {
+        e.pending = []
+        e.lastApplied = undefined
+        const w = byId?.get(id)
+        if (!w) continue
+        e.base = w.kind === 'put' ? { doc: w.doc, meta: w.meta } : undefined
+        e.current = e.base?.doc
+        e.done = this.doneOf(e.base)
+      }
+    }
+  }
+
+  /**
+   * Loads the documents touched since the last call (one query per
+   * collection) and applies their recorded operations, so that the batch
+   * holds documents, not a growing list of operations: a batch may span far
+   * more events than it could keep.
+   * @throws {@link DocumentOperationError} naming the event whose operation failed.
+   */
+  async settle(): Promise<void> {
+    if (this.broken) throw this.broken
+    const recorded = this.recorded
+    if (recorded.length === 0) return
+    this.recorded = []
+    const missing = new Map<string, string[]>()
+    for (const { collection, id, entry } of recorded) {
+      if (entry.loaded) continue
+      let ids = missing.get(collection)
+      if (!ids) missing.set(collection, (ids = []))
+      ids.push(id)
+    }
+    for (const [collection, ids] of missing) await this.load(collection, ids)
+    for (const { collection, id, entry } of recorded) this.materialize(collection, id, entry)
   }
 
   /**
@@ -112,6 +204,8 @@ export class DocumentBatch {
    * @throws {@link DocumentOperationError} naming the event whose operation failed.
    */
   async collectWrites(): Promise<DocumentWrite[]> {
+    if (this.broken) throw this.broken
+    this.recorded = []
     for (const [collection, docs] of this.entries) {
       await this.load(collection, [...docs.keys()])
     }
@@ -126,6 +220,7 @@ export class DocumentBatch {
           if (base) writes.push({ kind: 'delete', collection, id, expectedRevision })
           continue
         }
+        const positions = base?.meta.positions ?? {}
         writes.push({
           kind: 'put',
           collection,
@@ -133,7 +228,7 @@ export class DocumentBatch {
           expectedRevision,
           meta: {
             revision: expectedRevision + 1,
-            positions: { ...(base?.meta.positions ?? {}), [this.partitionKey]: entry.lastApplied.toString() },
+            positions: this.trackPositions ? { ...positions, [this.partitionKey]: entry.lastApplied.toString() } : positions,
           },
         })
       }
@@ -141,13 +236,34 @@ export class DocumentBatch {
     return writes
   }
 
-  private record(collection: string, id: string, op: DocumentOperation): void {
+  /**
+   * Records an operation of the current event. On a document the batch
+   * already holds, with nothing queued before it, the operation is applied
+   * at once; otherwise it is queued until the document is loaded. A failed
+   * operation breaks the batch: it can no longer be settled or committed.
+   */
+  private record(collection: string, id: string, op: DocumentOperation, copyWhenQueued: boolean): void {
+    if (this.broken) throw this.broken
     if (typeof id !== 'string' || id === '') throw new InvalidDocumentOperationError('document id must be a non-empty string', collection)
     let c = this.entries.get(collection)
     if (!c) this.entries.set(collection, (c = new Map()))
     let e = c.get(id)
-    if (!e) c.set(id, (e = { loaded: false, base: undefined, current: undefined, pending: [], lastApplied: undefined }))
-    e.pending.push({ position: this.position, op })
+    if (!e) c.set(id, (e = { loaded: false, base: undefined, current: undefined, done: -1n, pending: [], lastApplied: undefined }))
+    const position = this.position
+    if (e.loaded && e.pending.length === 0) {
+      if (position <= e.done) return
+      // mingo copies set and pushed values one level deep only: nested values are copied here.
+      if (copyWhenQueued && op.kind === 'update' && hasNestedValues(op.update)) op = { ...op, update: clonePlain(op.update) }
+      try {
+        e.current = apply(collection, id, e.current, op)
+      } catch (cause) {
+        throw (this.broken = new DocumentOperationError(position, collection, id, { cause }))
+      }
+      e.lastApplied = position
+      return
+    }
+    if (e.pending.length === 0) this.recorded.push({ collection, id, entry: e })
+    e.pending.push({ position, op: copyWhenQueued && op.kind === 'update' ? { ...op, update: clonePlain(op.update) } : op })
   }
 
   private async load(collection: string, ids: string[]): Promise<void> {
@@ -160,18 +276,23 @@ export class DocumentBatch {
       e.loaded = true
       e.base = found.get(id)
       e.current = e.base?.doc
+      e.done = this.doneOf(e.base)
     }
   }
 
+  private doneOf(base: StoredDocument | undefined): bigint {
+    const applied = this.trackPositions ? base?.meta.positions[this.partitionKey] : undefined
+    return applied === undefined ? -1n : BigInt(applied)
+  }
+
   private materialize(collection: string, id: string, e: Entry): void {
-    const applied = e.base?.meta.positions[this.partitionKey]
-    const done = applied === undefined ? -1n : BigInt(applied)
+    if (e.pending.length === 0) return
     for (const { position, op } of e.pending) {
-      if (position <= done) continue
+      if (position <= e.done) continue
       try {
         e.current = apply(collection, id, e.current, op)
       } catch (cause) {
-        throw new DocumentOperationError(position, collection, id, { cause })
+        throw (this.broken = new DocumentOperationError(position, collection, id, { cause }))
       }
       e.lastApplied = position
     }

@@ -45,6 +45,12 @@ export interface CheckpointWrite {
 export interface CommitRequest {
   readonly writes: readonly DocumentWrite[]
   readonly checkpoint?: CheckpointWrite
+  /**
+   * A write the whole commit depends on, e.g. a worker's lease renewal: when
+   * its revision is not the expected one, nothing of the commit is written,
+   * with or without transactions (stores without them write it first).
+   */
+  readonly fence?: DocumentWrite
 }
 
 /** What a commit did. */

@@ -45,7 +45,8 @@ export class InMemoryDocumentStore implements DocumentStore {
     return n
   }
 
-  async commit({ writes, checkpoint }: CommitRequest): Promise<CommitResult> {
+  async commit({ writes: documentWrites, checkpoint, fence }: CommitRequest): Promise<CommitResult> {
+    const writes = fence ? [fence, ...documentWrites] : documentWrites
     // Check everything first so that the commit is all or nothing.
     const staged = new Map<string, Map<string, StoredDocument>>()
     const stage = (collection: string) => {
@@ -68,7 +69,7 @@ export class InMemoryDocumentStore implements DocumentStore {
     for (const [collection, docs] of staged) this.checkUnique(collection, docs)
     for (const [collection, docs] of staged) this.collections.set(collection, docs)
     if (checkpoint) this.checkpoints.set(checkpoint.name, checkpoint.position)
-    return { writes: writes.length }
+    return { writes: documentWrites.length }
   }
 
   async readCheckpoint(name: string): Promise<bigint | undefined> {

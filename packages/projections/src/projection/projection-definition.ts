@@ -12,8 +12,8 @@ export interface ProjectionDefinition {
   readonly indexes: readonly IndexSpec[]
   /** Event types with a handler: the worker's server-side filter. */
   readonly eventTypes: readonly string[]
-  /** Runs the handler of `event` (no-op for types without one). */
-  handle(event: RecordedEvent, view: Documents): Promise<void>
+  /** Runs the handler of `event` (no-op for types without one); a promise only when the handler returned one. */
+  handle(event: RecordedEvent, view: Documents): Promise<void> | void
 }
 
 /** Options of {@link defineProjection}: a projection without classes. */
@@ -34,9 +34,7 @@ export const defineProjection = (options: DefineProjectionOptions): ProjectionDe
   partitionBy: options.partitionBy ?? 'stream',
   indexes: options.indexes ?? [],
   eventTypes: Object.keys(options.handlers),
-  handle: async (event, view) => {
-    await (options.handlers[event.type] as ProjectionHandler | undefined)?.(event, view)
-  },
+  handle: (event, view) => (options.handlers[event.type] as ProjectionHandler | undefined)?.(event, view),
 })
 
 /**
@@ -52,9 +50,9 @@ export const projectionFromInstance = (instance: object): ProjectionDefinition =
     partitionBy: meta.partitionBy,
     indexes: meta.indexes,
     eventTypes: [...meta.handlers.keys()],
-    handle: async (event, view) => {
+    handle: (event, view) => {
       const method = meta.handlers.get(event.type)
-      if (method) await (instance as Record<string, ProjectionHandler>)[method]!.call(instance, event, view)
+      return method ? (instance as Record<string, ProjectionHandler>)[method]!.call(instance, event, view) : undefined
     },
   }
 }

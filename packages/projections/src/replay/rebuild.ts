@@ -28,8 +28,18 @@ export interface RebuildOptions {
   /** @default the active generation's partition count, or 1 */
   readonly partitions?: number
   readonly registry?: EventRegistry
-  /** @default 2000 */
+  /**
+   * Events per batch: one commit each, one write per document the batch
+   * changed. A rebuild has the whole log to read, so its batches are larger
+   * than a live worker's: fewer commits, and a document changed by several
+   * events of a batch is written once. A batch also commits after a second
+   * of work, so progress and checkpoints stay regular. Memory does not grow
+   * with it: a batch holds documents, not events.
+   * @default 100,000
+   */
   readonly batchSize?: number
+  /** Documents each partition keeps in memory between batches. @default 100,000 */
+  readonly keepDocuments?: number
   readonly onProgress?: (progress: RebuildProgress) => void
   /** Stops the rebuild after the batches in flight; it stays resumable. */
   readonly signal?: AbortSignal
@@ -57,7 +67,8 @@ export const rebuildProjection = async ({
   projection,
   partitions,
   registry,
-  batchSize = 2000,
+  batchSize = 100_000,
+  keepDocuments = 100_000,
   onProgress,
   signal,
 }: RebuildOptions): Promise<RebuildResult> => {
@@ -112,6 +123,9 @@ export const rebuildProjection = async ({
         generation: target.generation,
         stopAtHead: true,
         batchSize,
+        maxBatchMs: 1000,
+        // The new generation is this rebuild's alone: what it wrote is what the store has.
+        keepDocuments,
         ...(registry ? { registry } : {}),
         onProgress: (p) => {
           perPartition.set(p.partition, p)

@@ -372,6 +372,39 @@ export const documentStoreContract = (
         expect(await store.readCheckpoint(checkpointName())).toBe(5n)
       })
 
+      it('writes nothing, with or without transactions, when its fence is stale', async () => {
+        // The fence is a worker's lease renewal: another process has taken the lease over.
+        await seed(coll('fences'), [{ _id: 'lease', owner: 'other' }])
+
+        const commit = store.commit({
+          writes: [put(coll(), { _id: 'a' }), put(coll('other'), { _id: 'b' })],
+          checkpoint: { name: checkpointName(), position: 3n },
+          fence: put(coll('fences'), { _id: 'lease', owner: 'me' }, 0),
+        })
+
+        await expect(commit).rejects.toMatchObject({ collection: coll('fences'), id: 'lease', expectedRevision: 0, actualRevision: 1 })
+        expect(await store.get(coll(), 'a')).toBeUndefined()
+        expect(await store.get(coll('other'), 'b')).toBeUndefined()
+        expect(await store.readCheckpoint(checkpointName())).toBeUndefined()
+        expect(await store.get(coll('fences'), 'lease')).toEqual({ _id: 'lease', owner: 'other' })
+      })
+
+      it('writes its fence with the commit, and counts only the other writes', async () => {
+        const result = await store.commit({
+          writes: [put(coll(), { _id: 'a' })],
+          checkpoint: { name: checkpointName(), position: 4n },
+          fence: put(coll('fences'), { _id: 'lease', owner: 'me' }, 0),
+        })
+
+        expect(result.writes).toBe(1)
+        expect(await store.get(coll('fences'), 'lease')).toEqual({ _id: 'lease', owner: 'me' })
+        expect(await store.get(coll(), 'a')).toEqual({ _id: 'a' })
+        expect(await store.readCheckpoint(checkpointName())).toBe(4n)
+        // A fence alone, with a checkpoint: what an idle worker commits.
+        await store.commit({ writes: [], checkpoint: { name: checkpointName(), position: 5n }, fence: put(coll('fences'), { _id: 'lease', owner: 'me' }, 1) })
+        expect(await store.readCheckpoint(checkpointName())).toBe(5n)
+      })
+
       it('rejects a commit whose second delete conflicts, and with transactions keeps the first document', async () => {
         await seed(coll(), [{ _id: 'a' }, { _id: 'b' }])
 

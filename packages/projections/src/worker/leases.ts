@@ -143,7 +143,7 @@ export class LeaseFence {
   }
 
   /**
-   * Runs `commit` with the renewal write to include.
+   * Runs `commit` with the renewal write to pass as the commit's `fence`.
    * @throws {@link LeaseLostError} when the lease was taken over.
    */
   commit<T>(commit: (renewal: DocumentWrite) => Promise<T>): Promise<T> {

@@ -11,7 +11,7 @@ import {
 import { DocumentBatch, DocumentOperationError } from '../documents/document-batch'
 import type { DocumentStore, DocumentWrite } from '../documents/document-store'
 import { DEAD_LETTER_COLLECTION, parkWrite } from '../dead-letters/dead-letters'
-import { DocumentConflictError, InvalidDocumentOperationError } from '../errors/errors'
+import { DocumentConflictError, DuplicateDocumentError, InvalidDocumentOperationError } from '../errors/errors'
 import type { ProjectionDefinition } from '../projection/projection-definition'
 import { checkpointName, physicalCollection, ProjectionStates } from '../projection/projection-state'
 import { BatchReader } from './batch-reader'
@@ -50,6 +50,12 @@ export interface ProjectionWorkerOptions {
   readonly batchSize?: number
   /** How long a batch waits to fill after its first event. @default 25 */
   readonly maxBatchWaitMs?: number
+  /**
+   * A batch commits once it has been open this long, however many events it
+   * has: a large `batchSize` then still checkpoints (and reports progress)
+   * regularly. @default no limit
+   */
+  readonly maxBatchMs?: number
   /** Attempts at one event before it is parked as a dead letter. @default 3 */
   readonly maxAttempts?: number
   /** Backoff between attempts, and for store errors (which are retried until stop). @default { initialDelayMs: 50, maxDelayMs: 5000 } */
@@ -61,6 +67,14 @@ export interface ProjectionWorkerOptions {
   readonly onError?: (error: unknown) => void
   /** Makes every commit renew this lease too, so a worker whose lease was taken over cannot write. */
   readonly fence?: LeaseFence
+  /**
+   * Documents kept in memory from one batch to the next, so that a document
+   * is read from the store once, not once per batch. A kept document that
+   * someone else changed makes the commit fail on its revision, and the batch
+   * is redone from fresh reads; over the limit, the worker forgets them all.
+   * @default 0 (rebuilds keep 100,000)
+   */
+  readonly keepDocuments?: number
 }
 
 /** The worker's partition count differs from the one the read model was built with. */
@@ -86,6 +100,76 @@ export class RebuildInProgressError extends EventfoldError {
   }
 }
 
+/** Events read from the subscription at a time; a batch is one or more of these reads. */
+const READ_CHUNK = 1000
+const DEFAULT_RETRY: BackoffPolicy = { initialDelayMs: 50, maxDelayMs: 5000 }
+
+/** What every batch of one run shares. */
+interface BatchContext {
+  /** The checkpoint's name. */
+  readonly name: string
+  readonly generation: number
+  readonly resolve: (logical: string) => string
+}
+
+/** An event that failed, by position, with its error. */
+interface Failure {
+  readonly position: bigint
+  readonly error: unknown
+}
+
+/** The batch being built: events read after the checkpoint `after`, up to `last`, applied but not committed. */
+interface Window {
+  batch: DocumentBatch
+  readonly after: bigint | undefined
+  last: bigint
+  /** Events read (every partition's: they all move the checkpoint). */
+  read: number
+  /** Events of this partition applied by the current `batch`. */
+  applied: number
+  /** `performance.now()` when it opened. */
+  readonly openedAt: number
+  readonly failures: Map<bigint, { attempts: number; error: unknown }>
+  readonly parked: Map<bigint, { event: RecordedEvent; error: unknown; attempts: number }>
+}
+
+/**
+ * Wakes a worker waiting for its next read: on stop, when the subscription
+ * catches up, or after a timeout. A wake also ends the next wait at once:
+ * the read it interrupted may already have had its first event, so without
+ * that the wake would be lost. Each wait's promise is its own, so a worker
+ * that reads for days holds no growing list of reactions.
+ */
+class Wakeup {
+  private waiters = new Set<() => void>()
+  private missed = false
+
+  wake(): void {
+    this.missed = true
+    for (const w of this.waiters) w()
+    this.waiters.clear()
+  }
+
+  next(timeoutMs?: number): { promise: Promise<void>; cancel: () => void } {
+    if (this.missed) {
+      this.missed = false
+      return { promise: Promise.resolve(), cancel: () => {} }
+    }
+    let timer: NodeJS.Timeout | undefined
+    let resolve!: () => void
+    const promise = new Promise<void>((r) => (resolve = r))
+    this.waiters.add(resolve)
+    if (timeoutMs !== undefined) timer = setTimeout(resolve, timeoutMs)
+    return {
+      promise,
+      cancel: () => {
+        clearTimeout(timer)
+        this.waiters.delete(resolve)
+      },
+    }
+  }
+}
+
 /**
  * Follows the log for one partition of one projection: reads from its
  * checkpoint in batches, applies the handlers, and commits the coalesced
@@ -105,6 +189,11 @@ export class ProjectionWorker {
   private stopSignal!: () => void
   private readonly stopped: Promise<void>
   private progress: WorkerProgress
+  /** The batch of the last commit, holding the documents kept for the next one. */
+  private kept: DocumentBatch | undefined
+  /** The batch being built, if any. */
+  private window: Window | undefined
+  private readonly wakeup = new Wakeup()
 
   constructor(options: ProjectionWorkerOptions) {
     this.opts = { batchSize: 1000, maxBatchWaitMs: 25, maxAttempts: 3, stopAtHead: false, ...options }
@@ -135,6 +224,7 @@ export class ProjectionWorker {
   async stop(): Promise<void> {
     this.stopRequested = true
     this.stopSignal()
+    this.wakeup.wake()
   }
 
   /**
@@ -151,22 +241,48 @@ export class ProjectionWorker {
       projection.indexes.map((i) => ({ ...i, collection: physicalCollection(i.collection, generation) })),
     )
     const name = checkpointName(projection.name, generation, this.key)
-    let checkpoint = await documents.readCheckpoint(name)
+    const checkpoint = await documents.readCheckpoint(name)
     this.progress = { ...this.progress, checkpoint }
-    let caughtUp!: () => void
-    const caughtUpSignal = new Promise<void>((resolve) => (caughtUp = resolve))
+    // Where the subscription has scanned to when it last caught up: every
+    // matching event up to there has been delivered. A filtered worker whose
+    // events are rare moves its checkpoint there, so its lag shows the truth
+    // and a restart does not scan the same stretch of log again.
+    let scanned: bigint | undefined
+    let atHead = false
     const subscription = this.opts.eventStore.subscribeToAll({
       fromPosition: checkpoint ?? 'start',
       filter: { eventTypes: projection.eventTypes },
-      onCaughtUp: () => caughtUp(),
+      onCaughtUp: (position) => {
+        if (position !== undefined && (scanned === undefined || position > scanned)) scanned = position
+        atHead = true
+        this.wakeup.wake()
+      },
     })
-    const reader = new BatchReader(subscription[Symbol.asyncIterator]())
-    const until = this.opts.stopAtHead ? Promise.race([this.stopped, caughtUpSignal]) : this.stopped
+    const reader = new BatchReader(subscription.nextBatch ? (max) => subscription.nextBatch!(max) : subscription[Symbol.asyncIterator]())
+    const ctx: BatchContext = { name, generation, resolve: this.resolver(generation) }
+    const { batchSize, maxBatchWaitMs } = this.opts
+    const maxBatchMs = this.opts.maxBatchMs ?? Number.POSITIVE_INFINITY
     try {
       while (!this.stopRequested) {
-        const events = await reader.read(this.opts.batchSize, this.opts.maxBatchWaitMs, until)
-        if (events.length === 0) break
-        checkpoint = await this.processBatch(events, name, generation)
+        const open = this.window
+        // An open batch waits for more events only `maxBatchWaitMs`; an empty one until there is something to do.
+        const wait = this.wakeup.next(open ? maxBatchWaitMs : undefined)
+        let events: RecordedEvent[]
+        try {
+          const size = Math.min(READ_CHUNK, batchSize - (open?.read ?? 0))
+          events = await reader.read(size, maxBatchWaitMs, wait.promise)
+        } finally {
+          wait.cancel()
+        }
+        if (events.length > 0) await this.add(events, ctx)
+        const window = this.window
+        const full = window !== undefined && (window.read >= batchSize || performance.now() - window.openedAt >= maxBatchMs)
+        if (window && (full || events.length < READ_CHUNK || this.stopRequested)) await this.commitWindow(ctx)
+        // Every event read so far is committed: the checkpoint may move up to what the subscription scanned.
+        if (!this.window && scanned !== undefined && (this.progress.checkpoint === undefined || scanned > this.progress.checkpoint)) {
+          await this.advanceIdle(name, scanned)
+        }
+        if (events.length === 0 && !this.window && (reader.done || (this.opts.stopAtHead && atHead))) break
         // Let timers and I/O run between batches. With a synchronous store
         // (SQLite, in-memory) every read and commit settles at once, so a
         // catch-up is otherwise one unbroken chain of microtasks: the host's
@@ -174,7 +290,9 @@ export class ProjectionWorker {
         // would not run until the worker reached the head.
         await yieldToEventLoop()
       }
+      if (this.window) await this.commitWindow(ctx)
     } finally {
+      this.window = undefined
       await subscription.close()
     }
     return this.progress
@@ -192,77 +310,186 @@ export class ProjectionWorker {
     return state!.generation
   }
 
-  /** Applies one batch until it commits; returns the new checkpoint. */
-  private async processBatch(events: readonly RecordedEvent[], checkpoint: string, generation: number): Promise<bigint> {
-    const { documents, projection, maxAttempts } = this.opts
-    const retry = this.opts.retry ?? { initialDelayMs: 50, maxDelayMs: 5000 }
-    const last = events[events.length - 1]!.position
-    const mine = events.filter((e) => inPartition(e, this.partition, projection.partitionBy))
-    const failures = new Map<bigint, number>()
-    const parked = new Map<bigint, { event: RecordedEvent; error: unknown; attempts: number }>()
-    const resolve = (logical: string): string => {
+  /** Logical collection name → the generation's physical one, refusing undeclared collections. */
+  private resolver(generation: number): (logical: string) => string {
+    const { projection } = this.opts
+    return (logical) => {
       if (!projection.collections.includes(logical)) {
         throw new InvalidDocumentOperationError(`projection '${projection.name}' does not declare this collection`, logical)
       }
       return physicalCollection(logical, generation)
     }
-    for (let storeAttempt = 1; ; ) {
-      const batch = new DocumentBatch(documents, resolve, this.key, projection.collections[0]!)
-      let failed: { event: RecordedEvent; error: unknown } | undefined
-      for (const raw of mine) {
-        if (parked.has(raw.position)) continue
-        try {
-          batch.setPosition(raw.position)
-          await projection.handle(this.registry.upcast(raw), batch.documents())
-        } catch (error) {
-          failed = { event: raw, error }
-          break
-        }
-      }
-      let writes: DocumentWrite[] = []
-      if (!failed) {
-        try {
-          writes = await batch.collectWrites()
-        } catch (error) {
-          if (!(error instanceof DocumentOperationError)) throw error
-          failed = { event: mine.find((e) => e.position === error.position)!, error: error.cause ?? error }
-        }
-      }
-      if (failed) {
-        const n = (failures.get(failed.event.position) ?? 0) + 1
-        failures.set(failed.event.position, n)
-        if (n >= maxAttempts) parked.set(failed.event.position, { ...failed, attempts: n })
-        else await sleep(backoffDelay(n + 1, retry))
+  }
+
+  private newBatch(ctx: BatchContext): DocumentBatch {
+    return new DocumentBatch(this.opts.documents, ctx.resolve, this.key, this.opts.projection.collections[0]!)
+  }
+
+  /** Applies events to the open batch (opening one), redoing the batch when one of them fails. */
+  private async add(events: readonly RecordedEvent[], ctx: BatchContext): Promise<void> {
+    const window = (this.window ??= {
+      batch: this.kept ?? this.newBatch(ctx),
+      after: this.progress.checkpoint,
+      last: events[0]!.position,
+      read: 0,
+      applied: 0,
+      openedAt: performance.now(),
+      failures: new Map(),
+      parked: new Map(),
+    })
+    this.kept = undefined
+    window.last = events[events.length - 1]!.position
+    window.read += events.length
+    const failure = await this.apply(window, window.batch, events)
+    if (failure) await this.redo(window, failure, ctx)
+  }
+
+  /**
+   * Runs the handlers of this partition's events in `events` into `batch`,
+   * then settles it. An event that failed its last attempt is parked, not run.
+   * @returns the first failure, if any (the batch is then unusable).
+   */
+  private async apply(window: Window, batch: DocumentBatch, events: readonly RecordedEvent[]): Promise<Failure | undefined> {
+    const { projection, maxAttempts } = this.opts
+    const view = batch.documents()
+    for (const raw of events) {
+      if (!inPartition(raw, this.partition, projection.partitionBy)) continue
+      if (window.parked.size > 0 && window.parked.has(raw.position)) continue
+      const failed = window.failures.size > 0 ? window.failures.get(raw.position) : undefined
+      if (failed && failed.attempts >= maxAttempts) {
+        window.parked.set(raw.position, { event: raw, error: failed.error, attempts: failed.attempts })
         continue
       }
       try {
-        const parkWrites = await this.parkWrites(parked, generation)
-        const request = { writes: [...writes, ...parkWrites], checkpoint: { name: checkpoint, position: last } }
-        const fence = this.opts.fence
+        batch.setPosition(raw.position)
+        // Most handlers are synchronous: awaiting only real promises spares every event two microtask turns.
+        const done = projection.handle(this.registry.upcast(raw), view)
+        if (done !== undefined) await done
+      } catch (error) {
+        return { position: raw.position, error }
+      }
+      window.applied++
+    }
+    try {
+      await batch.settle()
+    } catch (error) {
+      if (!(error instanceof DocumentOperationError)) throw error
+      return { position: error.position, error: error.cause ?? error }
+    }
+    return undefined
+  }
+
+  /**
+   * Counts a failed attempt (`failure`, or none for a conflict), then builds
+   * the open batch again from fresh reads of the store and of the log, until
+   * it builds without failing: an event that keeps failing is parked on its
+   * last attempt. The batch's events are read again rather than kept, so a
+   * batch costs the memory of its documents, not of its events.
+   */
+  private async redo(window: Window, failure: Failure | undefined, ctx: BatchContext): Promise<void> {
+    const retry = this.opts.retry ?? DEFAULT_RETRY
+    for (;;) {
+      if (failure) {
+        const attempts = (window.failures.get(failure.position)?.attempts ?? 0) + 1
+        window.failures.set(failure.position, { attempts, error: failure.error })
+        if (attempts < this.opts.maxAttempts) await Promise.race([sleep(backoffDelay(attempts + 1, retry)), this.stopped])
+      }
+      const batch = this.newBatch(ctx)
+      window.batch = batch
+      window.applied = 0
+      failure = undefined
+      const from = window.after === undefined ? 'start' : window.after + 1n
+      let chunk: RecordedEvent[] = []
+      for await (const event of this.opts.eventStore.readAll({ fromPosition: from, filter: { eventTypes: this.opts.projection.eventTypes } })) {
+        if (event.position > window.last) break
+        chunk.push(event)
+        if (chunk.length === READ_CHUNK) {
+          failure = await this.apply(window, batch, chunk)
+          chunk = []
+          if (failure) break
+        }
+      }
+      if (!failure && chunk.length > 0) failure = await this.apply(window, batch, chunk)
+      if (!failure) return
+    }
+  }
+
+  /** Commits the open batch with its checkpoint, redoing it when the store refuses it for a reason an event or a fresh read can fix. */
+  private async commitWindow(ctx: BatchContext): Promise<void> {
+    const window = this.window!
+    const { documents, fence } = this.opts
+    const retry = this.opts.retry ?? DEFAULT_RETRY
+    for (let storeAttempt = 1; ; ) {
+      const batch = window.batch
+      let writes: DocumentWrite[]
+      try {
+        writes = await batch.collectWrites()
+      } catch (error) {
+        if (!(error instanceof DocumentOperationError)) throw error
+        await this.redo(window, { position: error.position, error: error.cause ?? error }, ctx)
+        continue
+      }
+      try {
+        const parkWrites = await this.parkWrites(window.parked, ctx.generation)
+        const request = { writes: [...writes, ...parkWrites], checkpoint: { name: ctx.name, position: window.last } }
         const result = fence
-          ? await fence.commit((renewal) => documents.commit({ ...request, writes: [...request.writes, renewal] }))
+          ? await fence.commit((renewal) => documents.commit({ ...request, fence: renewal }))
           : await documents.commit(request)
         this.progress = {
           ...this.progress,
-          checkpoint: last,
-          eventsRead: this.progress.eventsRead + events.length,
-          eventsApplied: this.progress.eventsApplied + mine.length - parked.size,
+          checkpoint: window.last,
+          eventsRead: this.progress.eventsRead + window.read,
+          eventsApplied: this.progress.eventsApplied + window.applied,
           writes: this.progress.writes + result.writes,
           batches: this.progress.batches + 1,
           parked: this.progress.parked + parkWrites.length,
         }
+        this.window = undefined
+        const keep = this.opts.keepDocuments ?? 0
+        if (keep > 0) {
+          batch.committed(writes, keep)
+          this.kept = batch
+        }
         this.opts.onProgress?.(this.progress)
-        return last
+        return
       } catch (error) {
         if (error instanceof LeaseLostError) throw error
         // Another partition wrote a shared document: recompute from fresh reads.
-        if (error instanceof DocumentConflictError) continue
+        if (error instanceof DocumentConflictError) {
+          await this.redo(window, undefined, ctx)
+          continue
+        }
+        // A unique index refused a document: the event that last wrote it fails, and is parked in the end.
+        const culprit = error instanceof DuplicateDocumentError ? batch.lastPositionOf(error.collection, error.id) : undefined
+        if (culprit !== undefined) {
+          await this.redo(window, { position: culprit, error }, ctx)
+          continue
+        }
         ;(this.opts.onError ?? defaultOnError)(error)
         storeAttempt++
         await Promise.race([sleep(backoffDelay(storeAttempt, retry)), this.stopped])
         if (this.stopRequested && storeAttempt > 3) throw error
+        // Without transactions part of the commit may be stored: redo from fresh reads, which the stored positions guard.
+        if (!documents.capabilities.transactions) await this.redo(window, undefined, ctx)
       }
     }
+  }
+
+  /** Stores a checkpoint with no writes (the events up to it were not this projection's). */
+  private async advanceIdle(name: string, position: bigint): Promise<void> {
+    const { documents, fence } = this.opts
+    const checkpoint = { name, position }
+    try {
+      if (fence) await fence.commit((renewal) => documents.commit({ writes: [], checkpoint, fence: renewal }))
+      else await documents.commit({ writes: [], checkpoint })
+    } catch (error) {
+      if (error instanceof LeaseLostError) throw error
+      // Nothing depends on it: the next idle moment tries again.
+      ;(this.opts.onError ?? defaultOnError)(error)
+      return
+    }
+    this.progress = { ...this.progress, checkpoint: position }
+    this.opts.onProgress?.(this.progress)
   }
 
   /** Park writes for events not parked yet (a replayed batch may have parked them already). */

@@ -198,7 +198,7 @@ describeMongo('MongoDocumentStore', (mongo) => {
       await store.commit({ writes: [lease(1)] }) // Another process took the lease over.
       const zombie = new MongoDocumentStore(mongo().client, mongo().dbName, { transactions: false })
 
-      const commit = zombie.commit({ writes: [put(coll, { _id: 'a' }), put(`${coll}_other`, { _id: 'b' }), lease(1)], checkpoint: { name: `${coll}:cp`, position: 5n } })
+      const commit = zombie.commit({ writes: [put(coll, { _id: 'a' }), put(`${coll}_other`, { _id: 'b' })], checkpoint: { name: `${coll}:cp`, position: 5n }, fence: lease(1) })
 
       await expect(commit).rejects.toBeInstanceOf(DocumentConflictError)
       await expect(commit).rejects.toMatchObject({ collection: LEASE_COLLECTION, id: key, expectedRevision: 1, actualRevision: 2 })

@@ -2,7 +2,6 @@ import { MongoClient, ObjectId, type Collection, type Db, type MongoClientOption
 import { StoreClosedError } from '@eventfold/core'
 import {
   DocumentConflictError,
-  LEASE_COLLECTION,
   matches,
   type CheckpointWrite,
   type CommitRequest,
@@ -53,13 +52,6 @@ class CommitRejected extends Error {
     super(`a write to ${outcome.collection} did not apply`)
   }
 }
-
-/**
- * Collections whose writes fence a commit: without transactions they are
- * written first, and nothing else of the commit is written when one of them
- * fails, so a worker that lost its partition lease cannot write at all.
- */
-const FENCING_COLLECTIONS: ReadonlySet<string> = new Set([LEASE_COLLECTION])
 
 /** How often a rejected transactional commit whose failure cannot be found any more (the documents changed meanwhile) is tried again. */
 const UNEXPLAINED_ATTEMPTS = 3
@@ -226,23 +218,24 @@ export class MongoDocumentStore implements DocumentStore {
   /**
    * Applies the writes, then stores the checkpoint: in one transaction when
    * the store uses them, otherwise documents first (one ordered bulk write per
-   * collection, collections in parallel, but a worker's lease renewal before
-   * everything else) and the checkpoint only once every write applied.
+   * collection, collections in parallel, but the fence, a worker's lease
+   * renewal, before everything else) and the checkpoint only once every
+   * write applied.
    * Deletes of a collection are applied before its puts.
    * @throws {@link DocumentConflictError} when a document is not at the expected revision
    * (without transactions, other writes of the commit may have been applied; never its checkpoint).
    * @throws {@link DuplicateDocumentError} when a write breaks a unique index.
    * @throws {@link InvalidDocumentOperationError} or {@link SerializationError} for a write that cannot be stored; nothing is sent.
    */
-  async commit({ writes, checkpoint }: CommitRequest): Promise<CommitResult> {
+  async commit({ writes, checkpoint, fence }: CommitRequest): Promise<CommitResult> {
     this.assertOpen()
-    if (writes.length === 0 && !checkpoint) return { writes: 0 }
+    if (writes.length === 0 && !checkpoint && !fence) return { writes: 0 }
     for (const write of writes) assertWritable(write)
+    if (fence) assertWritable(fence)
     if (checkpoint) encodePosition(checkpoint.position)
     await this.ready()
-    const groups = groupByCollection(writes)
-    if (this.capabilities.transactions) await this.commitInTransaction(groups, checkpoint)
-    else await this.commitInOrder(groups, checkpoint)
+    if (this.capabilities.transactions) await this.commitInTransaction(groupByCollection(fence ? [fence, ...writes] : writes), checkpoint)
+    else await this.commitInOrder(groupByCollection(writes), checkpoint, fence)
     return { writes: writes.length }
   }
 
@@ -316,14 +309,17 @@ export class MongoDocumentStore implements DocumentStore {
     if (this.ownsClient) await this.client.close()
   }
 
-  private async commitInOrder(groups: ReadonlyMap<string, CollectionWrites>, checkpoint: CheckpointWrite | undefined): Promise<void> {
+  private async commitInOrder(
+    groups: ReadonlyMap<string, CollectionWrites>,
+    checkpoint: CheckpointWrite | undefined,
+    fence: DocumentWrite | undefined,
+  ): Promise<void> {
     const commit = new ObjectId()
     const chunkSize = this.detected?.maxStatementsPerCommand
     const send = ([name, writes]: [string, CollectionWrites]) => bulkWrite(this.documents(name), writes, commit, { chunkSize })
-    const all = [...groups]
-    // A fencing write (a worker's lease renewal) is a precondition: nothing else is written when it fails.
-    for (const fence of all.filter(([name]) => FENCING_COLLECTIONS.has(name))) await this.assertApplied(await send(fence), commit)
-    const rest = all.filter(([name]) => !FENCING_COLLECTIONS.has(name))
+    // The fence (a worker's lease renewal) is a precondition: nothing else is written when it fails.
+    if (fence) for (const group of groupByCollection([fence])) await this.assertApplied(await send(group), commit)
+    const rest = [...groups]
     const outcomes: BulkOutcome[] = []
     if (chunkSize === undefined) {
       // Collections in parallel; all of them settle before the first failure is reported.

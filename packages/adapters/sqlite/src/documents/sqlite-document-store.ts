@@ -155,10 +155,11 @@ export class SqliteDocumentStore implements DocumentStore {
    * @throws {@link DuplicateDocumentError} when a write breaks a unique index.
    * @throws {@link SerializationError} when a document cannot be stored as JSON.
    */
-  async commit({ writes, checkpoint }: CommitRequest): Promise<CommitResult> {
+  async commit({ writes, checkpoint, fence }: CommitRequest): Promise<CommitResult> {
     this.assertOpen()
-    if (writes.length === 0 && !checkpoint) return { writes: 0 }
-    this.commitTransaction.immediate(writes.map(toRowWrite), checkpoint)
+    if (writes.length === 0 && !checkpoint && !fence) return { writes: 0 }
+    const rows = writes.map(toRowWrite)
+    this.commitTransaction.immediate(fence ? [toRowWrite(fence), ...rows] : rows, checkpoint)
     return { writes: writes.length }
   }
 

@@ -1,6 +1,6 @@
 import { ProjectionStates, rebuildProjection } from '@eventfold/projections'
 import type { Command } from 'commander'
-import { partitionsOption } from '../../args/integers'
+import { batchSizeOption, partitionsOption } from '../../args/integers'
 import { EXIT, UsageError } from '../../errors'
 import { jsonLinesReporter, progressBarReporter } from '../../output/rebuild-progress'
 import { withContext } from '../context'
@@ -13,8 +13,9 @@ export const rebuildCommand = (projections: Command): void => {
     .description('rebuild a read model into a new generation from the start of the log, then switch readers to it; resumes an interrupted rebuild')
     .argument('<name>', 'projection name')
     .option('--partitions <count>', 'partitions to build with (default: the current count, or 1)', partitionsOption)
+    .option('--batch-size <events>', 'events per committed batch (default: 100000, or one second of work)', batchSizeOption)
     .option('--json', 'JSON lines on stdout even on a terminal (the default when stderr is not a terminal)')
-    .action(async (name: string, opts: { partitions?: number; json?: boolean }, command: Command) =>
+    .action(async (name: string, opts: { partitions?: number; batchSize?: number; json?: boolean }, command: Command) =>
       withContext(command, async (ctx) => {
         const app = await ctx.app()
         const projection = app.projection(name)
@@ -43,6 +44,7 @@ export const rebuildCommand = (projections: Command): void => {
             projection,
             registry: app.registry,
             ...(opts.partitions !== undefined ? { partitions: opts.partitions } : {}),
+            ...(opts.batchSize !== undefined ? { batchSize: opts.batchSize } : {}),
             onProgress: (p) => reporter.update(p),
           })
           reporter.finish(result)
