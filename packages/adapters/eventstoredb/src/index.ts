@@ -4,6 +4,16 @@ export {
   type PersistentProjectionConsumerOptions,
   type PersistentConsumerStatus,
 } from './persistent/persistent-projection-consumer'
+export {
+  PersistentSubscriptionSource,
+  type PersistentSubscriptionSourceOptions,
+  type PersistentSubscriptionFeed,
+} from './persistent/persistent-subscription-source'
+export {
+  persistentProjectionWorker,
+  type PersistentProjectionWorkerOptions,
+  type PersistentProjectionWorker,
+} from './persistent/persistent-projection-worker'
 export { parkedStreamOf, encodeParkReason, decodeParkReason, toDeadLetter, type ParkReason, type DeadLetterSource } from './persistent/parked-messages'
 export { applyRetention, readRetention, type StreamRetention, type RetentionChange } from './retention/stream-retention'
 export { deleteStream, getRetention, setRetention, type DeleteStreamOptions } from './retention/stream-admin'

@@ -2,8 +2,16 @@
 import { expect, it } from '@jest/globals'
 import { EventStoreDBClient } from '@eventstore/db-client'
 import type { RecordedEvent } from '@eventfold/core'
-import { decodePosition, encodePosition, EventStoreDBEventStore, PersistentProjectionConsumer } from './index'
+import { InMemoryDocumentStore, On, Projection, projectionFromInstance, type Documents } from '@eventfold/projections'
+import { decodePosition, encodePosition, EventStoreDBEventStore, PersistentProjectionConsumer, persistentProjectionWorker } from './index'
 import { describeEventStoreDB, uniqueTag } from './testing/server'
+
+@Projection('readme-balances', { collection: 'account_balances' })
+class AccountBalances {
+  @On('Deposited') deposited(e: RecordedEvent<{ accountId: string; amount: number }>, view: Documents) {
+    view.upsert(e.data.accountId, { $inc: { balance: e.data.amount } })
+  }
+}
 
 describeEventStoreDB('README snippets', (url) => {
   it('appends, reads and subscribes', async () => {
@@ -68,6 +76,32 @@ describeEventStoreDB('README snippets', (url) => {
     await consumer.replayParked()
     // #endregion persistent
     expect(applied.every((e) => e.type === 'Deposited')).toBe(true)
+    await client.deletePersistentSubscriptionToAll(group)
+    await client.dispose()
+  })
+
+  it('runs a projection as competing workers', async () => {
+    const client = EventStoreDBClient.connectionString(url)
+    const documents = new InMemoryDocumentStore() // a store with transactions: SQLite, PostgreSQL, MongoDB replica set
+    const group = `${uniqueTag()}-balances`
+    // #region persistent-worker
+    const { worker, group: subscription } = persistentProjectionWorker(client, {
+      projection: projectionFromInstance(new AccountBalances()),
+      documents, // must have transactions: markers commit with the documents
+      group, // default: the projection's name; every worker (process) of the projection joins it
+      startFrom: 'end',
+      batchSize: 100, // events per commit; the group lets a worker hold as many unacknowledged
+      maxAttempts: 3, // then the event is parked in the group's parked stream
+    })
+    await subscription.ensure() // creates the group (Pinned, filtered to the projection's event types)
+    const running = worker.run()
+    // … later
+    await worker.stop() // commits and acknowledges the batch in hand, then leaves the group
+    await running
+    for await (const letter of worker.deadLetters()) console.log(letter.event.streamId, letter.error.message)
+    await subscription.replayParked() // a replayed event is applied, once
+    // #endregion persistent-worker
+    expect(worker.status.applied).toBe(0)
     await client.deletePersistentSubscriptionToAll(group)
     await client.dispose()
   })

@@ -1,86 +1,13 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { once } from 'node:events'
+import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
-import { afterAll, beforeAll, expect, it } from '@jest/globals'
+import { scaleOutSuite } from '@eventfold/projections/testing'
 import pg from 'pg'
-import {
-  checkpointName,
-  DEAD_LETTER_COLLECTION,
-  LEASE_COLLECTION,
-  physicalCollection,
-  ProjectionStates,
-  rebuildProjection,
-  type ProjectionDefinition,
-} from '@eventfold/projections'
 import { PostgresDocumentStore } from './documents/postgres-document-store'
 import { PostgresEventStore } from './events/postgres-event-store'
 import { describePostgres, dropSchema, freshSchema, postgresUrl } from './testing/connect'
 
-// Scale-out acceptance: three worker processes (built code) share the eight
-// partitions of one projection through leases in a PostgreSQL schema; one is
-// SIGKILLed mid-run, the survivors take its partitions over from its
-// checkpoints, and the read model they leave is the one a single-worker
-// rebuild makes, with every event applied exactly once.
-
 const PACKAGE_DIR = join(__dirname, '..')
 const REPO_ROOT = join(PACKAGE_DIR, '..', '..', '..')
-const WORKER = join(__dirname, 'testing', 'scale-out-worker.js')
-// Under jest this is the source projection; the workers load the same file on dist.
-const { scaleOutProjection: projection } = require(WORKER) as { scaleOutProjection: ProjectionDefinition }
-
-const PARTITIONS = 8
-const OPTIONS = { partitions: PARTITIONS, leaseTtlMs: 1500, tickMs: 200, batchSize: 500, pollIntervalMs: 50 }
-const SEED_EVENTS = 30_000
-const SEED_STREAMS = 500
-const LIVE_STREAMS = 550
-const partitionKeys = Array.from({ length: PARTITIONS }, (_, i) => `${i}/${PARTITIONS}`)
-const leaseKey = (partition: string) => `${projection.name}#${partition}`
-
-interface Line {
-  readonly t: 'ready' | 'lease' | 'progress' | 'conflict' | 'stopped'
-  readonly kind?: 'acquired' | 'lost' | 'released'
-  readonly partition?: string
-  readonly collection?: string
-  readonly owner?: string
-  readonly checkpoint?: string
-  readonly read?: number
-  /** When the test received it. */
-  readonly at: number
-}
-
-interface Worker {
-  readonly label: string
-  readonly child: ChildProcess
-  readonly lines: Line[]
-  /** Partitions it says it runs (acquired, not lost or released since). */
-  readonly owned: Set<string>
-  owner: string | undefined
-  stderr: string
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
-}
-
-/**
- * The one warning a worker may print here. Two commits updating the shared
- * documents can deadlock in PostgresDocumentStore's bulk UPDATE (its plan, a
- * hash join over a sequential scan, locks rows in heap order, not in one
- * fixed key order); PostgreSQL aborts one of them after deadlock_timeout and
- * the worker retries that batch, so the outcome is still exact, only later.
- */
-const DEADLOCK_RETRIED = /Warning: eventfold projection worker: deadlock detected \(retrying\)$/
-/** Lines of a worker's stderr other than retried deadlocks (and node's hint after its first warning). */
-const unexpectedStderr = (stderr: string): string[] =>
-  stderr.split('\n').filter((l) => l !== '' && !DEADLOCK_RETRIED.test(l) && !l.startsWith('(Use `node --trace-warnings'))
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
-
-/** mulberry32: seeded (the test prints its seed). */
-const random = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-}
 
 /**
  * Builds the package (and core, projections) so the worker processes run the
@@ -96,324 +23,34 @@ const buildPackage = (): void => {
   }
 }
 
-describePostgres('ProjectionHost scale-out on PostgreSQL (3 worker processes, 8 partitions)', () => {
-  const schema = freshSchema('scaleout')
-  const rebuildSchema = freshSchema('scaleout_rebuild')
-  let pool: pg.Pool
-  let eventStore: PostgresEventStore | undefined
-  const workers: Worker[] = []
-
-  beforeAll(() => buildPackage(), 120_000)
-
-  beforeAll(() => {
-    pool = new pg.Pool({ connectionString: postgresUrl(), max: 10 })
-  })
-
-  afterAll(async () => {
-    for (const w of workers) {
-      if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL')
-      await w.exited
-    }
-    await eventStore?.close()
-    await dropSchema(pool, schema)
-    await dropSchema(pool, rebuildSchema)
-    await pool.end()
-  })
-
-  const diagnostics = () =>
-    workers
-      .map((w) => `${w.label} (${w.owner ?? '?'}): owns [${[...w.owned].sort().join(' ')}], ${w.lines.length} lines, exit ${w.child.exitCode ?? w.child.signalCode ?? 'running'}${w.stderr ? `\n  stderr: ${w.stderr.trim()}` : ''}`)
-      .join('\n')
-
-  /** Workers the test stops (or kills) itself; any other that exits fails the wait at once. */
-  const stopping = new Set<Worker>()
-
-  const waitFor = async (what: string, cond: () => Promise<boolean> | boolean, timeoutMs: number): Promise<number> => {
-    const started = Date.now()
-    while (!(await cond())) {
-      const gone = workers.find((w) => !stopping.has(w) && (w.child.exitCode !== null || w.child.signalCode !== null))
-      if (gone) throw new Error(`worker ${gone.label} exited while waiting for ${what}\n${diagnostics()}`)
-      if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${diagnostics()}`)
-      await sleep(50)
-    }
-    return Date.now() - started
-  }
-
-  const within = async <T>(promise: Promise<T>, ms: number, what: string): Promise<T> => {
-    let timer: NodeJS.Timeout | undefined
-    try {
-      return await Promise.race([
-        promise,
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}\n${diagnostics()}`)), ms)
-        }),
-      ])
-    } finally {
-      clearTimeout(timer)
-    }
-  }
-
-  const startWorker = (label: string): Worker => {
-    const child = spawn(process.execPath, [WORKER, postgresUrl(), schema, label, JSON.stringify(OPTIONS)], { stdio: ['ignore', 'pipe', 'pipe'] })
-    const lines: Line[] = []
-    const output = createInterface({ input: child.stdout! })
-    const worker: Worker = {
-      label,
-      child,
-      lines,
-      owned: new Set(),
-      owner: undefined,
-      stderr: '',
-      // Gone, and every line it printed read.
-      exited: Promise.all([once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>, once(output, 'close')]).then(([[code, signal]]) => ({ code, signal })),
-    }
-    child.stderr!.on('data', (chunk: Buffer) => (worker.stderr += chunk.toString()))
-    output.on('line', (text) => {
-      const line = { ...(JSON.parse(text) as Omit<Line, 'at'>), at: Date.now() }
-      lines.push(line)
-      if (line.t === 'ready') worker.owner = line.owner
-      if (line.t === 'lease' && line.kind === 'acquired') worker.owned.add(line.partition!)
-      if (line.t === 'lease' && line.kind !== 'acquired') worker.owned.delete(line.partition!)
-    })
-    workers.push(worker)
-    return worker
-  }
-
-  it('spreads the partitions, survives a SIGKILLed worker, and leaves the read model of a single-worker rebuild', async () => {
-    const began = Date.now()
-    const seed = began % 1_000_000
-    const next = random(seed)
-    const events = (eventStore = new PostgresEventStore(pool, { schema, pollIntervalMs: 50 }))
+// The worker processes share one schema with the test; the rebuild gets a schema of its own.
+scaleOutSuite({
+  name: 'PostgreSQL',
+  workerScript: join(__dirname, 'testing', 'scale-out-worker.js'),
+  build: buildPackage,
+  describe: describePostgres,
+  seedConcurrency: 4,
+  open: async () => {
+    const schema = freshSchema('scaleout')
+    const rebuildSchema = freshSchema('scaleout_rebuild')
+    const pool = new pg.Pool({ connectionString: postgresUrl(), max: 10 })
+    const eventStore = new PostgresEventStore(pool, { schema, pollIntervalMs: 50 })
     const documents = new PostgresDocumentStore(pool, { schema })
     // Tables first, so that the workers do not all race to create them.
-    await events.headPosition()
+    await eventStore.headPosition()
     await documents.ready()
-
-    // What the read model must hold, kept as the test appends.
-    const expected = new Map<string, { applied: number; sum: number }>()
-    const totals = { applied: 0, sum: 0, maxSeq: -1 }
-    const buckets = [0, 1, 2, 3].map(() => ({ applied: 0, sum: 0 }))
-    let seq = 0
-    const append = async (stream: string, count: number) => {
-      const batch = Array.from({ length: count }, () => {
-        const data = { seq: seq++, n: Math.floor(next() * 1000) }
-        const s = expected.get(stream) ?? { applied: 0, sum: 0 }
-        expected.set(stream, { applied: s.applied + 1, sum: s.sum + data.n })
-        totals.applied++
-        totals.sum += data.n
-        totals.maxSeq = data.seq
-        buckets[data.seq % 4]!.applied++
-        buckets[data.seq % 4]!.sum += data.n
-        return { type: 'Counted', data }
-      })
-      await events.appendToStream(stream, batch)
+    return {
+      eventStore,
+      documents,
+      workerArgs: [postgresUrl(), schema],
+      openRebuildStore: async () => new PostgresDocumentStore(pool, { schema: rebuildSchema }),
+      dispose: async () => {
+        await eventStore.close()
+        await documents.close()
+        await dropSchema(pool, schema)
+        await dropSchema(pool, rebuildSchema)
+        await pool.end()
+      },
     }
-
-    // 1. Seed the log, four appends at a time.
-    const lanes: Promise<void>[] = []
-    for (let lane = 0; lane < 4; lane++) {
-      lanes.push(
-        (async () => {
-          while (seq < SEED_EVENTS) await append(`S-${Math.floor(next() * SEED_STREAMS)}`, Math.min(SEED_EVENTS - seq, 1 + Math.floor(next() * 59)))
-        })(),
-      )
-    }
-    await Promise.all(lanes)
-    const seededMs = Date.now() - began
-    const seededHead = (await events.headPosition())!
-
-    // 2. Three workers; more events keep coming while they run.
-    const started = Date.now()
-    for (const label of ['w1', 'w2', 'w3']) startWorker(label)
-    let appending = true
-    const appender = (async () => {
-      while (appending) {
-        await append(`S-${Math.floor(next() * LIVE_STREAMS)}`, 1 + Math.floor(next() * 5))
-        await sleep(15)
-      }
-    })()
-
-    try {
-      // 3. They spread the partitions: each runs its fair share (some, at most 8 ÷ 3
-      // rounded up), together all of them, none twice.
-      const fairShare = Math.ceil(PARTITIONS / workers.length)
-      const spreadMs = await waitFor(
-        'the workers to spread the partitions',
-        () =>
-          workers.every((w) => w.owned.size > 0 && w.owned.size <= fairShare) &&
-          workers.reduce((n, w) => n + w.owned.size, 0) === PARTITIONS &&
-          new Set(workers.flatMap((w) => [...w.owned])).size === PARTITIONS,
-        20_000,
-      )
-      const spreadAt = Date.now()
-      const shares = workers.map((w) => w.owned.size)
-
-      // 4. SIGKILL the busiest worker once it is committing batches on its partitions.
-      const victim = workers.reduce((a, b) => (b.owned.size > a.owned.size ? b : a))
-      const survivors = workers.filter((w) => w !== victim)
-      await waitFor(
-        'the victim to commit a batch',
-        () => victim.lines.some((l) => l.t === 'progress' && l.at >= spreadAt && victim.owned.has(l.partition!)),
-        10_000,
-      )
-      stopping.add(victim)
-      victim.child.kill('SIGKILL')
-      const killedAt = Date.now()
-      expect(await victim.exited).toEqual({ code: null, signal: 'SIGKILL' })
-      const generation = (await new ProjectionStates(documents).get(projection.name))!.generation
-      const checkpointOf = (partition: string) => documents.readCheckpoint(checkpointName(projection.name, generation, partition))
-      const leases = async () => new Map((await documents.find(LEASE_COLLECTION)).map((d) => [d._id, d as unknown as { owner: string; expiresAt: number }]))
-      const orphaned: string[] = []
-      const orphanedExpiry = new Map<string, number>()
-      for (const [key, lease] of await leases()) {
-        // (A lease it released has expired already: whoever wants it takes it at once.)
-        if (lease.owner !== victim.owner || lease.expiresAt === 0) continue
-        orphaned.push(key.slice(projection.name.length + 1))
-        orphanedExpiry.set(key.slice(projection.name.length + 1), lease.expiresAt)
-      }
-      expect(orphaned.length).toBeGreaterThan(0)
-      const orphanedCheckpoints = new Map<string, bigint | undefined>()
-      for (const p of orphaned) orphanedCheckpoints.set(p, await checkpointOf(p))
-
-      // 5. The survivors take the orphaned partitions over once their leases expire.
-      const survivorOwners = new Set(survivors.map((w) => w.owner))
-      const takeoverMs = await waitFor(
-        'the survivors to take the dead worker’s partitions over',
-        async () => {
-          const held = await leases()
-          return (
-            orphaned.every((p) => survivors.some((w) => w.lines.some((l) => l.t === 'lease' && l.kind === 'acquired' && l.partition === p && l.at >= killedAt))) &&
-            partitionKeys.every((p) => survivorOwners.has(held.get(leaseKey(p))?.owner)) &&
-            new Set(survivors.flatMap((w) => [...w.owned])).size === PARTITIONS
-          )
-        },
-        15_000,
-      )
-      // Nobody took a partition before the dead worker's lease on it expired.
-      for (const p of orphaned) {
-        const acquired = survivors.flatMap((w) => w.lines.filter((l) => l.t === 'lease' && l.kind === 'acquired' && l.partition === p && l.at >= killedAt))
-        expect({ p, early: acquired.filter((l) => l.at < orphanedExpiry.get(p)!).length }).toEqual({ p, early: 0 })
-      }
-
-      // 6. A little more live traffic on the taken-over partitions, then the log stops growing.
-      await sleep(1000)
-      appending = false
-      await appender
-      const head = (await events.headPosition())!
-      const catchUpMs = await waitFor(
-        'every partition checkpoint to reach the head',
-        async () => {
-          for (const p of partitionKeys) if ((await checkpointOf(p)) !== head) return false
-          return true
-        },
-        45_000,
-      )
-
-      // 7. SIGTERM: the survivors stop their workers, release their leases, exit 0.
-      for (const w of survivors) {
-        stopping.add(w)
-        w.child.kill('SIGTERM')
-      }
-      const exits = await within(Promise.all(survivors.map((w) => w.exited)), 15_000, 'the survivors to exit after SIGTERM')
-      expect({ exits, stderr: survivors.map((w) => unexpectedStderr(w.stderr)) }).toEqual({
-        exits: survivors.map(() => ({ code: 0, signal: null })),
-        stderr: survivors.map(() => []),
-      })
-      const deadlocks = workers.reduce((n, w) => n + w.stderr.split('\n').filter((l) => DEADLOCK_RETRIED.test(l)).length, 0)
-      for (const w of survivors) expect(w.lines[w.lines.length - 1]).toMatchObject({ t: 'stopped', owner: w.owner })
-      // Released, each by the survivor that ran the partition last.
-      const released = await leases()
-      expect(partitionKeys.map((p) => ({ p, expiresAt: released.get(leaseKey(p))?.expiresAt, bySurvivor: survivorOwners.has(released.get(leaseKey(p))?.owner) }))).toEqual(
-        partitionKeys.map((p) => ({ p, expiresAt: 0, bySurvivor: true })),
-      )
-      const stoppedMs = Date.now() - started
-
-      // 8. Every event applied exactly once, in order per stream.
-      const log: bigint[] = []
-      for await (const e of events.readAll()) log.push(e.position)
-      expect(log.length).toBe(seq)
-      expect(log[log.length - 1]).toBe(head)
-      const streams = await documents.find(physicalCollection('streams', generation), {}, { sort: { _id: 1 } })
-      expect(streams.length).toBe(expected.size)
-      const wrong = streams.filter((d) => {
-        const e = expected.get(d._id)
-        return !e || d.applied !== e.applied || d.sum !== e.sum || (d.revisions as number[]).some((r, i) => r !== i)
-      })
-      expect(wrong).toEqual([])
-      expect(await documents.find(physicalCollection('totals', generation), {}, { sort: { _id: 1 } })).toEqual([
-        { _id: 'all', ...totals },
-        ...buckets.map((b, i) => ({ _id: `bucket-${i}`, ...b })),
-      ])
-      expect(await documents.count(DEAD_LETTER_COLLECTION)).toBe(0)
-      // Partitions did race on the shared documents, and recomputed their batches.
-      const sharedConflicts = workers.flatMap((w) => w.lines).filter((l) => l.t === 'conflict' && l.collection === physicalCollection('totals', generation)).length
-      expect(sharedConflicts).toBeGreaterThan(0)
-
-      // 9. Each partition's committed batches tile the log: no event read twice, none
-      // skipped, and the survivors resumed right after the dead worker's checkpoints.
-      const countIn = (after: bigint | undefined, upTo: bigint) => {
-        const lower = after === undefined ? 0 : bisect(log, after)
-        return bisect(log, upTo) - lower
-      }
-      for (const p of partitionKeys) {
-        const batches = workers
-          .flatMap((w) => w.lines.filter((l) => l.t === 'progress' && l.partition === p).map((l) => ({ by: w, cp: BigInt(l.checkpoint!), read: l.read! })))
-          .sort((a, b) => (a.cp < b.cp ? -1 : a.cp > b.cp ? 1 : 0))
-        expect({ p, duplicates: batches.filter((b, i) => i > 0 && b.cp === batches[i - 1]!.cp).length }).toEqual({ p, duplicates: 0 })
-        // The dead worker's last commit may not have been printed: its checkpoint is a boundary too.
-        const boundaries = [...new Set([...batches.map((b) => b.cp), ...(orphanedCheckpoints.get(p) !== undefined ? [orphanedCheckpoints.get(p)!] : [])])].sort((a, b) =>
-          a < b ? -1 : a > b ? 1 : 0,
-        )
-        expect(boundaries[boundaries.length - 1]).toBe(head)
-        const mismatched = batches.filter((b) => {
-          const i = boundaries.indexOf(b.cp)
-          return b.read !== countIn(i === 0 ? undefined : boundaries[i - 1], b.cp)
-        })
-        expect({ p, mismatched: mismatched.map((b) => ({ by: b.by.label, cp: String(b.cp), read: b.read })) }).toEqual({ p, mismatched: [] })
-        if (orphaned.includes(p)) {
-          const from = orphanedCheckpoints.get(p)
-          const after = batches.filter((b) => from === undefined || b.cp > from)
-          expect(after.every((b) => b.by !== victim)).toBe(true)
-          expect(after.reduce((n, b) => n + b.read, 0)).toBe(countIn(from, head))
-        }
-      }
-
-      const verifiedMs = Date.now() - started
-      // 10. The same read model as one worker rebuilding from the log into a fresh schema.
-      const rebuilt = new PostgresDocumentStore(pool, { schema: rebuildSchema })
-      const rebuild = await rebuildProjection({ eventStore: events, documents: rebuilt, projection, partitions: 1 })
-      expect(rebuild).toMatchObject({ completed: true, eventsRead: log.length, eventsApplied: log.length, parked: 0 })
-      const rebuiltGeneration = (await new ProjectionStates(rebuilt).get(projection.name))!.generation
-      for (const collection of projection.collections) {
-        const live = await documents.find(physicalCollection(collection, generation), {}, { sort: { _id: 1 } })
-        const single = await rebuilt.find(physicalCollection(collection, rebuiltGeneration), {}, { sort: { _id: 1 } })
-        expect({ collection, count: live.length }).toEqual({ collection, count: single.length })
-        for (let i = 0; i < live.length; i++) expect(live[i]).toEqual(single[i])
-      }
-
-      // (Killed during the catch-up of the seeded log, or after it on a machine fast enough.)
-      const orphanedInBacklog = [...orphanedCheckpoints.values()].filter((cp) => cp === undefined || cp < seededHead).length
-      console.log(
-        `scale-out (postgresql, seed ${seed}): ${log.length} events (${SEED_EVENTS} seeded in ${seededMs} ms, ${log.length - SEED_EVENTS} live) over ${expected.size} streams; ` +
-          `${sharedConflicts} lost compare-and-sets on shared documents, ${deadlocks} deadlocks retried; spread ${shares.join('/')} in ${spreadMs} ms; killed ${victim.label} holding ${orphaned.length} partitions (${orphanedInBacklog} still in the seeded backlog) ` +
-          `at +${killedAt - started} ms; taken over in ${takeoverMs} ms; all checkpoints at head ${catchUpMs} ms after the last append; ` +
-          `workers stopped at +${stoppedMs} ms; verified at +${verifiedMs} ms; rebuilt and compared at +${Date.now() - started} ms; total ${Date.now() - began} ms`,
-      )
-    } finally {
-      appending = false
-      await appender
-    }
-  }, 120_000)
+  },
 })
-
-/** Number of elements of sorted `xs` at or below `x`. */
-const bisect = (xs: readonly bigint[], x: bigint): number => {
-  let lo = 0
-  let hi = xs.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (xs[mid]! <= x) lo = mid + 1
-    else hi = mid
-  }
-  return lo
-}

@@ -1,1 +1,6 @@
 export * from './document-store-contract'
+export * from './scale-out-suite'
+// Also its own entry point, `@eventfold/projections/testing/scale-out-worker`, for worker processes that run without jest.
+export * from './scale-out-worker'
+export * from './pinned-competing-source'
+export * from './competing-consumer-suite'

@@ -419,6 +419,7 @@ export class ProjectionWorker {
     const window = this.window!
     const { documents, fence } = this.opts
     const retry = this.opts.retry ?? DEFAULT_RETRY
+    let conflicts = 0
     for (let storeAttempt = 1; ; ) {
       const batch = window.batch
       let writes: DocumentWrite[]
@@ -456,6 +457,8 @@ export class ProjectionWorker {
         if (error instanceof LeaseLostError) throw error
         // Another partition wrote a shared document: recompute from fresh reads.
         if (error instanceof DocumentConflictError) {
+          // Partitions that share a hot document would otherwise redo in lockstep: back off, with jitter, after the first.
+          if (++conflicts > 1) await Promise.race([sleep(backoffDelay(conflicts, retry)), this.stopped])
           await this.redo(window, undefined, ctx)
           continue
         }

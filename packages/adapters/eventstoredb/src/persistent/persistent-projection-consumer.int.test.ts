@@ -1,39 +1,18 @@
-import { afterEach, beforeEach, expect, it } from '@jest/globals'
-import { EventStoreDBClient } from '@eventstore/db-client'
+import { expect, it } from '@jest/globals'
 import type { RecordedEvent } from '@eventfold/core'
 import type { DeadLetter } from '@eventfold/projections'
-import { EventStoreDBEventStore } from '../store/eventstoredb-event-store'
-import { describeEventStoreDB, uniqueTag } from '../testing/server'
+import { describeEventStoreDB, waitFor, withPersistentGroup } from '../testing/server'
 import { PersistentProjectionConsumer } from './persistent-projection-consumer'
 
-const waitFor = async (condition: () => boolean | Promise<boolean>, what: string, ms = 15_000): Promise<void> => {
-  const deadline = Date.now() + ms
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
-
 describeEventStoreDB('PersistentProjectionConsumer on a server', (url) => {
-  let client: EventStoreDBClient
-  let store: EventStoreDBEventStore
-  let tag: string
-  beforeEach(() => {
-    client = EventStoreDBClient.connectionString(url)
-    store = new EventStoreDBEventStore(client)
-    tag = uniqueTag()
-  })
-  afterEach(async () => {
-    await store.close()
-    await client.deletePersistentSubscriptionToAll(`${tag}-group`).catch(() => undefined)
-    await client.dispose()
-  })
+  const server = withPersistentGroup(url, 'group')
 
   it('hands the events of each stream to the group in order, and parks an event that keeps failing', async () => {
+    const { client, store, tag, group } = server
     const handled: RecordedEvent[] = []
     const head = await store.headPosition()
     const consumer = new PersistentProjectionConsumer(client, {
-      group: `${tag}-group`,
+      group,
       filter: { streamPrefixes: [tag] },
       ...(head !== undefined ? { startFrom: head } : {}),
       maxAttempts: 2,

@@ -1,4 +1,6 @@
-import { describe } from '@jest/globals'
+import { afterEach, beforeEach, describe } from '@jest/globals'
+import { EventStoreDBClient } from '@eventstore/db-client'
+import { EventStoreDBEventStore } from '../store/eventstoredb-event-store'
 
 /** Why the integration tests are skipped when no server is configured. */
 export const SKIP_REASON =
@@ -30,3 +32,43 @@ export const describeEventStoreDB = (name: string, body: (url: string) => void):
 
 /** A prefix unique to one test, so that tests sharing a server's log cannot see each other's streams. */
 export const uniqueTag = (): string => `t${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`
+
+/** Polls `condition` every 50 ms until it holds. @throws after `ms`, naming `what`. */
+export const waitFor = async (condition: () => boolean | Promise<boolean>, what: string, ms = 20_000): Promise<void> => {
+  const deadline = Date.now() + ms
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+/** What {@link withPersistentGroup} gives each test: read its fields inside the test. */
+export interface PersistentGroupFixture {
+  readonly client: EventStoreDBClient
+  readonly store: EventStoreDBEventStore
+  readonly tag: string
+  /** The test's persistent subscription group, `<tag>-<suffix>`: deleted after the test. */
+  readonly group: string
+}
+
+/**
+ * Registers, in the enclosing describe block, a fresh client, event store
+ * and tag for each test, and the deletion of its persistent subscription
+ * group afterwards (the server keeps groups, and their parked messages, until
+ * deleted).
+ */
+export const withPersistentGroup = (url: string, suffix: string): PersistentGroupFixture => {
+  const fixture = {} as { -readonly [K in keyof PersistentGroupFixture]: PersistentGroupFixture[K] }
+  beforeEach(() => {
+    fixture.client = EventStoreDBClient.connectionString(url)
+    fixture.store = new EventStoreDBEventStore(fixture.client)
+    fixture.tag = uniqueTag()
+    fixture.group = `${fixture.tag}-${suffix}`
+  })
+  afterEach(async () => {
+    await fixture.store.close()
+    await fixture.client.deletePersistentSubscriptionToAll(fixture.group).catch(() => undefined)
+    await fixture.client.dispose()
+  })
+  return fixture
+}

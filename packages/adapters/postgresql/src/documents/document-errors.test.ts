@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { SerializationError } from '@eventfold/core'
 import { DuplicateDocumentError } from '@eventfold/projections'
-import { translateDocumentError } from './document-errors'
+import { isTransactionConflict, translateDocumentError } from './document-errors'
 import { UNIQUE_INDEX_PREFIX } from './unique-index'
 
 const driverError = (code: string, constraint?: string) => Object.assign(new Error('duplicate key value'), { code, constraint, severity: 'ERROR' })
@@ -21,5 +21,16 @@ describe('translateDocumentError', () => {
     ['a deadlock', driverError('40P01')],
   ])('returns a violation of %s unchanged', (_label, error) => {
     expect(translateDocumentError(error, 'users', 'u2')).toBe(error)
+  })
+})
+
+describe('isTransactionConflict', () => {
+  it.each([
+    ['a deadlock', true, driverError('40P01')],
+    ['a serialization failure', true, driverError('40001')],
+    ['a unique violation', false, driverError('23505', 'eventfold_documents_pkey')],
+    ['an error that is not the server’s', false, Object.assign(new Error('deadlock'), { code: '40P01' })],
+  ])('tells %s: %s', (_label, expected, error) => {
+    expect(isTransactionConflict(error)).toBe(expected)
   })
 })

@@ -34,3 +34,15 @@ export const isDocumentWriteError = (error: unknown): boolean => {
   const code = pgErrorFacts(error)?.code
   return isDocumentIndexViolation(error) || code === SQLSTATE.untranslatableCharacter || code === SQLSTATE.invalidTextRepresentation
 }
+
+/**
+ * True when PostgreSQL aborted the transaction because of a concurrent one:
+ * a deadlock victim (40P01) or a serialization failure (40001, under
+ * REPEATABLE READ or SERIALIZABLE). Nothing of the commit is stored; the
+ * documents moved under it, as when a compare-and-set misses, and the
+ * commit can be computed again from fresh reads.
+ */
+export const isTransactionConflict = (error: unknown): boolean => {
+  const code = pgErrorFacts(error)?.code
+  return code === SQLSTATE.deadlockDetected || code === SQLSTATE.serializationFailure
+}

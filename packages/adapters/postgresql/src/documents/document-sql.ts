@@ -2,12 +2,22 @@ import type { QueryConfig } from 'pg'
 import { Statements } from '../pg/statements'
 
 /**
+ * True when every document the `locked` CTE locked is at the revision the
+ * commit expects. It reads the whole CTE before the statement produces its
+ * first row: it has no column of the statement's tables, so PostgreSQL
+ * evaluates it first, as a one-time filter. When it is false the statement
+ * writes nothing, and its row count tells that a compare-and-set missed.
+ */
+const LOCKED_AS_EXPECTED = '(SELECT bool_and(expected) IS NOT FALSE FROM locked)'
+
+/**
  * Every statement of the document store, on the tables of one schema. Each
  * is a named (server-side prepared) statement, its name derived from its text.
  *
  * The bulk statements take a commit's writes of one kind as one JSON array
  * (`jsonb_to_recordset`): one round trip per kind, whatever the number of
- * documents; their row counts tell which compare-and-sets missed.
+ * documents; their row counts tell which compare-and-sets missed. The first
+ * of a commit also locks all its documents, in key order, before it writes.
  */
 export class DocumentSql extends Statements {
   readonly documents: string
@@ -46,37 +56,91 @@ export class DocumentSql extends Statements {
     return this.statement('revision', `SELECT revision FROM ${this.documents} WHERE collection = $1 AND id = $2`, [collection, id])
   }
 
-  /** Inserts the documents (elements `{c, i, d, r, p}`) that do not exist yet; the count says how many did not. */
-  insertMany(writes: string): QueryConfig {
+  /** The revisions of the stored documents among `keys` (elements `{c, i}`). */
+  revisions(keys: string): QueryConfig {
     return this.statement(
-      'insertMany',
-      `INSERT INTO ${this.documents} (collection, id, doc, revision, positions)
-       SELECT w.c, w.i, w.d, w.r, w.p FROM jsonb_to_recordset($1::jsonb) AS w(c text, i text, d jsonb, r bigint, p jsonb)
-       ON CONFLICT (collection, id) DO NOTHING`,
-      [writes],
+      'revisions',
+      `SELECT t.collection, t.id, t.revision FROM ${this.documents} AS t
+       WHERE (t.collection, t.id) IN (SELECT k.c, k.i FROM jsonb_to_recordset($1::jsonb) AS k(c text, i text))`,
+      [keys],
     )
   }
 
-  /** Replaces the documents (elements `{c, i, d, r, p, e}`) whose revision is `e`. */
-  updateMany(writes: string): QueryConfig {
-    return this.statement(
-      'updateMany',
-      `UPDATE ${this.documents} AS t SET doc = w.d, revision = w.r, positions = w.p
-       FROM jsonb_to_recordset($1::jsonb) AS w(c text, i text, d jsonb, r bigint, p jsonb, e bigint)
-       WHERE t.collection = w.c AND t.id = w.i AND t.revision = w.e`,
-      [writes],
-    )
+  /** Locks the stored documents among `keys` (elements `{c, i, e}`) for update, in primary-key order (see {@link locking}). */
+  lockMany(keys: string): QueryConfig {
+    return this.statement('lockMany', `${this.locking()} SELECT count(*) FROM locked`, [keys])
   }
 
-  /** Deletes the documents (elements `{c, i, e}`) whose revision is `e`. */
-  deleteMany(writes: string): QueryConfig {
+  /**
+   * Deletes the documents (elements `{c, i, e}`) whose revision is `e`,
+   * having locked and checked the documents among `locks` (see {@link locking}).
+   */
+  deleteMany(writes: string, locks: string): QueryConfig {
     return this.statement(
       'deleteMany',
-      `DELETE FROM ${this.documents} AS t
+      `${this.locking(2)}
+       DELETE FROM ${this.documents} AS t
        USING jsonb_to_recordset($1::jsonb) AS w(c text, i text, e bigint)
-       WHERE t.collection = w.c AND t.id = w.i AND t.revision = w.e`,
-      [writes],
+       WHERE t.collection = w.c AND t.id = w.i AND t.revision = w.e AND ${LOCKED_AS_EXPECTED}`,
+      [writes, locks],
     )
+  }
+
+  /**
+   * Replaces the documents (elements `{c, i, d, r, p, e}`) whose revision is
+   * `e`, having locked and checked the documents among `locks` (see {@link locking}).
+   */
+  updateMany(writes: string, locks: string): QueryConfig {
+    return this.statement(
+      'updateMany',
+      `${this.locking(2)}
+       UPDATE ${this.documents} AS t SET doc = w.d, revision = w.r, positions = w.p
+       FROM jsonb_to_recordset($1::jsonb) AS w(c text, i text, d jsonb, r bigint, p jsonb, e bigint)
+       WHERE t.collection = w.c AND t.id = w.i AND t.revision = w.e AND ${LOCKED_AS_EXPECTED}`,
+      [writes, locks],
+    )
+  }
+
+  /**
+   * Inserts the documents (elements `{c, i, d, r, p}`) that do not exist yet,
+   * having locked and checked the documents among `locks` (see {@link locking}); the
+   * count says how many did not. Rows go in primary-key order: an insert
+   * waits for another transaction's insert of the same key, and in one order
+   * two commits inserting the same new documents cannot wait on each other.
+   */
+  insertMany(writes: string, locks: string): QueryConfig {
+    return this.statement(
+      'insertMany',
+      `${this.locking(2)}
+       INSERT INTO ${this.documents} (collection, id, doc, revision, positions)
+       SELECT w.c, w.i, w.d, w.r, w.p FROM jsonb_to_recordset($1::jsonb) AS w(c text, i text, d jsonb, r bigint, p jsonb)
+       WHERE ${LOCKED_AS_EXPECTED}
+       ORDER BY w.c COLLATE "C", w.i COLLATE "C"
+       ON CONFLICT (collection, id) DO NOTHING`,
+      [writes, locks],
+    )
+  }
+
+  /**
+   * The CTE `locked`: the stored documents among the keys of parameter
+   * `param` (elements `{c, i, e}`, `e` the expected revision, 0 for none),
+   * locked for update in primary-key order, each with whether it is at the
+   * expected revision. The sort runs below the row locking, so every commit
+   * that starts this way takes its locks in that one order, and two commits
+   * never wait on each other in a cycle, whatever the order of their
+   * writes. A document another commit changed while this one waited is
+   * read as that commit left it. A statement that starts with it and
+   * filters on {@link LOCKED_AS_EXPECTED} locks them all before it writes
+   * (or locks) a row itself, and writes nothing when one moved.
+   */
+  private locking(param = 1): string {
+    return `WITH locked AS (
+         SELECT l.revision = k.e AS expected
+         FROM ${this.documents} AS l
+         JOIN jsonb_to_recordset($${param}::jsonb) AS k(c text, i text, e bigint) ON l.collection = k.c AND l.id = k.i
+         ORDER BY l.collection, l.id
+         FOR UPDATE OF l
+       )`
   }
 
   insert(collection: string, id: string, doc: string, revision: number, positions: string): QueryConfig {

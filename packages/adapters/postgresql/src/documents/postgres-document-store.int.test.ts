@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it, jest } from '@jest/globals'
 import { SerializationError, StoreClosedError } from '@eventfold/core'
-import { DuplicateDocumentError, type Document, type DocumentWrite } from '@eventfold/projections'
+import { DocumentConflictError, DuplicateDocumentError, type Document, type DocumentWrite } from '@eventfold/projections'
 import { documentStoreContract } from '@eventfold/projections/testing'
 import pg from 'pg'
 import { describePostgres, dropSchema, freshSchema, testPool } from '../testing/connect'
@@ -33,13 +33,21 @@ describePostgres('PostgresDocumentStore', () => {
     expectedRevision,
   })
 
-  /** The text of every statement sent from now on (until the mocks are restored). */
+  /**
+   * Every statement sent from now on (until the mocks are restored), as its
+   * verb, with the number of documents it locks first when it starts by
+   * locking some: `UPDATE (locking 3)`.
+   */
   const recordQueries = (): string[] => {
     const sent: string[] = []
     const query = pg.Client.prototype.query
     jest.spyOn(pg.Client.prototype, 'query').mockImplementation(function (this: pg.Client, ...args: unknown[]) {
       const first = args[0]
-      sent.push(typeof first === 'string' ? first : ((first as { text?: string })?.text ?? '?'))
+      const { text = '?', values = [] } = typeof first === 'string' ? { text: first } : (first as { text?: string; values?: unknown[] })
+      const [cte, body] = text.includes('FOR UPDATE OF l') ? text.split(/FOR UPDATE OF l\s*\)/) : [undefined, text]
+      const verb = body!.trim().split(/\s+/)[0]!
+      const locks = cte === undefined ? 0 : (JSON.parse(values[cte.includes('$2') ? 1 : 0] as string) as unknown[]).length
+      sent.push(locks > 0 ? `${verb} (locking ${locks})` : verb)
       return (query as (...a: unknown[]) => unknown).apply(this, args)
     } as never)
     return sent
@@ -61,7 +69,7 @@ describePostgres('PostgresDocumentStore', () => {
     await dropSchema(pool, schema)
   })
 
-  it('commits many documents of every kind with one statement per kind, in one transaction', async () => {
+  it('commits many documents of every kind with one statement per kind, in one transaction, the first locking them all', async () => {
     await store.commit({ writes: Array.from({ length: 600 }, (_, i) => put('c', { _id: `d${i}`, n: i })) })
     const sent = recordQueries()
 
@@ -75,10 +83,23 @@ describePostgres('PostgresDocumentStore', () => {
     })
 
     expect(result).toEqual({ writes: 1000 })
-    expect(sent.map((text) => text.trim().split(/\s+/)[0])).toEqual(['BEGIN', 'DELETE', 'UPDATE', 'INSERT', 'INSERT', 'COMMIT'])
+    expect(sent).toEqual(['BEGIN', 'DELETE (locking 1000)', 'UPDATE', 'INSERT', 'INSERT', 'COMMIT'])
     expect(await store.count('c')).toBe(700)
     expect(await store.get('c', 'd301')).toEqual({ _id: 'd301', n: -1 })
     expect(await store.readCheckpoint('p')).toBe(2n ** 70n)
+  })
+
+  it('names the document a stale commit expected elsewhere without rerunning it write by write', async () => {
+    await store.commit({ writes: [put('c', { _id: 'a' }), put('c', { _id: 'b' })] })
+    await store.commit({ writes: [put('c', { _id: 'b', n: 1 }, 1)] })
+    const sent = recordQueries()
+
+    const commit = store.commit({ writes: [put('c', { _id: 'a', n: 2 }, 1), put('c', { _id: 'b', n: 2 }, 1), put('c', { _id: 'c' })] })
+
+    await expect(commit).rejects.toBeInstanceOf(DocumentConflictError)
+    await expect(commit).rejects.toMatchObject({ collection: 'c', id: 'b', expectedRevision: 1, actualRevision: 2 })
+    expect(sent).toEqual(['BEGIN', 'UPDATE (locking 3)', 'ROLLBACK', 'SELECT'])
+    expect(await store.find('c', {}, { sort: { _id: 1 } })).toEqual([{ _id: 'a' }, { _id: 'b', n: 1 }])
   })
 
   it('accepts writes that are valid in their order though one statement cannot apply them together', async () => {

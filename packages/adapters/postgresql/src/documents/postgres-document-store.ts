@@ -3,6 +3,7 @@ import {
   DocumentConflictError,
   DuplicateDocumentError,
   query,
+  type CheckpointWrite,
   type CommitRequest,
   type CommitResult,
   type Document,
@@ -20,7 +21,7 @@ import { quoteIdent } from '../pg/identifiers'
 import { migrate } from '../pg/migrate'
 import { warn } from '../pg/warn'
 import { inTransaction, resolvePool, type PostgresSource } from '../pg/pool'
-import { isDocumentIndexViolation, isDocumentWriteError, translateDocumentError } from './document-errors'
+import { isDocumentIndexViolation, isDocumentWriteError, isTransactionConflict, translateDocumentError } from './document-errors'
 import { DOCUMENT_SCHEMA } from './document-schema'
 import { DocumentSql } from './document-sql'
 import { uniqueIndexSql } from './unique-index'
@@ -50,7 +51,7 @@ type RowWrite =
     }
   | { readonly kind: 'delete'; readonly collection: string; readonly id: string; readonly expectedRevision: number }
 
-/** A bulk commit missed a compare-and-set or hit an index: it is rolled back and rerun write by write. */
+/** A bulk commit missed a compare-and-set: it is rolled back, and the document that moved named. */
 const RERUN = Symbol('rerun write by write')
 
 /**
@@ -62,9 +63,18 @@ const RERUN = Symbol('rerun write by write')
  * A commit sends one multi-row statement per kind of write (deletes,
  * replacements, inserts), each a compare-and-set on the revision whose row
  * count tells whether every document was where the batch expected it. When
- * one was not, or a unique index refused a value, the transaction is rolled
- * back and the commit rerun write by write, in order, to name the document:
- * `DocumentConflictError` or `DuplicateDocumentError`.
+ * one was not, the transaction is rolled back and the first document that
+ * moved is named in a `DocumentConflictError`; when a unique index refused
+ * a value, the commit is rerun write by write, in order, to name the
+ * document in a `DuplicateDocumentError`.
+ *
+ * Commits of several writes lock their stored documents in one global
+ * order, (collection, id), as their first statement starts, and insert new
+ * ones in that order too, so that concurrent commits over the same
+ * documents queue instead of deadlocking. Should PostgreSQL still abort a
+ * commit for a concurrent one (a deadlock through a unique index, a
+ * serialization failure), the commit fails with the retryable
+ * `DocumentConflictError`.
  *
  * Filters, sorting and update operators are MongoDB's, evaluated by mingo
  * (through `@eventfold/projections`) over the collection's rows. Unique
@@ -131,35 +141,23 @@ export class PostgresDocumentStore implements DocumentStore {
   /**
    * Applies the writes, then stores the checkpoint, in one transaction: on
    * any error nothing of the commit is stored.
-   * @throws {@link DocumentConflictError} when a document is not at the expected revision.
+   * @throws {@link DocumentConflictError} when a document is not at the expected revision,
+   * or PostgreSQL aborted the commit for a concurrent one (read again and retry).
    * @throws {@link DuplicateDocumentError} when a write breaks a unique index.
    * @throws {@link SerializationError} when a document cannot be stored as JSON.
    */
-  async commit({ writes, checkpoint }: CommitRequest): Promise<CommitResult> {
+  async commit({ writes, checkpoint, fence }: CommitRequest): Promise<CommitResult> {
     this.assertOpen()
-    const rows = writes.map(toRowWrite)
+    // The fence goes first: its conflict is the one reported, and the transaction writes nothing.
+    const rows = (fence ? [fence, ...writes] : writes).map(toRowWrite)
     if (rows.length === 0 && !checkpoint) return { writes: 0 }
     await this.ready()
     if (rows.length === 0) {
       await this.pool.query(this.sql.saveCheckpoint(checkpoint!.name, checkpoint!.position))
       return { writes: 0 }
     }
-    if (canBulk(rows)) {
-      const done = await inTransaction(this.pool, async (client) => {
-        if (!(await this.applyBulk(client, rows))) throw RERUN
-        if (checkpoint) await client.query(this.sql.saveCheckpoint(checkpoint.name, checkpoint.position))
-        return true
-      }).catch((error: unknown) => {
-        if (error === RERUN || isDocumentWriteError(error)) return false
-        throw error
-      })
-      if (done) return { writes: rows.length }
-    }
-    await inTransaction(this.pool, async (client) => {
-      for (const row of rows) await this.applyOne(client, row)
-      if (checkpoint) await client.query(this.sql.saveCheckpoint(checkpoint.name, checkpoint.position))
-    })
-    return { writes: rows.length }
+    if (!canBulk(rows) || !(await this.commitBulk(rows, checkpoint))) await this.commitWriteByWrite(rows, checkpoint)
+    return { writes: writes.length }
   }
 
   async readCheckpoint(name: string): Promise<bigint | undefined> {
@@ -247,9 +245,73 @@ export class PostgresDocumentStore implements DocumentStore {
   }
 
   /**
+   * The commit with one statement per kind of write. False, with nothing
+   * stored, when it has to be rerun write by write: an index or jsonb
+   * refused a document, or PostgreSQL aborted it for a concurrent commit
+   * (the rerun then names the document, or succeeds now that the other
+   * commit is done).
+   * @throws {@link DocumentConflictError} for the first write whose document
+   * is not at the expected revision.
+   */
+  private async commitBulk(rows: readonly RowWrite[], checkpoint: CheckpointWrite | undefined): Promise<boolean> {
+    let missed = false
+    const done = await inTransaction(this.pool, async (client) => {
+      missed = !(await this.applyBulk(client, rows))
+      if (missed) throw RERUN
+      if (checkpoint) await client.query(this.sql.saveCheckpoint(checkpoint.name, checkpoint.position))
+      return true
+    }).catch((error: unknown) => {
+      if (error === RERUN || isDocumentWriteError(error) || isTransactionConflict(error)) return false
+      throw error
+    })
+    if (done || !missed) return done
+    // Revisions only grow: read now, the document that made the statement miss is still away, and is named without a rerun.
+    const stored = await this.revisionsOf(rows)
+    const moved = firstMoved(rows, stored)
+    if (moved) throw new DocumentConflictError(moved.collection, moved.id, moved.expectedRevision, stored.get(keyOf(moved)))
+    return false
+  }
+
+  /**
+   * The commit write by write, in order, after locking its documents in key
+   * order as the bulk statements do.
+   * @throws the typed error that names the first write that cannot be applied.
+   */
+  private async commitWriteByWrite(rows: readonly RowWrite[], checkpoint: CheckpointWrite | undefined): Promise<void> {
+    let current: RowWrite | undefined
+    try {
+      await inTransaction(this.pool, async (client) => {
+        if (rows.length > 1) await client.query(this.sql.lockMany(keysOf(rows)))
+        for (const row of rows) {
+          current = row
+          await this.applyOne(client, row)
+        }
+        current = undefined
+        if (checkpoint) await client.query(this.sql.saveCheckpoint(checkpoint.name, checkpoint.position))
+      })
+    } catch (error) {
+      if (!isTransactionConflict(error)) throw error
+      // Writes in commit order can still meet another commit's new documents or index entries in a cycle. Named:
+      // the first document that moved meanwhile, else the write PostgreSQL stopped, else the first write.
+      const stored = await this.revisionsOf(rows)
+      const row = firstMoved(rows, stored) ?? current ?? rows[0]!
+      throw new DocumentConflictError(row.collection, row.id, row.expectedRevision, stored.get(keyOf(row)), { cause: error })
+    }
+  }
+
+  /** The stored revisions of the documents of `rows`, by {@link keyOf}; a missing document has none. */
+  private async revisionsOf(rows: readonly RowWrite[]): Promise<Map<string, number>> {
+    const stored = await this.pool.query<{ collection: string; id: string; revision: bigint }>(this.sql.revisions(keysOf(rows)))
+    return new Map(stored.rows.map((r) => [keyOf(r), Number(r.revision)]))
+  }
+
+  /**
    * The writes as three multi-row statements: deletes, then replacements,
    * then inserts (so a value freed by a delete or a change can be taken by
-   * another document of the same commit). False when a compare-and-set missed.
+   * another document of the same commit). The first one locks every
+   * document of the commit in key order before it writes, and writes nothing
+   * when one is not where the commit expects it; one write takes its only
+   * lock as it writes. False when a compare-and-set missed.
    */
   private async applyBulk(client: pg.PoolClient, rows: readonly RowWrite[]): Promise<boolean> {
     const deletes: string[] = []
@@ -261,13 +323,15 @@ export class PostgresDocumentStore implements DocumentStore {
       else if (row.expectedRevision === 0) inserts.push(`${key},"d":${row.doc},"r":${row.revision},"p":${row.positions}}`)
       else updates.push(`${key},"d":${row.doc},"r":${row.revision},"p":${row.positions},"e":${row.expectedRevision}}`)
     }
+    let locks = rows.length > 1 ? keysOf(rows) : '[]'
     for (const [statement, batch] of [
       [this.sql.deleteMany.bind(this.sql), deletes],
       [this.sql.updateMany.bind(this.sql), updates],
       [this.sql.insertMany.bind(this.sql), inserts],
     ] as const) {
       if (batch.length === 0) continue
-      const { rowCount } = await client.query(statement(`[${batch.join(',')}]`))
+      const { rowCount } = await client.query(statement(`[${batch.join(',')}]`, locks))
+      locks = '[]'
       if (rowCount !== batch.length) return false
     }
     return true
@@ -320,12 +384,34 @@ const canBulk = (rows: readonly RowWrite[]): boolean => {
   const keys = new Set<string>()
   for (const row of rows) {
     if (row.kind === 'delete' && row.expectedRevision === 0) return false
-    const key = JSON.stringify([row.collection, row.id])
+    const key = keyOf(row)
     if (keys.has(key)) return false
     keys.add(key)
   }
   return true
 }
+
+/**
+ * The first write, in commit order, whose document is not at the revision it
+ * expects in `stored`; a document written twice is judged at its first write.
+ */
+const firstMoved = (rows: readonly RowWrite[], stored: ReadonlyMap<string, number>): RowWrite | undefined => {
+  const seen = new Set<string>()
+  for (const row of rows) {
+    const key = keyOf(row)
+    if (seen.has(key)) continue
+    seen.add(key)
+    if (stored.get(key) !== (row.expectedRevision === 0 ? undefined : row.expectedRevision)) return row
+  }
+  return undefined
+}
+
+/** The documents of `rows` as a JSON array of `{c, i, e}` (`e` the expected revision), as the statements lock, check or read them. */
+const keysOf = (rows: readonly RowWrite[]): string =>
+  `[${rows.map((row) => `{"c":${JSON.stringify(row.collection)},"i":${JSON.stringify(row.id)},"e":${row.expectedRevision}}`).join(',')}]`
+
+/** A document's identity as one string. */
+const keyOf = ({ collection, id }: { readonly collection: string; readonly id: string }): string => JSON.stringify([collection, id])
 
 const toRowWrite = (write: DocumentWrite): RowWrite => {
   if (write.kind === 'delete') return write

@@ -6,6 +6,10 @@ export const SQLSTATE = {
   untranslatableCharacter: '22P05',
   /** Malformed text for a type, e.g. invalid JSON. */
   invalidTextRepresentation: '22P02',
+  /** The transaction could not be serialized with a concurrent one (REPEATABLE READ, SERIALIZABLE). */
+  serializationFailure: '40001',
+  /** The transaction was chosen as the victim of a deadlock. */
+  deadlockDetected: '40P01',
 } as const
 
 /** The fields of a pg `DatabaseError` eventfold reads: its SQLSTATE and, for constraint violations, the constraint. */

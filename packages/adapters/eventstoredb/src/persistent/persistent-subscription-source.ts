@@ -1,0 +1,231 @@
+import {
+  END,
+  ErrorType,
+  PARK,
+  PINNED,
+  START,
+  persistentSubscriptionToAllSettingsFromDefaults,
+  type Credentials,
+  type EventStoreDBClient,
+  type PersistentSubscriptionToAll,
+  type PersistentSubscriptionToAllResolvedEvent,
+  type PersistentSubscriptionToAllSettings,
+} from '@eventstore/db-client'
+import type { EventFilter, RecordedEvent } from '@eventfold/core'
+import type { CompetingConsumerSource, CompetingDelivery, CompetingSubscription, DeadLetter } from '@eventfold/projections'
+import { isMissingStreamError } from '../mapping/client-errors'
+import { fromEventStoreDBEvent } from '../mapping/events'
+import { matchesEventFilter, toEventStoreDBFilter } from '../mapping/filter'
+import { decodePosition, encodePosition, isLogPosition } from '../mapping/position'
+import { PositionUnavailableError, SubscriptionDroppedError } from '../errors'
+import { OrderedBuffer } from '../store/ordered-buffer'
+import { Acknowledgements } from './acknowledgements'
+import { encodeParkReason, parkedStreamOf, toDeadLetter } from './parked-messages'
+
+/** Options of {@link PersistentSubscriptionSource}. */
+export interface PersistentSubscriptionSourceOptions {
+  /** The persistent subscription group on `$all`: one per projection, joined by every worker of it. */
+  readonly group: string
+  /** The events the group delivers, filtered by the server (set when the group is created). @default every non-system event */
+  readonly filter?: EventFilter
+  /** Where a new group starts: `'start'`, `'end'`, or a position (inclusive). @default 'start' */
+  readonly startFrom?: 'start' | 'end' | bigint
+  /** Events the server may have in flight to this worker. @default 10 */
+  readonly bufferSize?: number
+  /** Server settings of the group, over this class's defaults (`Pinned`, start, no link resolution). */
+  readonly settings?: Partial<PersistentSubscriptionToAllSettings>
+  /** The projection named in dead letters. @default the group */
+  readonly projection?: string
+  /** The read-model generation named in dead letters. @default 1 */
+  readonly generation?: number
+  /** Credentials for managing the group and reading its parked messages (admin by default on the server). @default the client's */
+  readonly credentials?: Credentials
+}
+
+/** A worker's membership of the group, as {@link PersistentSubscriptionSource.subscribe} returns it. */
+export interface PersistentSubscriptionFeed extends CompetingSubscription {
+  /** Stops delivering: the iteration ends; acknowledgements still go through until {@link close}. */
+  end(): void
+}
+
+/**
+ * A persistent subscription group on `$all` with the `Pinned` consumer
+ * strategy, as the {@link CompetingConsumerSource} of a
+ * `CompetingConsumerWorker`: the server keeps the group's position and hands
+ * each event to one of the workers that joined.
+ *
+ * `Pinned` hashes each event's stream id into a bucket and sends a bucket to
+ * one worker only, so the events of one stream reach one worker, in order.
+ * (`PinnedByCorrelation` hashes the `$correlationId` of the metadata instead,
+ * which would spread one stream over workers as soon as its events come from
+ * different requests; this client version cannot even select it.) Buckets
+ * move when workers join or leave; the unacknowledged events of a worker
+ * that leaves are sent again. A delivery is parked with a `park` nack: the
+ * server writes it to the group's parked stream with the error, which
+ * {@link deadLetters} lists and {@link replayParked} sends again.
+ *
+ * System events and events outside the filter are acknowledged here and not
+ * delivered; an event whose position the server did not send is parked at once.
+ */
+export class PersistentSubscriptionSource implements CompetingConsumerSource {
+  /** Events acknowledged without delivering them, and events parked. */
+  protected readonly counts = { skipped: 0, parked: 0 }
+
+  constructor(
+    readonly client: EventStoreDBClient,
+    protected readonly options: PersistentSubscriptionSourceOptions,
+  ) {
+    if (typeof options.group !== 'string' || options.group.length === 0) throw new RangeError('A persistent subscription group needs a non-empty name')
+  }
+
+  /** The group's name. */
+  get name(): string {
+    return this.options.group
+  }
+
+  /** The group's name. */
+  get group(): string {
+    return this.options.group
+  }
+
+  /** The stream where the server parks this group's messages. */
+  get parkedStream(): string {
+    return parkedStreamOf(this.options.group)
+  }
+
+  /** The group's settings as this source creates them. */
+  settings(): PersistentSubscriptionToAllSettings {
+    const { startFrom = 'start', settings } = this.options
+    return persistentSubscriptionToAllSettingsFromDefaults({
+      startFrom: startFrom === 'start' ? START : startFrom === 'end' ? END : decodePosition(startFrom),
+      consumerStrategyName: PINNED,
+      resolveLinkTos: false,
+      ...settings,
+    })
+  }
+
+  /**
+   * Creates the group, or updates the settings of an existing one. The
+   * server cannot change a group's filter: delete and create it for that.
+   * @returns whether the group was created or updated.
+   */
+  async ensure(): Promise<'created' | 'updated'> {
+    const { group, filter, credentials } = this.options
+    const settings = this.settings()
+    try {
+      await this.client.createPersistentSubscriptionToAll(group, settings, { filter: toEventStoreDBFilter(filter), ...(credentials ? { credentials } : {}) })
+      return 'created'
+    } catch (error) {
+      if ((error as { type?: unknown })?.type !== ErrorType.PERSISTENT_SUBSCRIPTION_EXISTS) throw error
+    }
+    await this.client.updatePersistentSubscriptionToAll(group, settings, credentials ? { credentials } : {})
+    return 'updated'
+  }
+
+  /**
+   * Joins the group. Iterating the feed fails with
+   * {@link SubscriptionDroppedError} when the server or the connection ends
+   * the subscription; join again to go on.
+   */
+  subscribe(): PersistentSubscriptionFeed {
+    const { group, bufferSize = 10, credentials } = this.options
+    const sub = this.client.subscribeToPersistentSubscriptionToAll(group, { bufferSize, ...(credentials ? { credentials } : {}) })
+    const acks = new Acknowledgements(sub)
+    const buffer = new OrderedBuffer<PersistentSubscriptionToAllResolvedEvent, never>()
+    let ended = false
+    sub.on('data', (e: PersistentSubscriptionToAllResolvedEvent) => buffer.push(e))
+    sub.on('error', (error: unknown) => buffer.fail(error))
+    sub.on('end', () => (ended ? buffer.end() : buffer.fail(undefined)))
+    const source = this
+    const end = () => {
+      ended = true
+      buffer.end()
+    }
+    return {
+      async *[Symbol.asyncIterator]() {
+        for (;;) {
+          const item = await buffer.take()
+          if (item.kind === 'end') return
+          if (item.kind === 'error') {
+            if (ended) return
+            throw new SubscriptionDroppedError({ cause: item.error })
+          }
+          if (item.kind !== 'event') continue
+          const delivery = await source.toDelivery(sub, acks, item.event)
+          if (delivery) yield delivery
+        }
+      },
+      end,
+      close: async () => {
+        end()
+        sub.removeAllListeners('data')
+        await sub.unsubscribe().catch(() => undefined)
+      },
+    }
+  }
+
+  /**
+   * The group's parked messages as framework dead letters, oldest first,
+   * read from its parked stream (messages already replayed are left out).
+   */
+  async *deadLetters(): AsyncIterable<DeadLetter> {
+    const { group, projection = group, generation = 1, credentials } = this.options
+    const read = this.client.readStream(this.parkedStream, { resolveLinkTos: true, ...(credentials ? { credentials } : {}) })
+    try {
+      for await (const parked of read) {
+        const letter = toDeadLetter(parked, { projection, group, generation })
+        if (letter) yield letter
+      }
+    } catch (error) {
+      if (!isMissingStreamError(error)) throw error
+    } finally {
+      await read.cancel().catch(() => undefined)
+    }
+  }
+
+  /**
+   * Sends the parked messages to the group again (the server's replay); they
+   * leave the parked stream as they are replayed.
+   * @param stopAt - replay at most this many.
+   */
+  async replayParked({ stopAt }: { stopAt?: number } = {}): Promise<void> {
+    const { credentials } = this.options
+    await this.client.replayParkedMessagesToAll(this.options.group, {
+      ...(stopAt !== undefined ? { stopAt } : {}),
+      ...(credentials ? { credentials } : {}),
+    })
+  }
+
+  /** The delivery of a received event, or `undefined` when it was acknowledged or parked here. */
+  private async toDelivery(
+    sub: PersistentSubscriptionToAll,
+    acks: Acknowledgements,
+    resolved: PersistentSubscriptionToAllResolvedEvent,
+  ): Promise<CompetingDelivery | undefined> {
+    const raw = resolved.event
+    if (!raw || !matchesEventFilter(this.options.filter, raw)) {
+      await acks.ack(resolved)
+      this.counts.skipped++
+      return undefined
+    }
+    let event: RecordedEvent
+    try {
+      if (!isLogPosition(raw.position)) throw new PositionUnavailableError(raw.streamId, raw.revision)
+      event = fromEventStoreDBEvent(raw, encodePosition(raw.position))
+    } catch (error) {
+      await this.park(sub, resolved, error, 1)
+      return undefined
+    }
+    return {
+      event,
+      ack: () => acks.ack(resolved),
+      // The server counts the earlier deliveries of the event (to workers that left or timed out).
+      park: (error, attempts) => this.park(sub, resolved, error, resolved.retryCount + attempts),
+    }
+  }
+
+  private async park(sub: PersistentSubscriptionToAll, resolved: PersistentSubscriptionToAllResolvedEvent, error: unknown, attempts: number): Promise<void> {
+    await sub.nack(PARK, encodeParkReason(error, attempts), resolved)
+    this.counts.parked++
+  }
+}
