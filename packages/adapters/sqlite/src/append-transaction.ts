@@ -14,6 +14,8 @@ export interface PendingEvent {
   readonly type: string
   readonly data: string
   readonly metadata: string
+  /** `metadata.schemaVersion`, or null when unknown. */
+  readonly schemaVersion: number | null
 }
 
 /** What an append did: its result, and whether it wrote anything (and so must wake subscribers). */
@@ -56,7 +58,7 @@ export const appendEvents = (
   for (const e of events) {
     revision++
     try {
-      position = BigInt(insert.run(streamId, revision, e.eventId, e.type, e.data, e.metadata).lastInsertRowid)
+      position = BigInt(insert.run(streamId, revision, e.eventId, e.type, e.data, e.metadata, e.schemaVersion).lastInsertRowid)
     } catch (error) {
       // The unique event id index refused it: the id was stored before (the
       // batch's own ids are distinct). Found here rather than looked up for

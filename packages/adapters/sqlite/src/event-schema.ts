@@ -9,6 +9,9 @@
  *   finding its last revision are O(log n) seeks, and no two writers can ever
  *   store the same revision of a stream.
  * - `UNIQUE (event_id)` makes idempotent retries an index lookup.
+ * - `schema_version` repeats `metadata.schemaVersion`, so that reads can
+ *   upcast without parsing the metadata. Rows written before that step hold
+ *   NULL there, and their version is read from the metadata.
  */
 export const EVENT_SCHEMA: readonly string[] = [
   `CREATE TABLE eventfold_events (
@@ -21,6 +24,7 @@ export const EVENT_SCHEMA: readonly string[] = [
      metadata  TEXT    NOT NULL,
      UNIQUE (stream_id, revision)
    ) STRICT`,
+  `ALTER TABLE eventfold_events ADD COLUMN schema_version INTEGER`,
 ]
 
 /** Name of the schema module of {@link EVENT_SCHEMA}. */

@@ -1,4 +1,4 @@
-import type { RecordedEvent } from '@eventfold/core'
+import type { RecordedEvent, SynchronousRead } from '@eventfold/core'
 
 /** How {@link PagedEvents} reads: one keyset-paginated query and what to do around it. */
 export interface PagedRead<Row> {
@@ -28,11 +28,12 @@ const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value:
  *
  * An async iterator written out rather than an async generator: reads are
  * synchronous underneath, so each `next()` returns a settled promise, which
- * spares every event the generator's queue and awaits. Nothing runs before
- * the first `next()`, as with a generator; a read that failed or was
- * `return()`ed stays done.
+ * spares every event the generator's queue and awaits. For the same reason it
+ * is also a {@link SynchronousRead}: `for…of` goes through the same steps
+ * without an await per event. Nothing runs before the first `next()`, as with
+ * a generator; a read that failed or was `return()`ed stays done.
  */
-export class PagedEvents<Row> implements AsyncIterableIterator<RecordedEvent> {
+export class PagedEvents<Row> implements AsyncIterableIterator<RecordedEvent>, SynchronousRead {
   private rows: readonly Row[] = []
   private index = 0
   private remaining: number
@@ -48,6 +49,17 @@ export class PagedEvents<Row> implements AsyncIterableIterator<RecordedEvent> {
     return this
   }
 
+  /** The same read, as a synchronous iterator. */
+  [Symbol.iterator](): Iterator<RecordedEvent> {
+    return {
+      next: () => this.nextNow(),
+      return: () => {
+        this.finish()
+        return DONE
+      },
+    }
+  }
+
   next(): Promise<IteratorResult<RecordedEvent>> {
     try {
       return Promise.resolve(this.step())
@@ -60,6 +72,15 @@ export class PagedEvents<Row> implements AsyncIterableIterator<RecordedEvent> {
   return(): Promise<IteratorResult<RecordedEvent>> {
     this.finish()
     return Promise.resolve(DONE)
+  }
+
+  private nextNow(): IteratorResult<RecordedEvent> {
+    try {
+      return this.step()
+    } catch (error) {
+      this.finish()
+      throw error
+    }
   }
 
   private step(): IteratorResult<RecordedEvent> {

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
-import type { RecordedEvent, Subscription } from '@eventfold/core'
+import { defineUpcaster, EventRegistry, isSynchronousRead, type RecordedEvent, type Subscription } from '@eventfold/core'
+import { EVENT_SCHEMA, EVENT_SCHEMA_MODULE } from './event-schema'
 import { EVENT_SQL } from './event-statements'
 import { openSqlite, type SqliteConnection } from './sqlite-connection'
 import { SqliteEventStore } from './sqlite-event-store'
@@ -102,6 +103,12 @@ describe('SqliteEventStore', () => {
     }
   })
 
+  it('binds no bare parameter as a LIMIT, which would make SQLite prepare the statement again at every page', () => {
+    for (const [name, sql] of Object.entries(EVENT_SQL)) {
+      expect({ name, limit: /LIMIT\s+[@:$?]\w*\s*$/i.test(sql) }).toEqual({ name, limit: false })
+    }
+  })
+
   it('reads a payload that is not valid JSON as a SerializationError', async () => {
     const sqlite = open(dir.file('events.db'))
     const store = new SqliteEventStore(sqlite)
@@ -109,6 +116,94 @@ describe('SqliteEventStore', () => {
     sqlite.db.exec("UPDATE eventfold_events SET data = '{broken'")
 
     await expect(collect(store.readStream('Account-1'))).rejects.toMatchObject({ type: 'serialization', path: 'data' })
+  })
+
+  it('reads a metadata payload that is not valid JSON as a SerializationError at the first access of metadata', async () => {
+    const sqlite = open(dir.file('events.db'))
+    const store = new SqliteEventStore(sqlite)
+    await store.appendToStream('Account-1', [{ type: 'Opened', data: { owner: 'Ann' } }])
+    sqlite.db.exec("UPDATE eventfold_events SET metadata = '{broken'")
+
+    for (const read of [store.readStream('Account-1'), store.readAll()]) {
+      const [event] = await collect(read)
+      expect(event!.data).toEqual({ owner: 'Ann' })
+      expect(() => event!.metadata).toThrow(expect.objectContaining({ type: 'serialization', path: 'metadata', eventType: 'Opened' }))
+    }
+  })
+
+  it('stores each event\'s schema version beside its metadata', async () => {
+    const sqlite = open(dir.file('events.db'))
+    const store = new SqliteEventStore(sqlite)
+
+    await store.appendToStream('Account-1', [
+      { type: 'Opened', data: {} },
+      { type: 'Renamed', data: {}, metadata: { schemaVersion: 3 } },
+    ])
+
+    expect(sqlite.db.prepare('SELECT schema_version FROM eventfold_events ORDER BY position').pluck().all()).toEqual([1, 3])
+  })
+
+  it('upgrades a file written before the schema_version column; its events keep the version in their metadata', async () => {
+    const file = dir.file('events.db')
+    const old = open(file)
+    old.migrate(EVENT_SCHEMA_MODULE, EVENT_SCHEMA.slice(0, 1))
+    old.db
+      .prepare('INSERT INTO eventfold_events (stream_id, revision, event_id, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)')
+      .run('Account-1', 0, 'e-0', 'Deposited', '{"amount":5}', '{"eventId":"e-0","occurredAt":"2026-01-01T00:00:00.000Z","schemaVersion":1}')
+    await old.close()
+    const registry = new EventRegistry()
+    registry.register('Deposited', { version: 2 })
+    registry.addUpcaster(defineUpcaster<{ amount: number }>('Deposited', 1, (d) => ({ cents: d.amount * 100 })))
+
+    const store = new SqliteEventStore(open(file))
+    await store.appendToStream('Account-1', [{ type: 'Deposited', data: { cents: 700 }, metadata: { schemaVersion: 2 } }], {
+      expectedRevision: 0n,
+    })
+
+    const events = (await collect(store.readStream('Account-1'))).map((e) => registry.upcast(e))
+    expect(events.map((e) => [e.data, e.metadata.schemaVersion])).toEqual([
+      [{ cents: 500 }, 2],
+      [{ cents: 700 }, 2],
+    ])
+  })
+
+  it('reads an event whose type holds the character that separates the fields of a stream row', async () => {
+    const store = new SqliteEventStore(open(dir.file('events.db')))
+    const type = 'Odd\u0001Type\u0001'
+    await store.appendToStream('Account-1', [{ type, data: { n: 1 }, metadata: { note: 'x' } }, { type: 'Plain', data: { n: 2 } }])
+
+    const events = await collect(store.readStream('Account-1'))
+
+    expect(events.map((e) => [e.revision, e.type, e.data, e.metadata.note])).toEqual([
+      [0n, type, { n: 1 }, 'x'],
+      [1n, 'Plain', { n: 2 }, undefined],
+    ])
+  })
+
+  it('reads data corrupted with that character as a SerializationError, not as a shorter payload', async () => {
+    const sqlite = open(dir.file('events.db'))
+    const store = new SqliteEventStore(sqlite)
+    await store.appendToStream('Account-1', [{ type: 'Opened', data: {} }])
+    sqlite.db.exec("UPDATE eventfold_events SET data = '{}' || char(1) || 'x'")
+
+    await expect(collect(store.readStream('Account-1'))).rejects.toMatchObject({ type: 'serialization', path: 'data' })
+  })
+
+  it('reads a stream synchronously too, with the same events, stopping where the loop stops', async () => {
+    const store = new SqliteEventStore(open(dir.file('events.db')), { pageSize: 2 })
+    await store.appendToStream('Account-1', [1, 2, 3, 4, 5].map((n) => ({ type: 'Counted', data: { n } })))
+    const read = store.readStream('Account-1')
+    expect(isSynchronousRead(read)).toBe(true)
+
+    const seen: unknown[] = []
+    for (const e of read) {
+      seen.push(e.data)
+      if (seen.length === 3) break
+    }
+
+    expect(seen).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }])
+    expect([...read]).toEqual([])
+    expect([...store.readStream('Account-1', { fromRevision: 3n })]).toEqual(await collect(store.readStream('Account-1', { fromRevision: 3n })))
   })
 
   it('refuses a page size that is not a positive integer', () => {

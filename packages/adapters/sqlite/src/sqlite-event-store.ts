@@ -11,9 +11,9 @@ import {
   type ExpectedRevision,
   type ReadAllOptions,
   type ReadStreamOptions,
-  type RecordedEvent,
   type SubscribeToAllOptions,
   type Subscription,
+  type SynchronousRead,
 } from '@eventfold/core'
 import { appendEvents, type AppendOutcome, type PendingEvent } from './append-transaction'
 import { EVENT_SCHEMA, EVENT_SCHEMA_MODULE } from './event-schema'
@@ -21,11 +21,10 @@ import {
   filterParams,
   logRowToEvent,
   prepareEventStatements,
-  recordedEvent,
   type EventStatements,
   type LogRow,
-  type StreamRow,
 } from './event-statements'
+import { streamRowRevision, streamRowToEvent, type ReadColumns } from './stream-row'
 import { PagedEvents } from './paged-events'
 import { openSqlite, type OpenSqliteOptions, type SqliteConnection } from './sqlite-connection'
 import { appendSignalOf, sqlitePollingSource } from './sqlite-polling-source'
@@ -135,12 +134,17 @@ export class SqliteEventStore implements EventStore {
     return { nextRevision: outcome.nextRevision, position: outcome.position }
   }
 
-  readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
+  /**
+   * Reads one stream. The read is also a {@link SynchronousRead}. An event's
+   * `metadata` is parsed at its first access: a stored metadata payload that
+   * is not valid JSON throws a `SerializationError` there, not during the read.
+   */
+  readStream(streamId: string, options: ReadStreamOptions = {}): SynchronousRead {
     const { direction = 'forwards', maxCount = Number.POSITIVE_INFINITY } = options
     const forwards = direction === 'forwards'
     const page = forwards ? this.statements.streamForwards : this.statements.streamBackwards
     let from = 0n
-    return new PagedEvents<StreamRow>({
+    return new PagedEvents<string>({
       start: () => {
         this.assertOpen()
         const start = options.fromRevision ?? (forwards ? 'start' : 'end')
@@ -154,14 +158,18 @@ export class SqliteEventStore implements EventStore {
       },
       beforePage: this.checkOpen,
       readPage: (limit) => page.all({ streamId, from, limit }),
-      afterPage: (last) => (from = forwards ? last[1] + 1n : last[1] - 1n),
-      toEvent: (row) => recordedEvent(streamId, row[1], row[0], row[2], row[3], row[4]),
+      afterPage: (last) => {
+        const revision = streamRowRevision(last)
+        from = forwards ? revision + 1n : revision - 1n
+      },
+      toEvent: (row) => streamRowToEvent(streamId, row, this.readColumns),
       pageSize: this.pageSize,
       maxCount,
     })
   }
 
-  readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
+  /** Reads the whole log, as {@link readStream} reads a stream. */
+  readAll(options: ReadAllOptions = {}): SynchronousRead {
     const { direction = 'forwards', maxCount = Number.POSITIVE_INFINITY, filter } = options
     const forwards = direction === 'forwards'
     const page = forwards ? this.statements.allForwards : this.statements.allBackwards
@@ -246,6 +254,11 @@ export class SqliteEventStore implements EventStore {
   }
 
   private readonly checkOpen = (): void => this.assertOpen()
+
+  private readonly readColumns: ReadColumns = (position) => {
+    this.assertOpen()
+    return this.statements.columnsAt.get(position)
+  }
 
   private assertOpen(): void {
     if (this.shutdown || !this.connection.isOpen) throw new StoreClosedError('SqliteEventStore')

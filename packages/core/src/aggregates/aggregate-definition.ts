@@ -183,8 +183,18 @@ export const aggregateFromClass = <T extends object>(
   }
 }
 
+// Definitions of classes built with the default `create`: a repository given
+// a class compiles it once, not on every load.
+const compiled = new WeakMap<AggregateClass, AggregateDefinition>()
+
 /** Accepts an `@Aggregate` class or a definition and returns the definition. */
 export const toAggregateDefinition = (
   aggregate: AggregateClass | AggregateDefinition,
   create?: () => object,
-): AggregateDefinition => (isDefinition(aggregate) ? aggregate : (aggregateFromClass(aggregate, create) as AggregateDefinition))
+): AggregateDefinition => {
+  if (isDefinition(aggregate)) return aggregate
+  if (create) return aggregateFromClass(aggregate, create) as AggregateDefinition
+  let def = compiled.get(aggregate)
+  if (!def) compiled.set(aggregate, (def = aggregateFromClass(aggregate) as AggregateDefinition))
+  return def
+}

@@ -2,7 +2,7 @@ import type { EventData, RecordedEvent } from '../events/event'
 import { defaultEventRegistry, type EventRegistry } from '../events/event-registry'
 import type { ExpectedRevision } from '../events/expected-revision'
 import { assertJsonSafe } from '../events/json'
-import type { AppendResult, EventStore } from '../store/event-store'
+import { isSynchronousRead, type AppendResult, type EventStore } from '../store/event-store'
 import type { SnapshotStore } from '../snapshots/snapshot-store'
 import { AggregateNotFoundError } from '../errors/errors'
 import { toAggregateDefinition, type AggregateClass, type AggregateDefinition } from './aggregate-definition'
@@ -85,14 +85,22 @@ export class AggregateRepository {
     def.attach?.(state, id, this.registry)
     let eventsRead = 0
     const from = revision === undefined ? 'start' : revision + 1n
-    for await (const raw of this.eventStore.readStream(streamId, { fromRevision: from })) {
-      if (toRevision !== undefined && raw.revision > toRevision) break
-      if (until !== undefined && Date.parse(raw.metadata.occurredAt) > until.getTime()) break
+    /** Folds one event in; false when the load stops before it. */
+    const fold = (raw: RecordedEvent): boolean => {
+      if (toRevision !== undefined && raw.revision > toRevision) return false
+      if (until !== undefined && Date.parse(raw.metadata.occurredAt) > until.getTime()) return false
       const event = this.registry.upcast(raw)
       state = def.evolve(state, event, this.registry)
       revision = raw.revision
       eventsRead++
       onEvent?.(event)
+      return true
+    }
+    const read = this.eventStore.readStream(streamId, { fromRevision: from })
+    if (isSynchronousRead(read)) {
+      for (const raw of read) if (!fold(raw)) break
+    } else {
+      for await (const raw of read) if (!fold(raw)) break
     }
     return {
       streamId,

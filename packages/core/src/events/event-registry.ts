@@ -1,4 +1,5 @@
 import type { EventData, EventMetadata, RecordedEvent } from './event'
+import { schemaVersionOf } from './stored-event'
 import { MissingUpcasterError, UndecoratedClassError, ValidationError } from '../errors/errors'
 
 /** A class decorated with `@Event`. */
@@ -113,7 +114,9 @@ export class EventRegistry {
    */
   upcast<T = unknown>(event: RecordedEvent): RecordedEvent<T> {
     const current = this.currentVersion(event.type)
-    const version = event.metadata.schemaVersion ?? 1
+    // Events read from JSON text carry their version beside the metadata: the
+    // common case, an event already current, then never parses the metadata.
+    const version = schemaVersionOf(event)
     if (version === current) return event as RecordedEvent<T>
     const data = this.lift(event.type, event.data, event.metadata, version, current, event.streamId, event.revision)
     return { ...event, data: data as T, metadata: { ...event.metadata, schemaVersion: current } }

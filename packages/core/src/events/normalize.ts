@@ -18,6 +18,12 @@ export interface SerializedEvent {
   readonly data: string
   /** The complete metadata as JSON text. */
   readonly metadata: string
+  /**
+   * `metadata.schemaVersion`, for stores that keep it beside the text so that
+   * reads need not parse the metadata; `null` when the metadata of a prepared
+   * event was changed to something that is not a positive integer.
+   */
+  readonly schemaVersion: number | null
 }
 
 // The JSON text of the data of every event `prepareEvents` returned, so that
@@ -160,11 +166,24 @@ export const serializeEvents = (streamId: string, events: readonly EventData[]):
     if (json !== undefined) {
       const metadata = (e as PreparedEvent).metadata
       assertJsonSafe(metadata, 'metadata', e.type)
-      out[i] = { type: e.type, eventId: metadata.eventId, data: json, metadata: JSON.stringify(metadata) }
+      const version = metadata.schemaVersion
+      out[i] = {
+        type: e.type,
+        eventId: metadata.eventId,
+        data: json,
+        metadata: JSON.stringify(metadata),
+        schemaVersion: Number.isSafeInteger(version) && version >= 1 ? version : null,
+      }
     } else {
       now ??= new Date().toISOString()
       const metadata = checkedMetadata(streamId, e, i, now)
-      out[i] = { type: e.type, eventId: metadata.eventId, data: JSON.stringify(e.data ?? null), metadata: JSON.stringify(metadata) }
+      out[i] = {
+        type: e.type,
+        eventId: metadata.eventId,
+        data: JSON.stringify(e.data ?? null),
+        metadata: JSON.stringify(metadata),
+        schemaVersion: metadata.schemaVersion,
+      }
     }
   }
   return out

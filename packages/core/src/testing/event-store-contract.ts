@@ -146,6 +146,20 @@ export const eventStoreContract = (
         expect(read!.metadata).toEqual(metadata)
       })
 
+      it('reads events that keep their metadata when spread, cloned or compared as plain objects', async () => {
+        const streamId = streamOf('Account')
+        await store.appendToStream(streamId, [event('Opened', { owner: 'Ann' }, { tenant: 'acme' })])
+
+        const [read] = await readStream(streamId)
+        const plain = { type: read!.type, data: read!.data, metadata: read!.metadata, streamId, revision: 0n, position: read!.position }
+
+        expect({ ...read }).toEqual(plain)
+        expect(structuredClone(read)).toEqual(plain)
+        expect(read).toEqual(plain)
+        expect(Object.keys(read!).sort()).toEqual(Object.keys(plain).sort())
+        expect(read!.metadata.tenant).toBe('acme')
+      })
+
       it('fills in eventId, occurredAt and schemaVersion when they are missing', async () => {
         const streamId = streamOf('Account')
         const before = Date.now()

@@ -1,0 +1,122 @@
+import type { EventMetadata, RecordedEvent } from './event'
+import { fromJson } from './json'
+
+/** An event as a store that keeps JSON text reads it back; see {@link recordedEventFromJson}. */
+export interface StoredEvent {
+  readonly streamId: string
+  readonly revision: bigint
+  readonly position: bigint
+  readonly type: string
+  /** `data` as JSON text. */
+  readonly data: string
+  /** The metadata as JSON text. */
+  readonly metadata: string
+  /**
+   * `metadata.schemaVersion`, when the store keeps it beside the text, so
+   * that upcasting need not parse the metadata. `null` or absent: unknown.
+   */
+  readonly schemaVersion?: number | null
+}
+
+/**
+ * A recorded event whose `metadata` is parsed at its first access. `metadata`
+ * is an own enumerable accessor, defined per event, so that spreading,
+ * `Object.keys`, `JSON.stringify`, `structuredClone` and deep equality see it
+ * like a plain property (and parse it); a getter on the prototype would be
+ * silently left out by all of those.
+ */
+class StoredRecordedEvent implements RecordedEvent {
+  readonly type: string
+  readonly data: unknown
+  declare readonly metadata: EventMetadata
+  readonly streamId: string
+  readonly revision: bigint
+  readonly position: bigint
+  /** The metadata's JSON text until it is parsed. */
+  #text: string | undefined
+  #parsed: EventMetadata | undefined
+  #schemaVersion: number | undefined
+
+  constructor(stored: StoredEvent) {
+    this.type = stored.type
+    this.data = fromJson(stored.data, 'data', stored.type)
+    this.streamId = stored.streamId
+    this.revision = stored.revision
+    this.position = stored.position
+    this.#text = stored.metadata
+    this.#schemaVersion = stored.schemaVersion ?? undefined
+    Object.defineProperty(this, 'metadata', METADATA)
+  }
+
+  static metadataOf(event: StoredRecordedEvent): EventMetadata {
+    if (event.#text !== undefined) {
+      // Not kept when parsing fails: every access throws the same error.
+      event.#parsed = fromJson<EventMetadata>(event.#text, 'metadata', event.type)
+      event.#text = undefined
+    }
+    return event.#parsed!
+  }
+
+  static setMetadata(event: StoredRecordedEvent, metadata: EventMetadata): void {
+    event.#parsed = metadata
+    event.#text = undefined
+    // The stored version may no longer be the one the metadata says.
+    event.#schemaVersion = undefined
+  }
+
+  static schemaVersionOf(event: object): number | undefined {
+    return #schemaVersion in event ? (event as StoredRecordedEvent).#schemaVersion : undefined
+  }
+
+  /**
+   * What `console.log` and `util.inspect` show: the event as a plain object,
+   * metadata parsed (or the error that parsing it throws: logging must not fail).
+   */
+  [Symbol.for('nodejs.util.inspect.custom')](_depth: number, options: object, inspect: (value: unknown, options: object) => string): string {
+    const shown: Record<string, unknown> = {}
+    for (const key of Object.keys(this)) {
+      try {
+        shown[key] = (this as unknown as Record<string, unknown>)[key]
+      } catch (error) {
+        shown[key] = error
+      }
+    }
+    return inspect(shown, options)
+  }
+}
+
+// One accessor shared by every event: objects that get the same accessor in
+// the same order share their hidden class, so property access stays fast.
+const METADATA: PropertyDescriptor = {
+  get(this: StoredRecordedEvent) {
+    return StoredRecordedEvent.metadataOf(this)
+  },
+  set(this: StoredRecordedEvent, metadata: EventMetadata) {
+    StoredRecordedEvent.setMetadata(this, metadata)
+  },
+  enumerable: true,
+  configurable: true,
+}
+
+/**
+ * A {@link RecordedEvent} rebuilt from the JSON text a store keeps. `data` is
+ * parsed at once; `metadata` at its first access, because folding an
+ * aggregate rarely reads it. It behaves as a plain property: spreading, deep
+ * equality, `JSON.stringify` and `structuredClone` see it; assigning it
+ * replaces it.
+ * @throws {@link SerializationError} when `data` is not valid JSON. A bad
+ * `metadata` payload throws the same error at the first access of `metadata`.
+ * @example
+ * ```ts
+ * const event = recordedEventFromJson({ streamId, revision, position, type, data: row.data, metadata: row.metadata })
+ * ```
+ */
+export const recordedEventFromJson = (stored: StoredEvent): RecordedEvent => new StoredRecordedEvent(stored)
+
+/**
+ * The schema version of a recorded event's data: the one its store kept
+ * beside the metadata when there is one (reading it parses nothing), else
+ * `metadata.schemaVersion`, else 1.
+ */
+export const schemaVersionOf = (event: RecordedEvent): number =>
+  StoredRecordedEvent.schemaVersionOf(event) ?? event.metadata.schemaVersion ?? 1
