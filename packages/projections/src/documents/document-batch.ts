@@ -1,7 +1,7 @@
 import type { Document, Filter, FindOptions } from './document'
 import type { DocumentStore, DocumentWrite, StoredDocument } from './document-store'
 import type { DocumentOperation, Documents } from './documents'
-import { applyUpdate, clonePlain, hasNestedValues, matches, query, validateUpdate } from './mongo-semantics'
+import { applySimpleUpdate, applyUpdate, clonePlain, hasNestedValues, matches, query, validateUpdate } from './mongo-semantics'
 import { DuplicateDocumentError, InvalidDocumentOperationError } from '../errors/errors'
 
 interface PendingOp {
@@ -319,6 +319,8 @@ export class DocumentBatch {
   }
 }
 
+const IN_PLACE = { inPlace: true, validated: true } as const
+
 const apply = (collection: string, id: string, current: Document | undefined, op: DocumentOperation): Document | undefined => {
   switch (op.kind) {
     case 'insert':
@@ -330,6 +332,7 @@ const apply = (collection: string, id: string, current: Document | undefined, op
       return undefined
     case 'update':
       // The batch owns `current` (a fresh read or its own copy), so it is changed in place.
-      return applyUpdate(collection, id, current, op.update, op.upsert, { inPlace: true, validated: true })
+      if (current && applySimpleUpdate(current as Record<string, unknown>, op.update)) return current
+      return applyUpdate(collection, id, current, op.update, op.upsert, IN_PLACE)
   }
 }

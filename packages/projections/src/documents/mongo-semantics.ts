@@ -113,7 +113,7 @@ const isTopLevelField = (key: string): boolean =>
  * compares both on generated updates): `$inc` adds to a number or creates
  * the field, and leaves a non-numeric field as it is; `$set` assigns.
  */
-const applySimpleUpdate = (doc: AnyObject, spec: UpdateSpec): boolean => {
+export const applySimpleUpdate = (doc: AnyObject, spec: UpdateSpec): boolean => {
   for (const op in spec) {
     if (!hasOwn(spec, op)) continue
     if (op !== '$set' && op !== '$inc') return false
