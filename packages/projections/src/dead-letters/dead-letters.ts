@@ -37,6 +37,19 @@ export const deadLetterEvent = (d: DeadLetter): RecordedEvent => ({
 })
 
 /** The write that parks `event`, to commit with the batch that skips it. */
+/**
+ * The event's metadata, or `{}` when its stored text is not valid JSON
+ * (stores parse metadata on first access): an event parked for exactly that
+ * reason must still be parked, with the parse error as its error.
+ */
+const readableMetadata = (event: RecordedEvent): RecordedEvent['metadata'] => {
+  try {
+    return event.metadata
+  } catch {
+    return {} as RecordedEvent['metadata']
+  }
+}
+
 export const parkWrite = (
   projection: string,
   partition: string,
@@ -57,7 +70,7 @@ export const parkWrite = (
       revision: event.revision.toString(),
       position: event.position.toString(),
       data: event.data,
-      metadata: event.metadata,
+      metadata: readableMetadata(event),
     },
     error: { name: e.name, message: e.message, ...(e.stack ? { stack: e.stack } : {}) },
     attempts,

@@ -1,0 +1,19 @@
+import { describe, expect, it } from '@jest/globals'
+import { SerializationError, type RecordedEvent } from '@eventfold/core'
+import { parkWrite } from './dead-letters'
+
+describe('parkWrite', () => {
+  it('parks an event whose stored metadata cannot be parsed, with empty metadata and the parse error', () => {
+    // As a store that parses metadata on first access hands out an event whose metadata text is corrupt.
+    const event = { type: 'Moved', streamId: 'Acc-1', revision: 3n, position: 42n, data: { amount: 5 } } as unknown as RecordedEvent
+    const error = new SerializationError('stored payload is not valid JSON', 'metadata', 'Moved')
+    Object.defineProperty(event, 'metadata', { enumerable: true, get: () => { throw error } })
+
+    const write = parkWrite('balances', '0/1', 1, event, error, 3)
+
+    expect(write).toMatchObject({
+      kind: 'put',
+      doc: { projection: 'balances', attempts: 3, event: { streamId: 'Acc-1', position: '42', metadata: {} }, error: { name: error.name } },
+    })
+  })
+})
