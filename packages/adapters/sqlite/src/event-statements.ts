@@ -1,17 +1,13 @@
 import type Database from 'better-sqlite3'
-import { recordedEventFromJson, type EventFilter, type RecordedEvent } from '@eventfold/core'
-import { STREAM_ROW, type EventColumns } from './stream-row'
+import type { EventFilter, RecordedEvent } from '@eventfold/core'
+import { STREAM_ROW, streamRowToEvent, type EventColumns, type ReadColumns } from './stream-row'
 
-/** A row of a read of the whole log, as an array (integers as bigint). */
-export type LogRow = readonly [
-  position: bigint,
-  streamId: string,
-  revision: bigint,
-  type: string,
-  data: string,
-  metadata: string,
-  schemaVersion: bigint | null,
-]
+/**
+ * A row of a read of the whole log: the stream id, and the rest of the event
+ * as one text value as stream reads fetch it (see `stream-row.ts`). The
+ * stream id, which may hold any character, is a column of its own.
+ */
+export type LogRow = readonly [streamId: string, row: string]
 
 /** Where a stored event id lives. */
 export interface EventRef {
@@ -31,7 +27,7 @@ interface PageParams {
   readonly limit: number
 }
 
-const LOG_COLUMNS = 'position, stream_id, revision, type, data, metadata, schema_version'
+const LOG_COLUMNS = `stream_id, ${STREAM_ROW}`
 
 // One statement serves every filter: the lists arrive as JSON arrays, so no
 // SQL is built per call and statements are prepared once. Prefixes compare
@@ -92,8 +88,8 @@ export const prepareEventStatements = (db: Database.Database): EventStatements =
   streamForwards: db.prepare<PageParams & { streamId: string }, string>(EVENT_SQL.streamForwards).pluck(),
   streamBackwards: db.prepare<PageParams & { streamId: string }, string>(EVENT_SQL.streamBackwards).pluck(),
   columnsAt: db.prepare<[bigint], EventColumns>(EVENT_SQL.columnsAt).safeIntegers(true),
-  allForwards: db.prepare<PageParams & FilterParams, LogRow>(EVENT_SQL.allForwards).raw(true).safeIntegers(true),
-  allBackwards: db.prepare<PageParams & FilterParams, LogRow>(EVENT_SQL.allBackwards).raw(true).safeIntegers(true),
+  allForwards: db.prepare<PageParams & FilterParams, LogRow>(EVENT_SQL.allForwards).raw(true),
+  allBackwards: db.prepare<PageParams & FilterParams, LogRow>(EVENT_SQL.allBackwards).raw(true),
   dataVersion: db.prepare<[], number>(EVENT_SQL.dataVersion).pluck(),
 })
 
@@ -109,13 +105,4 @@ export const filterParams = (filter: EventFilter | undefined): FilterParams => (
  * @throws SerializationError when `data` is not valid JSON; a bad `metadata`
  * throws it at the first access of `event.metadata`.
  */
-export const logRowToEvent = (row: LogRow): RecordedEvent =>
-  recordedEventFromJson({
-    streamId: row[1],
-    revision: row[2],
-    position: row[0],
-    type: row[3],
-    data: row[4],
-    metadata: row[5],
-    schemaVersion: row[6] === null ? null : Number(row[6]),
-  })
+export const logRowToEvent = (row: LogRow, readColumns: ReadColumns): RecordedEvent => streamRowToEvent(row[0], row[1], readColumns)

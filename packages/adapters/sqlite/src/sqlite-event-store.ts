@@ -24,7 +24,7 @@ import {
   type EventStatements,
   type LogRow,
 } from './event-statements'
-import { streamRowRevision, streamRowToEvent, type ReadColumns } from './stream-row'
+import { streamRowPosition, streamRowRevision, streamRowToEvent, type ReadColumns } from './stream-row'
 import { PagedEvents } from './paged-events'
 import { openSqlite, type OpenSqliteOptions, type SqliteConnection } from './sqlite-connection'
 import { appendSignalOf, sqlitePollingSource } from './sqlite-polling-source'
@@ -191,8 +191,11 @@ export class SqliteEventStore implements EventStore {
       },
       beforePage: this.checkOpen,
       readPage: (limit) => page.all({ types: params!.types, prefixes: params!.prefixes, from, limit }),
-      afterPage: (last) => (from = forwards ? last[0] + 1n : last[0] - 1n),
-      toEvent: logRowToEvent,
+      afterPage: (last) => {
+        const position = streamRowPosition(last[1])
+        from = forwards ? position + 1n : position - 1n
+      },
+      toEvent: (row) => logRowToEvent(row, this.readColumns),
       pageSize: this.pageSize,
       maxCount,
     })
@@ -207,7 +210,7 @@ export class SqliteEventStore implements EventStore {
         readAfter: async (after, limit, filter) => {
           this.assertOpen()
           const from = after === undefined ? 0n : after + 1n
-          return this.statements.allForwards.all({ ...filterParams(filter), from, limit }).map(logRowToEvent)
+          return this.statements.allForwards.all({ ...filterParams(filter), from, limit }).map((row) => logRowToEvent(row, this.readColumns))
         },
         headPosition: () => this.head(),
       }),

@@ -1,7 +1,8 @@
 import { recordedEventFromJson, SerializationError, type RecordedEvent } from '@eventfold/core'
 
 /*
- * Stream reads, the reads that load aggregates, fetch each row as ONE text
+ * Stream reads, the reads that load aggregates, and reads of the whole log
+ * (beside the stream id, a column of its own) fetch each row as ONE text
  * value: `<position> <revision> <schema_version>␁<data>␁<metadata>␁<type>`.
  * On Node 20, better-sqlite3 builds a row array with one V8 API call per
  * column, about 0.2 µs each: six columns cost more than parsing the data,
@@ -63,6 +64,9 @@ const typeAt = (row: string, at: number): string => {
   }
   return (lastType = known)
 }
+
+/** The position of a stream row, to resume after it. */
+export const streamRowPosition = (row: string): bigint => integerIn(row, 0, row.indexOf(' '))
 
 /** The revision of a stream row, to resume after it. */
 export const streamRowRevision = (row: string): bigint => {
