@@ -204,15 +204,11 @@ export class DocumentBatch {
    * @throws {@link DocumentOperationError} naming the event whose operation failed.
    */
   async collectWrites(): Promise<DocumentWrite[]> {
-    if (this.broken) throw this.broken
-    this.recorded = []
-    for (const [collection, docs] of this.entries) {
-      await this.load(collection, [...docs.keys()])
-    }
+    // Every document with operations still queued is among those settle() handles: the rest are loaded and applied.
+    await this.settle()
     const writes: DocumentWrite[] = []
     for (const [collection, docs] of this.entries) {
       for (const [id, entry] of docs) {
-        this.materialize(collection, id, entry)
         if (entry.lastApplied === undefined) continue
         const base = entry.base
         const expectedRevision = base?.meta.revision ?? 0
