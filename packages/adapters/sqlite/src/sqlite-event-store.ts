@@ -18,6 +18,7 @@ import {
 import { appendEvents, type AppendOutcome, type PendingEvent } from './append-transaction'
 import { EVENT_SCHEMA, EVENT_SCHEMA_MODULE } from './event-schema'
 import {
+  EVENT_SQL,
   filterParams,
   logRowToEvent,
   prepareEventStatements,
@@ -25,6 +26,7 @@ import {
   type LogRow,
 } from './event-statements'
 import { streamRowPosition, streamRowRevision, streamRowToEvent, type ReadColumns } from './stream-row'
+import { LogReadAhead } from './log-read-ahead'
 import { PagedEvents } from './paged-events'
 import { openSqlite, type OpenSqliteOptions, type SqliteConnection } from './sqlite-connection'
 import { appendSignalOf, sqlitePollingSource } from './sqlite-polling-source'
@@ -41,7 +43,19 @@ export interface SqliteEventStoreOptions {
   readonly pollIntervalMs?: number
   /** Rows fetched per query by reads and subscriptions; memory holds one page per open read. @default 500 */
   readonly pageSize?: number
+  /**
+   * Let a subscription that is catching up over a long log (several full
+   * pages in a row) read the next pages on a worker thread while it applies
+   * the current ones, on a read-only connection of its own. The thread ends
+   * when the subscription catches up or ends. Never used for an in-memory
+   * database.
+   * @default true
+   */
+  readonly readAhead?: boolean
 }
+
+/** Full pages read in a row before a subscription reads ahead on a worker thread. */
+const READ_AHEAD_AFTER_PAGES = 4
 
 /**
  * The {@link EventStore} in an SQLite file: the embedded default. Positions
@@ -66,6 +80,8 @@ export class SqliteEventStore implements EventStore {
   private readonly subscriptions = new Set<Subscription>()
   private readonly pollIntervalMs: number
   private readonly pageSize: number
+  /** The absolute file name of the log, for read-ahead threads; undefined when they are not used. */
+  private readonly readAheadFile: string | undefined
   private readonly unregister: () => void
   private readonly appendInTransaction: (streamId: string, expected: ExpectedRevision, events: readonly PendingEvent[]) => AppendOutcome
   private ownsConnection = false
@@ -97,7 +113,7 @@ export class SqliteEventStore implements EventStore {
    */
   constructor(
     private readonly connection: SqliteConnection,
-    { pollIntervalMs = 100, pageSize = 500 }: SqliteEventStoreOptions = {},
+    { pollIntervalMs = 100, pageSize = 500, readAhead = true }: SqliteEventStoreOptions = {},
   ) {
     if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw new RangeError(`pageSize must be a positive integer, got ${pageSize}`)
     connection.migrate(EVENT_SCHEMA_MODULE, EVENT_SCHEMA)
@@ -105,6 +121,7 @@ export class SqliteEventStore implements EventStore {
     this.signal = appendSignalOf(connection)
     this.pollIntervalMs = pollIntervalMs
     this.pageSize = pageSize
+    this.readAheadFile = readAhead && !connection.db.memory ? mainFileOf(connection) : undefined
     this.appendInTransaction = connection.db.transaction(
       (streamId: string, expected: ExpectedRevision, events: readonly PendingEvent[]) =>
         appendEvents(this.statements, streamId, expected, events),
@@ -203,6 +220,8 @@ export class SqliteEventStore implements EventStore {
 
   subscribeToAll(options: SubscribeToAllOptions = {}): Subscription {
     this.assertOpen()
+    let readAhead: LogReadAhead | undefined
+    let fullPages = 0
     const subscription = pollingSubscription(
       sqlitePollingSource({
         signal: this.signal,
@@ -210,7 +229,22 @@ export class SqliteEventStore implements EventStore {
         readAfter: async (after, limit, filter) => {
           this.assertOpen()
           const from = after === undefined ? 0n : after + 1n
-          return this.statements.allForwards.all({ ...filterParams(filter), from, limit }).map((row) => logRowToEvent(row, this.readColumns))
+          const query = { limit, ...filterParams(filter) }
+          let rows: readonly LogRow[] | undefined = await readAhead?.take(from, query)
+          this.assertOpen()
+          if (!rows) {
+            rows = this.statements.allForwards.all({ ...query, from })
+            fullPages = rows.length === limit ? fullPages + 1 : 0
+            if (fullPages === 0 && readAhead) {
+              // Caught up: no thread is kept while the subscription follows the head.
+              void readAhead.close()
+              readAhead = undefined
+            } else if (fullPages >= READ_AHEAD_AFTER_PAGES && this.readAheadFile) {
+              readAhead ??= new LogReadAhead({ file: this.readAheadFile, sql: EVENT_SQL.allForwards })
+              readAhead.start(streamRowPosition(rows[rows.length - 1]![1]) + 1n, query)
+            }
+          }
+          return rows.map((row) => logRowToEvent(row, this.readColumns))
         },
         headPosition: () => this.head(),
       }),
@@ -218,7 +252,11 @@ export class SqliteEventStore implements EventStore {
         ...options,
         pollIntervalMs: this.pollIntervalMs,
         batchSize: this.pageSize,
-        onEnd: () => this.subscriptions.delete(subscription),
+        onEnd: () => {
+          this.subscriptions.delete(subscription)
+          void readAhead?.close()
+          readAhead = undefined
+        },
       },
     )
     this.subscriptions.add(subscription)
@@ -266,4 +304,13 @@ export class SqliteEventStore implements EventStore {
   private assertOpen(): void {
     if (this.shutdown || !this.connection.isOpen) throw new StoreClosedError('SqliteEventStore')
   }
+}
+
+/**
+ * The absolute name of the connection's file, as SQLite resolved it when it
+ * opened it (a relative name given then may mean another file now).
+ */
+const mainFileOf = (connection: SqliteConnection): string | undefined => {
+  const databases = connection.db.pragma('database_list') as { name: string; file: string }[]
+  return databases.find((d) => d.name === 'main')?.file || undefined
 }
