@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3'
-import { fromJson, StoreClosedError } from '@eventfold/core'
+import { fromJson, StoreClosedError, toJson } from '@eventfold/core'
 import {
   DocumentConflictError,
   DuplicateDocumentError,
@@ -18,7 +18,6 @@ import {
   type StoredDocument,
 } from '@eventfold/projections'
 import { isUniqueViolation, translateDocumentError } from './document-errors'
-import { documentToJson } from './document-json'
 import { migrateDocumentSchema } from './document-schema'
 import { uniqueIndexSql } from './unique-index'
 import { openSqlite, type OpenSqliteOptions, type SqliteConnection } from '../sqlite-connection'
@@ -319,7 +318,7 @@ const toRowWrite = (write: DocumentWrite): RowWrite => {
     kind: 'put',
     collection: write.collection,
     id,
-    doc: documentToJson(write.doc, `${write.collection}/${id}`),
+    doc: toJson(write.doc, `${write.collection}/${id}`),
     revision: write.meta.revision,
     positions: JSON.stringify(write.meta.positions),
     expectedRevision: write.expectedRevision,
