@@ -1,20 +1,18 @@
 import { randomUUID } from 'node:crypto'
-import { createEventfold, type EventData } from '@eventfold/core'
 import { PostgresEventStore } from '@eventfold/postgresql'
 import pg from 'pg'
 import {
   assertNextSeq,
-  commandFor,
   entryData,
   eventTypeOf,
   evolveLedger,
   initialLedger,
-  Ledger,
   ledgerId,
   streamIdOf,
   type EntryFields,
   type LedgerState,
 } from './domain'
+import { eventfoldWorkloads, type OpenedStore } from './eventfold-workloads'
 import { BenchCheckError, eventsOf, type Prepared, type Size } from './workload'
 
 /**
@@ -70,86 +68,18 @@ export class PgSchemas {
 // ── eventfold ────────────────────────────────────────────────────────────────
 
 /** The store as an application opens it, on a pool of its own; the schema is created before timing. */
-const openStore = async (url: string, schema: string): Promise<PostgresEventStore> => {
+const openStore = async (url: string, schema: string): Promise<OpenedStore> => {
   const store = new PostgresEventStore(url, { schema })
   await store.ready()
-  return store
+  return { eventStore: store, close: () => store.close() }
 }
 
 export const pgEventfoldSide: PgSide = {
   name: 'eventfold',
-
-  async commands(url, schema, size) {
-    const store = await openStore(url, schema)
-    const app = createEventfold({ eventStore: store, aggregates: [Ledger] })
-    return {
-      close: () => store.close(),
-      async run(progress) {
-        let done = 0
-        for (let seq = 0; seq < size.eventsPerStream; seq++) {
-          for (let s = 0; s < size.streams; s++) {
-            const result = await app.commandBus.execute(commandFor(ledgerId(s), seq))
-            if (result.nextRevision !== BigInt(seq)) throw new BenchCheckError('eventfold', 'W1', `${result.streamId} at ${result.nextRevision} after ${seq}`)
-            progress(++done)
-          }
-        }
-        return done
-      },
-    }
-  },
-
-  async batches(url, schema, size) {
-    const store = await openStore(url, schema)
-    return {
-      close: () => store.close(),
-      async run(progress) {
-        let done = 0
-        for (let s = 0; s < size.streams; s++) {
-          const id = ledgerId(s)
-          const events: EventData[] = []
-          for (let seq = 0; seq < size.eventsPerStream; seq++) events.push({ type: eventTypeOf(seq), data: entryData(id, seq) })
-          await store.appendToStream(streamIdOf(id), events, { expectedRevision: 'no_stream' })
-          progress((done += events.length))
-        }
-        return done
-      },
-    }
-  },
-
-  async rehydrate(url, schema, size) {
-    const store = await openStore(url, schema)
-    const app = createEventfold({ eventStore: store, aggregates: [Ledger] })
-    return {
-      close: () => store.close(),
-      async run(progress) {
-        let done = 0
-        for (let s = 0; s < size.streams; s++) {
-          const loaded = await app.repository.load<Ledger>(Ledger, ledgerId(s))
-          if (loaded.state.entries !== size.eventsPerStream) throw new BenchCheckError('eventfold', 'W3', `${ledgerId(s)} has ${loaded.state.entries} entries`)
-          progress((done += loaded.eventsRead))
-        }
-        return done
-      },
-    }
-  },
-
-  async readAll(url, schema, size) {
-    const store = await openStore(url, schema)
-    return {
-      close: () => store.close(),
-      async run(progress) {
-        let done = 0
-        let last = -1n
-        for await (const event of store.readAll()) {
-          if (event.position <= last) throw new BenchCheckError('eventfold', 'W4', `position ${event.position} after ${last}`)
-          last = event.position
-          progress(++done)
-        }
-        if (done !== eventsOf(size)) throw new BenchCheckError('eventfold', 'W4', `read ${done} events`)
-        return done
-      },
-    }
-  },
+  commands: (url, schema, size) => eventfoldWorkloads.commands(() => openStore(url, schema), size),
+  batches: (url, schema, size) => eventfoldWorkloads.batches(() => openStore(url, schema), size),
+  rehydrate: (url, schema, size) => eventfoldWorkloads.rehydrate(() => openStore(url, schema), size),
+  readAll: (url, schema, size) => eventfoldWorkloads.readAll(() => openStore(url, schema), size),
 }
 
 // ── raw pg: the limit ────────────────────────────────────────────────────────

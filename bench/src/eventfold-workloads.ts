@@ -1,0 +1,101 @@
+import { createEventfold, type EventData, type EventStore } from '@eventfold/core'
+import { commandFor, entryData, eventTypeOf, Ledger, ledgerId, streamIdOf } from './domain'
+import { BenchCheckError, eventsOf, type Prepared, type Size } from './workload'
+
+/** An event store opened for one workload, and how to close what opening it opened. */
+export interface OpenedStore {
+  readonly eventStore: EventStore
+  close(): Promise<void>
+}
+
+/** Opens the store of one workload (untimed). */
+export type OpenStore = () => OpenedStore | Promise<OpenedStore>
+
+/**
+ * W1-W4 as an application writes them with eventfold, on whichever
+ * `EventStore` `open` gives: the SQLite and the PostgreSQL sides differ only
+ * in how they open their store.
+ */
+export const eventfoldWorkloads = {
+  /** W1: one command per event, round robin over the streams as many independent clients would; each awaited. */
+  async commands(open: OpenStore, size: Size): Promise<Prepared> {
+    const opened = await open()
+    const app = createEventfold({ eventStore: opened.eventStore, aggregates: [Ledger] })
+    return {
+      close: () => opened.close(),
+      async run(progress) {
+        let done = 0
+        for (let seq = 0; seq < size.eventsPerStream; seq++) {
+          for (let s = 0; s < size.streams; s++) {
+            const result = await app.commandBus.execute(commandFor(ledgerId(s), seq))
+            if (result.nextRevision !== BigInt(seq)) {
+              throw new BenchCheckError('eventfold', 'W1', `${result.streamId} at ${result.nextRevision} after ${seq}`)
+            }
+            progress(++done)
+          }
+        }
+        return done
+      },
+    }
+  },
+
+  /** W2: each stream's events in one append. */
+  async batches(open: OpenStore, size: Size): Promise<Prepared> {
+    const opened = await open()
+    const { eventStore } = opened
+    return {
+      close: () => opened.close(),
+      async run(progress) {
+        let done = 0
+        for (let s = 0; s < size.streams; s++) {
+          const id = ledgerId(s)
+          const events: EventData[] = []
+          for (let seq = 0; seq < size.eventsPerStream; seq++) events.push({ type: eventTypeOf(seq), data: entryData(id, seq) })
+          await eventStore.appendToStream(streamIdOf(id), events, { expectedRevision: 'no_stream' })
+          progress((done += events.length))
+        }
+        return done
+      },
+    }
+  },
+
+  /** W3: loads every aggregate through the repository. */
+  async rehydrate(open: OpenStore, size: Size): Promise<Prepared> {
+    const opened = await open()
+    const app = createEventfold({ eventStore: opened.eventStore, aggregates: [Ledger] })
+    return {
+      close: () => opened.close(),
+      async run(progress) {
+        let done = 0
+        for (let s = 0; s < size.streams; s++) {
+          const loaded = await app.repository.load<Ledger>(Ledger, ledgerId(s))
+          if (loaded.state.entries !== size.eventsPerStream) {
+            throw new BenchCheckError('eventfold', 'W3', `${ledgerId(s)} has ${loaded.state.entries} entries`)
+          }
+          progress((done += loaded.eventsRead))
+        }
+        return done
+      },
+    }
+  },
+
+  /** W4: reads the whole log, checking that positions only grow. */
+  async readAll(open: OpenStore, size: Size): Promise<Prepared> {
+    const opened = await open()
+    const { eventStore } = opened
+    return {
+      close: () => opened.close(),
+      async run(progress) {
+        let done = 0
+        let last = -1n
+        for await (const event of eventStore.readAll()) {
+          if (event.position <= last) throw new BenchCheckError('eventfold', 'W4', `position ${event.position} after ${last}`)
+          last = event.position
+          progress(++done)
+        }
+        if (done !== eventsOf(size)) throw new BenchCheckError('eventfold', 'W4', `read ${done} events`)
+        return done
+      },
+    }
+  },
+}
