@@ -7,6 +7,7 @@ import { On, Projection } from '../projection/decorators'
 import { projectionFromInstance } from '../projection/projection-definition'
 import { physicalCollection, ProjectionStates } from '../projection/projection-state'
 import { PartitionCountMismatchError, ProjectionWorker, RebuildInProgressError } from '../worker/projection-worker'
+import { streamMarkerCollection } from '../worker/stream-markers'
 import { rebuildProjection, resetProjection } from './rebuild'
 
 @Projection('test-counts', { collection: 'counts' })
@@ -88,6 +89,25 @@ describe('rebuildProjection', () => {
     await rebuildProjection({ eventStore, documents, projection })
     expect(await documents.listCollections('counts__')).toEqual(['counts__4'])
     expect((await new ProjectionStates(documents).get('test-counts'))!.retired).toBeUndefined()
+  })
+
+  it('drops the stream markers of the generations it drops (switched away from, or reset)', async () => {
+    const eventStore = new InMemoryEventStore()
+    const documents = new InMemoryDocumentStore()
+    await seed(eventStore, ['a'])
+    const projection = projectionFromInstance(new Counts())
+    await new ProjectionWorker({ eventStore, documents, projection, stopAtHead: true }).run()
+    // Markers as competing-consumer workers of generation 1 leave them.
+    const mark = (generation: number) =>
+      documents.commit({
+        writes: [{ kind: 'put', collection: streamMarkerCollection('test-counts', generation), doc: { _id: 'K-a', revision: 0 }, expectedRevision: 0, meta: { revision: 1, positions: {} } }],
+      })
+    await mark(1)
+    await rebuildProjection({ eventStore, documents, projection })
+    expect(await documents.listCollections('_ef_stream_markers.test-counts')).toEqual([])
+    await mark(2)
+    await resetProjection(documents, projection)
+    expect(await documents.listCollections('_ef_stream_markers.test-counts')).toEqual([])
   })
 
   it('resets to an empty generation', async () => {
