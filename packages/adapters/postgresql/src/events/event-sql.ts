@@ -147,17 +147,27 @@ export class EventSql extends Statements {
    * safe bound of this statement's snapshot; one row with null event columns
    * when there are none. Each row carries the bound and whether committed
    * events wait above it.
+   *
+   * The bound is unknown when the statement is planned, so no condition on
+   * it may steer the plan: with `position < bound` in the scan, PostgreSQL
+   * estimated a handful of rows and fetched every row after `after` into a
+   * bitmap, then sorted them (O(log size) per page, so O(size²) to read the
+   * log), and `EXISTS (… position >= bound)` scanned the whole table. Here
+   * the scan is the plain ordered index scan with a limit, and the events at
+   * or above the bound (the end of the page, since it is in position order)
+   * are cut afterwards: a prefix of the page, possibly shorter, which callers
+   * already treat as "held back". `max(position)` reads one index entry.
    */
   pageAfter(after: bigint, limit: number, filter: EventFilter | undefined): QueryConfig {
     return this.statement(
       'pageAfter',
-      `WITH b AS (SELECT ${SAFE_BOUND_SQL} AS bound)
-       SELECT b.bound, EXISTS (SELECT 1 FROM ${this.events} AS h WHERE h.position >= b.bound) AS held, e.*
+      `WITH b AS MATERIALIZED (SELECT ${SAFE_BOUND_SQL} AS bound)
+       SELECT b.bound, coalesce((SELECT max(h.position) FROM ${this.events} AS h) >= b.bound, false) AS held, e.*
        FROM b LEFT JOIN LATERAL (
          SELECT ${COLUMNS} FROM ${this.events}
-         WHERE position > $1 AND position < b.bound AND ${filterSql('$3', '$4')}
+         WHERE position > $1 AND ${filterSql('$3', '$4')}
          ORDER BY position LIMIT $2
-       ) AS e ON true
+       ) AS e ON e.position < b.bound
        ORDER BY e.position`,
       [after.toString(), limit, ...filterParams(filter)],
     )

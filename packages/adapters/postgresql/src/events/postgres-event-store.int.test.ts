@@ -115,6 +115,41 @@ describePostgres('PostgresEventStore', () => {
     })
   })
 
+  describe('query plans', () => {
+    // Reading the log page by page must cost O(page) per page, whatever its size: an ordered
+    // index scan that stops at the limit, never a scan of every event after the page's start.
+    it.each([
+      ['force_generic_plan', 'before'],
+      ['force_custom_plan', 'before'],
+      ['force_generic_plan', 'after'],
+      ['force_custom_plan', 'after'],
+    ])('reads a page of the log with an ordered index scan (%s, %s ANALYZE)', async (mode, analyzed) => {
+      const store = open()
+      for (let s = 0; s < 40; s++) {
+        await store.appendToStream(`Account-${s}`, Array.from({ length: 100 }, (_, n) => ({ type: 'A', data: { n } })))
+      }
+      // A fresh log has no statistics until autovacuum gets to it: both must plan well.
+      if (analyzed === 'after') await pool.query(`ANALYZE ${quoteIdent(schema)}.eventfold_events`)
+      // A client of its own: the plan setting and the prepared statement stay off the pool's connections.
+      const client = new pg.Client({ connectionString: postgresUrl() })
+      await client.connect()
+      try {
+        const page = sql.pageAfter(-1n, 500, undefined)
+        await client.query(`PREPARE page_after AS ${page.text}`)
+        await client.query(`SET plan_cache_mode = ${mode}`)
+        const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) EXECUTE page_after('-1', 500, NULL, NULL)`)
+        const plan = rows.map((r) => r['QUERY PLAN']).join('\n')
+        expect(plan).toContain('Index Scan using eventfold_events_pkey')
+        expect(plan).not.toMatch(/Seq Scan|Bitmap Heap Scan/)
+        // 500 rows of 4,000 in a handful of pages, not the whole table.
+        const hits = Number(/Buffers: shared hit=(\d+)/.exec(plan)?.[1])
+        expect(hits).toBeLessThan(100)
+      } finally {
+        await client.end()
+      }
+    })
+  })
+
   describe('an append still open at a lower position', () => {
     it('holds back younger events until it commits, then delivers both in position order', async () => {
       const store = open({ settleTimeoutMs: 100 })
