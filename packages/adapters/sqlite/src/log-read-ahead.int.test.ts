@@ -3,7 +3,7 @@ import type { RecordedEvent } from '@eventfold/core'
 import { EVENT_SQL, filterParams, type LogRow } from './event-statements'
 import { LogReadAhead, type ReadAheadQuery } from './log-read-ahead'
 import { openSqlite, type SqliteConnection } from './sqlite-connection'
-import { SqliteEventStore } from './sqlite-event-store'
+import { MAX_READ_AHEAD_THREADS, SqliteEventStore } from './sqlite-event-store'
 import { streamRowPosition } from './stream-row'
 import { tempDir, type TempDir } from './test-support/temp-dir'
 
@@ -276,6 +276,28 @@ describe('SqliteEventStore subscriptions reading ahead', () => {
     await store.close()
     await reading
     expect(seen).toBeLessThan(2000)
+  })
+
+  it(`runs at most ${MAX_READ_AHEAD_THREADS} threads per store; the other subscriptions read themselves`, async () => {
+    const store = open(10)
+    await appendEvents(store, 1000)
+    const threads = () => (store as unknown as { readAheadThreads: number }).readAheadThreads
+    let most = 0
+    const expected = (await allEvents(store)).map(shape)
+    const subscriptions = Array.from({ length: MAX_READ_AHEAD_THREADS + 2 }, async () => {
+      const events: RecordedEvent[] = []
+      for await (const e of store.subscribeToAll()) {
+        events.push(e)
+        most = Math.max(most, threads())
+        // Slow consumers: all of them are catching up at the same time.
+        if (events.length % 10 === 0) await new Promise((resolve) => setTimeout(resolve, 1))
+        if (events.length === 1000) break
+      }
+      return events.map(shape)
+    })
+    for (const events of await Promise.all(subscriptions)) expect(events).toEqual(expected)
+    expect(most).toBe(MAX_READ_AHEAD_THREADS)
+    expect(threads()).toBe(0)
   })
 
   it('is not used for an in-memory log, nor when turned off', async () => {

@@ -58,6 +58,13 @@ export interface SqliteEventStoreOptions {
 const READ_AHEAD_AFTER_PAGES = 4
 
 /**
+ * Read-ahead threads of one store at a time. Each costs a V8 isolate (several
+ * MiB) and a connection: many subscriptions catching up at once (a host of
+ * partitioned projections starting) share these, the others read themselves.
+ */
+export const MAX_READ_AHEAD_THREADS = 4
+
+/**
  * The {@link EventStore} in an SQLite file: the embedded default. Positions
  * start at 1 and are never reused. Appends are serialized by SQLite's write
  * lock, so several processes may append to the same file; their appends reach
@@ -82,6 +89,8 @@ export class SqliteEventStore implements EventStore {
   private readonly pageSize: number
   /** The absolute file name of the log, for read-ahead threads; undefined when they are not used. */
   private readonly readAheadFile: string | undefined
+  /** Read-ahead threads running for this store's subscriptions. */
+  private readAheadThreads = 0
   private readonly unregister: () => void
   private readonly appendInTransaction: (streamId: string, expected: ExpectedRevision, events: readonly PendingEvent[]) => AppendOutcome
   private ownsConnection = false
@@ -222,6 +231,12 @@ export class SqliteEventStore implements EventStore {
     this.assertOpen()
     let readAhead: LogReadAhead | undefined
     let fullPages = 0
+    const endReadAhead = () => {
+      if (!readAhead) return
+      void readAhead.close()
+      readAhead = undefined
+      this.readAheadThreads--
+    }
     const subscription = pollingSubscription(
       sqlitePollingSource({
         signal: this.signal,
@@ -235,13 +250,14 @@ export class SqliteEventStore implements EventStore {
           if (!rows) {
             rows = this.statements.allForwards.all({ ...query, from })
             fullPages = rows.length === limit ? fullPages + 1 : 0
-            if (fullPages === 0 && readAhead) {
-              // Caught up: no thread is kept while the subscription follows the head.
-              void readAhead.close()
-              readAhead = undefined
-            } else if (fullPages >= READ_AHEAD_AFTER_PAGES && this.readAheadFile) {
-              readAhead ??= new LogReadAhead({ file: this.readAheadFile, sql: EVENT_SQL.allForwards })
-              readAhead.start(streamRowPosition(rows[rows.length - 1]![1]) + 1n, query)
+            // Caught up: no thread is kept while the subscription follows the head.
+            if (fullPages === 0) endReadAhead()
+            else if (fullPages >= READ_AHEAD_AFTER_PAGES && this.readAheadFile) {
+              if (!readAhead && this.readAheadThreads < MAX_READ_AHEAD_THREADS) {
+                readAhead = new LogReadAhead({ file: this.readAheadFile, sql: EVENT_SQL.allForwards })
+                this.readAheadThreads++
+              }
+              readAhead?.start(streamRowPosition(rows[rows.length - 1]![1]) + 1n, query)
             }
           }
           return rows.map((row) => logRowToEvent(row, this.readColumns))
@@ -254,8 +270,7 @@ export class SqliteEventStore implements EventStore {
         batchSize: this.pageSize,
         onEnd: () => {
           this.subscriptions.delete(subscription)
-          void readAhead?.close()
-          readAhead = undefined
+          endReadAhead()
         },
       },
     )
