@@ -132,7 +132,7 @@ describe('LogReadAhead', () => {
   it('fails quietly: a missing file, or a closed read-ahead, has nothing and the caller reads itself', async () => {
     const missing = open({ file: dir.file('no-such.db') })
     // The worker fails to open the file: it never becomes ready, and start() does nothing.
-    await new Promise((resolve) => setTimeout(resolve, 300))
+    await until(() => missing.hasFailed, 'the worker to fail')
     expect(missing.isReady).toBe(false)
     missing.start(1n, query(10))
     expect(missing.take(1n, query(10))).toBeUndefined()
@@ -145,6 +145,7 @@ describe('LogReadAhead', () => {
     await r.close()
     await expect(pending).resolves.toBeUndefined()
     expect(r.isReady).toBe(false)
+    expect(r.hasFailed).toBe(true)
     expect(r.take(1n, q)).toBeUndefined()
   })
 })
@@ -298,6 +299,18 @@ describe('SqliteEventStore subscriptions reading ahead', () => {
     for (const events of await Promise.all(subscriptions)) expect(events).toEqual(expected)
     expect(most).toBe(MAX_READ_AHEAD_THREADS)
     expect(threads()).toBe(0)
+  })
+
+  it('gives up reading ahead after a thread failed, and frees its place', async () => {
+    const start = jest.spyOn(LogReadAhead.prototype, 'start')
+    jest.spyOn(LogReadAhead.prototype, 'hasFailed', 'get').mockReturnValue(true)
+    const store = open(10)
+    await appendEvents(store, 500)
+    const events = await firstEvents(store, 500)
+    expect(events.map(shape)).toEqual((await allEvents(store)).map(shape))
+    // One thread was started, found failed at the next page, and never replaced.
+    expect(new Set(start.mock.contexts).size).toBe(1)
+    expect((store as unknown as { readAheadThreads: number }).readAheadThreads).toBe(0)
   })
 
   it('is not used for an in-memory log, nor when turned off', async () => {

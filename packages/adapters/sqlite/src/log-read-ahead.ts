@@ -138,6 +138,11 @@ export class LogReadAhead {
     return this.ready && !this.broken
   }
 
+  /** Whether the worker failed (or was closed): it will never read again. */
+  get hasFailed(): boolean {
+    return this.broken
+  }
+
   /** Starts reading pages from `from` (inclusive), ending the read in progress. */
   start(from: bigint, query: ReadAheadQuery): void {
     if (!this.isReady) return

@@ -230,6 +230,8 @@ export class SqliteEventStore implements EventStore {
   subscribeToAll(options: SubscribeToAllOptions = {}): Subscription {
     this.assertOpen()
     let readAhead: LogReadAhead | undefined
+    // A thread that failed once (the file cannot be opened read-only, …) would fail again: not retried.
+    let readAheadFailed = false
     let fullPages = 0
     const endReadAhead = () => {
       if (!readAhead) return
@@ -248,11 +250,15 @@ export class SqliteEventStore implements EventStore {
           let rows: readonly LogRow[] | undefined = await readAhead?.take(from, query)
           this.assertOpen()
           if (!rows) {
+            if (readAhead?.hasFailed) {
+              readAheadFailed = true
+              endReadAhead()
+            }
             rows = this.statements.allForwards.all({ ...query, from })
             fullPages = rows.length === limit ? fullPages + 1 : 0
             // Caught up: no thread is kept while the subscription follows the head.
             if (fullPages === 0) endReadAhead()
-            else if (fullPages >= READ_AHEAD_AFTER_PAGES && this.readAheadFile) {
+            else if (fullPages >= READ_AHEAD_AFTER_PAGES && this.readAheadFile && !readAheadFailed) {
               if (!readAhead && this.readAheadThreads < MAX_READ_AHEAD_THREADS) {
                 readAhead = new LogReadAhead({ file: this.readAheadFile, sql: EVENT_SQL.allForwards })
                 this.readAheadThreads++
