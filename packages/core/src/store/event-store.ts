@@ -132,6 +132,39 @@ export interface SynchronousRead extends AsyncIterable<RecordedEvent>, Iterable<
 export const isSynchronousRead = (read: AsyncIterable<RecordedEvent>): read is SynchronousRead =>
   typeof (read as Partial<Iterable<RecordedEvent>>)[Symbol.iterator] === 'function'
 
+/**
+ * A read that a store fetches page by page over the network: besides
+ * `for await` over its events, `pages()` hands out each page as it arrives,
+ * so that a consumer folding the events pays one await per page instead of
+ * one per event. Same events, same order, same errors; a read is iterated
+ * once, one way or the other.
+ * @example
+ * ```ts
+ * const read = eventStore.readStream(streamId)
+ * if (isPagedRead(read)) for await (const page of read.pages()) for (const e of page) fold(e)
+ * else for await (const e of read) fold(e)
+ * ```
+ */
+export interface PagedRead extends AsyncIterable<RecordedEvent> {
+  /** The events in pages (none empty), in read order. */
+  pages(): AsyncIterable<readonly RecordedEvent[]>
+}
+
+/** True when `read` can also be iterated page by page (see {@link PagedRead}). */
+export const isPagedRead = (read: AsyncIterable<RecordedEvent>): read is PagedRead =>
+  typeof (read as Partial<PagedRead>).pages === 'function'
+
+/**
+ * A {@link PagedRead} over an async generator of pages: iterating it with
+ * `for await` hands out the events of each page in turn.
+ */
+export const pagedRead = (pages: () => AsyncIterable<readonly RecordedEvent[]>): PagedRead => ({
+  pages,
+  async *[Symbol.asyncIterator]() {
+    for await (const page of pages()) yield* page
+  },
+})
+
 /** True when `filter` lets `event` through. */
 export const matchesFilter = (
   filter: EventFilter | undefined,

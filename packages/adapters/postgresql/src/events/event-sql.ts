@@ -30,6 +30,15 @@ export interface AppendRow {
 
 const COLUMNS = 'position, stream_id, revision, type, data, metadata'
 
+/** The columns of a stream read: the stream id is the one asked for. */
+const STREAM_COLUMNS = 'position, revision, type, data, metadata'
+
+/** A row of a stream read, as an array (`rowMode: 'array'`), in {@link STREAM_COLUMNS} order. */
+export type StreamRow = [position: bigint, revision: bigint, type: string, data: unknown, metadata: RecordedEvent['metadata']]
+
+/** Index of the revision in a {@link StreamRow}. */
+export const STREAM_ROW_REVISION = 1
+
 // One statement serves every filter: the lists are array parameters, null
 // for "no condition". starts_with is exact and case-sensitive, unlike LIKE.
 const filterSql = (types: string, prefixes: string, alias = ''): string =>
@@ -129,7 +138,7 @@ export class EventSql extends Statements {
   streamForwards(streamId: string, from: bigint, limit: number): QueryConfig {
     return this.statement(
       'streamForwards',
-      `SELECT ${COLUMNS} FROM ${this.events} WHERE stream_id = $1 AND revision >= $2 ORDER BY revision LIMIT $3`,
+      `SELECT ${STREAM_COLUMNS} FROM ${this.events} WHERE stream_id = $1 AND revision >= $2 ORDER BY revision LIMIT $3`,
       [streamId, from.toString(), limit],
     )
   }
@@ -137,7 +146,7 @@ export class EventSql extends Statements {
   streamBackwards(streamId: string, from: bigint, limit: number): QueryConfig {
     return this.statement(
       'streamBackwards',
-      `SELECT ${COLUMNS} FROM ${this.events} WHERE stream_id = $1 AND revision <= $2 ORDER BY revision DESC LIMIT $3`,
+      `SELECT ${STREAM_COLUMNS} FROM ${this.events} WHERE stream_id = $1 AND revision <= $2 ORDER BY revision DESC LIMIT $3`,
       [streamId, from.toString(), limit],
     )
   }
@@ -218,6 +227,16 @@ export class EventSql extends Statements {
     )
   }
 }
+
+/** A row of a read of `streamId` as the event it records. */
+export const streamRowToEvent = (streamId: string, [position, revision, type, data, metadata]: StreamRow): RecordedEvent => ({
+  type,
+  data,
+  metadata,
+  streamId,
+  revision,
+  position,
+})
 
 /** A stored row as the event it records. */
 export const toRecordedEvent = (row: EventRow): RecordedEvent => ({

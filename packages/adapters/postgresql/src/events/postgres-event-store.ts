@@ -5,6 +5,7 @@ import {
   assertExpectedRevision,
   ConcurrencyError,
   findIdempotentAppend,
+  pagedRead,
   pollingSubscription,
   prepareEvents,
   StoreClosedError,
@@ -15,6 +16,7 @@ import {
   type EventFilter,
   type EventStore,
   type ExpectedRevision,
+  type PagedRead,
   type ReadAllOptions,
   type ReadStreamOptions,
   type RecordedEvent,
@@ -30,7 +32,7 @@ import { clientConfigOf, resolvePool, type PostgresSource } from '../pg/pool'
 import { AppendListener } from './append-listener'
 import { isAppendConflict, RETRY_APPEND, translateAppendError } from './append-errors'
 import { EVENT_SCHEMA } from './event-schema'
-import { EventSql, toRecordedEvent, type AppendElement, type AppendRow, type EventRow, type ForwardPageRow } from './event-sql'
+import { EventSql, STREAM_ROW_REVISION, streamRowToEvent, toRecordedEvent, type AppendElement, type AppendRow, type EventRow, type ForwardPageRow, type StreamRow } from './event-sql'
 import { readPages } from './paged-read'
 import { postgresPollingSource, type SubscriptionPage } from './polling-source'
 import { MAX_EVENTS_PER_APPEND } from './position'
@@ -191,7 +193,15 @@ export class PostgresEventStore implements EventStore {
     }
   }
 
-  async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
+  /**
+   * Reads one stream. The read is also a {@link PagedRead}: the repository
+   * folds it a page at a time, one await per page instead of one per event.
+   */
+  readStream(streamId: string, options: ReadStreamOptions = {}): PagedRead {
+    return pagedRead(() => this.streamPages(streamId, options))
+  }
+
+  private async *streamPages(streamId: string, options: ReadStreamOptions): AsyncGenerator<readonly RecordedEvent[]> {
     this.assertOpen()
     await this.ready()
     const { direction = 'forwards', maxCount = Number.POSITIVE_INFINITY } = options
@@ -204,12 +214,19 @@ export class PostgresEventStore implements EventStore {
       if (!head) return
       from = head.revision
     } else from = start
-    const rows = readPages(
-      (limit) => this.rows<EventRow>(forwards ? this.sql.streamForwards(streamId, from, limit) : this.sql.streamBackwards(streamId, from, limit)),
-      (last) => (from = forwards ? last.revision + 1n : last.revision - 1n),
-      { pageSize: this.pageSize, maxCount, beforePage: () => this.assertOpen() },
-    )
-    for await (const row of rows) yield toRecordedEvent(row)
+    let remaining = Math.floor(maxCount)
+    while (remaining > 0) {
+      this.assertOpen()
+      const limit = Math.min(this.pageSize, remaining)
+      const query = forwards ? this.sql.streamForwards(streamId, from, limit) : this.sql.streamBackwards(streamId, from, limit)
+      // Rows as arrays: the driver builds no object per row.
+      const { rows } = await this.pool.query<StreamRow>({ ...query, rowMode: 'array' })
+      if (rows.length > 0) yield rows.map((row) => streamRowToEvent(streamId, row))
+      remaining -= rows.length
+      if (rows.length < limit) return
+      const last = rows[rows.length - 1]![STREAM_ROW_REVISION]
+      from = forwards ? last + 1n : last - 1n
+    }
   }
 
   /**
