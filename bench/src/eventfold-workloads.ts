@@ -1,6 +1,6 @@
 import { createEventfold, type EventData, type EventStore } from '@eventfold/core'
 import { commandFor, entryData, eventTypeOf, Ledger, ledgerId, streamIdOf } from './domain'
-import { BenchCheckError, eventsOf, type Prepared, type Size } from './workload'
+import { BenchCheckError, eventsOf, type Prepared, type Progress, type Size } from './workload'
 
 /** An event store opened for one workload, and how to close what opening it opened. */
 export interface OpenedStore {
@@ -11,6 +11,12 @@ export interface OpenedStore {
 /** Opens the store of one workload (untimed). */
 export type OpenStore = () => OpenedStore | Promise<OpenedStore>
 
+/** Opens the store and runs `setup` on it (both untimed); the returned function is the timed part. */
+const prepare = async (open: OpenStore, setup: (eventStore: EventStore) => (progress: Progress) => Promise<number>): Promise<Prepared> => {
+  const opened = await open()
+  return { close: () => opened.close(), run: setup(opened.eventStore) }
+}
+
 /**
  * W1-W4 as an application writes them with eventfold, on whichever
  * `EventStore` `open` gives: the SQLite and the PostgreSQL sides differ only
@@ -18,12 +24,10 @@ export type OpenStore = () => OpenedStore | Promise<OpenedStore>
  */
 export const eventfoldWorkloads = {
   /** W1: one command per event, round robin over the streams as many independent clients would; each awaited. */
-  async commands(open: OpenStore, size: Size): Promise<Prepared> {
-    const opened = await open()
-    const app = createEventfold({ eventStore: opened.eventStore, aggregates: [Ledger] })
-    return {
-      close: () => opened.close(),
-      async run(progress) {
+  commands: (open: OpenStore, size: Size): Promise<Prepared> =>
+    prepare(open, (eventStore) => {
+      const app = createEventfold({ eventStore, aggregates: [Ledger] })
+      return async (progress) => {
         let done = 0
         for (let seq = 0; seq < size.eventsPerStream; seq++) {
           for (let s = 0; s < size.streams; s++) {
@@ -35,37 +39,28 @@ export const eventfoldWorkloads = {
           }
         }
         return done
-      },
-    }
-  },
+      }
+    }),
 
   /** W2: each stream's events in one append. */
-  async batches(open: OpenStore, size: Size): Promise<Prepared> {
-    const opened = await open()
-    const { eventStore } = opened
-    return {
-      close: () => opened.close(),
-      async run(progress) {
-        let done = 0
-        for (let s = 0; s < size.streams; s++) {
-          const id = ledgerId(s)
-          const events: EventData[] = []
-          for (let seq = 0; seq < size.eventsPerStream; seq++) events.push({ type: eventTypeOf(seq), data: entryData(id, seq) })
-          await eventStore.appendToStream(streamIdOf(id), events, { expectedRevision: 'no_stream' })
-          progress((done += events.length))
-        }
-        return done
-      },
-    }
-  },
+  batches: (open: OpenStore, size: Size): Promise<Prepared> =>
+    prepare(open, (eventStore) => async (progress) => {
+      let done = 0
+      for (let s = 0; s < size.streams; s++) {
+        const id = ledgerId(s)
+        const events: EventData[] = []
+        for (let seq = 0; seq < size.eventsPerStream; seq++) events.push({ type: eventTypeOf(seq), data: entryData(id, seq) })
+        await eventStore.appendToStream(streamIdOf(id), events, { expectedRevision: 'no_stream' })
+        progress((done += events.length))
+      }
+      return done
+    }),
 
   /** W3: loads every aggregate through the repository. */
-  async rehydrate(open: OpenStore, size: Size): Promise<Prepared> {
-    const opened = await open()
-    const app = createEventfold({ eventStore: opened.eventStore, aggregates: [Ledger] })
-    return {
-      close: () => opened.close(),
-      async run(progress) {
+  rehydrate: (open: OpenStore, size: Size): Promise<Prepared> =>
+    prepare(open, (eventStore) => {
+      const app = createEventfold({ eventStore, aggregates: [Ledger] })
+      return async (progress) => {
         let done = 0
         for (let s = 0; s < size.streams; s++) {
           const loaded = await app.repository.load<Ledger>(Ledger, ledgerId(s))
@@ -75,27 +70,20 @@ export const eventfoldWorkloads = {
           progress((done += loaded.eventsRead))
         }
         return done
-      },
-    }
-  },
+      }
+    }),
 
   /** W4: reads the whole log, checking that positions only grow. */
-  async readAll(open: OpenStore, size: Size): Promise<Prepared> {
-    const opened = await open()
-    const { eventStore } = opened
-    return {
-      close: () => opened.close(),
-      async run(progress) {
-        let done = 0
-        let last = -1n
-        for await (const event of eventStore.readAll()) {
-          if (event.position <= last) throw new BenchCheckError('eventfold', 'W4', `position ${event.position} after ${last}`)
-          last = event.position
-          progress(++done)
-        }
-        if (done !== eventsOf(size)) throw new BenchCheckError('eventfold', 'W4', `read ${done} events`)
-        return done
-      },
-    }
-  },
+  readAll: (open: OpenStore, size: Size): Promise<Prepared> =>
+    prepare(open, (eventStore) => async (progress) => {
+      let done = 0
+      let last = -1n
+      for await (const event of eventStore.readAll()) {
+        if (event.position <= last) throw new BenchCheckError('eventfold', 'W4', `position ${event.position} after ${last}`)
+        last = event.position
+        progress(++done)
+      }
+      if (done !== eventsOf(size)) throw new BenchCheckError('eventfold', 'W4', `read ${done} events`)
+      return done
+    }),
 }
