@@ -123,6 +123,79 @@ describe('rebuildProjection', () => {
   })
 })
 
+describe('a live worker when the active generation changes', () => {
+  /** Waits until `condition` holds. */
+  const until = async (condition: () => Promise<boolean>, what: string): Promise<void> => {
+    const deadline = Date.now() + 5000
+    while (!(await condition())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+  }
+  const counts = (documents: InMemoryDocumentStore, generation: number) =>
+    documents.find(physicalCollection('counts', generation), {}, { sort: { _id: 1 } })
+
+  it('follows a rebuild into the new generation: later events land there, once, and the old one is gone', async () => {
+    const eventStore = new InMemoryEventStore()
+    const documents = new InMemoryDocumentStore()
+    const projection = projectionFromInstance(new Counts())
+    await seed(eventStore, ['a', 'b'])
+    const live = new ProjectionWorker({ eventStore, documents, projection, maxBatchWaitMs: 5 })
+    const running = live.run()
+    await until(async () => (await counts(documents, 1)).length === 2, 'the live worker to catch up')
+
+    await rebuildProjection({ eventStore, documents, projection })
+    await seed(eventStore, ['a', 'c'])
+    await until(async () => (await counts(documents, 2)).length === 3, 'the new events in generation 2')
+    await live.stop()
+    const progress = await running
+
+    expect(progress.generation).toBe(2)
+    expect(await counts(documents, 2)).toEqual([
+      { _id: 'a', n: 2 },
+      { _id: 'b', n: 1 },
+      { _id: 'c', n: 1 },
+    ])
+    expect(await documents.listCollections('counts__')).toEqual(['counts__2'])
+    expect([...(await documents.listCheckpoints('test-counts@1#')).keys()]).toEqual([])
+  })
+
+  it('follows a reset: the new generation is built from the start of the log', async () => {
+    const eventStore = new InMemoryEventStore()
+    const documents = new InMemoryDocumentStore()
+    const projection = projectionFromInstance(new Counts())
+    await seed(eventStore, ['a', 'b', 'a'])
+    const live = new ProjectionWorker({ eventStore, documents, projection, maxBatchWaitMs: 5 })
+    const running = live.run()
+    await until(async () => (await counts(documents, 1)).length === 2, 'the live worker to catch up')
+
+    await resetProjection(documents, projection)
+    // The worker notices at its next commit.
+    await seed(eventStore, ['b'])
+    await until(async () => (await counts(documents, 2)).length === 2, 'generation 2 to be built')
+    await live.stop()
+    expect((await running).generation).toBe(2)
+    expect(await counts(documents, 2)).toEqual([
+      { _id: 'a', n: 2 },
+      { _id: 'b', n: 2 },
+    ])
+    expect(await documents.listCollections('counts__')).toEqual(['counts__2'])
+  })
+
+  it('stops with PartitionCountMismatchError when the rebuild changed the partition count', async () => {
+    const eventStore = new InMemoryEventStore()
+    const documents = new InMemoryDocumentStore()
+    const projection = projectionFromInstance(new Counts())
+    await seed(eventStore, ['a'])
+    const live = new ProjectionWorker({ eventStore, documents, projection, maxBatchWaitMs: 5 })
+    const running = live.run()
+    await until(async () => (await counts(documents, 1)).length === 1, 'the live worker to catch up')
+    await rebuildProjection({ eventStore, documents, projection, partitions: 2 })
+    await seed(eventStore, ['b'])
+    await expect(running).rejects.toBeInstanceOf(PartitionCountMismatchError)
+  })
+})
+
 describe('retryDeadLetter', () => {
   it('applies a parked event once the handler is fixed, and removes it', async () => {
     const eventStore = new InMemoryEventStore()

@@ -1,10 +1,9 @@
 import type { EventRegistry, EventStore } from '@eventfold/core'
 import type { DocumentStore } from '../documents/document-store'
 import type { ProjectionDefinition } from '../projection/projection-definition'
-import { checkpointName, physicalCollection, ProjectionStates, type ProjectionState } from '../projection/projection-state'
-import { partitionKey } from '../worker/partition'
+import { ProjectionStates, type ProjectionState } from '../projection/projection-state'
+import { dropGeneration } from '../worker/generation-collections'
 import { PartitionCountMismatchError, ProjectionWorker, type WorkerProgress } from '../worker/projection-worker'
-import { streamMarkerCollection } from '../worker/stream-markers'
 
 /** Progress of a rebuild, summed over its partitions. */
 export interface RebuildProgress {
@@ -168,22 +167,6 @@ const retire = async (
     const { retired: _done, ...rest } = s
     return rest
   })
-}
-
-/** Drops a generation's collections (read model and stream markers) and checkpoints. */
-export const dropGeneration = async (
-  documents: DocumentStore,
-  projection: Pick<ProjectionDefinition, 'name' | 'collections'>,
-  generation: number,
-  partitions: number,
-): Promise<void> => {
-  for (const c of projection.collections) await documents.dropCollection(physicalCollection(c, generation))
-  // Written by competing-consumer workers only; dropping a collection that is not there is harmless.
-  await documents.dropCollection(streamMarkerCollection(projection.name, generation))
-  const prefix = `${projection.name}@${generation}#`
-  const names = [...(await documents.listCheckpoints(prefix)).keys()]
-  for (let index = 0; index < partitions; index++) names.push(checkpointName(projection.name, generation, partitionKey({ index, count: partitions })))
-  await documents.deleteCheckpoints([...new Set(names)])
 }
 
 /**

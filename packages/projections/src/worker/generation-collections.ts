@@ -1,7 +1,10 @@
 import type { IndexSpec } from '../documents/document'
+import type { DocumentStore } from '../documents/document-store'
 import { InvalidDocumentOperationError } from '../errors/errors'
 import type { ProjectionDefinition } from '../projection/projection-definition'
-import { physicalCollection } from '../projection/projection-state'
+import { checkpointName, physicalCollection } from '../projection/projection-state'
+import { partitionKey } from './partition'
+import { streamMarkerCollection } from './stream-markers'
 
 /**
  * Maps the collections a projection declares to their physical names in a
@@ -20,3 +23,19 @@ export const generationCollections =
 /** The projection's indexes, on its collections of a generation. */
 export const generationIndexes = (projection: ProjectionDefinition, generation: number): IndexSpec[] =>
   projection.indexes.map((i) => ({ ...i, collection: physicalCollection(i.collection, generation) }))
+
+/** Drops a generation's collections (read model and stream markers) and checkpoints. */
+export const dropGeneration = async (
+  documents: DocumentStore,
+  projection: Pick<ProjectionDefinition, 'name' | 'collections'>,
+  generation: number,
+  partitions: number,
+): Promise<void> => {
+  for (const c of projection.collections) await documents.dropCollection(physicalCollection(c, generation))
+  // Written by competing-consumer workers only; dropping a collection that is not there is harmless.
+  await documents.dropCollection(streamMarkerCollection(projection.name, generation))
+  const prefix = `${projection.name}@${generation}#`
+  const names = [...(await documents.listCheckpoints(prefix)).keys()]
+  for (let index = 0; index < partitions; index++) names.push(checkpointName(projection.name, generation, partitionKey({ index, count: partitions })))
+  await documents.deleteCheckpoints([...new Set(names)])
+}

@@ -15,6 +15,7 @@ import { DocumentConflictError, DuplicateDocumentError, InvalidDocumentOperation
 import type { ProjectionDefinition } from '../projection/projection-definition'
 import { checkpointName, physicalCollection, ProjectionStates } from '../projection/projection-state'
 import { BatchReader } from './batch-reader'
+import { dropGeneration, generationIndexes } from './generation-collections'
 import { LeaseLostError, type LeaseFence } from './leases'
 import { assertPartition, inPartition, partitionKey, SINGLE_PARTITION, type Partition } from './partition'
 
@@ -42,7 +43,14 @@ export interface ProjectionWorkerOptions {
   readonly projection: ProjectionDefinition
   /** @default all events in one partition */
   readonly partition?: Partition
-  /** Generation of the read model to build. @default the active one (created as 1 when new) */
+  /**
+   * Generation of the read model to build; a worker given one builds that one
+   * only (a rebuild's workers). Without it the worker serves the active
+   * generation (created as 1 when new) and follows the projection when a
+   * rebuild switches readers to another or a reset starts one: it checks
+   * before each commit, drops its open batch, and continues in the new
+   * generation from that generation's checkpoint.
+   */
   readonly generation?: number
   /** @default the global registry (for upcasting) */
   readonly registry?: EventRegistry
@@ -110,6 +118,16 @@ interface BatchContext {
   readonly name: string
   readonly generation: number
   readonly resolve: (logical: string) => string
+  /**
+   * For a worker that serves the active generation (no `generation` option):
+   * the projection states, read before each commit to notice a switch.
+   */
+  readonly states: ProjectionStates | undefined
+}
+
+/** Thrown inside a run when the generation it serves is no longer the active one. */
+class GenerationSwitched {
+  constructor(readonly active: number) {}
 }
 
 /** An event that failed, by position, with its error. */
@@ -235,11 +253,31 @@ export class ProjectionWorker {
   async run(): Promise<WorkerProgress> {
     const { documents, projection } = this.opts
     const states = new ProjectionStates(documents)
-    const generation = this.opts.generation ?? (await this.activeGeneration(states))
+    for (;;) {
+      const generation = this.opts.generation ?? (await this.activeGeneration(states))
+      const switched = await this.follow(generation, this.opts.generation === undefined ? states : undefined)
+      if (!switched) return this.progress
+      // A rebuild switched readers to another generation, or a reset started
+      // one: serve that one from its checkpoint. The generation left behind
+      // is dropped by whoever retired it, but a commit of this worker may have
+      // landed after that drop: drop it again unless it came back into use.
+      this.kept = undefined
+      const state = await states.get(projection.name)
+      if (state && state.generation !== generation && state.rebuilding?.generation !== generation) {
+        await dropGeneration(documents, projection, generation, this.partition.count)
+      }
+    }
+  }
+
+  /**
+   * Follows the log into `generation` until stopped (false), or until
+   * `states` (given for a worker serving the active generation) says another
+   * generation is active (true): the open batch is then dropped, not committed.
+   */
+  private async follow(generation: number, states: ProjectionStates | undefined): Promise<boolean> {
+    const { documents, projection } = this.opts
     this.progress = { ...this.progress, generation }
-    await documents.ensureIndexes(
-      projection.indexes.map((i) => ({ ...i, collection: physicalCollection(i.collection, generation) })),
-    )
+    await documents.ensureIndexes(generationIndexes(projection, generation))
     const name = checkpointName(projection.name, generation, this.key)
     const checkpoint = await documents.readCheckpoint(name)
     this.progress = { ...this.progress, checkpoint }
@@ -259,7 +297,7 @@ export class ProjectionWorker {
       },
     })
     const reader = new BatchReader(subscription.nextBatch ? (max) => subscription.nextBatch!(max) : subscription[Symbol.asyncIterator]())
-    const ctx: BatchContext = { name, generation, resolve: this.resolver(generation) }
+    const ctx: BatchContext = { name, generation, resolve: this.resolver(generation), states }
     const { batchSize, maxBatchWaitMs } = this.opts
     const maxBatchMs = this.opts.maxBatchMs ?? Number.POSITIVE_INFINITY
     try {
@@ -280,7 +318,7 @@ export class ProjectionWorker {
         if (window && (full || events.length < READ_CHUNK || this.stopRequested)) await this.commitWindow(ctx)
         // Every event read so far is committed: the checkpoint may move up to what the subscription scanned.
         if (!this.window && scanned !== undefined && (this.progress.checkpoint === undefined || scanned > this.progress.checkpoint)) {
-          await this.advanceIdle(name, scanned)
+          await this.advanceIdle(ctx, scanned)
         }
         if (events.length === 0 && !this.window && (reader.done || (this.opts.stopAtHead && atHead))) break
         // Let timers and I/O run between batches. With a synchronous store
@@ -291,11 +329,21 @@ export class ProjectionWorker {
         await yieldToEventLoop()
       }
       if (this.window) await this.commitWindow(ctx)
+    } catch (error) {
+      if (error instanceof GenerationSwitched) return true
+      throw error
     } finally {
       this.window = undefined
       await subscription.close()
     }
-    return this.progress
+    return false
+  }
+
+  /** @throws GenerationSwitched when the worker serves the active generation and another one became active. */
+  private async assertStillActive(ctx: BatchContext): Promise<void> {
+    if (!ctx.states) return
+    const state = await ctx.states.get(this.opts.projection.name)
+    if (state && state.generation !== ctx.generation) throw new GenerationSwitched(state.generation)
   }
 
   private async activeGeneration(states: ProjectionStates): Promise<number> {
@@ -416,6 +464,7 @@ export class ProjectionWorker {
 
   /** Commits the open batch with its checkpoint, redoing it when the store refuses it for a reason an event or a fresh read can fix. */
   private async commitWindow(ctx: BatchContext): Promise<void> {
+    await this.assertStillActive(ctx)
     const window = this.window!
     const { documents, fence } = this.opts
     const retry = this.opts.retry ?? DEFAULT_RETRY
@@ -479,9 +528,10 @@ export class ProjectionWorker {
   }
 
   /** Stores a checkpoint with no writes (the events up to it were not this projection's). */
-  private async advanceIdle(name: string, position: bigint): Promise<void> {
+  private async advanceIdle(ctx: BatchContext, position: bigint): Promise<void> {
     const { documents, fence } = this.opts
-    const checkpoint = { name, position }
+    const checkpoint = { name: ctx.name, position }
+    await this.assertStillActive(ctx)
     try {
       if (fence) await fence.commit((renewal) => documents.commit({ writes: [], checkpoint, fence: renewal }))
       else await documents.commit({ writes: [], checkpoint })
