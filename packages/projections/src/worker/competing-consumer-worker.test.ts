@@ -4,7 +4,8 @@ import { InMemoryDocumentStore } from '../documents/in-memory-document-store'
 import { defineProjection } from '../projection/projection-definition'
 import { competingConsumerSuite } from '../testing/competing-consumer-suite'
 import { PinnedCompetingSource } from '../testing/pinned-competing-source'
-import { CompetingConsumerWorker, TransactionsRequiredError } from './competing-consumer-worker'
+import { resetProjection } from '../replay/rebuild'
+import { CompetingConsumerWorker, GenerationSwitchedError, TransactionsRequiredError } from './competing-consumer-worker'
 import { StreamMarkers, streamMarkerCollection } from './stream-markers'
 
 competingConsumerSuite('InMemoryDocumentStore', async () => ({ store: new InMemoryDocumentStore() }))
@@ -24,6 +25,35 @@ describe('CompetingConsumerWorker', () => {
     await expect(worker.run()).rejects.toBeInstanceOf(TransactionsRequiredError)
     await expect(worker.run()).rejects.toMatchObject({ type: 'transactions-required', projection: 'tallies', store: 'StoreWithoutTransactions' })
     expect(source.status.deliveries).toBe(0)
+  })
+
+  it('stops with GenerationSwitchedError once another generation is active, writing nothing more', async () => {
+    const events = new InMemoryEventStore()
+    const documents = new InMemoryDocumentStore()
+    const counting = defineProjection({
+      name: 'tallies',
+      collections: ['tallies'],
+      handlers: { Counted: (e, view) => view.upsert(e.streamId, { $inc: { n: 1 } }) },
+    })
+    const group = new PinnedCompetingSource(events, { filter: { eventTypes: ['Counted'] } })
+    const worker = new CompetingConsumerWorker(group.consumer('a'), { documents, projection: counting, maxBatchWaitMs: 5 })
+    try {
+      const running = worker.run()
+      await events.appendToStream('S-1', [{ type: 'Counted', data: {} }])
+      const deadline = Date.now() + 5000
+      while ((await documents.count('tallies__1')) === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10))
+      expect(await documents.get('tallies__1', 'S-1')).toEqual({ _id: 'S-1', n: 1 })
+
+      await resetProjection(documents, counting)
+      await events.appendToStream('S-1', [{ type: 'Counted', data: {} }])
+
+      await expect(running).rejects.toBeInstanceOf(GenerationSwitchedError)
+      await expect(running).rejects.toMatchObject({ type: 'generation-switched', projection: 'tallies', generation: 1, active: 2 })
+      expect(await documents.listCollections('tallies__')).toEqual([])
+    } finally {
+      // The group's subscription to the log outlives a worker that failed.
+      await group.close()
+    }
   })
 
   it.each([

@@ -70,6 +70,29 @@ export class TransactionsRequiredError extends EventfoldError {
 }
 export const isTransactionsRequiredError = (e: unknown): e is TransactionsRequiredError => e instanceof TransactionsRequiredError
 
+/**
+ * The generation a competing-consumer worker writes to is no longer the
+ * projection's active one: a rebuild switched readers to another, or a reset
+ * started one. The worker stops rather than write into a retired generation.
+ */
+export class GenerationSwitchedError extends EventfoldError {
+  readonly type = 'generation-switched' as const
+  constructor(
+    readonly projection: string,
+    /** The generation the worker wrote to. */
+    readonly generation: number,
+    /** The active generation now. */
+    readonly active: number,
+  ) {
+    super(
+      `Projection '${projection}' now serves generation ${active}, not generation ${generation} that this competing consumer writes to ` +
+        '(a rebuild switched, or a reset). A rebuilt generation has no stream markers, so competing consumers cannot take it over ' +
+        'where the rebuild stopped: the group would deliver again events the rebuild applied',
+    )
+  }
+}
+export const isGenerationSwitchedError = (e: unknown): e is GenerationSwitchedError => e instanceof GenerationSwitchedError
+
 interface Parked {
   readonly delivery: CompetingDelivery
   readonly error: unknown
@@ -147,6 +170,7 @@ export class CompetingConsumerWorker {
    * group ends the subscription. Resolves with the final progress.
    * @throws {@link TransactionsRequiredError} when the document store has no transactions.
    * @throws {@link RebuildInProgressError} when the projection's first rebuild is still running.
+   * @throws {@link GenerationSwitchedError} when a rebuild or reset made another generation active (without a `generation` option).
    * @throws whatever the source throws when the group drops this consumer.
    */
   async run(): Promise<CompetingWorkerProgress> {
@@ -170,6 +194,13 @@ export class CompetingConsumerWorker {
       await subscription.close()
     }
     return this.progress
+  }
+
+  /** @throws {@link GenerationSwitchedError} when another generation than `generation` is active. */
+  private async assertStillActive(generation: number): Promise<void> {
+    const { documents, projection } = this.opts
+    const state = await new ProjectionStates(documents).get(projection.name)
+    if (state && state.generation !== generation) throw new GenerationSwitchedError(projection.name, generation, state.generation)
   }
 
   /** Applies one batch until it commits, then acknowledges (or parks) every delivery of it. */
@@ -227,6 +258,7 @@ export class CompetingConsumerWorker {
         continue
       }
       writes.push(...markers.writes())
+      if (this.opts.generation === undefined) await this.assertStillActive(generation)
       let written = 0
       try {
         if (writes.length > 0) written = (await documents.commit({ writes })).writes
