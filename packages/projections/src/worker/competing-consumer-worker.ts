@@ -11,7 +11,7 @@ import { DocumentBatch, DocumentOperationError } from '../documents/document-bat
 import type { DocumentStore, DocumentWrite } from '../documents/document-store'
 import { DocumentConflictError } from '../errors/errors'
 import type { ProjectionDefinition } from '../projection/projection-definition'
-import { ProjectionStates } from '../projection/projection-state'
+import { ProjectionStates, type ProjectionState } from '../projection/projection-state'
 import { BatchReader } from './batch-reader'
 import type { CompetingConsumerSource, CompetingDelivery } from './competing-consumer-source'
 import { generationCollections, generationIndexes } from './generation-collections'
@@ -199,7 +199,13 @@ export class CompetingConsumerWorker {
   /** @throws {@link GenerationSwitchedError} when another generation than `generation` is active. */
   private async assertStillActive(generation: number): Promise<void> {
     const { documents, projection } = this.opts
-    const state = await new ProjectionStates(documents).get(projection.name)
+    let state: ProjectionState | undefined
+    try {
+      state = await new ProjectionStates(documents).get(projection.name)
+    } catch {
+      // The store failed: the commit that follows meets the same error and retries with backoff; the next batch checks again.
+      return
+    }
     if (state && state.generation !== generation) throw new GenerationSwitchedError(projection.name, generation, state.generation)
   }
 

@@ -4,7 +4,7 @@ import type { Documents } from '../documents/documents'
 import { DeadLetters } from '../dead-letters/dead-letters'
 import { On, Projection } from '../projection/decorators'
 import { projectionFromInstance } from '../projection/projection-definition'
-import { physicalCollection } from '../projection/projection-state'
+import { physicalCollection, PROJECTION_STATE_COLLECTION } from '../projection/projection-state'
 import { PartitionCountMismatchError, ProjectionWorker } from './projection-worker'
 
 type Moved = { account: string; amount: number; day: string }
@@ -205,6 +205,35 @@ describe('ProjectionWorker', () => {
     const documents = new InMemoryDocumentStore()
     await runAll(eventStore, documents, new Balances(), 1)
     await expect(runAll(eventStore, documents, new Balances(), 2)).rejects.toBeInstanceOf(PartitionCountMismatchError)
+  })
+
+  it('rides out store errors (commits and the generation check) with retries, and loses or repeats nothing', async () => {
+    /** Fails the first commits of the worker's batches and reads of the projection state, as a dropped connection would. */
+    class FlakyStore extends InMemoryDocumentStore {
+      commitFailures = 3
+      stateReadFailures = 2
+      override async commit(request: Parameters<InMemoryDocumentStore['commit']>[0]) {
+        if (request.checkpoint && this.commitFailures-- > 0) throw new Error('connection reset (commit)')
+        return super.commit(request)
+      }
+      override async getMany(collection: string, ids: readonly string[]) {
+        // Once the worker runs (its first commit failed): the reads of the state before each commit.
+        if (collection === PROJECTION_STATE_COLLECTION && this.commitFailures < 3 && this.stateReadFailures-- > 0) throw new Error('connection reset (read)')
+        return super.getMany(collection, ids)
+      }
+    }
+    const eventStore = new InMemoryEventStore()
+    const events = await seed(eventStore, 4, 5)
+    const flaky = new FlakyStore()
+    const errors: unknown[] = []
+    const [progress] = await runAll(eventStore, flaky, new Balances(), 1, { onError: (e: unknown) => errors.push(e) })
+    expect(progress!.eventsApplied).toBe(events)
+    expect(errors.length).toBeGreaterThanOrEqual(3)
+    // At least one read of the state before a commit failed, and the worker went on.
+    expect(flaky.stateReadFailures).toBeLessThan(2)
+    const clean = new InMemoryDocumentStore()
+    await runAll(eventStore, clean, new Balances(), 1)
+    expect(await snapshot(flaky)).toEqual(await snapshot(clean))
   })
 
   it('follows live appends and stops gracefully', async () => {

@@ -13,7 +13,7 @@ import type { DocumentStore, DocumentWrite } from '../documents/document-store'
 import { DEAD_LETTER_COLLECTION, parkWrite } from '../dead-letters/dead-letters'
 import { DocumentConflictError, DuplicateDocumentError, InvalidDocumentOperationError } from '../errors/errors'
 import type { ProjectionDefinition } from '../projection/projection-definition'
-import { checkpointName, physicalCollection, ProjectionStates } from '../projection/projection-state'
+import { checkpointName, physicalCollection, ProjectionStates, type ProjectionState } from '../projection/projection-state'
 import { BatchReader } from './batch-reader'
 import { dropGeneration, generationIndexes } from './generation-collections'
 import { LeaseLostError, type LeaseFence } from './leases'
@@ -342,7 +342,13 @@ export class ProjectionWorker {
   /** @throws GenerationSwitched when the worker serves the active generation and another one became active. */
   private async assertStillActive(ctx: BatchContext): Promise<void> {
     if (!ctx.states) return
-    const state = await ctx.states.get(this.opts.projection.name)
+    let state: ProjectionState | undefined
+    try {
+      state = await ctx.states.get(this.opts.projection.name)
+    } catch {
+      // The store failed: the commit that follows meets the same error and retries with backoff; the next commit checks again.
+      return
+    }
     if (state && state.generation !== ctx.generation) throw new GenerationSwitched(state.generation)
   }
 
