@@ -11,10 +11,10 @@ import { DocumentBatch, DocumentOperationError } from '../documents/document-bat
 import type { DocumentStore, DocumentWrite } from '../documents/document-store'
 import { DocumentConflictError } from '../errors/errors'
 import type { ProjectionDefinition } from '../projection/projection-definition'
-import { ProjectionStates, type ProjectionState } from '../projection/projection-state'
+import { ProjectionStates } from '../projection/projection-state'
 import { BatchReader } from './batch-reader'
 import type { CompetingConsumerSource, CompetingDelivery } from './competing-consumer-source'
-import { generationCollections, generationIndexes } from './generation-collections'
+import { generationCollections, generationIndexes, generationSwitchedFrom } from './generation-collections'
 import { RebuildInProgressError, type ProjectionWorkerOptions } from './projection-worker'
 import { StreamMarkers, streamMarkerCollection } from './stream-markers'
 
@@ -199,14 +199,8 @@ export class CompetingConsumerWorker {
   /** @throws {@link GenerationSwitchedError} when another generation than `generation` is active. */
   private async assertStillActive(generation: number): Promise<void> {
     const { documents, projection } = this.opts
-    let state: ProjectionState | undefined
-    try {
-      state = await new ProjectionStates(documents).get(projection.name)
-    } catch {
-      // The store failed: the commit that follows meets the same error and retries with backoff; the next batch checks again.
-      return
-    }
-    if (state && state.generation !== generation) throw new GenerationSwitchedError(projection.name, generation, state.generation)
+    const active = await generationSwitchedFrom(new ProjectionStates(documents), projection.name, generation)
+    if (active !== undefined) throw new GenerationSwitchedError(projection.name, generation, active)
   }
 
   /** Applies one batch until it commits, then acknowledges (or parks) every delivery of it. */

@@ -2,7 +2,7 @@ import type { IndexSpec } from '../documents/document'
 import type { DocumentStore } from '../documents/document-store'
 import { InvalidDocumentOperationError } from '../errors/errors'
 import type { ProjectionDefinition } from '../projection/projection-definition'
-import { checkpointName, physicalCollection } from '../projection/projection-state'
+import { checkpointName, physicalCollection, type ProjectionStates } from '../projection/projection-state'
 import { partitionKey } from './partition'
 import { streamMarkerCollection } from './stream-markers'
 
@@ -38,4 +38,20 @@ export const dropGeneration = async (
   const names = [...(await documents.listCheckpoints(prefix)).keys()]
   for (let index = 0; index < partitions; index++) names.push(checkpointName(projection.name, generation, partitionKey({ index, count: partitions })))
   await documents.deleteCheckpoints([...new Set(names)])
+}
+
+/**
+ * The projection's active generation when it is no longer `generation` (a
+ * rebuild switched readers, or a reset started one); undefined while it still
+ * is, or when the state cannot be read: a worker checks before it commits,
+ * and its commit meets the same store error and retries it.
+ */
+export const generationSwitchedFrom = async (states: ProjectionStates, projection: string, generation: number): Promise<number | undefined> => {
+  let active: number | undefined
+  try {
+    active = (await states.get(projection))?.generation
+  } catch {
+    return undefined
+  }
+  return active !== undefined && active !== generation ? active : undefined
 }

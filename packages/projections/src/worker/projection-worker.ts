@@ -11,11 +11,11 @@ import {
 import { DocumentBatch, DocumentOperationError } from '../documents/document-batch'
 import type { DocumentStore, DocumentWrite } from '../documents/document-store'
 import { DEAD_LETTER_COLLECTION, parkWrite } from '../dead-letters/dead-letters'
-import { DocumentConflictError, DuplicateDocumentError, InvalidDocumentOperationError } from '../errors/errors'
+import { DocumentConflictError, DuplicateDocumentError } from '../errors/errors'
 import type { ProjectionDefinition } from '../projection/projection-definition'
-import { checkpointName, physicalCollection, ProjectionStates, type ProjectionState } from '../projection/projection-state'
+import { checkpointName, ProjectionStates } from '../projection/projection-state'
 import { BatchReader } from './batch-reader'
-import { dropGeneration, generationIndexes } from './generation-collections'
+import { dropGeneration, generationCollections, generationIndexes, generationSwitchedFrom } from './generation-collections'
 import { LeaseLostError, type LeaseFence } from './leases'
 import { assertPartition, inPartition, partitionKey, SINGLE_PARTITION, type Partition } from './partition'
 
@@ -297,7 +297,7 @@ export class ProjectionWorker {
       },
     })
     const reader = new BatchReader(subscription.nextBatch ? (max) => subscription.nextBatch!(max) : subscription[Symbol.asyncIterator]())
-    const ctx: BatchContext = { name, generation, resolve: this.resolver(generation), states }
+    const ctx: BatchContext = { name, generation, resolve: generationCollections(projection, generation), states }
     const { batchSize, maxBatchWaitMs } = this.opts
     const maxBatchMs = this.opts.maxBatchMs ?? Number.POSITIVE_INFINITY
     try {
@@ -342,14 +342,8 @@ export class ProjectionWorker {
   /** @throws GenerationSwitched when the worker serves the active generation and another one became active. */
   private async assertStillActive(ctx: BatchContext): Promise<void> {
     if (!ctx.states) return
-    let state: ProjectionState | undefined
-    try {
-      state = await ctx.states.get(this.opts.projection.name)
-    } catch {
-      // The store failed: the commit that follows meets the same error and retries with backoff; the next commit checks again.
-      return
-    }
-    if (state && state.generation !== ctx.generation) throw new GenerationSwitched(state.generation)
+    const active = await generationSwitchedFrom(ctx.states, this.opts.projection.name, ctx.generation)
+    if (active !== undefined) throw new GenerationSwitched(active)
   }
 
   private async activeGeneration(states: ProjectionStates): Promise<number> {
@@ -362,17 +356,6 @@ export class ProjectionWorker {
       throw new PartitionCountMismatchError(projection.name, state!.partitions, this.partition.count)
     }
     return state!.generation
-  }
-
-  /** Logical collection name → the generation's physical one, refusing undeclared collections. */
-  private resolver(generation: number): (logical: string) => string {
-    const { projection } = this.opts
-    return (logical) => {
-      if (!projection.collections.includes(logical)) {
-        throw new InvalidDocumentOperationError(`projection '${projection.name}' does not declare this collection`, logical)
-      }
-      return physicalCollection(logical, generation)
-    }
   }
 
   private newBatch(ctx: BatchContext): DocumentBatch {
