@@ -9,9 +9,9 @@ export interface PagedReadOptions {
 }
 
 /**
- * Yields the rows of a keyset-paginated query, page by page. No cursor stays
- * open between pages: a consumer that suspends between two rows holds no
- * connection, and may append meanwhile. Memory holds one page.
+ * Yields the pages of a keyset-paginated query (never an empty one). No
+ * cursor stays open between pages: a consumer that suspends between two
+ * pages holds no connection, and may append meanwhile. Memory holds one page.
  * @param readPage reads the next page of at most `limit` rows.
  * @param afterPage moves the key past the last row of a full page.
  */
@@ -19,13 +19,13 @@ export async function* readPages<Row>(
   readPage: (limit: number) => Promise<readonly Row[]>,
   afterPage: (last: Row) => void,
   { pageSize, maxCount, beforePage }: PagedReadOptions,
-): AsyncGenerator<Row> {
+): AsyncGenerator<readonly Row[]> {
   let remaining = Math.floor(maxCount)
   while (remaining > 0) {
     beforePage()
     const limit = Math.min(pageSize, remaining)
     const rows = await readPage(limit)
-    for (const row of rows) yield row
+    if (rows.length > 0) yield rows
     remaining -= rows.length
     if (rows.length < limit) return
     afterPage(rows[rows.length - 1]!)

@@ -214,19 +214,16 @@ export class PostgresEventStore implements EventStore {
       if (!head) return
       from = head.revision
     } else from = start
-    let remaining = Math.floor(maxCount)
-    while (remaining > 0) {
-      this.assertOpen()
-      const limit = Math.min(this.pageSize, remaining)
-      const query = forwards ? this.sql.streamForwards(streamId, from, limit) : this.sql.streamBackwards(streamId, from, limit)
-      // Rows as arrays: the driver builds no object per row.
-      const { rows } = await this.pool.query<StreamRow>({ ...query, rowMode: 'array' })
-      if (rows.length > 0) yield rows.map((row) => streamRowToEvent(streamId, row))
-      remaining -= rows.length
-      if (rows.length < limit) return
-      const last = rows[rows.length - 1]![STREAM_ROW_REVISION]
-      from = forwards ? last + 1n : last - 1n
-    }
+    const pages = readPages(
+      async (limit) => {
+        const query = forwards ? this.sql.streamForwards(streamId, from, limit) : this.sql.streamBackwards(streamId, from, limit)
+        // Rows as arrays: the driver builds no object per row.
+        return (await this.pool.query<StreamRow>({ ...query, rowMode: 'array' })).rows
+      },
+      (last) => (from = forwards ? last[STREAM_ROW_REVISION] + 1n : last[STREAM_ROW_REVISION] - 1n),
+      { pageSize: this.pageSize, maxCount, beforePage: () => this.assertOpen() },
+    )
+    for await (const rows of pages) yield rows.map((row) => streamRowToEvent(streamId, row))
   }
 
   /**
@@ -250,21 +247,21 @@ export class PostgresEventStore implements EventStore {
     if (from === undefined) return
     if (forwards) {
       let after = from - 1n
-      const rows = readPages(
+      const pages = readPages(
         async (limit) => (await this.pageAfter(after, limit, filter)).events,
         (last) => (after = last.position),
         { pageSize: this.pageSize, maxCount, beforePage: () => this.assertOpen() },
       )
-      yield* rows
+      for await (const events of pages) yield* events
       return
     }
     let before = from
-    const rows = readPages(
+    const pages = readPages(
       (limit) => this.rows<EventRow>(this.sql.pageBackwards(before, bound, limit, filter)),
       (last) => (before = last.position - 1n),
       { pageSize: this.pageSize, maxCount, beforePage: () => this.assertOpen() },
     )
-    for await (const row of rows) yield toRecordedEvent(row)
+    for await (const rows of pages) for (const row of rows) yield toRecordedEvent(row)
   }
 
   subscribeToAll(options: SubscribeToAllOptions = {}): Subscription {
