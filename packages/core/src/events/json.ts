@@ -1,10 +1,12 @@
 import { SerializationError } from '../errors/errors'
+import { MAX_JSON_DEPTH } from './limits'
 
 /**
  * Checks that `value` survives a JSON round trip unchanged in meaning.
  * JSON.stringify throws on BigInt and cycles but silently drops functions,
  * symbols and `undefined` array slots and turns NaN into null: all of those
- * would corrupt the log, so they are refused here.
+ * would corrupt the log, so they are refused here, and so is nesting deeper
+ * than {@link MAX_JSON_DEPTH}.
  * @throws {@link SerializationError} naming the offending path.
  */
 export const assertJsonSafe = (value: unknown, path = 'data', eventType?: string): void => {
@@ -12,7 +14,7 @@ export const assertJsonSafe = (value: unknown, path = 'data', eventType?: string
   // paths; only a payload that fails is walked again to name the culprit.
   if (isJsonSafe(value, [])) return
   const seen = new Set<object>()
-  const visit = (v: unknown, at: string): void => {
+  const visit = (v: unknown, at: string, depth: number): void => {
     switch (typeof v) {
       case 'string':
       case 'boolean':
@@ -33,6 +35,9 @@ export const assertJsonSafe = (value: unknown, path = 'data', eventType?: string
       if (Number.isNaN(obj.getTime())) throw new SerializationError('an invalid Date is not representable', at, eventType)
       return
     }
+    if (depth >= MAX_JSON_DEPTH) {
+      throw new SerializationError(`nesting deeper than ${MAX_JSON_DEPTH} levels is not stored`, at, eventType)
+    }
     if (seen.has(obj)) throw new SerializationError('a circular reference is not representable in JSON', at, eventType)
     if (obj instanceof Map || obj instanceof Set) {
       throw new SerializationError(`a ${obj.constructor.name} is not representable in JSON`, at, eventType)
@@ -41,19 +46,20 @@ export const assertJsonSafe = (value: unknown, path = 'data', eventType?: string
     if (Array.isArray(obj)) {
       for (let i = 0; i < obj.length; i++) {
         if (obj[i] === undefined) throw new SerializationError('undefined is not representable inside an array', `${at}[${i}]`, eventType)
-        visit(obj[i], `${at}[${i}]`)
+        visit(obj[i], `${at}[${i}]`, depth + 1)
       }
     } else if (typeof (obj as { toJSON?: unknown }).toJSON !== 'function') {
-      for (const [k, child] of Object.entries(obj)) visit(child, `${at}.${k}`)
+      for (const [k, child] of Object.entries(obj)) visit(child, `${at}.${k}`, depth + 1)
     }
     seen.delete(obj)
   }
-  visit(value, path)
+  visit(value, path, 0)
 }
 
 /**
  * What {@link assertJsonSafe} checks, as a boolean: the same rules, no paths.
- * `ancestors` holds the objects being visited, to recognise a cycle.
+ * `ancestors` holds the objects being visited, to recognise a cycle; its
+ * length is the nesting depth.
  */
 const isJsonSafe = (v: unknown, ancestors: object[]): boolean => {
   switch (typeof v) {
@@ -70,7 +76,7 @@ const isJsonSafe = (v: unknown, ancestors: object[]): boolean => {
   }
   if (v === null) return true
   if (v instanceof Date) return !Number.isNaN(v.getTime())
-  if (ancestors.includes(v) || v instanceof Map || v instanceof Set) return false
+  if (ancestors.length >= MAX_JSON_DEPTH || ancestors.includes(v) || v instanceof Map || v instanceof Set) return false
   ancestors.push(v)
   if (Array.isArray(v)) {
     for (let i = 0; i < v.length; i++) {

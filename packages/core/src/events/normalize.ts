@@ -1,6 +1,7 @@
 import { randomFillSync } from 'node:crypto'
 import type { EventData, EventMetadata } from './event'
 import { assertJsonSafe } from './json'
+import { AppendSize, assertEventCount, assertName, assertStorableText } from './limits'
 import { ValidationError } from '../errors/errors'
 
 /** An event ready to be stored: metadata complete, payload checked. */
@@ -100,7 +101,15 @@ const assertStreamAndEvents = (streamId: string, events: readonly EventData[]): 
   if (typeof streamId !== 'string' || streamId.length === 0) {
     throw new ValidationError('Stream id must be a non-empty string')
   }
+  assertName(streamId, 'streamId')
   if (!Array.isArray(events)) throw new ValidationError(`Events for '${streamId}' must be an array`)
+  assertEventCount(streamId, events.length)
+}
+
+/** Checks the JSON text of one payload for what a store cannot keep, and counts it toward the append's size. */
+const checkText = (size: AppendSize, json: string, value: unknown, path: string, eventType: string): void => {
+  assertStorableText(json, value, path, eventType)
+  size.add(json)
 }
 
 /** Checks one event and completes its metadata. */
@@ -110,9 +119,11 @@ const checkedMetadata = (streamId: string, e: EventData, i: number, now: string)
       { path: `[${i}].type`, message: 'required' },
     ])
   }
+  assertName(e.type, `[${i}].type`)
   assertJsonSafe(e.data, 'data', e.type)
   assertJsonSafe(e.metadata, 'metadata', e.type)
   const m = e.metadata ?? {}
+  if (m.eventId !== undefined) assertName(m.eventId, 'metadata.eventId')
   const schemaVersion = m.schemaVersion ?? 1
   if (!Number.isSafeInteger(schemaVersion) || schemaVersion < 1) {
     throw new ValidationError(`Event '${e.type}' has an invalid schemaVersion`, [
@@ -138,14 +149,19 @@ const checkedMetadata = (streamId: string, e: EventData, i: number, now: string)
 export const prepareEvents = (streamId: string, events: readonly EventData[]): PreparedEvent[] => {
   assertStreamAndEvents(streamId, events)
   const now = new Date().toISOString()
-  return events.map((e, i) => {
+  const size = new AppendSize(streamId)
+  const out = events.map((e, i) => {
     const metadata = checkedMetadata(streamId, e, i, now)
     const json = JSON.stringify(e.data ?? null)
+    checkText(size, json, e.data, 'data', e.type)
+    checkText(size, JSON.stringify(metadata), metadata, 'metadata', e.type)
     // Deep copy through JSON so later mutation by the caller cannot change what was stored.
     const prepared: PreparedEvent = { type: e.type, data: JSON.parse(json), metadata }
     preparedData.set(prepared, json)
     return prepared
   })
+  size.check(() => out.reduce((n, e) => n + Buffer.byteLength(preparedData.get(e)!) + Buffer.byteLength(JSON.stringify(e.metadata)), 0))
+  return out
 }
 
 /**
@@ -159,6 +175,7 @@ export const prepareEvents = (streamId: string, events: readonly EventData[]): P
 export const serializeEvents = (streamId: string, events: readonly EventData[]): SerializedEvent[] => {
   assertStreamAndEvents(streamId, events)
   let now: string | undefined
+  const size = new AppendSize(streamId)
   const out: SerializedEvent[] = new Array(events.length)
   for (let i = 0; i < events.length; i++) {
     const e = events[i]!
@@ -167,24 +184,26 @@ export const serializeEvents = (streamId: string, events: readonly EventData[]):
       const metadata = (e as PreparedEvent).metadata
       assertJsonSafe(metadata, 'metadata', e.type)
       const version = metadata.schemaVersion
+      const metadataJson = JSON.stringify(metadata)
+      size.add(json)
+      checkText(size, metadataJson, metadata, 'metadata', e.type)
       out[i] = {
         type: e.type,
         eventId: metadata.eventId,
         data: json,
-        metadata: JSON.stringify(metadata),
+        metadata: metadataJson,
         schemaVersion: Number.isSafeInteger(version) && version >= 1 ? version : null,
       }
     } else {
       now ??= new Date().toISOString()
       const metadata = checkedMetadata(streamId, e, i, now)
-      out[i] = {
-        type: e.type,
-        eventId: metadata.eventId,
-        data: JSON.stringify(e.data ?? null),
-        metadata: JSON.stringify(metadata),
-        schemaVersion: metadata.schemaVersion,
-      }
+      const data = JSON.stringify(e.data ?? null)
+      const metadataJson = JSON.stringify(metadata)
+      checkText(size, data, e.data, 'data', e.type)
+      checkText(size, metadataJson, metadata, 'metadata', e.type)
+      out[i] = { type: e.type, eventId: metadata.eventId, data, metadata: metadataJson, schemaVersion: metadata.schemaVersion }
     }
   }
+  size.check(() => out.reduce((n, e) => n + Buffer.byteLength(e.data) + Buffer.byteLength(e.metadata), 0))
   return out
 }
