@@ -1,6 +1,7 @@
 import type { Document, Filter, FindOptions } from './document'
 import type { DocumentStore, DocumentWrite, StoredDocument } from './document-store'
 import type { DocumentOperation, Documents } from './documents'
+import { assertCollectionName, assertDocumentBody, assertDocumentId, assertFilter, assertFindOptions, assertUpdateFields } from './document-input'
 import { applySimpleUpdate, applyUpdate, clonePlain, hasNestedValues, matches, query, validateUpdate } from './mongo-semantics'
 import { DuplicateDocumentError, InvalidDocumentOperationError } from '../errors/errors'
 
@@ -99,6 +100,7 @@ export class DocumentBatch {
   private createHandle(logical: string): Documents {
     const batch = this
     const physical = this.resolve(logical)
+    assertCollectionName(physical)
     const record = (id: string, op: DocumentOperation) => batch.record(physical, id, op, false)
     return {
       name: logical,
@@ -107,10 +109,14 @@ export class DocumentBatch {
         if (typeof doc?._id !== 'string' || doc._id === '') {
           throw new InvalidDocumentOperationError('insert needs a non-empty string _id', logical)
         }
+        assertDocumentId(logical, doc._id)
+        assertDocumentBody(logical, doc._id, doc)
         record(doc._id, { kind: 'insert', doc: clonePlain(doc) })
       },
       update(id, update, { upsert = false } = {}) {
+        assertDocumentId(logical, id)
         validateUpdate(logical, id, update)
+        assertUpdateFields(logical, id, update)
         // Not copied yet: applied at once (the usual case), the spec is used before the handler can change it.
         batch.record(physical, id, { kind: 'update', update, upsert }, true)
       },
@@ -118,13 +124,23 @@ export class DocumentBatch {
         this.update(id, update, { upsert: true })
       },
       replace(id, doc) {
+        assertDocumentId(logical, id)
+        assertDocumentBody(logical, id, doc)
         record(id, { kind: 'replace', doc: { ...clonePlain(doc), _id: id } })
       },
       delete(id) {
+        assertDocumentId(logical, id)
         record(id, { kind: 'delete' })
       },
-      get: (id) => batch.get(physical, id),
-      find: (filter, options) => batch.find(physical, filter, options),
+      get: async (id) => {
+        assertDocumentId(logical, id)
+        return batch.get(physical, id)
+      },
+      find: async (filter, options) => {
+        assertFilter(logical, filter)
+        assertFindOptions(logical, options)
+        return batch.find(physical, filter, options)
+      },
     }
   }
 

@@ -6,6 +6,7 @@ import type {
   DocumentStoreCapabilities,
   StoredDocument,
 } from './document-store'
+import { assertCollectionName, assertCommitRequest, assertDocumentKey, assertFilter, assertFindOptions, assertIndexSpec } from './document-input'
 import { matches, query } from './mongo-semantics'
 import { DocumentConflictError, DuplicateDocumentError } from '../errors/errors'
 
@@ -20,11 +21,13 @@ export class InMemoryDocumentStore implements DocumentStore {
   private readonly uniqueIndexes = new Map<string, IndexSpec[]>()
 
   async get(collection: string, id: string): Promise<Document | undefined> {
+    assertDocumentKey(collection, id)
     const s = this.collections.get(collection)?.get(id)
     return s && structuredClone(s.doc)
   }
 
   async getMany(collection: string, ids: readonly string[]): Promise<Map<string, StoredDocument>> {
+    for (const id of ids) assertDocumentKey(collection, id)
     const out = new Map<string, StoredDocument>()
     const c = this.collections.get(collection)
     for (const id of ids) {
@@ -35,17 +38,24 @@ export class InMemoryDocumentStore implements DocumentStore {
   }
 
   async find(collection: string, filter?: Filter, options?: FindOptions): Promise<Document[]> {
+    assertCollectionName(collection)
+    assertFilter(collection, filter)
+    assertFindOptions(collection, options)
     const docs = [...(this.collections.get(collection)?.values() ?? [])].map((s) => s.doc)
     return structuredClone(query(docs, filter, options))
   }
 
   async count(collection: string, filter?: Filter): Promise<number> {
+    assertCollectionName(collection)
+    assertFilter(collection, filter)
     let n = 0
     for (const s of this.collections.get(collection)?.values() ?? []) if (matches(filter, s.doc)) n++
     return n
   }
 
-  async commit({ writes: documentWrites, checkpoint, fence }: CommitRequest): Promise<CommitResult> {
+  async commit(request: CommitRequest): Promise<CommitResult> {
+    assertCommitRequest(request)
+    const { writes: documentWrites, checkpoint, fence } = request
     const writes = fence ? [fence, ...documentWrites] : documentWrites
     // Check everything first so that the commit is all or nothing.
     const staged = new Map<string, Map<string, StoredDocument>>()
@@ -85,6 +95,7 @@ export class InMemoryDocumentStore implements DocumentStore {
   }
 
   async ensureIndexes(indexes: readonly IndexSpec[]): Promise<void> {
+    for (const i of indexes) assertIndexSpec(i)
     for (const i of indexes) {
       if (!i.unique) continue
       const list = this.uniqueIndexes.get(i.collection) ?? []
@@ -94,6 +105,7 @@ export class InMemoryDocumentStore implements DocumentStore {
   }
 
   async dropCollection(collection: string): Promise<void> {
+    assertCollectionName(collection)
     this.collections.delete(collection)
     this.uniqueIndexes.delete(collection)
   }

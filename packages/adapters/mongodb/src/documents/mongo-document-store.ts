@@ -1,6 +1,12 @@
 import { MongoClient, ObjectId, type Collection, type Db, type MongoClientOptions } from 'mongodb'
 import { StoreClosedError } from '@eventfold/core'
 import {
+  assertCollectionName,
+  assertCommitRequest,
+  assertDocumentKey,
+  assertFilter,
+  assertFindOptions,
+  assertIndexSpec,
   DocumentConflictError,
   matches,
   type CheckpointWrite,
@@ -155,11 +161,14 @@ export class MongoDocumentStore implements DocumentStore {
 
   async get(collection: string, id: string): Promise<Document | undefined> {
     this.assertOpen()
+    // Checked before it reaches the server, where an object id would be a query.
+    assertDocumentKey(collection, id)
     return (await this.documents(collection).findOne({ _id: id }, { projection: WITHOUT_BOOKKEEPING })) ?? undefined
   }
 
   async getMany(collection: string, ids: readonly string[]): Promise<Map<string, StoredDocument>> {
     this.assertOpen()
+    for (const id of ids) assertDocumentKey(collection, id)
     const found = new Map<string, StoredDocument>()
     if (ids.length === 0) return found
     for await (const stored of this.documents(collection).find({ _id: { $in: [...ids] } })) found.set(stored._id, fromMongoDocument(stored))
@@ -182,8 +191,12 @@ export class MongoDocumentStore implements DocumentStore {
    * }
    * ```
    */
-  async *stream(collection: string, filter: Filter = {}, { sort, skip = 0, limit = 0 }: FindOptions = {}): AsyncGenerator<Document, void, undefined> {
+  async *stream(collection: string, filter: Filter = {}, findOptions: FindOptions = {}): AsyncGenerator<Document, void, undefined> {
     this.assertOpen()
+    assertCollectionName(collection)
+    assertFilter(collection, filter)
+    assertFindOptions(collection, findOptions)
+    const { sort, skip = 0, limit = 0 } = findOptions
     const { clientSideOperators } = await this.ready()
     const plan = planQuery(filter, new Set(clientSideOperators))
     const options = { projection: WITHOUT_BOOKKEEPING, ...(sort ? { sort: { ...sort } } : {}) }
@@ -207,6 +220,8 @@ export class MongoDocumentStore implements DocumentStore {
 
   async count(collection: string, filter: Filter = {}): Promise<number> {
     this.assertOpen()
+    assertCollectionName(collection)
+    assertFilter(collection, filter)
     const { clientSideOperators } = await this.ready()
     const plan = planQuery(filter, new Set(clientSideOperators))
     if (!plan.residual) return this.documents(collection).countDocuments(plan.server)
@@ -227,8 +242,10 @@ export class MongoDocumentStore implements DocumentStore {
    * @throws {@link DuplicateDocumentError} when a write breaks a unique index.
    * @throws {@link InvalidDocumentOperationError} or {@link SerializationError} for a write that cannot be stored; nothing is sent.
    */
-  async commit({ writes, checkpoint, fence }: CommitRequest): Promise<CommitResult> {
+  async commit(request: CommitRequest): Promise<CommitResult> {
     this.assertOpen()
+    assertCommitRequest(request)
+    const { writes, checkpoint, fence } = request
     if (writes.length === 0 && !checkpoint && !fence) return { writes: 0 }
     for (const write of writes) assertWritable(write)
     if (fence) assertWritable(fence)
@@ -262,6 +279,7 @@ export class MongoDocumentStore implements DocumentStore {
    */
   async ensureIndexes(indexes: readonly IndexSpec[]): Promise<void> {
     this.assertOpen()
+    for (const spec of indexes) assertIndexSpec(spec)
     const byCollection = new Map<string, IndexSpec[]>()
     for (const spec of indexes) byCollection.set(spec.collection, [...(byCollection.get(spec.collection) ?? []), spec])
     for (const [collection, specs] of byCollection) {
@@ -283,6 +301,7 @@ export class MongoDocumentStore implements DocumentStore {
   /** Drops the collection with its indexes; a missing collection is not an error. */
   async dropCollection(collection: string): Promise<void> {
     this.assertOpen()
+    assertCollectionName(collection)
     try {
       await this.documents(collection).drop()
     } catch (error) {

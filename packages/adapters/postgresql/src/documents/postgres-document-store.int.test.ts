@@ -154,10 +154,11 @@ describePostgres('PostgresDocumentStore', () => {
     expect(await store.count('users')).toBe(3)
   })
 
-  it('refuses a document jsonb cannot hold with a SerializationError, and an unrepresentable one before sending it', async () => {
+  it('refuses a document jsonb cannot hold, as every store does, and an unrepresentable one before sending it', async () => {
     await expect(store.commit({ writes: [put('c', { _id: 'a', text: 'nul \u0000' })] })).rejects.toMatchObject({
-      type: 'serialization',
-      path: 'c/a',
+      type: 'invalid-document-operation',
+      collection: 'c',
+      id: 'a',
     })
     await expect(store.commit({ writes: [put('c', { _id: 'b', n: 10n })] })).rejects.toBeInstanceOf(SerializationError)
     expect(await store.count('c')).toBe(0)

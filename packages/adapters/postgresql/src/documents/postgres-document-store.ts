@@ -1,5 +1,11 @@
 import { StoreClosedError, toJson } from '@eventfold/core'
 import {
+  assertCollectionName,
+  assertCommitRequest,
+  assertDocumentKey,
+  assertFilter,
+  assertFindOptions,
+  assertIndexSpec,
   DocumentConflictError,
   DuplicateDocumentError,
   query,
@@ -109,11 +115,13 @@ export class PostgresDocumentStore implements DocumentStore {
   }
 
   async get(collection: string, id: string): Promise<Document | undefined> {
+    assertDocumentKey(collection, id)
     const [row] = await this.rows<{ doc: Document }>(this.sql.get(collection, id))
     return row?.doc
   }
 
   async getMany(collection: string, ids: readonly string[]): Promise<Map<string, StoredDocument>> {
+    for (const id of ids) assertDocumentKey(collection, id)
     const found = new Map<string, StoredDocument>()
     if (ids.length === 0) {
       this.assertOpen()
@@ -127,10 +135,15 @@ export class PostgresDocumentStore implements DocumentStore {
   }
 
   async find(collection: string, filter?: Filter, options?: FindOptions): Promise<Document[]> {
+    assertCollectionName(collection)
+    assertFilter(collection, filter)
+    assertFindOptions(collection, options)
     return query(await this.documentsOf(collection), filter, options)
   }
 
   async count(collection: string, filter?: Filter): Promise<number> {
+    assertCollectionName(collection)
+    assertFilter(collection, filter)
     if (!filter || Object.keys(filter).length === 0) {
       const [row] = await this.rows<{ count: bigint }>(this.sql.countAll(collection))
       return Number(row?.count ?? 0n)
@@ -146,8 +159,10 @@ export class PostgresDocumentStore implements DocumentStore {
    * @throws {@link DuplicateDocumentError} when a write breaks a unique index.
    * @throws {@link SerializationError} when a document cannot be stored as JSON.
    */
-  async commit({ writes, checkpoint, fence }: CommitRequest): Promise<CommitResult> {
+  async commit(request: CommitRequest): Promise<CommitResult> {
     this.assertOpen()
+    assertCommitRequest(request)
+    const { writes, checkpoint, fence } = request
     // The fence goes first: its conflict is the one reported, and the transaction writes nothing.
     const rows = (fence ? [fence, ...writes] : writes).map(toRowWrite)
     if (rows.length === 0 && !checkpoint) return { writes: 0 }
@@ -185,6 +200,7 @@ export class PostgresDocumentStore implements DocumentStore {
    */
   async ensureIndexes(indexes: readonly IndexSpec[]): Promise<void> {
     this.assertOpen()
+    for (const spec of indexes) assertIndexSpec(spec)
     const unique = indexes.filter((spec) => spec.unique).map((spec) => ({ spec, sql: uniqueIndexSql(this.sql.documents, spec) }))
     if (unique.length === 0) return
     await this.ready()
@@ -195,7 +211,8 @@ export class PostgresDocumentStore implements DocumentStore {
         await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`eventfold:documents-ddl:${this.schema}`])
         for (const entry of unique) {
           failed = entry
-          await client.query(entry.sql.create)
+          // The extended protocol runs exactly one statement, whatever the text holds.
+          await client.query({ text: entry.sql.create, queryMode: 'extended' } as pg.QueryConfig)
           const name = entry.spec.name ?? Object.entries(entry.spec.keys).map(([k, d]) => `${k}_${d}`).join('_')
           await client.query(this.sql.recordIndex(entry.sql.sqlName, entry.spec.collection, name, JSON.stringify(entry.spec.keys)))
         }
@@ -212,6 +229,7 @@ export class PostgresDocumentStore implements DocumentStore {
 
   async dropCollection(collection: string): Promise<void> {
     this.assertOpen()
+    assertCollectionName(collection)
     await this.ready()
     await inTransaction(this.pool, async (client) => {
       const { rows } = await client.query<{ sql_name: string }>(this.sql.indexesOf(collection))

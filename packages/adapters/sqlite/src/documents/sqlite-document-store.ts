@@ -1,6 +1,12 @@
 import Database from 'better-sqlite3'
 import { fromJson, StoreClosedError, toJson } from '@eventfold/core'
 import {
+  assertCollectionName,
+  assertCommitRequest,
+  assertDocumentKey,
+  assertFilter,
+  assertFindOptions,
+  assertIndexSpec,
   DocumentConflictError,
   DuplicateDocumentError,
   query,
@@ -119,12 +125,14 @@ export class SqliteDocumentStore implements DocumentStore {
 
   async get(collection: string, id: string): Promise<Document | undefined> {
     this.assertOpen()
+    assertDocumentKey(collection, id)
     const text = this.statements.get.get(collection, id)
     return text === undefined ? undefined : parseDocument(text, collection, id)
   }
 
   async getMany(collection: string, ids: readonly string[]): Promise<Map<string, StoredDocument>> {
     this.assertOpen()
+    for (const id of ids) assertDocumentKey(collection, id)
     const found = new Map<string, StoredDocument>()
     if (ids.length === 0) return found
     for (const row of this.statements.getMany.all(collection, JSON.stringify(ids))) {
@@ -138,11 +146,16 @@ export class SqliteDocumentStore implements DocumentStore {
 
   async find(collection: string, filter?: Filter, options?: FindOptions): Promise<Document[]> {
     this.assertOpen()
+    assertCollectionName(collection)
+    assertFilter(collection, filter)
+    assertFindOptions(collection, options)
     return query(this.documentsOf(collection), filter, options)
   }
 
   async count(collection: string, filter?: Filter): Promise<number> {
     this.assertOpen()
+    assertCollectionName(collection)
+    assertFilter(collection, filter)
     if (!filter || Object.keys(filter).length === 0) return this.statements.countAll.get(collection) ?? 0
     return query(this.documentsOf(collection), filter).length
   }
@@ -154,8 +167,10 @@ export class SqliteDocumentStore implements DocumentStore {
    * @throws {@link DuplicateDocumentError} when a write breaks a unique index.
    * @throws {@link SerializationError} when a document cannot be stored as JSON.
    */
-  async commit({ writes, checkpoint, fence }: CommitRequest): Promise<CommitResult> {
+  async commit(request: CommitRequest): Promise<CommitResult> {
     this.assertOpen()
+    assertCommitRequest(request)
+    const { writes, checkpoint, fence } = request
     if (writes.length === 0 && !checkpoint && !fence) return { writes: 0 }
     const rows = writes.map(toRowWrite)
     this.commitTransaction.immediate(fence ? [toRowWrite(fence), ...rows] : rows, checkpoint)
@@ -192,13 +207,15 @@ export class SqliteDocumentStore implements DocumentStore {
    */
   async ensureIndexes(indexes: readonly IndexSpec[]): Promise<void> {
     this.assertOpen()
+    for (const spec of indexes) assertIndexSpec(spec)
     const unique = indexes.filter((spec) => spec.unique).map((spec) => ({ spec, sql: uniqueIndexSql(spec) }))
     if (unique.length === 0) return
     this.db
       .transaction(() => {
         for (const { spec, sql } of unique) {
           try {
-            this.db.exec(sql.create)
+            // prepare() compiles exactly one statement, whatever the text holds.
+            this.db.prepare(sql.create).run()
           } catch (error) {
             if (!isUniqueViolation(error)) throw error
             const id = this.db
@@ -218,6 +235,7 @@ export class SqliteDocumentStore implements DocumentStore {
 
   async dropCollection(collection: string): Promise<void> {
     this.assertOpen()
+    assertCollectionName(collection)
     this.db
       .transaction(() => {
         for (const sqlName of this.statements.indexesOf.all(collection)) this.db.exec(`DROP INDEX IF EXISTS "${sqlName}"`)
