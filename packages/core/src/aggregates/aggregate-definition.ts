@@ -1,3 +1,4 @@
+import { assignOwnData } from '../utils/own-data'
 import { aggregateIdPropertyOf, commandTypeOf } from '../commands/command'
 import type { EventData, RecordedEvent } from '../events/event'
 import type { EventRegistry } from '../events/event-registry'
@@ -146,7 +147,7 @@ export const aggregateFromClass = <T extends object>(
               const agg = create()
               const hooks = agg as { fromSnapshot?: (s: unknown) => void }
               if (typeof hooks.fromSnapshot === 'function') hooks.fromSnapshot(snapshot)
-              else Object.assign(agg, snapshot)
+              else assignOwnData(agg, snapshot)
               return agg
             },
           },

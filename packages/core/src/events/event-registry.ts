@@ -1,5 +1,6 @@
 import type { EventData, EventMetadata, RecordedEvent } from './event'
 import { schemaVersionOf } from './stored-event'
+import { assignOwnData } from '../utils/own-data'
 import { MissingUpcasterError, UndecoratedClassError, ValidationError } from '../errors/errors'
 
 /** A class decorated with `@Event`. */
@@ -124,12 +125,13 @@ export class EventRegistry {
 
   /**
    * What a handler receives: an instance of the event's class when it has one
-   * (prototype set, constructor not run), the plain data otherwise.
+   * (prototype set, constructor not run), the plain data otherwise. A
+   * `__proto__` key in the data stays a plain property.
    */
   instantiate(event: RecordedEvent): unknown {
     const cls = this.classOf(event.type)
     if (!cls || event.data === null || typeof event.data !== 'object') return event.data
-    return Object.assign(Object.create(cls.prototype as object) as object, event.data)
+    return assignOwnData(Object.create(cls.prototype as object) as object, event.data)
   }
 
   private lift(
