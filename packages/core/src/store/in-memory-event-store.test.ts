@@ -1,4 +1,5 @@
 import { eventStoreContract } from '../testing/event-store-contract'
+import { eventStoreHostileInput } from '../testing/event-store-hostile-input'
 import { InMemoryEventStore } from './in-memory-event-store'
 
 eventStoreContract('InMemoryEventStore', async () => ({ store: new InMemoryEventStore() }))
@@ -18,3 +19,5 @@ eventStoreContract(
   },
   { isolated: false },
 )
+
+eventStoreHostileInput('InMemoryEventStore', async () => ({ store: new InMemoryEventStore() }))
