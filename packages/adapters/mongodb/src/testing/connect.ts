@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe } from '@jest/globals'
+import { redactUrl } from '@eventfold/core'
 import { MongoClient, type MongoClientOptions } from 'mongodb'
 
 /** The server the integration tests run against, as found when the test file loaded. */
@@ -28,7 +29,7 @@ const DEFAULT_URL = 'mongodb://127.0.0.1:27017/'
 // Runs in a child process, so that the answer is known while jest registers tests (describe callbacks are synchronous).
 const PROBE = `
 const { MongoClient } = require(process.argv[1])
-const client = new MongoClient(process.argv[2], { serverSelectionTimeoutMS: 3000, connectTimeoutMS: 3000 })
+const client = new MongoClient(process.env.EVENTFOLD_PROBE_URL, { serverSelectionTimeoutMS: 3000, connectTimeoutMS: 3000 })
 const report = (r) => process.stdout.write(JSON.stringify(r))
 client.connect()
   .then(async () => {
@@ -53,19 +54,28 @@ let found: { server: MongoTestServer } | undefined
 export const mongoTestServer = (): MongoTestServer => {
   if (found) return found.server
   const url = process.env.MONGODB_URL || DEFAULT_URL
-  const probe = spawnSync(process.execPath, ['-e', PROBE, require.resolve('mongodb'), url], { encoding: 'utf8', timeout: 20_000 })
+  // The URL goes by environment: a command line is visible to every user in /proc/<pid>/cmdline.
+  const probe = spawnSync(process.execPath, ['-e', PROBE, require.resolve('mongodb')], {
+    encoding: 'utf8',
+    timeout: 20_000,
+    env: { ...process.env, EVENTFOLD_PROBE_URL: url },
+  })
   let answer: { ok: boolean; error?: string } & Partial<MongoTestServer>
   try {
     answer = JSON.parse(probe.stdout)
   } catch {
     answer = { ok: false, error: probe.error?.message ?? (probe.stderr.trim() || `probe exited with ${probe.status}`) }
   }
+  if (!answer.ok) {
+    // The driver's message may quote the URL it was given.
+    answer.error = String(answer.error).replaceAll(url, redactUrl(url))
+  }
   if (answer.ok) {
     found = { server: { url, product: answer.product!, version: answer.version!, replicaSet: answer.replicaSet! } }
     return found.server
   }
   const problem =
-    `No MongoDB-wire server answers at MONGODB_URL=${url} (${answer.error}). ` +
+    `No MongoDB-wire server answers at MONGODB_URL=${redactUrl(url)} (${answer.error}). ` +
     'Start one with `scripts/services start mongodb` and `eval "$(scripts/services env)"` (or, with Docker, `docker compose up -d --wait mongodb` ' +
     "and MONGODB_URL='mongodb://127.0.0.1:27017/?replicaSet=rs0')."
   // A database test never skips: without its server it fails, saying how to start one.

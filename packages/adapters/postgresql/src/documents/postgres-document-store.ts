@@ -1,3 +1,4 @@
+import { inspect } from 'node:util'
 import { StoreClosedError, toJson } from '@eventfold/core'
 import {
   assertCollectionName,
@@ -26,7 +27,7 @@ import type pg from 'pg'
 import { quoteIdent } from '../pg/identifiers'
 import { migrate } from '../pg/migrate'
 import { warn } from '../pg/warn'
-import { inTransaction, resolvePool, type PostgresSource } from '../pg/pool'
+import { inTransaction, inspectStore, resolvePool, type PostgresSource } from '../pg/pool'
 import { isDocumentIndexViolation, isDocumentWriteError, isTransactionConflict, translateDocumentError } from './document-errors'
 import { DOCUMENT_SCHEMA } from './document-schema'
 import { DocumentSql } from './document-sql'
@@ -112,6 +113,10 @@ export class PostgresDocumentStore implements DocumentStore {
     this.ownsPool = owned
     this.schema = schema
     this.sql = new DocumentSql(quoteIdent(schema))
+  }
+
+  [inspect.custom](): string {
+    return inspectStore('PostgresDocumentStore', this.schema)
   }
 
   async get(collection: string, id: string): Promise<Document | undefined> {

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util'
 import { createHash } from 'node:crypto'
 import {
   AppendSignal,
@@ -28,7 +29,7 @@ import type pg from 'pg'
 import { MAX_IDENTIFIER_BYTES, quoteIdent } from '../pg/identifiers'
 import { migrate } from '../pg/migrate'
 import { warn } from '../pg/warn'
-import { clientConfigOf, resolvePool, type PostgresSource } from '../pg/pool'
+import { clientConfigOf, inspectStore, resolvePool, type PostgresSource } from '../pg/pool'
 import { AppendListener } from './append-listener'
 import { isAppendConflict, RETRY_APPEND, translateAppendError } from './append-errors'
 import { EVENT_SCHEMA } from './event-schema'
@@ -149,6 +150,10 @@ export class PostgresEventStore implements EventStore {
     const client = notifications ? clientConfigOf(pool) : undefined
     this.listener =
       this.channel && client ? new AppendListener({ client, channel: this.channel, signal: this.signal, onError }) : undefined
+  }
+
+  [inspect.custom](): string {
+    return inspectStore('PostgresEventStore', this.schema)
   }
 
   async appendToStream(

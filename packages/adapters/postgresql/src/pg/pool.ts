@@ -37,8 +37,13 @@ export const resolvePool = (source: PostgresSource, onError: (error: unknown) =>
 export const clientConfigOf = (pool: pg.Pool): pg.ClientConfig | undefined => {
   const options = (pool as { options?: pg.PoolConfig }).options
   if (!options) return undefined
-  // pg-pool keeps the password (and the TLS key) as non-enumerable properties.
-  return { ...options, password: options.password, ssl: options.ssl }
+  // pg-pool keeps the password (and the TLS key) as non-enumerable properties;
+  // the copy keeps them so, out of util.inspect and logs, and the client still reads them.
+  const config: pg.ClientConfig = { ...options }
+  for (const secret of ['password', 'ssl', 'connectionString'] as const) {
+    Object.defineProperty(config, secret, { value: options[secret], enumerable: false })
+  }
+  return config
 }
 
 /** Runs `work` in one transaction on one client of `pool`: COMMIT when it resolves, ROLLBACK when it throws. */
@@ -60,3 +65,9 @@ export const inTransaction = async <T>(pool: pg.Pool, work: (client: pg.PoolClie
     client.release(unusable)
   }
 }
+
+/**
+ * What `util.inspect` shows of a store: its class and schema, never its pool,
+ * whose settings hold the password (in a connection string, enumerable).
+ */
+export const inspectStore = (name: string, schema: string): string => `${name} { schema: ${JSON.stringify(schema)} }`

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { describe, it } from '@jest/globals'
+import { redactUrl } from '@eventfold/core'
 import pg from 'pg'
 import { quoteIdent } from '../pg/identifiers'
 
@@ -9,9 +10,6 @@ export const DEFAULT_POSTGRES_URL = 'postgres://eventfold:eventfold@127.0.0.1:54
 
 /** The server the integration tests use: `POSTGRES_URL`, or the one `scripts/services` manages. */
 export const postgresUrl = (): string => process.env.POSTGRES_URL || DEFAULT_POSTGRES_URL
-
-/** The URL without its password, fit for a message. */
-const redacted = (url: string): string => url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@')
 
 let probed: { readonly problem: string | undefined } | undefined
 
@@ -24,11 +22,16 @@ const probe = (url: string): string | undefined => {
   if (probed) return probed.problem
   const script = `
     const pg = require(${JSON.stringify(require.resolve('pg'))})
-    const client = new pg.Client({ connectionString: process.argv[1], connectionTimeoutMillis: 3000 })
+    const client = new pg.Client({ connectionString: process.env.EVENTFOLD_PROBE_URL, connectionTimeoutMillis: 3000 })
     client.connect().then(() => client.query('SELECT 1')).then(() => client.end()).then(
       () => process.exit(0),
       (error) => { process.stderr.write(String((error && error.message) || error)); process.exit(1) })`
-  const result = spawnSync(process.execPath, ['-e', script, url], { encoding: 'utf8', timeout: 15_000 })
+  // The URL goes by environment: a command line is visible to every user in /proc/<pid>/cmdline.
+  const result = spawnSync(process.execPath, ['-e', script], {
+    encoding: 'utf8',
+    timeout: 15_000,
+    env: { ...process.env, EVENTFOLD_PROBE_URL: url },
+  })
   const problem = result.status === 0 ? undefined : result.stderr.trim() || result.error?.message || `probe exited with ${result.status}`
   probed = { problem }
   return problem
@@ -45,7 +48,7 @@ export const postgresTestPolicy = (problem: string | undefined): PostgresTestPol
 
 /** Why the tests cannot run, and how to make them run. */
 export const unreachableMessage = (url: string, problem: string): string =>
-  `PostgreSQL is not reachable at POSTGRES_URL=${redacted(url)} (${problem}). ` +
+  `PostgreSQL is not reachable at POSTGRES_URL=${redactUrl(url)} (${problem}). ` +
   'Start it with `scripts/services start postgres` (then `eval "$(scripts/services env)"`), or point POSTGRES_URL at a server.'
 
 /**
