@@ -95,16 +95,19 @@ const describe = (v: unknown): string => (v === null ? 'null' : Array.isArray(v)
 /**
  * Checks JSON text made by `JSON.stringify` for what some store cannot keep
  * exactly: NUL (PostgreSQL's jsonb refuses `\u0000`) and lone surrogates
- * (jsonb refuses them, BSON replaces them), which `JSON.stringify` writes as
- * `\u0000` and `\udxxx`. The text is scanned natively; a hit is confirmed on
- * the value, since an escaped backslash followed by `u0000` is fine.
+ * (jsonb refuses them, BSON replaces them). `JSON.stringify` writes both, and
+ * only them besides other control characters, as `\u` escapes: one native
+ * scan decides the common case, and a hit is confirmed on the value.
  * @throws {@link SerializationError} naming the path of the offending string.
  */
 export const assertStorableText = (json: string, value: unknown, path: string, eventType?: string): void => {
-  if (!json.includes('\\u0000') && !json.includes('\\ud')) return
+  if (!json.includes('\\u') || !UNSTORABLE_ESCAPE.test(json)) return
   const bad = findUnstorable(value, path, 0)
   if (bad) throw new SerializationError(bad.reason, bad.path, eventType)
 }
+
+// May also match an escaped backslash followed by `u0000`: findUnstorable decides.
+const UNSTORABLE_ESCAPE = /\\u(?:0000|d[89a-f])/
 
 /** NUL or a lone surrogate in a string (key or value) at or under `path`. */
 const findUnstorable = (v: unknown, path: string, depth: number): { reason: string; path: string } | undefined => {
@@ -112,7 +115,7 @@ const findUnstorable = (v: unknown, path: string, depth: number): { reason: stri
   if (v === null || typeof v !== 'object' || depth > MAX_JSON_DEPTH) return undefined
   if (typeof (v as { toJSON?: unknown }).toJSON === 'function') {
     const text = JSON.stringify(v)
-    return text.includes('\\u0000') || text.includes('\\ud') ? { reason: 'a NUL character or a lone surrogate cannot be stored', path } : undefined
+    return UNSTORABLE_ESCAPE.test(text) ? { reason: 'a NUL character or a lone surrogate cannot be stored', path } : undefined
   }
   if (Array.isArray(v)) {
     for (let i = 0; i < v.length; i++) {

@@ -106,6 +106,9 @@ const assertStreamAndEvents = (streamId: string, events: readonly EventData[]): 
   assertEventCount(streamId, events.length)
 }
 
+// Stands in, in an append's size, for the metadata fields prepareEvents adds (event id, time, version).
+const COMPLETED_METADATA = '{"eventId":"00000000-0000-0000-0000-000000000000","occurredAt":"0000-00-00T00:00:00.000Z","schemaVersion":1}'
+
 /** Checks the JSON text of one payload for what a store cannot keep, and counts it toward the append's size. */
 const checkText = (size: AppendSize, json: string, value: unknown, path: string, eventType: string): void => {
   assertStorableText(json, value, path, eventType)
@@ -154,7 +157,9 @@ export const prepareEvents = (streamId: string, events: readonly EventData[]): P
     const metadata = checkedMetadata(streamId, e, i, now)
     const json = JSON.stringify(e.data ?? null)
     checkText(size, json, e.data, 'data', e.type)
-    checkText(size, JSON.stringify(metadata), metadata, 'metadata', e.type)
+    // The fields completed here are checked already: only what the caller gave is serialized to be checked.
+    if (e.metadata !== undefined) checkText(size, JSON.stringify(e.metadata), e.metadata, 'metadata', e.type)
+    size.add(COMPLETED_METADATA)
     // Deep copy through JSON so later mutation by the caller cannot change what was stored.
     const prepared: PreparedEvent = { type: e.type, data: JSON.parse(json), metadata }
     preparedData.set(prepared, json)
