@@ -133,11 +133,12 @@ const findUnstorable = (v: unknown, path: string, depth: number): { reason: stri
   return undefined
 }
 
-// With the u flag a surrogate pair is one code point: only lone halves match.
-const LONE_SURROGATE = /[\uD800-\uDFFF]/u
+
+// Node 20's String.prototype.isWellFormed: false when the string holds a lone surrogate.
+const isWellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed()
 
 const unstorableString = (s: string, path: string): { reason: string; path: string } | undefined => {
   if (s.includes('\0')) return { reason: 'a NUL character cannot be stored', path }
-  if (LONE_SURROGATE.test(s)) return { reason: 'a lone surrogate cannot be stored', path }
+  if (!isWellFormed(s)) return { reason: 'a lone surrogate cannot be stored', path }
   return undefined
 }

@@ -176,6 +176,7 @@ export const documentStoreHostileInput = (name: string, factory: () => Promise<D
 
       it.each<readonly [string, object]>([
         ['$set of an own __proto__ key', { $set: withOwnProto({}, { polluted: true }) }],
+        ['$set of a value with an own __proto__ key', { $set: { profile: withOwnProto({ name: 'x' }, { polluted: true }) } }],
         ['$set of a constructor path', { $set: { 'constructor.prototype.polluted': true } }],
         ['$set of a __proto__ path', { $set: { '__proto__.polluted': true } }],
         ['$set of a value with a $ key', { $set: { a: { $ne: 1 } } }],
