@@ -1,4 +1,4 @@
-import { MAX_JSON_DEPTH, MAX_NAME_BYTES } from '@eventfold/core'
+import { MAX_JSON_DEPTH, MAX_NAME_BYTES, ValidationError } from '@eventfold/core'
 import type { CommitRequest, DocumentWrite } from './document-store'
 import type { Filter, FindOptions, IndexSpec } from './document'
 import { InvalidDocumentOperationError } from '../errors/errors'
@@ -116,10 +116,30 @@ export const assertIndexSpec = (spec: IndexSpec): void => {
   }
 }
 
-/** Checks what a store is asked to write in one commit. @throws {@link InvalidDocumentOperationError} */
-export const assertCommitRequest = ({ writes, fence }: CommitRequest): void => {
+/**
+ * Checks what a store is asked to write in one commit.
+ * @throws {@link InvalidDocumentOperationError} for a write, {@link ValidationError} for the checkpoint's name.
+ */
+export const assertCommitRequest = ({ writes, fence, checkpoint }: CommitRequest): void => {
   for (const w of writes) assertWrite(w)
   if (fence) assertWrite(fence)
+  if (checkpoint) assertCheckpointName(checkpoint.name)
+}
+
+/**
+ * Checks a checkpoint name (or a prefix of names, with `prefix`): a string
+ * of at most `MAX_NAME_BYTES` bytes without NUL, non-empty unless a prefix.
+ * @throws {@link ValidationError}
+ */
+export const assertCheckpointName = (name: unknown, { prefix = false }: { prefix?: boolean } = {}): void => {
+  const what = prefix ? 'checkpoint prefix' : 'checkpoint name'
+  if (typeof name !== 'string' || (!prefix && name.length === 0)) {
+    throw new ValidationError(`A ${what} must be a ${prefix ? '' : 'non-empty '}string`, [{ path: what, message: kindOf(name) }])
+  }
+  if (name.length * 3 > MAX_NAME_BYTES && Buffer.byteLength(name) > MAX_NAME_BYTES) {
+    throw new ValidationError(`A ${what} is at most ${MAX_NAME_BYTES} bytes`, [{ path: what, message: `starting '${name.slice(0, 40)}'` }])
+  }
+  if (name.includes('\0')) throw new ValidationError(`A ${what} must not contain NUL`, [{ path: what, message: name.replaceAll('\0', '\\0') }])
 }
 
 const assertWrite = (w: DocumentWrite): void => {

@@ -6,7 +6,7 @@ import type {
   DocumentStoreCapabilities,
   StoredDocument,
 } from './document-store'
-import { assertCollectionName, assertCommitRequest, assertDocumentKey, assertFilter, assertFindOptions, assertIndexSpec } from './document-input'
+import { assertCheckpointName, assertCollectionName, assertCommitRequest, assertDocumentKey, assertFilter, assertFindOptions, assertIndexSpec } from './document-input'
 import { matches, query } from './mongo-semantics'
 import { DocumentConflictError, DuplicateDocumentError } from '../errors/errors'
 
@@ -83,14 +83,17 @@ export class InMemoryDocumentStore implements DocumentStore {
   }
 
   async readCheckpoint(name: string): Promise<bigint | undefined> {
+    assertCheckpointName(name)
     return this.checkpoints.get(name)
   }
 
   async deleteCheckpoints(names: readonly string[]): Promise<void> {
+    for (const name of names) assertCheckpointName(name)
     for (const n of names) this.checkpoints.delete(n)
   }
 
   async listCheckpoints(prefix: string): Promise<Map<string, bigint>> {
+    assertCheckpointName(prefix, { prefix: true })
     return new Map([...this.checkpoints].filter(([n]) => n.startsWith(prefix)))
   }
 

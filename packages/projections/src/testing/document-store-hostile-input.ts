@@ -127,6 +127,29 @@ export const documentStoreHostileInput = (name: string, factory: () => Promise<D
       })
     })
 
+    describe('checkpoint names', () => {
+      it.each([
+        ['NUL', 'proj\0ection'],
+        [`over ${MAX_NAME_BYTES} bytes`, 'é'.repeat(MAX_NAME_BYTES / 2 + 1)],
+        ['an empty name', ''],
+      ])('refuses a checkpoint name with %s', async (_, name) => {
+        const invalid = { type: 'validation' }
+        await expect(store.commit({ writes: [put(coll(), { _id: 'c' })], checkpoint: { name, position: 1n } })).rejects.toMatchObject(invalid)
+        expect(await store.count(coll())).toBe(2)
+        await expect(store.readCheckpoint(name)).rejects.toMatchObject(invalid)
+        await expect(store.deleteCheckpoints([name])).rejects.toMatchObject(invalid)
+      })
+
+      it('refuses a checkpoint prefix with NUL, and keeps control and bidi characters in names', async () => {
+        await expect(store.listCheckpoints(`${tag}\0`)).rejects.toMatchObject({ type: 'validation' })
+        const name = `${tag}:\u0001\u202e`
+        await store.commit({ writes: [], checkpoint: { name, position: 7n } })
+        expect(await store.readCheckpoint(name)).toBe(7n)
+        expect(await store.listCheckpoints(tag)).toEqual(new Map([[name, 7n]]))
+        await store.deleteCheckpoints([name])
+      })
+    })
+
     describe('document bodies', () => {
       it('round-trips control, bidi and astral characters and nesting to the limit', async () => {
         const doc = { _id: 'c', text: '\u0001\u001f\u007f \u202e\u2066\u200f 😀 \\u0000', deep: nested(MAX_JSON_DEPTH - 1), 'k\u202e': 1 }

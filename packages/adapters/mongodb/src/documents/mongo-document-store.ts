@@ -1,6 +1,7 @@
 import { MongoClient, ObjectId, type Collection, type Db, type MongoClientOptions } from 'mongodb'
 import { StoreClosedError } from '@eventfold/core'
 import {
+  assertCheckpointName,
   assertCollectionName,
   assertCommitRequest,
   assertDocumentKey,
@@ -257,16 +258,19 @@ export class MongoDocumentStore implements DocumentStore {
   }
 
   async readCheckpoint(name: string): Promise<bigint | undefined> {
+    assertCheckpointName(name)
     this.assertOpen()
     return this.checkpoints.read(name)
   }
 
   async deleteCheckpoints(names: readonly string[]): Promise<void> {
+    for (const name of names) assertCheckpointName(name)
     this.assertOpen()
     await this.checkpoints.delete(names)
   }
 
   async listCheckpoints(prefix: string): Promise<Map<string, bigint>> {
+    assertCheckpointName(prefix, { prefix: true })
     this.assertOpen()
     return this.checkpoints.list(prefix)
   }

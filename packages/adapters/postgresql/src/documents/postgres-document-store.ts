@@ -1,6 +1,7 @@
 import { inspect } from 'node:util'
 import { StoreClosedError, toJson } from '@eventfold/core'
 import {
+  assertCheckpointName,
   assertCollectionName,
   assertCommitRequest,
   assertDocumentKey,
@@ -181,16 +182,19 @@ export class PostgresDocumentStore implements DocumentStore {
   }
 
   async readCheckpoint(name: string): Promise<bigint | undefined> {
+    assertCheckpointName(name)
     const [row] = await this.rows<{ position: string }>(this.sql.readCheckpoint(name))
     return row ? BigInt(row.position) : undefined
   }
 
   async deleteCheckpoints(names: readonly string[]): Promise<void> {
+    for (const name of names) assertCheckpointName(name)
     this.assertOpen()
     if (names.length > 0) await this.rows(this.sql.deleteCheckpoints(names))
   }
 
   async listCheckpoints(prefix: string): Promise<Map<string, bigint>> {
+    assertCheckpointName(prefix, { prefix: true })
     const rows = await this.rows<{ name: string; position: string }>(this.sql.listCheckpoints(prefix))
     return new Map(rows.map((r) => [r.name, BigInt(r.position)]))
   }

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3'
 import { fromJson, StoreClosedError, toJson } from '@eventfold/core'
 import {
+  assertCheckpointName,
   assertCollectionName,
   assertCommitRequest,
   assertDocumentKey,
@@ -178,17 +179,20 @@ export class SqliteDocumentStore implements DocumentStore {
   }
 
   async readCheckpoint(name: string): Promise<bigint | undefined> {
+    assertCheckpointName(name)
     this.assertOpen()
     const position = this.statements.readCheckpoint.get(name)
     return position === undefined ? undefined : BigInt(position)
   }
 
   async deleteCheckpoints(names: readonly string[]): Promise<void> {
+    for (const name of names) assertCheckpointName(name)
     this.assertOpen()
     if (names.length > 0) this.statements.deleteCheckpoints.run(JSON.stringify(names))
   }
 
   async listCheckpoints(prefix: string): Promise<Map<string, bigint>> {
+    assertCheckpointName(prefix, { prefix: true })
     this.assertOpen()
     const found = new Map<string, bigint>()
     // Names with a common prefix are contiguous in the primary key's binary order.
