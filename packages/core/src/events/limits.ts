@@ -18,10 +18,11 @@ export const MAX_EVENTS_PER_APPEND = 65_536
 
 /**
  * The most JSON text one append may carry, data and metadata of all its
- * events together, in UTF-8 bytes (64 MiB). PostgreSQL refuses a jsonb value
- * over 256 MiB, and an append is one value there.
+ * events together, in UTF-8 bytes (16 MiB). PostgreSQL refuses a jsonb value
+ * over 256 MiB, an append is one value there, and jsonb can take several
+ * times the room of its text (an array of small numbers does).
  */
-export const MAX_APPEND_BYTES = 64 * 1024 * 1024
+export const MAX_APPEND_BYTES = 16 * 1024 * 1024
 
 /**
  * Checks a stream id, event type or event id: a non-empty string of at most
