@@ -31,6 +31,8 @@ scaleOutSuite({
   describe: describePostgres,
   seedConcurrency: 4,
   open: async () => {
+    // The workers inherit the environment: the URL reaches them there, not on their command line.
+    process.env.POSTGRES_URL = postgresUrl()
     const schema = freshSchema('scaleout')
     const rebuildSchema = freshSchema('scaleout_rebuild')
     const pool = new pg.Pool({ connectionString: postgresUrl(), max: 10 })
@@ -42,7 +44,7 @@ scaleOutSuite({
     return {
       eventStore,
       documents,
-      workerArgs: [postgresUrl(), schema],
+      workerArgs: [schema],
       openRebuildStore: async () => new PostgresDocumentStore(pool, { schema: rebuildSchema }),
       dispose: async () => {
         await eventStore.close()
