@@ -45,6 +45,21 @@ describe('CommandBus with a decorated aggregate', () => {
     return { app, eventStore, snapshotStore }
   }
 
+  it('refuses an aggregate id that is not a string, as a request body can carry, instead of sharing one stream between them', async () => {
+    const noted = defineAggregate<object, { type: string; id: string }, { type: string; data: object }>({
+      category: 'Noted',
+      commands: { Note: { aggregateId: (c) => c.id, creates: true } },
+      initialState: () => ({}),
+      decide: (c) => [{ type: 'Noted', data: { id: c.id } }],
+      evolve: (s) => s,
+    })
+    const eventStore = new InMemoryEventStore()
+    const app = createEventfold({ eventStore, aggregates: [noted] })
+    const hostile = JSON.parse('{"type": "Note", "id": {"$ne": "nobody"}}') as { type: string; id: string }
+    await expect(app.commandBus.execute(hostile)).rejects.toMatchObject({ type: 'validation', commandType: 'Note' })
+    expect(await eventStore.headPosition()).toBeUndefined()
+  })
+
   it('loads, decides and appends, returning the revision and position of the append', async () => {
     const { app, eventStore } = setup()
     const opened = await app.commandBus.execute(new OpenAccount('a1', 'Ann'))

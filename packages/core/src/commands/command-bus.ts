@@ -116,6 +116,10 @@ export class CommandBus {
     if (aggregateId === undefined || aggregateId === '') {
       throw new ValidationError(`Command '${ctx.commandType}' names no aggregate id`, [{ path: 'aggregateId', message: 'required' }], ctx.commandType)
     }
+    // Commands come from request bodies: an object would become the stream 'Category-[object Object]', shared by every such request.
+    if (typeof aggregateId !== 'string') {
+      throw new ValidationError(`Command '${ctx.commandType}' needs a string aggregate id`, [{ path: 'aggregateId', message: `got ${typeof aggregateId}` }], ctx.commandType)
+    }
     const loaded = await this.repository.load(definition, aggregateId)
     if (route.creates && loaded.revision !== undefined) throw new StreamAlreadyExistsError(loaded.streamId, loaded.revision)
     if (!route.creates && loaded.revision === undefined) throw new AggregateNotFoundError(loaded.streamId, ctx.commandType)
