@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3'
-import { fromJson, StoreClosedError, toJson, type Snapshot, type SnapshotStore } from '@eventfold/core'
+import { assertName, fromJson, StoreClosedError, toJson, type Snapshot, type SnapshotStore } from '@eventfold/core'
 import { SNAPSHOT_SCHEMA, SNAPSHOT_SCHEMA_MODULE } from './snapshot-schema'
 import type { SqliteConnection } from './sqlite-connection'
 
@@ -51,6 +51,7 @@ export class SqliteSnapshotStore implements SnapshotStore {
   }
 
   async load(streamId: string): Promise<Snapshot | undefined> {
+    assertName(streamId, 'streamId')
     this.assertOpen()
     const row = this.statements.load.get(streamId)
     return (
@@ -66,12 +67,14 @@ export class SqliteSnapshotStore implements SnapshotStore {
 
   /** @throws {@link SerializationError} when the state cannot be stored as JSON. */
   async save(snapshot: Snapshot): Promise<void> {
+    assertName(snapshot.streamId, 'streamId')
     this.assertOpen()
     const state = toJson(snapshot.state, 'state')
     this.statements.save.run(snapshot.streamId, snapshot.revision, snapshot.schemaVersion, state, snapshot.takenAt)
   }
 
   async delete(streamId: string): Promise<void> {
+    assertName(streamId, 'streamId')
     this.assertOpen()
     this.statements.delete.run(streamId)
   }

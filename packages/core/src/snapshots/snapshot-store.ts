@@ -1,3 +1,4 @@
+import { assertName } from '../events/limits'
 /** The saved state of one aggregate at one revision. */
 export interface Snapshot {
   readonly streamId: string
@@ -25,17 +26,20 @@ export class InMemorySnapshotStore implements SnapshotStore {
   private readonly snapshots = new Map<string, { streamId: string; revision: bigint; schemaVersion: number; state: string; takenAt: string }>()
 
   async load(streamId: string): Promise<Snapshot | undefined> {
+    assertName(streamId, 'streamId')
     const s = this.snapshots.get(streamId)
     return s && { ...s, state: JSON.parse(s.state) as unknown }
   }
 
   async save(snapshot: Snapshot): Promise<void> {
+    assertName(snapshot.streamId, 'streamId')
     const current = this.snapshots.get(snapshot.streamId)
     if (current && current.revision > snapshot.revision) return
     this.snapshots.set(snapshot.streamId, { ...snapshot, state: JSON.stringify(snapshot.state) })
   }
 
   async delete(streamId: string): Promise<void> {
+    assertName(streamId, 'streamId')
     this.snapshots.delete(streamId)
   }
 }

@@ -22,6 +22,18 @@ describeMongo('MongoSnapshotStore', (mongo) => {
     streamId = `Account-${randomBytes(5).toString('hex')}`
   })
 
+  it.each([
+    ['$ne', { $ne: 'nobody' }],
+    ['$gt', { $gt: '' }],
+    ['a number', 7],
+  ])('refuses a stream id that is %s with a ValidationError instead of querying with it', async (_, hostile) => {
+    await snapshots.save(snapshot(1n))
+    await expect(snapshots.load(hostile as unknown as string)).rejects.toMatchObject({ type: 'validation' })
+    await expect(snapshots.delete(hostile as unknown as string)).rejects.toMatchObject({ type: 'validation' })
+    await expect(snapshots.save(snapshot(2n, {}, hostile as unknown as string))).rejects.toMatchObject({ type: 'validation' })
+    await expect(snapshots.load(streamId)).resolves.toMatchObject({ revision: 1n })
+  })
+
   it('round-trips a snapshot: bigint revision beyond 2^53, JSON state, schema version, time taken', async () => {
     const saved = snapshot(2n ** 53n + 7n, { balance: 12.5, owners: ['Ann', 'Bob'], closed: false, note: null, 'by.email': { 'ann@example.com': 1, $weird: 2 } })
 

@@ -1,5 +1,5 @@
 import { Long, type Collection, type MongoClient } from 'mongodb'
-import { fromJson, toJson, type Snapshot, type SnapshotStore } from '@eventfold/core'
+import { assertName, fromJson, toJson, type Snapshot, type SnapshotStore } from '@eventfold/core'
 import { MongoErrorCode, serverErrorCode } from '../mongo-errors'
 
 /** The collection that holds snapshots by default. */
@@ -47,6 +47,7 @@ export class MongoSnapshotStore implements SnapshotStore {
   }
 
   async load(streamId: string): Promise<Snapshot | undefined> {
+    assertName(streamId, 'streamId')
     const found = await this.snapshots.findOne({ _id: streamId }, { promoteLongs: false })
     if (!found) return undefined
     return {
@@ -64,6 +65,7 @@ export class MongoSnapshotStore implements SnapshotStore {
    * @throws {@link SerializationError} when the state cannot be stored as JSON; the stored snapshot is kept.
    */
   async save(snapshot: Snapshot): Promise<void> {
+    assertName(snapshot.streamId, 'streamId')
     const revision = Long.fromBigInt(snapshot.revision)
     const fields = { revision, schemaVersion: snapshot.schemaVersion, state: toJson(snapshot.state, 'state'), takenAt: snapshot.takenAt }
     const notNewer = { _id: snapshot.streamId, revision: { $lte: revision } }
@@ -82,6 +84,7 @@ export class MongoSnapshotStore implements SnapshotStore {
   }
 
   async delete(streamId: string): Promise<void> {
+    assertName(streamId, 'streamId')
     await this.snapshots.deleteOne({ _id: streamId })
   }
 }
