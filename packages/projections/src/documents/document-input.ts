@@ -37,6 +37,16 @@ export const assertCollectionName = (collection: unknown): void => {
 }
 
 /**
+ * Checks a prefix of collection names, as `listCollections` takes it: a
+ * string without NUL (no collection name holds one).
+ * @throws {@link InvalidDocumentOperationError}
+ */
+export const assertCollectionPrefix = (prefix: unknown): void => {
+  if (typeof prefix !== 'string') fail(`a collection prefix must be a string, got ${kindOf(prefix)}`, String(prefix))
+  if ((prefix as string).includes('\0')) fail('a collection prefix must not contain NUL', (prefix as string).replaceAll('\0', '\\0'))
+}
+
+/**
  * Checks a document id: a non-empty string (never an object, which a
  * database would read as a query) of at most `MAX_NAME_BYTES` bytes, without NUL.
  * @throws {@link InvalidDocumentOperationError}

@@ -6,7 +6,7 @@ import type {
   DocumentStoreCapabilities,
   StoredDocument,
 } from './document-store'
-import { assertCheckpointName, assertCollectionName, assertCommitRequest, assertDocumentKey, assertFilter, assertFindOptions, assertIndexSpec } from './document-input'
+import { assertCheckpointName, assertCollectionName, assertCollectionPrefix, assertCommitRequest, assertDocumentKey, assertFilter, assertFindOptions, assertIndexSpec } from './document-input'
 import { matches, query } from './mongo-semantics'
 import { DocumentConflictError, DuplicateDocumentError } from '../errors/errors'
 
@@ -114,6 +114,7 @@ export class InMemoryDocumentStore implements DocumentStore {
   }
 
   async listCollections(prefix = ''): Promise<string[]> {
+    assertCollectionPrefix(prefix)
     return [...this.collections.keys()].filter((c) => c.startsWith(prefix)).sort()
   }
 

@@ -112,6 +112,10 @@ export const documentStoreHostileInput = (name: string, factory: () => Promise<D
         await expect(store.find(collection(coll()))).rejects.toMatchObject(refused)
       })
 
+      it('refuses a collection prefix with NUL', async () => {
+        await expect(store.listCollections(`${tag}\0`)).rejects.toMatchObject(refused)
+      })
+
       it('keeps control and bidi characters in ids and collection names as they are', async () => {
         const collection = coll('\u0001\u202e\u2066')
         const id = 'id\u0007\u202e\u200f\t'

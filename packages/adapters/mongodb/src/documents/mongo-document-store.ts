@@ -3,6 +3,7 @@ import { StoreClosedError } from '@eventfold/core'
 import {
   assertCheckpointName,
   assertCollectionName,
+  assertCollectionPrefix,
   assertCommitRequest,
   assertDocumentKey,
   assertFilter,
@@ -315,6 +316,7 @@ export class MongoDocumentStore implements DocumentStore {
 
   /** Collections (not views) whose name starts with `prefix`, sorted; leaves out `system.*` and the store's own checkpoint and snapshot collections. */
   async listCollections(prefix = ''): Promise<string[]> {
+    assertCollectionPrefix(prefix)
     this.assertOpen()
     const internal = new Set([this.checkpointCollection, SNAPSHOT_COLLECTION])
     const names: string[] = []

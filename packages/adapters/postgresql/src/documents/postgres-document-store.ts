@@ -3,6 +3,7 @@ import { StoreClosedError, toJson } from '@eventfold/core'
 import {
   assertCheckpointName,
   assertCollectionName,
+  assertCollectionPrefix,
   assertCommitRequest,
   assertDocumentKey,
   assertFilter,
@@ -249,6 +250,7 @@ export class PostgresDocumentStore implements DocumentStore {
   }
 
   async listCollections(prefix = ''): Promise<string[]> {
+    assertCollectionPrefix(prefix)
     return (await this.rows<{ collection: string }>(this.sql.collections(prefix))).map((r) => r.collection)
   }
 

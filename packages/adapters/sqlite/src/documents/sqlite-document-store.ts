@@ -3,6 +3,7 @@ import { fromJson, StoreClosedError, toJson } from '@eventfold/core'
 import {
   assertCheckpointName,
   assertCollectionName,
+  assertCollectionPrefix,
   assertCommitRequest,
   assertDocumentKey,
   assertFilter,
@@ -250,6 +251,7 @@ export class SqliteDocumentStore implements DocumentStore {
   }
 
   async listCollections(prefix = ''): Promise<string[]> {
+    assertCollectionPrefix(prefix)
     this.assertOpen()
     // Skips from one collection to the next along the primary key: one seek per collection.
     const found: string[] = []
