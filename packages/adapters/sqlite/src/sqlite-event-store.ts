@@ -1,9 +1,5 @@
 import {
-  assertDistinctEventIds,
-  pollingSubscription,
-  serializeEvents,
   StoreClosedError,
-  type AppendSignal,
   type AppendOptions,
   type AppendResult,
   type EventData,
@@ -15,6 +11,7 @@ import {
   type Subscription,
   type SynchronousRead,
 } from '@eventfold/core'
+import { assertDistinctEventIds, pollingSubscription, serializeEvents, type AppendSignal } from '@eventfold/core/spi'
 import { appendEvents, type AppendOutcome, type PendingEvent } from './append-transaction'
 import { EVENT_SCHEMA, EVENT_SCHEMA_MODULE } from './event-schema'
 import {

@@ -1,4 +1,5 @@
-import { recordedEventFromJson, SerializationError, type RecordedEvent } from '@eventfold/core'
+import { SerializationError, type RecordedEvent } from '@eventfold/core'
+import { recordedEventFromJson } from '@eventfold/core/spi'
 
 /*
  * Stream reads, the reads that load aggregates, and reads of the whole log

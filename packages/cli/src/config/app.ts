@@ -1,11 +1,5 @@
-import {
-  aggregateMetadataOf,
-  defaultEventRegistry,
-  toAggregateDefinition,
-  type AggregateClass,
-  type AggregateDefinition,
-  type EventRegistry,
-} from '@eventfold/core'
+import { type AggregateClass, type AggregateDefinition, type EventRegistry } from '@eventfold/core'
+import { aggregateMetadataOf, defaultEventRegistry, toAggregateDefinition } from '@eventfold/core/spi'
 import {
   projectionFromInstance,
   projectionMetadataOf,

@@ -1,4 +1,5 @@
-import { AggregateRepository, createEventfold, InMemoryEventStore, isPagedRead, pagedRead, type EventStore, type ReadStreamOptions, type RecordedEvent } from '../index'
+import { AggregateRepository, createEventfold, InMemoryEventStore, type EventStore, type ReadStreamOptions, type RecordedEvent } from '../index'
+import { isPagedRead, pagedRead } from '../spi'
 import { Account, Deposit, OpenAccount } from '../__fixtures__/account'
 
 /** An in-memory store whose stream reads come in pages of `size`, as a networked store's do; it counts the pages fetched. */

@@ -1,4 +1,5 @@
-import { assertExpectedRevision, ConcurrencyError, matchesExpectedRevision, parseExpectedRevision, type ExpectedRevision } from '../index'
+import { ConcurrencyError, type ExpectedRevision } from '../index'
+import { assertExpectedRevision, matchesExpectedRevision, parseExpectedRevision } from '../spi'
 
 describe('expected revision', () => {
   it.each<[ExpectedRevision, bigint | undefined, boolean]>([

@@ -1,4 +1,5 @@
-import { assertJsonSafe, fromJson, SerializationError, toJson } from '../index'
+import { SerializationError } from '../index'
+import { assertJsonSafe, fromJson, toJson } from '../spi'
 
 describe('assertJsonSafe', () => {
   const circular: Record<string, unknown> = { a: 1 }

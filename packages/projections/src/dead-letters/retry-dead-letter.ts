@@ -1,4 +1,5 @@
-import { defaultEventRegistry, type EventRegistry } from '@eventfold/core'
+import { type EventRegistry } from '@eventfold/core'
+import { defaultEventRegistry } from '@eventfold/core/spi'
 import { DocumentBatch } from '../documents/document-batch'
 import type { DocumentStore } from '../documents/document-store'
 import { DocumentConflictError, DeadLetterNotFoundError } from '../errors/errors'

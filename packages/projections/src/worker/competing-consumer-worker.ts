@@ -1,11 +1,5 @@
-import {
-  backoffDelay,
-  defaultEventRegistry,
-  EventfoldError,
-  sleep,
-  type EventRegistry,
-  type RecordedEvent,
-} from '@eventfold/core'
+import { EventfoldError, type EventRegistry, type RecordedEvent } from '@eventfold/core'
+import { backoffDelay, defaultEventRegistry, sleep } from '@eventfold/core/spi'
 import type { DeadLetter } from '../dead-letters/dead-letters'
 import { DocumentBatch, DocumentOperationError } from '../documents/document-batch'
 import type { DocumentStore, DocumentWrite } from '../documents/document-store'

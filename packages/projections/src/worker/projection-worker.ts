@@ -1,13 +1,5 @@
-import {
-  backoffDelay,
-  defaultEventRegistry,
-  EventfoldError,
-  sleep,
-  type BackoffPolicy,
-  type EventRegistry,
-  type EventStore,
-  type RecordedEvent,
-} from '@eventfold/core'
+import { EventfoldError, type BackoffPolicy, type EventRegistry, type EventStore, type RecordedEvent } from '@eventfold/core'
+import { backoffDelay, defaultEventRegistry, sleep } from '@eventfold/core/spi'
 import { DocumentBatch, DocumentOperationError } from '../documents/document-batch'
 import type { DocumentStore, DocumentWrite } from '../documents/document-store'
 import { DEAD_LETTER_COLLECTION, parkWrite } from '../dead-letters/dead-letters'

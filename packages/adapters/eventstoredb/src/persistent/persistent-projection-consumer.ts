@@ -1,5 +1,6 @@
 import type { EventStoreDBClient } from '@eventstore/db-client'
-import { backoffDelay, type BackoffPolicy, type RecordedEvent } from '@eventfold/core'
+import { type BackoffPolicy, type RecordedEvent } from '@eventfold/core'
+import { backoffDelay } from '@eventfold/core/spi'
 import type { CompetingDelivery } from '@eventfold/projections'
 import { PersistentSubscriptionSource, type PersistentSubscriptionFeed, type PersistentSubscriptionSourceOptions } from './persistent-subscription-source'
 

@@ -9,9 +9,6 @@ import {
   type RecordedEvent as EsdbRecordedEvent,
 } from '@eventstore/db-client'
 import {
-  assertDistinctEventIds,
-  assertExpectedRevision,
-  prepareEvents,
   StoreClosedError,
   ValidationError,
   type AppendOptions,
@@ -26,6 +23,7 @@ import {
   type SubscribeToAllOptions,
   type Subscription,
 } from '@eventfold/core'
+import { assertDistinctEventIds, assertExpectedRevision, prepareEvents } from '@eventfold/core/spi'
 import { PositionUnavailableError, SubscriptionDroppedError } from '../errors'
 import { isMissingStreamError, refusedAppend, translateClientError } from '../mapping/client-errors'
 import { fromEventStoreDBEvent, toEventStoreDBEvent } from '../mapping/events'

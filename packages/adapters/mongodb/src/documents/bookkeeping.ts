@@ -1,5 +1,5 @@
 import type { ObjectId } from 'mongodb'
-import { assertJsonSafe } from '@eventfold/core'
+import { assertJsonSafe } from '@eventfold/core/spi'
 import { InvalidDocumentOperationError, type Document, type DocumentMeta, type DocumentWrite, type StoredDocument } from '@eventfold/projections'
 import type { StoredState } from '../mongo-errors'
 

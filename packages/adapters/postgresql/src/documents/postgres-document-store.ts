@@ -1,4 +1,5 @@
-import { StoreClosedError, toJson } from '@eventfold/core'
+import { StoreClosedError } from '@eventfold/core'
+import { toJson } from '@eventfold/core/spi'
 import {
   DocumentConflictError,
   DuplicateDocumentError,

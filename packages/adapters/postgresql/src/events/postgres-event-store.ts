@@ -1,13 +1,6 @@
 import { createHash } from 'node:crypto'
 import {
-  AppendSignal,
-  assertDistinctEventIds,
-  assertExpectedRevision,
   ConcurrencyError,
-  findIdempotentAppend,
-  pagedRead,
-  pollingSubscription,
-  prepareEvents,
   StoreClosedError,
   ValidationError,
   type AppendOptions,
@@ -16,14 +9,23 @@ import {
   type EventFilter,
   type EventStore,
   type ExpectedRevision,
-  type PagedRead,
   type ReadAllOptions,
   type ReadStreamOptions,
   type RecordedEvent,
-  type StoredEventRef,
   type SubscribeToAllOptions,
   type Subscription,
 } from '@eventfold/core'
+import {
+  AppendSignal,
+  assertDistinctEventIds,
+  assertExpectedRevision,
+  findIdempotentAppend,
+  pagedRead,
+  pollingSubscription,
+  prepareEvents,
+  type PagedRead,
+  type StoredEventRef,
+} from '@eventfold/core/spi'
 import type pg from 'pg'
 import { MAX_IDENTIFIER_BYTES, quoteIdent } from '../pg/identifiers'
 import { migrate } from '../pg/migrate'

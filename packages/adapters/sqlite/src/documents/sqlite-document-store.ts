@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3'
-import { fromJson, StoreClosedError, toJson } from '@eventfold/core'
+import { StoreClosedError } from '@eventfold/core'
+import { fromJson, toJson } from '@eventfold/core/spi'
 import {
   DocumentConflictError,
   DuplicateDocumentError,
