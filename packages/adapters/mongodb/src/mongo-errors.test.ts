@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
-import { DocumentConflictError, DuplicateDocumentError, InvalidDocumentOperationError, type DocumentWrite } from '@eventfold/projections'
+import { DocumentConflictError, DuplicateDocumentError, InvalidDocumentOperationError } from '@eventfold/projections'
+import { type DocumentWrite } from '@eventfold/projections/spi'
 import { MongoErrorCode, translateMongoError } from './mongo-errors'
 
 const create: DocumentWrite = { kind: 'put', collection: 'users', doc: { _id: 'u2', email: 'a' }, meta: { revision: 1, positions: {} }, expectedRevision: 0 }

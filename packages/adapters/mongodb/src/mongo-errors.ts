@@ -1,5 +1,6 @@
 import { MongoServerError } from 'mongodb'
-import { DocumentConflictError, DuplicateDocumentError, InvalidDocumentOperationError, type DocumentWrite } from '@eventfold/projections'
+import { DocumentConflictError, DuplicateDocumentError, InvalidDocumentOperationError } from '@eventfold/projections'
+import { type DocumentWrite } from '@eventfold/projections/spi'
 
 /** The server error codes this package acts on (MongoDB's numbering, which FerretDB follows). */
 export const MongoErrorCode = {

@@ -1,11 +1,7 @@
 import { type AggregateClass, type AggregateDefinition, type EventRegistry } from '@eventfold/core'
 import { aggregateMetadataOf, defaultEventRegistry, toAggregateDefinition } from '@eventfold/core/spi'
-import {
-  projectionFromInstance,
-  projectionMetadataOf,
-  UnknownProjectionError,
-  type ProjectionDefinition,
-} from '@eventfold/projections'
+import { projectionFromInstance, UnknownProjectionError, type ProjectionDefinition } from '@eventfold/projections'
+import { projectionMetadataOf } from '@eventfold/projections/spi'
 import { ConfigError } from './config-error'
 import type { EventfoldCliConfig, EventfoldConnection, ProjectionClass, ServiceContainer } from './define-config'
 

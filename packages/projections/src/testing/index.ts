@@ -1,4 +1,5 @@
 export * from './document-store-contract'
+export * from './batch-writes'
 export * from './scale-out-suite'
 // Also its own entry point, `@eventfold/projections/testing/scale-out-worker`, for worker processes that run without jest.
 export * from './scale-out-worker'

@@ -2,19 +2,21 @@ import { MongoClient, ObjectId, type Collection, type Db, type MongoClientOption
 import { StoreClosedError } from '@eventfold/core'
 import {
   DocumentConflictError,
+  type Document,
+  type DocumentStore,
+  type Filter,
+  type FindOptions,
+  type IndexSpec,
+} from '@eventfold/projections'
+import {
   matches,
   type CheckpointWrite,
   type CommitRequest,
   type CommitResult,
-  type Document,
-  type DocumentStore,
   type DocumentStoreCapabilities,
   type DocumentWrite,
-  type Filter,
-  type FindOptions,
-  type IndexSpec,
   type StoredDocument,
-} from '@eventfold/projections'
+} from '@eventfold/projections/spi'
 import { detectMongoCapabilities, type MongoCapabilities } from '../capabilities'
 import { actualRevision, MongoErrorCode, serverErrorCode, translateMongoError } from '../mongo-errors'
 import { SNAPSHOT_COLLECTION } from '../snapshots/mongo-snapshot-store'

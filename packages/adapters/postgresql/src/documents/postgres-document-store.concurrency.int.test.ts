@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, expect, it, jest } from '@jest/globals'
-import { DocumentConflictError, type DocumentWrite } from '@eventfold/projections'
+import { DocumentConflictError } from '@eventfold/projections'
+import { type DocumentWrite } from '@eventfold/projections/spi'
 import pg from 'pg'
 import { quoteIdent } from '../pg/identifiers'
 import { describePostgres, dropSchema, freshSchema, testPool } from '../testing/connect'

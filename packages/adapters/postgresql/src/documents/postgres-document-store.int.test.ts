@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it, jest } from '@jest/globals'
 import { SerializationError, StoreClosedError } from '@eventfold/core'
-import { DocumentConflictError, DuplicateDocumentError, type Document, type DocumentWrite } from '@eventfold/projections'
+import { DocumentConflictError, DuplicateDocumentError, type Document } from '@eventfold/projections'
+import { type DocumentWrite } from '@eventfold/projections/spi'
 import { documentStoreContract } from '@eventfold/projections/testing'
 import pg from 'pg'
 import { describePostgres, dropSchema, freshSchema, testPool } from '../testing/connect'

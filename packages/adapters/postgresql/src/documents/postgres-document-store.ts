@@ -3,20 +3,22 @@ import { toJson } from '@eventfold/core/spi'
 import {
   DocumentConflictError,
   DuplicateDocumentError,
+  type Document,
+  type DocumentStore,
+  type Filter,
+  type FindOptions,
+  type IndexSpec,
+} from '@eventfold/projections'
+import {
   query,
   type CheckpointWrite,
   type CommitRequest,
   type CommitResult,
-  type Document,
   type DocumentMeta,
-  type DocumentStore,
   type DocumentStoreCapabilities,
   type DocumentWrite,
-  type Filter,
-  type FindOptions,
-  type IndexSpec,
   type StoredDocument,
-} from '@eventfold/projections'
+} from '@eventfold/projections/spi'
 import type pg from 'pg'
 import { quoteIdent } from '../pg/identifiers'
 import { migrate } from '../pg/migrate'

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
-import { DocumentConflictError, DuplicateDocumentError, InvalidDocumentOperationError, type DocumentWrite } from '@eventfold/projections'
+import { DocumentConflictError, DuplicateDocumentError, InvalidDocumentOperationError } from '@eventfold/projections'
+import { type DocumentWrite } from '@eventfold/projections/spi'
 import { documentStoreContract } from '@eventfold/projections/testing'
 import { SerializationError, StoreClosedError } from '@eventfold/core'
 import { tempDir, type TempDir } from '../test-support/temp-dir'

@@ -4,20 +4,22 @@ import { fromJson, toJson } from '@eventfold/core/spi'
 import {
   DocumentConflictError,
   DuplicateDocumentError,
+  type Document,
+  type DocumentStore,
+  type Filter,
+  type FindOptions,
+  type IndexSpec,
+} from '@eventfold/projections'
+import {
   query,
   type CheckpointWrite,
   type CommitRequest,
   type CommitResult,
-  type Document,
   type DocumentMeta,
-  type DocumentStore,
   type DocumentStoreCapabilities,
   type DocumentWrite,
-  type Filter,
-  type FindOptions,
-  type IndexSpec,
   type StoredDocument,
-} from '@eventfold/projections'
+} from '@eventfold/projections/spi'
 import { isUniqueViolation, translateDocumentError } from './document-errors'
 import { migrateDocumentSchema } from './document-schema'
 import { uniqueIndexSql } from './unique-index'
