@@ -6,6 +6,8 @@
 //   …the lines between `// #region decider` and `// #endregion decider`, dedented…
 //   ```
 //
+// `file#imports,usage` quotes several regions of one file, a blank line apart.
+//
 // scripts/readme-snippets.test.ts checks every marked block against its region.
 'use strict'
 
@@ -13,7 +15,7 @@ const { existsSync, readdirSync, readFileSync } = require('node:fs')
 const { dirname, join, relative, resolve } = require('node:path')
 
 const ROOT = resolve(__dirname, '..')
-const MARKER = /^<!-- snippet: (\S+)#([\w-]+) -->$/
+const MARKER = /^<!-- snippet: (\S+)#([\w,-]+) -->$/
 
 /** The README files of the repository, the workspace packages and the samples. */
 function readmes(root = ROOT) {
@@ -60,13 +62,16 @@ function snippets(readme) {
       const close = lines.indexOf('```', i + 2)
       if (close > 0) shown = lines.slice(i + 2, close).join('\n')
     }
+    const names = m[2].split(',')
+    const source = existsSync(file) ? readFileSync(file, 'utf8') : undefined
+    const regions = names.map((name) => (source === undefined ? undefined : region(source, name)))
     found.push({
       readme,
       line: i + 1,
       file,
-      name: m[2],
+      names,
       shown,
-      expected: existsSync(file) ? region(readFileSync(file, 'utf8'), m[2]) : undefined,
+      expected: regions.includes(undefined) ? undefined : regions.join('\n\n'),
     })
   })
   return found

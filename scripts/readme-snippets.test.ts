@@ -6,7 +6,7 @@ interface Snippet {
   readme: string
   line: number
   file: string
-  name: string
+  names: string[]
   shown: string | undefined
   expected: string | undefined
 }
@@ -20,7 +20,7 @@ const { ROOT, readmes, region, regionNames, snippets } = require('./readme-snipp
 }
 
 const all = readmes().flatMap((readme) => snippets(readme))
-const where = (s: Snippet) => `${relative(ROOT, s.readme)}:${s.line} (${relative(ROOT, s.file)}#${s.name})`
+const where = (s: Snippet) => `${relative(ROOT, s.readme)}:${s.line} (${relative(ROOT, s.file)}#${s.names.join(',')})`
 
 describe('region', () => {
   it('is the lines between the markers, dedented as a whole', () => {
@@ -45,6 +45,6 @@ describe('the snippet files of the package READMEs', () => {
     .flatMap((f) => regionNames(readFileSync(join(dir, f), 'utf8')).map((name) => [f, name] as const))
 
   it.each(regions)('%s #%s is quoted by a README', (file, name) => {
-    expect(all.some((s) => s.file === join(dir, file) && s.name === name)).toBe(true)
+    expect(all.some((s) => s.file === join(dir, file) && s.names.includes(name))).toBe(true)
   })
 })

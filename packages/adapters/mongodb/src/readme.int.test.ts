@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { afterEach, expect, it, jest } from '@jest/globals'
 import { randomBytes } from 'node:crypto'
 // #region imports
@@ -9,17 +7,6 @@ import { On, Projection, projectionFromInstance, ProjectionWorker, type Document
 import { MongoDocumentStore, MongoSnapshotStore } from '@eventfold/mongodb'
 // #endregion imports
 import { describeMongo } from './testing/connect'
-
-/** The lines between `// #region name` and `// #endregion name` of this file, dedented. */
-const region = (name: string): string => {
-  const lines = readFileSync(__filename, 'utf8').split('\n')
-  const start = lines.findIndex((l) => l.trim() === `// #region ${name}`)
-  const end = lines.findIndex((l) => l.trim() === `// #endregion ${name}`)
-  if (start < 0 || end < start) throw new Error(`No region '${name}' in ${__filename}`)
-  const body = lines.slice(start + 1, end)
-  const indent = Math.min(...body.filter((l) => l.trim()).map((l) => l.length - l.trimStart().length))
-  return body.map((l) => l.slice(indent)).join('\n')
-}
 
 // #region projection
 @Projection('account-balances', {
@@ -86,11 +73,5 @@ describeMongo('the README', (mongo) => {
     expect(answers[1]).toEqual([2n, 1])
     expect(answers[2]).toEqual([{ _id: 'Account-1', owner: 'Ann', balance: 5 }])
     expect(answers[3]).toEqual([[{ _id: 'Account-1', owner: 'Ann', balance: 5 }]])
-  })
-
-  it('is the code of this file', () => {
-    const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8')
-
-    for (const name of ['imports', 'projection', 'usage']) expect(readme).toContain(region(name))
   })
 })
