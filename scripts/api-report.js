@@ -3,7 +3,8 @@
 // package.json), read from the TypeScript sources: TypeScript 7 has no
 // JavaScript compiler API, so this follows export declarations itself.
 //
-//   node scripts/api-report.js           compare with the checked-in reports
+//   node scripts/api-report.js           compare with the checked-in reports, and check that
+//                                        exported declarations name only exported types (after a build)
 //   node scripts/api-report.js --update  rewrite packages/*/api/*.api.md
 //
 // scripts/api-report.test.ts runs the comparison under jest.
@@ -191,7 +192,7 @@ function readImportClause(clause, from, typeOnly, imports) {
 function resolveSpecifier(specifier, fromFile, packages) {
   if (specifier.startsWith('.')) {
     const base = resolve(dirname(fromFile), specifier.replace(/\.js$/, ''))
-    for (const candidate of [`${base}.ts`, `${base}.d.ts`, join(base, 'index.ts')]) if (existsSync(candidate)) return candidate
+    for (const candidate of [`${base}.ts`, `${base}.d.ts`, join(base, 'index.ts'), join(base, 'index.d.ts')]) if (existsSync(candidate)) return candidate
     throw new Error(`Cannot resolve '${specifier}' from ${relative(ROOT, fromFile)}`)
   }
   for (const pkg of packages) {
@@ -258,10 +259,12 @@ function workspacePackages(root = ROOT) {
         if (!runtime.endsWith('.js')) continue
         const source = join(dir, runtime.replace(/^\.?\/?dist\//, 'src/').replace(/\.js$/, '.ts'))
         const subpath = key.replace(/^\.\/?/, '')
+        const types = typeof target === 'string' || !target.types ? runtime.replace(/\.js$/, '.d.ts') : target.types
         entries.push({
           key,
           specifier: subpath ? `${pkg.name}/${subpath}` : pkg.name,
           source,
+          declarations: join(dir, types),
           report: join(dir, 'api', `${subpath ? subpath.replace(/\//g, '-') : 'index'}.api.md`),
         })
       }
@@ -269,6 +272,131 @@ function workspacePackages(root = ROOT) {
     }
   }
   return packages
+}
+
+// The coherence of the public surface: a type that an exported declaration
+// names must itself be exported, or an application cannot name it. This reads
+// the declaration files `tsc -b` emits (bodies, inferred types and private
+// members are already resolved there), so the packages must be built first.
+
+/** Member modifiers that may precede a member's name at the start of a line of a declaration file. */
+const MODIFIERS = new Set(['readonly', 'static', 'abstract', 'protected', 'public', 'private', 'override', 'declare', 'get', 'set', 'async', 'accessor'])
+
+/** A declaration file as data: its declarations' texts by name, imports, and the forms of export of parseModule. */
+function parseDeclarations(file) {
+  const source = readFileSync(file, 'utf8')
+  const module = parseModule(source)
+  const texts = new Map()
+  for (const raw of topLevel(stripComments(source))) {
+    const flat = raw.replace(/\s+/g, ' ').trim()
+    if (/^(import|export (type )?(\*|\{)|export default|export ?=|export import)\b/.test(flat) || /^export (type )?[*{]/.test(flat)) continue
+    if (!kindOf(flat)) continue
+    for (const [name] of declaredNames(flat)) texts.set(name, [...(texts.get(name) ?? []), raw])
+  }
+  return { ...module, texts }
+}
+
+/**
+ * Where the name `name` of `file`'s scope is declared: `{ file, name }`, or
+ * undefined for a third-party or other package's type, or a name the file does
+ * not bind (a builtin, a type parameter).
+ */
+function declarationOf(file, name, parsed, seen = new Set()) {
+  const key = `${file}#${name}`
+  if (seen.has(key)) return undefined
+  seen.add(key)
+  const module = parsed(file)
+  if (module.texts.has(name)) return { file, name }
+  const imported = module.imports.get(name)
+  if (!imported || !imported.from.startsWith('.') || imported.name === '*') return undefined
+  return exportedDeclaration(resolveSpecifier(imported.from, file, []), imported.name, parsed, seen)
+}
+
+/** The declaration behind the export `name` of `file`, following re-exports. */
+function exportedDeclaration(file, name, parsed, seen = new Set()) {
+  const module = parsed(file)
+  if (module.declared.has(name) && module.texts.has(name)) return { file, name }
+  for (const entry of module.named) {
+    if (entry.as !== name) continue
+    return entry.from.startsWith('.') ? exportedDeclaration(resolveSpecifier(entry.from, file, []), entry.name, parsed, seen) : undefined
+  }
+  for (const entry of module.localExports) if (entry.as === name) return declarationOf(file, entry.name, parsed, seen)
+  for (const star of module.stars) {
+    if (!star.from.startsWith('.')) continue
+    const found = exportedDeclaration(resolveSpecifier(star.from, file, []), name, parsed, seen)
+    if (found) return found
+  }
+  return undefined
+}
+
+/**
+ * The names a declaration's text refers to, with the module they are taken
+ * from when written `import("./x").Name`. Names of members and parameters
+ * (followed by `:`, or starting a line as `name(`), names after a `.`, and
+ * private members are left out: they are not references.
+ */
+function referencesIn(text) {
+  const refs = []
+  let code = text.replace(/import\(\s*['"]([^'"]+)['"]\s*\)\.([A-Za-z_$][\w$]*)/g, (match, from, name) => {
+    refs.push({ name, from })
+    return ' '.repeat(match.length)
+  })
+  code = code.replace(/'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|`(?:[^`\\]|\\.)*`/g, (match) => ' '.repeat(match.length))
+  for (const line of code.split('\n')) {
+    // A private member's type is not emitted, but its computed key (`[KEY]`) is: not part of the surface.
+    if (/^\s*(private\b|#private\b)/.test(line)) continue
+    let first = true
+    for (const m of line.matchAll(/[A-Za-z_$][\w$]*/g)) {
+      const name = m[0]
+      const after = line.slice(m.index + name.length)
+      const memberName = first && !MODIFIERS.has(name) && /^\??\s*[(<:;]/.test(after)
+      if (!MODIFIERS.has(name)) first = false
+      if (memberName || /^\??:/.test(after) || line[m.index - 1] === '.') continue
+      refs.push({ name })
+    }
+  }
+  return refs
+}
+
+/**
+ * Every type an exported declaration of a workspace package names that is
+ * declared in that package but exported from none of its entries, as
+ * `'<package>: <Exported> names <Type> (<file>)'`.
+ * @throws when a package has not been built (its declaration files are missing)
+ */
+function unexportedReferences(root = ROOT) {
+  const cache = new Map()
+  const parsed = (file) => {
+    if (!cache.has(file)) cache.set(file, parseDeclarations(file))
+    return cache.get(file)
+  }
+  const problems = []
+  for (const pkg of workspacePackages(root)) {
+    const inPackage = (file) => file.startsWith(pkg.dir + '/')
+    const exported = new Map()
+    for (const entry of pkg.entries) {
+      if (!existsSync(entry.declarations)) throw new Error(`${relative(root, entry.declarations)} is missing: build first (npx tsc -b tsconfig.json)`)
+      for (const name of exportsOf(entry.declarations, []).keys()) {
+        const declaration = exportedDeclaration(entry.declarations, name, parsed)
+        if (declaration && inPackage(declaration.file)) exported.set(`${declaration.file}#${declaration.name}`, { ...declaration, as: name })
+      }
+    }
+    const found = new Set()
+    for (const { file, name, as } of exported.values()) {
+      for (const text of parsed(file).texts.get(name)) {
+        for (const ref of referencesIn(text)) {
+          if (ref.name === name && !ref.from) continue
+          const target = ref.from
+            ? ref.from.startsWith('.') && exportedDeclaration(resolveSpecifier(ref.from, file, []), ref.name, parsed)
+            : declarationOf(file, ref.name, parsed)
+          if (!target || !inPackage(target.file) || exported.has(`${target.file}#${target.name}`)) continue
+          found.add(`${pkg.name}: ${as} names ${target.name} (${relative(root, target.file)})`)
+        }
+      }
+    }
+    problems.push(...[...found].sort())
+  }
+  return problems
 }
 
 const byName = (a, b) => (a < b ? -1 : a > b ? 1 : 0)
@@ -322,9 +450,11 @@ function main(argv) {
   const stale = all.filter((r) => r.actual !== r.expected)
   for (const { entry } of stale) console.error(`api-report: ${relative(ROOT, entry.report)} differs from ${entry.specifier}`)
   if (stale.length) console.error('If the change is intended, run `npm run api:update` and commit the reports.')
-  return stale.length ? 1 : 0
+  const unexported = unexportedReferences()
+  for (const problem of unexported) console.error(`api-report: ${problem}, which no entry exports`)
+  return stale.length || unexported.length ? 1 : 0
 }
 
 if (require.main === module) process.exitCode = main(process.argv.slice(2))
 
-module.exports = { parseModule, exportsOf, workspacePackages, renderReport, reports, VALUE_KINDS }
+module.exports = { parseModule, exportsOf, workspacePackages, renderReport, reports, unexportedReferences, referencesIn, VALUE_KINDS }

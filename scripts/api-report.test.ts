@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
@@ -9,6 +10,7 @@ const api = require('./api-report.js') as {
   parseModule(source: string): { declared: Map<string, Set<string>>; stars: { from: string; typeOnly: boolean }[] }
   exportsOf(file: string, packages: unknown[]): Map<string, Set<string>>
   reports(): { entry: { specifier: string; report: string }; exports: Map<string, Set<string>>; expected: string; actual: string | undefined }[]
+  unexportedReferences(root?: string): string[]
   VALUE_KINDS: Set<string>
 }
 
@@ -121,5 +123,59 @@ describe.each(api.reports().map((report) => [report.entry.specifier, report] as 
     const loaded = Object.keys(require(specifier) as object).filter((name) => name !== '__esModule')
     const values = [...report.exports].filter(([, k]) => [...k].some((kind) => api.VALUE_KINDS.has(kind))).map(([name]) => name)
     expect(loaded.sort()).toEqual(values.sort())
+  })
+})
+
+describe('the check that exported declarations name only exported types', () => {
+  const root = mkdtempSync(join(tmpdir(), 'api-references-'))
+  afterAll(() => rmSync(root, { recursive: true, force: true }))
+
+  it('names the package types an export uses but no entry exports, and nothing else', () => {
+    const files: Record<string, string> = {
+      'packages/adapters/.keep': '',
+      'packages/demo/package.json': JSON.stringify({ name: 'demo', exports: { '.': { types: './dist/index.d.ts', default: './dist/index.js' } } }),
+      'packages/demo/dist/index.d.ts': "export { Store, type StoreOptions } from './store';\nexport * from './shown';\n",
+      'packages/demo/dist/shown.d.ts': 'export interface Shown {\n}\n',
+      'packages/demo/dist/hidden.d.ts': 'export interface Hidden {\n}\nexport interface Lost {\n}\n',
+      'packages/demo/dist/store.d.ts': [
+        "import { type Hidden } from './hidden';",
+        "import type { Shown } from './shown';",
+        "import type { External } from 'elsewhere';",
+        'type Alias = string;',
+        'declare const KEY: unique symbol;',
+        '/** Options: a `Lost` in a comment is no reference. */',
+        'export interface StoreOptions {',
+        '    readonly hidden?: Hidden;',
+        '    readonly Hidden?: "Lost";',
+        '    readonly shown: Shown;',
+        '    readonly external?: External;',
+        '    readonly alias?: Alias;',
+        '}',
+        'export declare class Store {',
+        '    private readonly [KEY];',
+        '    private inner;',
+        '    constructor(options: StoreOptions);',
+        '    Hidden(shown: Shown): void;',
+        '    lost(): import("./hidden").Lost;',
+        '}',
+        '',
+      ].join('\n'),
+    }
+    for (const [name, text] of Object.entries(files)) {
+      mkdirSync(join(root, name, '..'), { recursive: true })
+      writeFileSync(join(root, name), text)
+    }
+    expect(api.unexportedReferences(root)).toEqual([
+      'demo: Store names Lost (packages/demo/dist/hidden.d.ts)',
+      'demo: StoreOptions names Alias (packages/demo/dist/store.d.ts)',
+      'demo: StoreOptions names Hidden (packages/demo/dist/hidden.d.ts)',
+    ])
+  })
+
+  it('finds none in the workspace packages: every type a public declaration names is exported', () => {
+    // The check reads the declaration files tsc emits; `tsc -b` returns at once when they are up to date.
+    const repo = join(__dirname, '..')
+    execFileSync(process.execPath, [join(repo, 'node_modules/typescript/bin/tsc'), '-b', 'tsconfig.json'], { cwd: repo, stdio: 'pipe' })
+    expect(api.unexportedReferences()).toEqual([])
   })
 })

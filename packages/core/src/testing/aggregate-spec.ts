@@ -4,8 +4,6 @@ import { streamIdOf } from '../aggregates/repository'
 import type { EventData, RecordedEvent } from '../events/event'
 import { defaultEventRegistry, type EventRegistry } from '../events/event-registry'
 
-type ErrorClass = abstract new (...args: never[]) => Error
-
 const comparable = (events: readonly EventData[]) => events.map((e) => ({ type: e.type, data: JSON.parse(JSON.stringify(e.data ?? null)) as unknown }))
 
 /** The outcome of `when`, to assert with `then` or `thenThrows`. */
@@ -13,7 +11,7 @@ export interface SpecResult<State> {
   /** Asserts the command produced exactly these events (types and data). */
   then(expected: readonly object[]): Promise<void>
   /** Asserts the command failed with this error class (and message, when given). */
-  thenThrows(errorClass: ErrorClass, message?: string | RegExp): Promise<void>
+  thenThrows(errorClass: abstract new (...args: never[]) => Error, message?: string | RegExp): Promise<void>
   /** Asserts on the state after the new events. */
   thenState(check: (state: State) => void): Promise<void>
 }

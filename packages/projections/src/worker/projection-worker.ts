@@ -65,8 +65,6 @@ export interface ProjectionWorkerOptions {
   readonly onProgress?: (progress: WorkerProgress) => void
   /** Told about each store error that will be retried. @default a process warning */
   readonly onError?: (error: unknown) => void
-  /** Makes every commit renew this lease too, so a worker whose lease was taken over cannot write. */
-  readonly fence?: LeaseFence
   /**
    * Documents kept in memory from one batch to the next, so that a document
    * is read from the store once, not once per batch. A kept document that
@@ -75,6 +73,15 @@ export interface ProjectionWorkerOptions {
    * @default 0 (rebuilds keep 100,000)
    */
   readonly keepDocuments?: number
+}
+
+/**
+ * The options {@link ProjectionHost} gives its workers: only the host holds a
+ * lease to fence commits with, so the fence is not a public option.
+ */
+export interface HostedWorkerOptions extends ProjectionWorkerOptions {
+  /** Makes every commit renew this lease too, so a worker whose lease was taken over cannot write. */
+  readonly fence?: LeaseFence
 }
 
 /** The worker's partition count differs from the one the read model was built with. */
@@ -191,7 +198,7 @@ class Wakeup {
  * moves on; `stop()` lets the in-flight batch finish.
  */
 export class ProjectionWorker {
-  private readonly opts: Required<Pick<ProjectionWorkerOptions, 'batchSize' | 'maxBatchWaitMs' | 'maxAttempts' | 'stopAtHead'>> & ProjectionWorkerOptions
+  private readonly opts: Required<Pick<ProjectionWorkerOptions, 'batchSize' | 'maxBatchWaitMs' | 'maxAttempts' | 'stopAtHead'>> & HostedWorkerOptions
   private readonly partition: Partition
   private readonly key: string
   private readonly registry: EventRegistry
@@ -205,6 +212,7 @@ export class ProjectionWorker {
   private window: Window | undefined
   private readonly wakeup = new Wakeup()
 
+  /** `options` may be {@link HostedWorkerOptions}: a host's workers are fenced by its lease. */
   constructor(options: ProjectionWorkerOptions) {
     this.opts = { batchSize: 1000, maxBatchWaitMs: 25, maxAttempts: 3, stopAtHead: false, ...options }
     this.partition = options.partition ?? SINGLE_PARTITION
