@@ -2,3 +2,4 @@ export { openSqlite, type OpenSqliteOptions, type SqliteConnection, type SqliteS
 export { MAX_READ_AHEAD_THREADS, SqliteEventStore, type SqliteEventStoreOptions } from './sqlite-event-store'
 export { SqliteSnapshotStore } from './sqlite-snapshot-store'
 export { SqliteDocumentStore, type SqliteDocumentStoreOptions } from './documents'
+export { SqliteSchemaMissingError } from './sqlite-errors'
