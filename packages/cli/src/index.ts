@@ -1,4 +1,4 @@
-export { defineConfig, type EventfoldCliConfig, type EventfoldConnection, type ProjectionClass, type ServiceContainer } from './config/define-config'
+export { defineConfig, type ConnectOptions, type EventfoldCliConfig, type EventfoldConnection, type ProjectionClass, type ServiceContainer } from './config/define-config'
 export { connectSqlite } from './config/sqlite'
 export { type JsonConfig } from './config/json-config'
 export { runCli, createProgram } from './cli'

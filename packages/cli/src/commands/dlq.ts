@@ -45,7 +45,7 @@ export const dlqCommand = (program: Command): void => {
           ],
           opts.projection !== undefined ? `no dead letters for '${opts.projection}'` : 'no dead letters',
         )
-      }),
+      }, { readOnly: true }),
     )
 
   dlq

@@ -85,7 +85,7 @@ export const replayCommand = (program: Command): void => {
         }
         if (opts.json) return printJson({ ...report, events: report.events.map(eventJson) })
         printReport(report, opts)
-      }),
+      }, { readOnly: true }),
     )
 }
 

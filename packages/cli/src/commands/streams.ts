@@ -76,7 +76,7 @@ export const streamsCommand = (program: Command): void => {
           ],
           opts.category !== undefined ? `no streams in category '${opts.category}'` : 'the log is empty',
         )
-      }),
+      }, { readOnly: true }),
     )
 
   streams
@@ -100,7 +100,7 @@ export const streamsCommand = (program: Command): void => {
         if (printed === 0 && !opts.json) {
           process.stdout.write(`no events in '${streamId}' from revision ${opts.from ?? 0n} (it ends at revision ${last})\n`)
         }
-      }),
+      }, { readOnly: true }),
     )
 
   streams

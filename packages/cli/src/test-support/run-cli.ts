@@ -16,6 +16,8 @@ export interface RunOptions {
   readonly env?: Readonly<Record<string, string | undefined>>
   /** @default 30000 */
   readonly timeoutMs?: number
+  /** Run as this user and group (the test process must be root). @default the test process's */
+  readonly user?: { readonly uid: number; readonly gid: number }
 }
 
 /** A CLI process still running, with its output so far. */
@@ -32,8 +34,8 @@ export interface RunningCli {
 }
 
 /** Starts `node dist/bin.js …args`. */
-export const spawnCli = (args: readonly string[], { cwd, env = {}, timeoutMs = 30000 }: RunOptions): RunningCli => {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+export const spawnCli = (args: readonly string[], { cwd, env = {}, timeoutMs = 30000, user }: RunOptions): RunningCli => {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], ...(user ?? {}) })
   let stdout = ''
   let stderr = ''
   const waiters = new Set<() => void>()

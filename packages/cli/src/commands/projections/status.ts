@@ -71,6 +71,6 @@ export const statusCommand = (projections: Command): void => {
         for (const p of selected) statuses.push(await projectionStatus(eventStore, documents, p))
         if (opts.json) return printJson(statuses)
         printStatuses(statuses)
-      }),
+      }, { readOnly: true }),
     )
 }
