@@ -1,6 +1,6 @@
 import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { basename, join, resolve } from 'node:path'
+import { basename, dirname, join, resolve } from 'node:path'
 import Database from 'better-sqlite3'
 import { PermanentStoreError, StoreClosedError } from '@eventfold/core'
 import { permanentSqliteError, SqliteSchemaMissingError } from './sqlite-errors'
@@ -122,6 +122,9 @@ class Connection implements SqliteConnection {
       this.db = db
       this.afterClose = cleanup
       return
+    }
+    if (path !== '' && path !== ':memory:' && !existsSync(dirname(resolve(path)))) {
+      throw new PermanentStoreError('SQLite', path, `cannot be created: the directory ${dirname(resolve(path))} does not exist`)
     }
     this.db = translateOpen(path, () => new Database(path, { timeout: busyTimeoutMs }))
     try {
