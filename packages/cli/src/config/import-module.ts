@@ -36,6 +36,17 @@ export const importModule = async (path: string): Promise<unknown> => {
   }
 }
 
+/**
+ * The error for a config module (or a module it requires) that failed to
+ * load, in one line: Node's "Cannot find module" message goes on with a
+ * "Require stack" listing, which says nothing the file name does not.
+ */
+export const moduleLoadError = (path: string, error: unknown): Error => {
+  const message = (error as Error)?.message ?? String(error)
+  const firstLine = (error as NodeJS.ErrnoException)?.code === 'MODULE_NOT_FOUND' ? message.split('\n')[0]! : message
+  return new Error(`loading ${path} failed: ${firstLine}`, { cause: error })
+}
+
 /** The value a module exports: its default export when it has one (ESM, or CJS seen through `import()`). */
 export const exportedValue = (mod: unknown): unknown => {
   if (mod !== null && typeof mod === 'object' && 'default' in mod && (mod as { default: unknown }).default !== undefined) {
