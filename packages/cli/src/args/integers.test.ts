@@ -16,6 +16,10 @@ describe('integerOption', () => {
     expect(() => limit(text)).toThrow(InvalidArgumentError)
   })
 
+  it('gives the range for a whole number too large to hold', () => {
+    expect(() => limit('99999999999999999999')).toThrow('Expected a whole number from 1 to 9007199254740991.')
+  })
+
   it('bounds partition counts to what the workers accept', () => {
     expect(partitionsOption('1024')).toBe(1024)
     expect(() => partitionsOption('1025')).toThrow('Expected a whole number from 1 to 1024.')

@@ -10,9 +10,9 @@ const INTEGER = /^(0|[1-9][0-9]*)$/
 export const integerOption =
   ({ min = 0, max = Number.MAX_SAFE_INTEGER }: { min?: number; max?: number } = {}) =>
   (value: string): number => {
-    const n = INTEGER.test(value) ? Number(value) : Number.NaN
-    if (!Number.isSafeInteger(n)) throw new InvalidArgumentError(`Expected a whole number, like ${Math.max(min, 1)}.`)
-    if (n < min || n > max) throw new InvalidArgumentError(`Expected a whole number from ${min} to ${max}.`)
+    if (!INTEGER.test(value)) throw new InvalidArgumentError(`Expected a whole number, like ${Math.max(min, 1)}.`)
+    const n = Number(value)
+    if (!Number.isSafeInteger(n) || n < min || n > max) throw new InvalidArgumentError(`Expected a whole number from ${min} to ${max}.`)
     return n
   }
 
