@@ -110,7 +110,8 @@ describe('read commands open the database read-only', () => {
       app = createFixtureApp()
       await app.withStores((stores) => seedTallies(stores, { streams: 2, perStream: 3 }))
       // The projections ran once, so a later run's first write is a batch commit.
-      expect(await app.run(['projections', 'run', '--catch-up'])).toMatchObject({ code: 0 })
+      // One event parked, for dlq retry.
+      expect(await app.run(['projections', 'run', '--catch-up'], { env: { EVENTFOLD_FIXTURE_POISON: 'Tally-t0@1' } })).toMatchObject({ code: 0 })
       await app.withStores((stores) => seedTallies(stores, { streams: 1, perStream: 2, prefix: 'late' }))
       chmodSync(app.db, 0o444)
     })
@@ -132,7 +133,7 @@ describe('read commands open the database read-only', () => {
       expect(read).toMatchObject({ code: 0, stderr: '' })
       expect(read.stdout.trimEnd().split('\n')).toHaveLength(4)
       expect(await app.run(['projections', 'status'], { user: otherUser })).toMatchObject({ code: 0, stderr: '' })
-      expect(await app.run(['dlq', 'list'], { user: otherUser })).toMatchObject({ code: 0, stdout: 'no dead letters\n' })
+      expect(parseJson<unknown[]>(await app.run(['dlq', 'list', '--json'], { user: otherUser }))).toHaveLength(1)
       expect(readFileSync(app.db).equals(before)).toBe(true)
     })
 
@@ -148,12 +149,21 @@ describe('read commands open the database read-only', () => {
       expect(errors).toEqual([expect.stringMatching(new RegExp(`^eventfold: error: SQLite file ${app.db} is read-only \\(SQLITE_READONLY`))])
       expect(r.stderr).not.toMatch(/retrying/)
     })
+
+    it('dlq retry says the file is read-only, not that the event failed again', async () => {
+      const [letter] = parseJson<{ id: string }[]>(await app.run(['dlq', 'list', '--json']))
+      chmodSync(app.dir, 0o1777)
+      const r = await app.run(['dlq', 'retry', letter!.id], { user: otherUser })
+      expect(r).toMatchObject({ code: 1, stdout: '' })
+      expect(r.stderr).toMatch(new RegExp(`^eventfold: error: SQLite file ${app.db} is read-only \\(SQLITE_READONLY[^\n]*\n$`))
+    })
   })
 
   it('a write command still creates a missing file', async () => {
     const app = appOn('fresh.db')
     try {
-      expect(await app.run(['projections', 'run', '--catch-up'])).toMatchObject({ code: 0 })
+      // One event parked, for dlq retry.
+      expect(await app.run(['projections', 'run', '--catch-up'], { env: { EVENTFOLD_FIXTURE_POISON: 'Tally-t0@1' } })).toMatchObject({ code: 0 })
       expect(existsSync(join(app.dir, 'fresh.db'))).toBe(true)
     } finally {
       app.remove()

@@ -70,6 +70,8 @@ export const dlqCommand = (program: Command): void => {
           await retryDeadLetter(documents, projection, id, app.registry)
         } catch (error) {
           if ((error as { type?: unknown }).type === 'dead-letter-not-found') throw unknownLetter(id)
+          // A read-only or broken file is not the handler failing again: say what it is.
+          if ((error as { type?: unknown }).type === 'permanent-store') throw error
           throw new Error(
             `retrying dead letter ${quote(id)} failed again, it stays parked (attempts ${letter.attempts + 1}): ${(error as Error)?.message ?? String(error)}`,
             { cause: error },
