@@ -1,5 +1,6 @@
 import { extname } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { EventfoldError } from '@eventfold/core'
 import { ConfigError } from './config-error'
 
 /** True when this Node can import `.ts` files itself (type stripping). */
@@ -37,14 +38,22 @@ export const importModule = async (path: string): Promise<unknown> => {
 }
 
 /**
- * The error for a config module (or a module it requires) that failed to
- * load, in one line: Node's "Cannot find module" message goes on with a
- * "Require stack" listing, which says nothing the file name does not.
+ * The config file (or a module it names or requires) failed to load or
+ * threw: a runtime failure of the application's code, exit code 1. The
+ * message is one line: Node's "Cannot find module" goes on with a "Require
+ * stack" listing, which says nothing the file name does not.
  */
-export const moduleLoadError = (path: string, error: unknown): Error => {
-  const message = (error as Error)?.message ?? String(error)
-  const firstLine = (error as NodeJS.ErrnoException)?.code === 'MODULE_NOT_FOUND' ? message.split('\n')[0]! : message
-  return new Error(`loading ${path} failed: ${firstLine}`, { cause: error })
+export class ConfigLoadError extends EventfoldError {
+  readonly type = 'config-load' as const
+  constructor(
+    /** The config file. */
+    readonly configPath: string,
+    cause: unknown,
+  ) {
+    const message = (cause as Error)?.message ?? String(cause)
+    const detail = (cause as NodeJS.ErrnoException)?.code === 'MODULE_NOT_FOUND' ? message.split('\n')[0]! : message
+    super(`loading ${configPath} failed: ${detail}`, { cause })
+  }
 }
 
 /** The value a module exports: its default export when it has one (ESM, or CJS seen through `import()`). */

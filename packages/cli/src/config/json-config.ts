@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { ConfigError } from './config-error'
 import type { EventfoldCliConfig } from './define-config'
-import { importModule, moduleLoadError } from './import-module'
+import { importModule, ConfigLoadError } from './import-module'
 import { connectSqlite } from './sqlite'
 
 /**
@@ -71,7 +71,7 @@ export const loadJsonConfig = async (path: string): Promise<EventfoldCliConfig> 
       mod = await importModule(resolve(base, m))
     } catch (error) {
       if (error instanceof ConfigError) throw error
-      throw moduleLoadError(path, error)
+      throw new ConfigLoadError(path, error)
     }
     const exports = moduleExports(path, m, mod)
     for (const key of EXPORTS) merged[key].push(...exports[key])
