@@ -35,6 +35,8 @@ export const createProgram = (): Command => {
 const describe = (error: unknown): string => {
   const e = error as Error
   const message = e?.message ?? String(error)
+  // A store error that names its file and driver code says all its cause would.
+  if ((e as { type?: unknown } | null)?.type === 'permanent-store') return message
   const cause = String((e?.cause as Error | undefined)?.message ?? '').split('\n')[0]!
   return cause && !message.includes(cause) ? `${message} (cause: ${cause})` : message
 }
