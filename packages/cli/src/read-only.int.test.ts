@@ -87,6 +87,19 @@ describe('read commands open the database read-only', () => {
     }
   })
 
+  it('a file the user may not read fails naming it', async () => {
+    const app = createFixtureApp()
+    try {
+      await app.withStores(async () => undefined)
+      chmodSync(app.db, otherUser ? 0o600 : 0o000)
+      chmodSync(app.dir, 0o755)
+      const r = await app.run(['streams', 'list'], { user: otherUser })
+      expect(r).toMatchObject({ code: 1, stdout: '', stderr: `eventfold: error: SQLite file ${app.db} may not be read by this user (EACCES)\n` })
+    } finally {
+      app.remove()
+    }
+  })
+
   it('a log whose projections never ran reads as having no read models and no dead letters', async () => {
     const app = createFixtureApp()
     try {

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
+import { accessSync, constants, copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, dirname, join, resolve } from 'node:path'
 import Database from 'better-sqlite3'
@@ -205,7 +205,6 @@ class Connection implements SqliteConnection {
     })()
     return this.closing
   }
-
 }
 
 /** Opens with `open`, turning a driver error that no retry fixes into a {@link PermanentStoreError} naming the file. */
@@ -231,6 +230,11 @@ const openReadOnly = (path: string, timeout: number): { db: Database.Database; c
   const stat = statSync(file)
   if (!stat.isFile()) throw new PermanentStoreError('SQLite', path, 'is not a file')
   if (stat.size === 0) throw new PermanentStoreError('SQLite', path, 'is empty, not an eventfold database')
+  try {
+    accessSync(file, constants.R_OK)
+  } catch (error) {
+    throw new PermanentStoreError('SQLite', path, 'may not be read by this user', (error as NodeJS.ErrnoException).code, { cause: error })
+  }
   try {
     return { db: checked(path, translateOpen(path, () => new Database(file, { readonly: true, fileMustExist: true, timeout }))) }
   } catch (error) {
