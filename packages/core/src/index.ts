@@ -31,6 +31,8 @@ export {
   EventHandlerError,
   isEventHandlerError,
   StoreClosedError,
+  PermanentStoreError,
+  isPermanentStoreError,
 } from './errors'
 export { type EventMetadata, type EventData, type RecordedEvent } from './events/event'
 export { type ExpectedRevision } from './events/expected-revision'

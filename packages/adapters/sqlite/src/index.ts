@@ -4,3 +4,4 @@ export { openSqlite, type OpenSqliteOptions, type SqliteConnection, type SqliteS
 export { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite-event-store'
 export { SqliteSnapshotStore } from './sqlite-snapshot-store'
 export { SqliteDocumentStore, type SqliteDocumentStoreOptions } from './documents'
+export { SqliteSchemaMissingError } from './sqlite-errors'

@@ -151,7 +151,7 @@ export class SqliteEventStore implements EventStore {
         streamId,
         expected: expectedRevision,
         currentRevision: () => this.statements.streamHead.get(streamId)?.revision,
-      })
+      }, this.connection.path)
     }
     if (outcome.appended) this.signal.notify()
     return { nextRevision: outcome.nextRevision, position: outcome.position }

@@ -8,6 +8,7 @@ import { eventJson, printEventTable } from '../output/events'
 import { printJson, toJson } from '../output/json'
 import { withContext } from './context'
 import { requireStream } from './streams'
+import { escapeControls, quote, writeOut } from '../output/terminal'
 
 interface ReplayOptions {
   readonly toRevision?: bigint
@@ -54,7 +55,7 @@ export const replayCommand = (program: Command): void => {
         const { eventStore } = await ctx.stores()
         const lastRevision = await requireStream(eventStore, streamId)
         if (opts.toRevision !== undefined && opts.toRevision > lastRevision) {
-          throw new UsageError(`stream '${streamId}' ends at revision ${lastRevision}; --to-revision ${opts.toRevision} is past its end`)
+          throw new UsageError(`stream ${quote(streamId)} ends at revision ${lastRevision}; --to-revision ${opts.toRevision} is past its end`)
         }
         const parts = splitStreamId(streamId)
         const aggregate = parts && app.aggregates.get(parts.category)
@@ -80,19 +81,19 @@ export const replayCommand = (program: Command): void => {
             revision: events.at(-1)?.revision ?? null,
             lastRevision,
             events,
-            note: `no aggregate in the config has category '${category}': showing the events only`,
+            note: `no aggregate in the config has category ${quote(category)}: showing the events only`,
           }
         }
         if (opts.json) return printJson({ ...report, events: report.events.map(eventJson) })
         printReport(report, opts)
-      }),
+      }, { readOnly: true }),
     )
 }
 
 const printReport = (r: ReplayReport, opts: ReplayOptions): void => {
-  const out = (s: string): boolean => process.stdout.write(s + '\n')
+  const out = (s: string): void => writeOut(s + '\n')
   const at = r.revision === null ? 'before its first event' : `at revision ${r.revision} of ${r.lastRevision}`
-  out(`${r.streamId} ${at}` + (opts.until ? ` (until ${opts.until.toISOString()})` : ''))
+  out(`${escapeControls(r.streamId)} ${at}` + (opts.until ? ` (until ${opts.until.toISOString()})` : ''))
   if (r.note) out(`note: ${r.note}`)
   if (r.aggregate !== null) {
     out(`\nstate of ${r.aggregate}${r.revision === null ? ' (initial)' : ''}:`)

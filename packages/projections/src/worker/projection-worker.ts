@@ -1,4 +1,4 @@
-import { EventfoldError, type BackoffPolicy, type EventRegistry, type EventStore, type RecordedEvent } from '@eventfold/core'
+import { EventfoldError, isPermanentStoreError, type BackoffPolicy, type EventRegistry, type EventStore, type RecordedEvent } from '@eventfold/core'
 import { backoffDelay, defaultEventRegistry, sleep } from '@eventfold/core/spi'
 import { DocumentBatch, DocumentOperationError } from '../documents/document-batch'
 import type { DocumentStore, DocumentWrite } from '../documents/document-store'
@@ -492,7 +492,8 @@ export class ProjectionWorker {
         this.opts.onProgress?.(this.progress)
         return
       } catch (error) {
-        if (error instanceof LeaseLostError) throw error
+        // A read-only, full or corrupt store fails every retry the same way.
+        if (error instanceof LeaseLostError || isPermanentStoreError(error)) throw error
         // Another partition wrote a shared document: recompute from fresh reads.
         if (error instanceof DocumentConflictError) {
           // Partitions that share a hot document would otherwise redo in lockstep: back off, with jitter, after the first.
@@ -525,7 +526,7 @@ export class ProjectionWorker {
       if (fence) await fence.commit((renewal) => documents.commit({ writes: [], checkpoint, fence: renewal }))
       else await documents.commit({ writes: [], checkpoint })
     } catch (error) {
-      if (error instanceof LeaseLostError) throw error
+      if (error instanceof LeaseLostError || isPermanentStoreError(error)) throw error
       // Nothing depends on it: the next idle moment tries again.
       ;(this.opts.onError ?? defaultOnError)(error)
       return

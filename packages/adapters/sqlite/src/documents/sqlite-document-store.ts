@@ -21,7 +21,8 @@ import {
   type StoredDocument,
 } from '@eventfold/projections/spi'
 import { isUniqueViolation, translateDocumentError } from './document-errors'
-import { migrateDocumentSchema } from './document-schema'
+import { DOCUMENT_SCHEMA, DOCUMENT_SCHEMA_MODULE, migrateDocumentSchema } from './document-schema'
+import { permanentSqliteError } from '../sqlite-errors'
 import { uniqueIndexSql } from './unique-index'
 import { openSqlite, type OpenSqliteOptions, type SqliteConnection } from '../sqlite-connection'
 
@@ -96,7 +97,9 @@ export class SqliteDocumentStore implements DocumentStore {
     this.connection = isConnection ? source : undefined
     this.db = isConnection ? source.db : source
     this.closeDatabase = closeDatabase
-    migrateDocumentSchema(this.db)
+    // A connection migrates (or, read-only, only checks) the shared schema table itself.
+    if (isConnection) source.migrate(DOCUMENT_SCHEMA_MODULE, DOCUMENT_SCHEMA)
+    else migrateDocumentSchema(this.db)
     this.statements = prepareStatements(this.db)
     this.commitTransaction = this.db.transaction((writes: readonly RowWrite[], checkpoint: CheckpointWrite | undefined) => {
       for (const write of writes) this.applyWrite(write)
@@ -161,7 +164,11 @@ export class SqliteDocumentStore implements DocumentStore {
     this.assertOpen()
     if (writes.length === 0 && !checkpoint && !fence) return { writes: 0 }
     const rows = writes.map(toRowWrite)
-    this.commitTransaction.immediate(fence ? [toRowWrite(fence), ...rows] : rows, checkpoint)
+    try {
+      this.commitTransaction.immediate(fence ? [toRowWrite(fence), ...rows] : rows, checkpoint)
+    } catch (error) {
+      throw permanentSqliteError(error, this.connection?.path ?? this.db.name) ?? error
+    }
     return { writes: writes.length }
   }
 
