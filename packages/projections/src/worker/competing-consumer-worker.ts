@@ -8,7 +8,7 @@ import type { CompetingConsumerSource, CompetingDelivery } from './competing-con
 import { CompetingSink } from './competing-sink'
 import { WorkerEngine, type EngineCounters, type EngineSource } from './engine'
 import { generationCollections, generationIndexes } from './generation-collections'
-import { occurredAt, RebuildInProgressError, type ProjectionWorkerOptions } from './projection-worker'
+import { occurredAt, policyOf, RebuildInProgressError, type ProjectionWorkerOptions } from './projection-worker'
 import { streamMarkerCollection } from './stream-markers'
 
 /** Progress of a {@link CompetingConsumerWorker}, reported after each committed batch. */
@@ -141,10 +141,8 @@ export class CompetingConsumerWorker {
     this.engine = new WorkerEngine<CompetingDelivery>({
       keyOf: (d) => d.event.position,
       occurredAt: (d) => occurredAt(d.event),
+      ...policyOf(options),
       batchSize: options.batchSize ?? 100,
-      maxBatchWaitMs: options.maxBatchWaitMs ?? 25,
-      maxAttempts: options.maxAttempts ?? 3,
-      retry: options.retry,
       onError: options.onError ?? defaultOnError,
       onCommit: () => this.opts.onProgress?.(this.status),
     })

@@ -1,9 +1,9 @@
-import { defaultEventRegistry, EventfoldError, type BackoffPolicy, type EventRegistry, type EventStore, type RecordedEvent } from '@eventfold/core'
+import { defaultEventRegistry, EventfoldError, type EventRegistry, type EventStore, type RecordedEvent } from '@eventfold/core'
 import type { DocumentBatch } from '../documents/document-batch'
 import type { DocumentStore } from '../documents/document-store'
 import type { ProjectionDefinition } from '../projection/projection-definition'
 import { checkpointName, ProjectionStates } from '../projection/projection-state'
-import { WorkerEngine, type EngineCounters } from './engine'
+import { WorkerEngine, type BatchPolicy, type EngineCounters } from './engine'
 import { dropGeneration, generationCollections, generationIndexes } from './generation-collections'
 import type { LeaseFence } from './leases'
 import { LogSource } from './log-source'
@@ -23,8 +23,8 @@ export interface WorkerProgress extends EngineCounters {
   readonly checkpoint: bigint | undefined
 }
 
-/** Options of {@link ProjectionWorker}. */
-export interface ProjectionWorkerOptions {
+/** Options of {@link ProjectionWorker}: its source and sink, and the engine's {@link BatchPolicy}. */
+export interface ProjectionWorkerOptions extends BatchPolicy {
   readonly eventStore: EventStore
   readonly documents: DocumentStore
   readonly projection: ProjectionDefinition
@@ -41,25 +41,9 @@ export interface ProjectionWorkerOptions {
   readonly generation?: number
   /** @default the global registry (for upcasting) */
   readonly registry?: EventRegistry
-  /** Maximum events per batch. @default 1000 */
-  readonly batchSize?: number
-  /** How long a batch waits to fill after its first event. @default 25 */
-  readonly maxBatchWaitMs?: number
-  /**
-   * A batch commits once it has been open this long, however many events it
-   * has: a large `batchSize` then still checkpoints (and reports progress)
-   * regularly. @default no limit
-   */
-  readonly maxBatchMs?: number
-  /** Attempts at one event before it is parked as a dead letter. @default 3 */
-  readonly maxAttempts?: number
-  /** Backoff between attempts, and for store errors (which are retried until stop). @default { initialDelayMs: 50, maxDelayMs: 5000 } */
-  readonly retry?: BackoffPolicy
   /** Stop once the subscription has caught up with the head (catch-up and rebuild mode). @default false */
   readonly stopAtHead?: boolean
   readonly onProgress?: (progress: WorkerProgress) => void
-  /** Told about each store error that will be retried. @default a process warning */
-  readonly onError?: (error: unknown) => void
   /** Makes every commit renew this lease too, so a worker whose lease was taken over cannot write. */
   readonly fence?: LeaseFence
   /**
@@ -135,12 +119,9 @@ export class ProjectionWorker {
     this.engine = new WorkerEngine<RecordedEvent>({
       keyOf: (e) => e.position,
       occurredAt,
+      ...policyOf(options),
       batchSize,
       readChunk: Math.min(READ_CHUNK, batchSize),
-      maxBatchWaitMs: options.maxBatchWaitMs ?? 25,
-      maxBatchMs: options.maxBatchMs,
-      maxAttempts: options.maxAttempts ?? 3,
-      retry: options.retry,
       onError: options.onError ?? defaultOnError,
     })
     this.position = { generation: options.generation ?? 0, checkpoint: undefined }
@@ -246,6 +227,16 @@ export class ProjectionWorker {
     return state!.generation
   }
 }
+
+/** The engine's options among a worker's. */
+export const policyOf = ({ batchSize, maxBatchWaitMs, maxBatchMs, maxAttempts, retry, onError }: BatchPolicy): BatchPolicy => ({
+  batchSize,
+  maxBatchWaitMs,
+  maxBatchMs,
+  maxAttempts,
+  retry,
+  onError,
+})
 
 /** When the event occurred, for the lag; undefined when its metadata cannot be read. */
 export const occurredAt = (event: RecordedEvent): number | undefined => {

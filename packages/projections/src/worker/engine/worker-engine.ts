@@ -8,26 +8,34 @@ import { NO_COUNTS, type EngineCounters } from './counters'
 import type { BatchAttempt, EngineSink, EngineSource, OpenBatch } from './ports'
 import { Wakeup } from './wakeup'
 
-/** Options of {@link WorkerEngine}. */
-export interface WorkerEngineOptions<T> {
-  /** The item's identity for attempts and parking (an event's position). */
-  readonly keyOf: (item: T) => bigint
-  /** When the item's event occurred, in epoch milliseconds, for {@link EngineCounters.lag}. @default not measured */
-  readonly occurredAt?: (item: T) => number | undefined
-  /** Maximum items per batch. @default 1000 */
+/** How a worker batches, retries and parks: the options every worker on the engine takes. */
+export interface BatchPolicy {
+  /** Maximum events per batch. @default 1000 */
   readonly batchSize?: number
-  /** Items asked of the source at a time; a read that brings fewer closes the batch. @default `batchSize` */
-  readonly readChunk?: number
-  /** How long a batch waits to fill after its first item. @default 25 */
+  /** How long a batch waits to fill after its first event. @default 25 */
   readonly maxBatchWaitMs?: number
-  /** A batch commits once it has been open this long, however full. @default no limit */
+  /**
+   * A batch commits once it has been open this long, however many events it
+   * has: a large `batchSize` then still commits (and reports progress)
+   * regularly. @default no limit
+   */
   readonly maxBatchMs?: number
-  /** Attempts at one item before it is parked. @default 3 */
+  /** Attempts at one event (its handler, or its writes the store refused) before it is parked as a dead letter. @default 3 */
   readonly maxAttempts?: number
   /** Backoff between attempts, after a repeated conflict, and for store outages (retried until stop). @default { initialDelayMs: 50, maxDelayMs: 5000 } */
   readonly retry?: BackoffPolicy
   /** Told about each store outage that will be retried. @default a process warning */
   readonly onError?: (error: unknown) => void
+}
+
+/** Options of {@link WorkerEngine}. */
+export interface WorkerEngineOptions<T> extends BatchPolicy {
+  /** The item's identity for attempts and parking (an event's position). */
+  readonly keyOf: (item: T) => bigint
+  /** When the item's event occurred, in epoch milliseconds, for {@link EngineCounters.lag}. @default not measured */
+  readonly occurredAt?: (item: T) => number | undefined
+  /** Items asked of the source at a time; a read that brings fewer closes the batch. @default `batchSize` */
+  readonly readChunk?: number
   /** Called after each committed batch. */
   readonly onCommit?: (counters: EngineCounters) => void
 }
