@@ -25,6 +25,7 @@ module.exports = {
     '^@eventfold/core/testing$': '<rootDir>/packages/core/src/testing/index.ts',
     '^@eventfold/core/testing/seeded-random$': '<rootDir>/packages/core/src/testing/seeded-random.ts',
     '^@eventfold/projections$': '<rootDir>/packages/projections/src/index.ts',
+    '^@eventfold/projections/engine$': '<rootDir>/packages/projections/src/worker/engine/index.ts',
     '^@eventfold/projections/testing$': '<rootDir>/packages/projections/src/testing/index.ts',
     '^@eventfold/projections/testing/scale-out-worker$': '<rootDir>/packages/projections/src/testing/scale-out-worker.ts',
     '^@eventfold/(sqlite|mongodb|postgresql|eventstoredb|kafka)$': '<rootDir>/packages/adapters/$1/src/index.ts',

@@ -52,9 +52,9 @@ export interface GenerationCheck {
   readonly switched: (active: number) => unknown
 }
 
-/** An item that failed, by key, with its error. */
+/** An item that failed, by key, with its error; without a key, the store failed (an outage), not an item. */
 interface Failure {
-  readonly key: bigint
+  readonly key: bigint | undefined
   readonly error: unknown
 }
 
@@ -215,7 +215,11 @@ export class WorkerEngine<T> {
    */
   private async apply<A extends BatchAttempt<T>>(open: Open<T, A>, attempt: A, items: readonly T[]): Promise<Failure | undefined> {
     const { keyOf } = this.options
-    if (attempt.prepare) await attempt.prepare(items)
+    try {
+      if (attempt.prepare) await attempt.prepare(items)
+    } catch (error) {
+      return { key: undefined, error }
+    }
     for (const item of items) {
       if (!attempt.accepts(item)) continue
       const key = keyOf(item)
@@ -242,7 +246,8 @@ export class WorkerEngine<T> {
     try {
       await attempt.settle()
     } catch (error) {
-      if (!(error instanceof DocumentOperationError)) throw error
+      // Settling reads documents: any error but an operation's is the store's.
+      if (!(error instanceof DocumentOperationError)) return { key: undefined, error }
       return { key: error.position, error: error.cause ?? error }
     }
     return undefined
@@ -252,17 +257,20 @@ export class WorkerEngine<T> {
    * Counts a failed attempt (`failure`, or none for a conflict or a partial
    * commit), then builds the open batch again from fresh reads until it
    * builds without failing: an item that keeps failing is parked on its
-   * last attempt.
+   * last attempt; a store that fails is waited for.
    */
   private async redo<A extends BatchAttempt<T>>(open: Open<T, A>, failure: Failure | undefined, source: EngineSource<T>, sink: EngineSink<T, A>): Promise<void> {
+    let outages = 0
     for (;;) {
-      if (failure) {
+      if (failure?.key !== undefined) {
         const attempts = (open.failures.get(failure.key)?.attempts ?? 0) + 1
         open.failures.set(failure.key, { attempts, error: failure.error })
         if (attempts < this.maxAttempts) {
           this.counts = { ...this.counts, retries: this.counts.retries + 1 }
           await this.pause(backoffDelay(attempts + 1, this.retry))
         }
+      } else if (failure) {
+        await this.outage(failure.error, ++outages)
       }
       const attempt = sink.begin(false)
       open.attempt = attempt
@@ -280,8 +288,7 @@ export class WorkerEngine<T> {
   private async commit<A extends BatchAttempt<T>>(source: EngineSource<T>, sink: EngineSink<T, A>): Promise<void> {
     const open = this.open as Open<T, A>
     let conflicts = 0
-    let retries = 0
-    for (let storeAttempt = 1; ; ) {
+    for (let outages = 0; ; ) {
       await this.checkGeneration()
       let result: { writes: number; parked: number }
       try {
@@ -295,6 +302,7 @@ export class WorkerEngine<T> {
         // Another worker wrote a shared document: recompute from fresh reads.
         if (error instanceof DocumentConflictError) {
           // Workers that share a hot document would otherwise redo in lockstep: back off, with jitter, after the first.
+          this.counts = { ...this.counts, conflicts: this.counts.conflicts + 1 }
           if (++conflicts > 1) await this.pause(backoffDelay(conflicts, this.retry))
           await this.redo(open, undefined, source, sink)
           continue
@@ -305,11 +313,7 @@ export class WorkerEngine<T> {
           await this.redo(open, { key: culprit, error }, source, sink)
           continue
         }
-        ;(this.options.onError ?? defaultOnError)(error)
-        retries++
-        storeAttempt++
-        await this.pause(backoffDelay(storeAttempt, this.retry))
-        if (this.stopping && storeAttempt > 3) throw error
+        await this.outage(error, ++outages)
         // Part of a commit without a transaction may be stored: redo from fresh reads, which the stored positions guard.
         if (!sink.atomic) await this.redo(open, undefined, source, sink)
         continue
@@ -317,13 +321,12 @@ export class WorkerEngine<T> {
       const c = this.counts
       const occurredAt = this.options.occurredAt?.(open.last)
       this.counts = {
+        ...c,
         eventsRead: c.eventsRead + open.read,
         eventsApplied: c.eventsApplied + open.applied,
         writes: c.writes + result.writes,
         batches: c.batches + 1,
         parked: c.parked + result.parked,
-        retries: c.retries + retries,
-        conflicts: c.conflicts + conflicts,
         lag: occurredAt === undefined ? c.lag : Math.max(0, Date.now() - occurredAt),
       }
       this.open = undefined
@@ -331,6 +334,17 @@ export class WorkerEngine<T> {
       this.options.onCommit?.(this.counts)
       return
     }
+  }
+
+  /**
+   * Reports a store error that will be retried, and waits before the retry.
+   * @throws it once the worker was asked to stop and the store still fails.
+   */
+  private async outage(error: unknown, outages: number): Promise<void> {
+    ;(this.options.onError ?? defaultOnError)(error)
+    this.counts = { ...this.counts, retries: this.counts.retries + 1 }
+    await this.pause(backoffDelay(outages + 1, this.retry))
+    if (this.stopping && outages > 2) throw error
   }
 
   /** @throws the sink's `switched(active)` when another generation than the one written to became active. */
