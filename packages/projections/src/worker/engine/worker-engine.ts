@@ -173,7 +173,7 @@ export class WorkerEngine<T> {
         if (items.length > 0) await this.add(items, source, sink)
         const open = this.open
         const full = open !== undefined && (open.read >= this.batchSize || performance.now() - open.openedAt >= maxBatchMs)
-        if (open && (full || items.length < this.readChunk || this.stopping)) await this.commit(source, sink)
+        if (open && !this.dropOnStop && (full || items.length < this.readChunk || this.stopping)) await this.commit(source, sink)
         if (!this.open && sink.idle) await sink.idle(beforeCommit)
         if (items.length === 0 && !this.open && source.finished) break
         // Let timers and I/O run between batches. With a synchronous store
