@@ -8,7 +8,8 @@ import type { CompetingConsumerSource, CompetingDelivery } from './competing-con
 import { CompetingSink } from './competing-sink'
 import { WorkerEngine, type EngineCounters, type EngineSource } from './engine'
 import { generationCollections, generationIndexes } from './generation-collections'
-import { occurredAt, policyOf, RebuildInProgressError, type ProjectionWorkerOptions } from './projection-worker'
+import { RebuildInProgressError, type ProjectionWorkerOptions } from './projection-worker'
+import { occurredAt, policyOf } from './worker-options'
 import { streamMarkerCollection } from './stream-markers'
 
 /** Progress of a {@link CompetingConsumerWorker}, reported after each committed batch. */

@@ -4,6 +4,7 @@ import type { DocumentStore } from '../documents/document-store'
 import type { ProjectionDefinition } from '../projection/projection-definition'
 import { checkpointName, ProjectionStates } from '../projection/projection-state'
 import { WorkerEngine, type BatchPolicy, type EngineCounters } from './engine'
+import { occurredAt, policyOf } from './worker-options'
 import { dropGeneration, generationCollections, generationIndexes } from './generation-collections'
 import type { LeaseFence } from './leases'
 import { LogSource } from './log-source'
@@ -225,26 +226,6 @@ export class ProjectionWorker {
       throw new PartitionCountMismatchError(projection.name, state!.partitions, this.partition.count)
     }
     return state!.generation
-  }
-}
-
-/** The engine's options among a worker's. */
-export const policyOf = ({ batchSize, maxBatchWaitMs, maxBatchMs, maxAttempts, retry, onError }: BatchPolicy): BatchPolicy => ({
-  batchSize,
-  maxBatchWaitMs,
-  maxBatchMs,
-  maxAttempts,
-  retry,
-  onError,
-})
-
-/** When the event occurred, for the lag; undefined when its metadata cannot be read. */
-export const occurredAt = (event: RecordedEvent): number | undefined => {
-  try {
-    const at = Date.parse(event.metadata.occurredAt)
-    return Number.isNaN(at) ? undefined : at
-  } catch {
-    return undefined
   }
 }
 
