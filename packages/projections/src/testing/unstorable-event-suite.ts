@@ -31,13 +31,16 @@ export interface UnstorableEventSuiteOptions {
 
 type PreferencesSet = { user: string; settings: Record<string, unknown> }
 
-/** A read model that copies event data into its documents, as many do. */
+/** A read model that copies event data into its documents, as many do, and reads the store in its handler. */
 const preferences = () =>
   defineProjection({
     name: `prefs-${randomBytes(4).toString('hex')}`,
-    collections: ['preferences'],
+    collections: ['preferences', 'users'],
     handlers: {
-      PreferencesSet: (e: RecordedEvent<PreferencesSet>, view) => view.replace(e.data.user, { settings: e.data.settings }),
+      PreferencesSet: async (e: RecordedEvent<PreferencesSet>, view) => {
+        const users = await view.collection('users').get(e.data.user)
+        view.replace(e.data.user, { settings: e.data.settings, ...(users ? { known: true } : {}) })
+      },
     },
   })
 

@@ -1,5 +1,5 @@
 import { backoffDelay, sleep, type BackoffPolicy } from '@eventfold/core'
-import { DocumentOperationError } from '../../documents/document-batch'
+import { DocumentOperationError, DocumentReadError } from '../../documents/document-batch'
 import { DocumentConflictError, DocumentRejectedError, DuplicateDocumentError, InvalidDocumentOperationError } from '../../errors/errors'
 import type { ProjectionStates } from '../../projection/projection-state'
 import { generationSwitchedFrom } from '../generation-collections'
@@ -239,6 +239,8 @@ export class WorkerEngine<T> {
         const done = attempt.apply(item)
         if (done !== undefined) await done
       } catch (error) {
+        // The handler read the store and the store failed: an outage, not a failure of this item.
+        if (error instanceof DocumentReadError) return { key: undefined, error: error.cause }
         return { key, error }
       }
       open.applied++
