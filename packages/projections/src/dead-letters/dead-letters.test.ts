@@ -31,3 +31,15 @@ describe('parkWrite', () => {
     })
   })
 })
+
+describe('deadLetterFromDocument', () => {
+  it('reads a dead letter stored with its event and error as nested fields', () => {
+    const stored = {
+      _id: 'l1', projection: 'p', partition: '0/1', generation: 1, attempts: 3, parkedAt: '2026-01-01T00:00:00.000Z',
+      event: { type: 'Moved', streamId: 'Acc-1', revision: '3', position: '42', data: { amount: 5 }, metadata: { eventId: 'e1' } },
+      error: { name: 'Error', message: 'boom' },
+    }
+
+    expect(deadLetterFromDocument(stored)).toMatchObject({ id: 'l1', event: { data: { amount: 5 }, metadata: { eventId: 'e1' } }, error: { message: 'boom' } })
+  })
+})

@@ -70,14 +70,15 @@ export const deadLetterDocument = ({ id, event, error, ...rest }: DeadLetter): D
   error: JSON.stringify(error),
 })
 
-/** Reads a dead letter from its stored form. */
+/** Reads a dead letter from its stored form; one parked with its event and error as nested fields reads as it was stored. */
 export const deadLetterFromDocument = (doc: Record<string, unknown>): DeadLetter => {
-  const { _id, event, eventData, eventMetadata, error, ...rest } = doc as Record<string, unknown> & { event: Omit<DeadLetter['event'], 'data' | 'metadata'> }
+  const { _id, event, eventData, eventMetadata, error, ...rest } = doc as Record<string, unknown> & { event: DeadLetter['event'] }
+  const text = (value: unknown, nested: unknown): unknown => (typeof value === 'string' ? JSON.parse(value) : nested)
   return {
     id: _id as string,
     ...(rest as Omit<DeadLetter, 'id' | 'event' | 'error'>),
-    event: { ...event, data: JSON.parse(eventData as string), metadata: JSON.parse(eventMetadata as string) },
-    error: JSON.parse(error as string),
+    event: { ...event, data: text(eventData, event.data), metadata: text(eventMetadata, event.metadata) as DeadLetter['event']['metadata'] },
+    error: text(error, error) as DeadLetter['error'],
   }
 }
 
