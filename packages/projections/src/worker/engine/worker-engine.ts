@@ -123,16 +123,6 @@ export class WorkerEngine<T> {
     return this.counts
   }
 
-  /** True once {@link stop} was called. */
-  get stopRequested(): boolean {
-    return this.stopping
-  }
-
-  /** Resolves once {@link stop} was called. */
-  get whenStopped(): Promise<void> {
-    return this.stopped
-  }
-
   /** Ends a wait for the source: it caught up, or has something to say. */
   wake(): void {
     this.wakeup.wake()
