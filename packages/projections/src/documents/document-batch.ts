@@ -2,7 +2,7 @@ import { EventfoldError } from '@eventfold/core'
 import type { Document, Filter, FindOptions } from './document'
 import type { DocumentStore, DocumentWrite, StoredDocument } from './document-store'
 import type { DocumentOperation, Documents } from './documents'
-import { applySimpleUpdate, applyUpdate, clonePlain, hasNestedValues, matches, query, validateUpdate } from './mongo-semantics'
+import { applySimpleUpdate, applyUpdate, assertFilter, clonePlain, hasNestedValues, matches, query, validateUpdate } from './mongo-semantics'
 import { DuplicateDocumentError, InvalidDocumentOperationError } from '../errors/errors'
 
 interface PendingOp {
@@ -140,7 +140,11 @@ export class DocumentBatch {
         record(id, { kind: 'delete' })
       },
       get: (id) => storeRead(physical, batch.get(physical, id)),
-      find: (filter, options) => storeRead(physical, batch.find(physical, filter, options)),
+      find: (filter, options) => {
+        // A bad filter is the handler's fault: it must fail the event, not pass for a store outage.
+        assertFilter(logical, filter)
+        return storeRead(physical, batch.find(physical, filter, options))
+      },
     }
   }
 
