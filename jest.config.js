@@ -27,6 +27,7 @@ module.exports = {
     '^@eventfold/core/testing/seeded-random$': '<rootDir>/packages/core/src/testing/seeded-random.ts',
     '^@eventfold/projections$': '<rootDir>/packages/projections/src/index.ts',
     '^@eventfold/projections/spi$': '<rootDir>/packages/projections/src/spi.ts',
+    '^@eventfold/projections/engine$': '<rootDir>/packages/projections/src/worker/engine/index.ts',
     '^@eventfold/projections/testing$': '<rootDir>/packages/projections/src/testing/index.ts',
     '^@eventfold/projections/testing/scale-out-worker$': '<rootDir>/packages/projections/src/testing/scale-out-worker.ts',
     '^@eventfold/(sqlite|mongodb|postgresql|eventstoredb|kafka)$': '<rootDir>/packages/adapters/$1/src/index.ts',

@@ -6,6 +6,8 @@ export {
   isDocumentConflictError,
   DuplicateDocumentError,
   isDuplicateDocumentError,
+  DocumentRejectedError,
+  isDocumentRejectedError,
   UnknownProjectionError,
   isUnknownProjectionError,
   InvalidDocumentOperationError,
@@ -46,3 +48,4 @@ export {
   isGenerationSwitchedError,
   CompetingConsumerWorker,
 } from './worker/competing-consumer-worker'
+export { DocumentReadError } from './documents/document-batch'

@@ -5,7 +5,7 @@ import type { DocumentStore } from '../documents/document-store'
 import { DocumentConflictError, DeadLetterNotFoundError } from '../errors/errors'
 import type { ProjectionDefinition } from '../projection/projection-definition'
 import { physicalCollection, ProjectionStates } from '../projection/projection-state'
-import { DEAD_LETTER_COLLECTION, deadLetterEvent, type DeadLetter } from './dead-letters'
+import { DEAD_LETTER_COLLECTION, deadLetterDocument, deadLetterError, deadLetterEvent, deadLetterFromDocument, type DeadLetter } from './dead-letters'
 
 /**
  * Applies a parked event again with the projection's current handler, into
@@ -25,8 +25,7 @@ export const retryDeadLetter = async (
   for (;;) {
     const stored = (await documents.getMany(DEAD_LETTER_COLLECTION, [id])).get(id)
     if (!stored) throw new DeadLetterNotFoundError(id)
-    const { _id, ...rest } = stored.doc
-    const letter = { id: _id, ...(rest as Omit<DeadLetter, 'id'>) }
+    const letter = deadLetterFromDocument(stored.doc)
     const state = await new ProjectionStates(documents).get(projection.name)
     const generation = state?.generation ?? letter.generation
     const event = deadLetterEvent(letter)
@@ -41,13 +40,12 @@ export const retryDeadLetter = async (
       return letter
     } catch (error) {
       if (error instanceof DocumentConflictError) continue
-      const e = error instanceof Error ? error : new Error(String(error))
       await documents.commit({
         writes: [
           {
             kind: 'put',
             collection: DEAD_LETTER_COLLECTION,
-            doc: { ...stored.doc, attempts: letter.attempts + 1, error: { name: e.name, message: e.message, ...(e.stack ? { stack: e.stack } : {}) } },
+            doc: deadLetterDocument({ ...letter, attempts: letter.attempts + 1, error: deadLetterError(error) }),
             meta: { ...stored.meta, revision: stored.meta.revision + 1 },
             expectedRevision: stored.meta.revision,
           },

@@ -1,7 +1,8 @@
+import { EventfoldError } from '@eventfold/core'
 import type { Document, Filter, FindOptions } from './document'
 import type { DocumentStore, DocumentWrite, StoredDocument } from './document-store'
 import type { DocumentOperation, Documents } from './documents'
-import { applySimpleUpdate, applyUpdate, clonePlain, hasNestedValues, matches, query, validateUpdate } from './mongo-semantics'
+import { applySimpleUpdate, applyUpdate, assertFilter, clonePlain, hasNestedValues, matches, query, validateUpdate } from './mongo-semantics'
 import { DuplicateDocumentError, InvalidDocumentOperationError } from '../errors/errors'
 
 interface PendingOp {
@@ -29,6 +30,21 @@ export class DocumentOperationError extends Error {
     options: { cause: unknown },
   ) {
     super(`Operation on ${collection}/${id} from the event at position ${position} failed: ${(options.cause as Error)?.message}`, options)
+  }
+}
+
+/**
+ * A handler's read of the store failed for the store's sake (a driver error,
+ * not a typed eventfold error such as a bad filter): an outage to wait for,
+ * not a failure of the event the handler was applying.
+ */
+export class DocumentReadError extends EventfoldError {
+  readonly type = 'document-read-failed' as const
+  constructor(
+    readonly collection: string,
+    options: { cause: unknown },
+  ) {
+    super(`Reading ${collection} failed: ${(options.cause as Error)?.message}`, options)
   }
 }
 
@@ -123,8 +139,12 @@ export class DocumentBatch {
       delete(id) {
         record(id, { kind: 'delete' })
       },
-      get: (id) => batch.get(physical, id),
-      find: (filter, options) => batch.find(physical, filter, options),
+      get: (id) => storeRead(physical, batch.get(physical, id)),
+      find: (filter, options) => {
+        // A bad filter is the handler's fault: it must fail the event, not pass for a store outage.
+        assertFilter(logical, filter)
+        return storeRead(physical, batch.find(physical, filter, options))
+      },
     }
   }
 
@@ -312,6 +332,16 @@ export class DocumentBatch {
     const stored = (await this.store.find(collection, filter, options.sort ? { sort: options.sort } : {})).filter((d) => !c.has(d._id))
     const own = [...c.values()].map((e) => e.current).filter((d): d is Document => d !== undefined && matches(filter, d))
     return structuredClone(query([...stored, ...own], {}, options))
+  }
+}
+
+/** A handler's read, with the store's own failures told apart from the handler's (see {@link DocumentReadError}). */
+const storeRead = async <T>(collection: string, read: Promise<T>): Promise<T> => {
+  try {
+    return await read
+  } catch (cause) {
+    if (cause instanceof EventfoldError || cause instanceof DocumentOperationError) throw cause
+    throw new DocumentReadError(collection, { cause })
   }
 }
 

@@ -30,6 +30,25 @@ export class DuplicateDocumentError extends EventfoldError {
 }
 export const isDuplicateDocumentError = (e: unknown): e is DuplicateDocumentError => e instanceof DuplicateDocumentError
 
+/**
+ * The store refused a document for its content (a key or value it cannot
+ * hold, a document too large): writing it again will fail the same way, so a
+ * worker parks the event that wrote it instead of retrying it as an outage.
+ */
+export class DocumentRejectedError extends EventfoldError {
+  readonly type = 'document-rejected' as const
+  constructor(
+    readonly collection: string,
+    readonly id: string,
+    /** What the store said, e.g. its error code and message. */
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`Document ${collection}/${id} was refused by the store: ${reason}`, options)
+  }
+}
+export const isDocumentRejectedError = (e: unknown): e is DocumentRejectedError => e instanceof DocumentRejectedError
+
 /** A projection name was not found among those the application registered. */
 export class UnknownProjectionError extends EventfoldError {
   readonly type = 'unknown-projection' as const

@@ -140,7 +140,7 @@ describe('persistentProjectionWorker', () => {
     expect(await documents.get(physicalCollection('tallies', 1), 'S-1')).toEqual({ _id: 'S-1', n: 2 })
     const reason = subscription.sent.find((s) => s.nack)!.nack!.reason
     expect(decodeParkReason(reason)).toMatchObject({ error: { message: 'cannot count S-2@0' }, attempts: 2 })
-    expect(worker.status).toMatchObject({ received: 3, applied: 2, parked: 1 })
+    expect(worker.status).toMatchObject({ eventsRead: 3, eventsApplied: 2, parked: 1 })
     expect(subscription.unsubscribed).toBe(true)
   })
 
@@ -161,7 +161,7 @@ describe('persistentProjectionWorker', () => {
 
     expect(subscription.sent).toEqual([{ ack: ['S-1@0'] }, { ack: ['S-1@0'] }])
     expect(await documents.get(physicalCollection('tallies', 1), 'S-1')).toEqual({ _id: 'S-1', n: 1 })
-    expect(worker.status).toMatchObject({ applied: 1, skipped: 1 })
+    expect(worker.status).toMatchObject({ eventsRead: 2, eventsApplied: 1 })
   })
 
   it('fails the run with SubscriptionDroppedError when the server ends the subscription', async () => {

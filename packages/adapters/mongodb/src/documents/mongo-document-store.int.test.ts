@@ -171,6 +171,13 @@ describeMongo('MongoDocumentStore', (mongo) => {
       expect(await store.readCheckpoint(`${coll}:cp`)).toBeUndefined()
     })
 
+    it('turns a document the server refuses for its content (a nested $ key) into a DocumentRejectedError naming it', async () => {
+      const commit = store.commit({ writes: [put(coll, { _id: 'good' }), put(coll, { _id: 'themed', settings: { $theme: 'dark' } })] })
+
+      await expect(commit).rejects.toMatchObject({ type: 'document-rejected', collection: coll, id: 'themed' })
+      expect(await store.get(coll, 'themed')).toBeUndefined()
+    })
+
     it('refuses a partition key that cannot be a field name', async () => {
       await expect(store.commit({ writes: [put(coll, { _id: 'a' }, 0, { 'p.1': '1' })] })).rejects.toBeInstanceOf(InvalidDocumentOperationError)
     })

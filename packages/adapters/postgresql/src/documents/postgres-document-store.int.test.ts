@@ -155,10 +155,11 @@ describePostgres('PostgresDocumentStore', () => {
     expect(await store.count('users')).toBe(3)
   })
 
-  it('refuses a document jsonb cannot hold with a SerializationError, and an unrepresentable one before sending it', async () => {
+  it('refuses a document jsonb cannot hold with a DocumentRejectedError, and an unrepresentable one with a SerializationError before sending it', async () => {
     await expect(store.commit({ writes: [put('c', { _id: 'a', text: 'nul \u0000' })] })).rejects.toMatchObject({
-      type: 'serialization',
-      path: 'c/a',
+      type: 'document-rejected',
+      collection: 'c',
+      id: 'a',
     })
     await expect(store.commit({ writes: [put('c', { _id: 'b', n: 10n })] })).rejects.toBeInstanceOf(SerializationError)
     expect(await store.count('c')).toBe(0)

@@ -147,7 +147,8 @@ export class PostgresDocumentStore implements DocumentStore {
    * @throws {@link DocumentConflictError} when a document is not at the expected revision,
    * or PostgreSQL aborted the commit for a concurrent one (read again and retry).
    * @throws {@link DuplicateDocumentError} when a write breaks a unique index.
-   * @throws {@link SerializationError} when a document cannot be stored as JSON.
+   * @throws {@link SerializationError} when a document cannot be written as JSON.
+   * @throws {@link DocumentRejectedError} when jsonb cannot hold a value of a document (e.g. `\u0000`).
    */
   async commit({ writes, checkpoint, fence }: CommitRequest): Promise<CommitResult> {
     this.assertOpen()
