@@ -69,6 +69,14 @@ export const dlqCommand = (program: Command): void => {
           await retryDeadLetter(documents, projection, id, app.registry)
         } catch (error) {
           if ((error as { type?: unknown }).type === 'dead-letter-not-found') throw unknownLetter(id)
+          if ((error as { type?: unknown }).type === 'dead-letter-generation-retired') {
+            const { letterGeneration, activeGeneration } = error as { letterGeneration: number; activeGeneration?: number }
+            throw new UsageError(
+              `dead letter '${id}' of '${letter.projection}' was parked from generation ${letterGeneration}, which is no longer in use ` +
+                `(active generation: ${activeGeneration ?? 'none'}): the generation that replaced it read the event again, so it is not applied twice; ` +
+                `remove it with: eventfold dlq discard ${id}`,
+            )
+          }
           throw new Error(
             `retrying dead letter '${id}' failed again, it stays parked (attempts ${letter.attempts + 1}): ${(error as Error)?.message ?? String(error)}`,
             { cause: error },

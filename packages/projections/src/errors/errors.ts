@@ -61,3 +61,27 @@ export class DeadLetterNotFoundError extends EventfoldError {
     super(`No dead letter with id '${id}'`)
   }
 }
+
+/**
+ * A dead letter was parked from a generation of the read model that readers
+ * no longer use (a rebuild or reset replaced it). The generation that
+ * replaced it read the event again, so applying the letter would apply it
+ * twice: discard it instead.
+ */
+export class DeadLetterGenerationRetiredError extends EventfoldError {
+  readonly type = 'dead-letter-generation-retired' as const
+  constructor(
+    readonly id: string,
+    readonly projection: string,
+    readonly letterGeneration: number,
+    readonly activeGeneration: number | undefined,
+  ) {
+    super(
+      `Dead letter '${id}' of projection '${projection}' was parked from generation ${letterGeneration}, ` +
+        `which is no longer in use (active generation: ${activeGeneration ?? 'none'}); ` +
+        'the generation that replaced it read the event again, so it is not applied twice: discard the dead letter',
+    )
+  }
+}
+export const isDeadLetterGenerationRetiredError = (e: unknown): e is DeadLetterGenerationRetiredError =>
+  e instanceof DeadLetterGenerationRetiredError

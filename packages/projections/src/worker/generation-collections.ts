@@ -1,3 +1,4 @@
+import { DEAD_LETTER_COLLECTION } from '../dead-letters/dead-letters'
 import type { IndexSpec } from '../documents/document'
 import type { DocumentStore } from '../documents/document-store'
 import { InvalidDocumentOperationError } from '../errors/errors'
@@ -24,7 +25,7 @@ export const generationCollections =
 export const generationIndexes = (projection: ProjectionDefinition, generation: number): IndexSpec[] =>
   projection.indexes.map((i) => ({ ...i, collection: physicalCollection(i.collection, generation) }))
 
-/** Drops a generation's collections (read model and stream markers) and checkpoints. */
+/** Drops a generation's collections (read model and stream markers), checkpoints and dead letters. */
 export const dropGeneration = async (
   documents: DocumentStore,
   projection: Pick<ProjectionDefinition, 'name' | 'collections'>,
@@ -38,6 +39,13 @@ export const dropGeneration = async (
   const names = [...(await documents.listCheckpoints(prefix)).keys()]
   for (let index = 0; index < partitions; index++) names.push(checkpointName(projection.name, generation, partitionKey({ index, count: partitions })))
   await documents.deleteCheckpoints([...new Set(names)])
+  // A letter belongs to its generation: whatever replaces the generation reads the event again.
+  const letters = await documents.find(DEAD_LETTER_COLLECTION, { projection: projection.name, generation })
+  if (letters.length === 0) return
+  const stored = await documents.getMany(DEAD_LETTER_COLLECTION, letters.map((l) => l._id))
+  await documents.commit({
+    writes: [...stored].map(([id, s]) => ({ kind: 'delete' as const, collection: DEAD_LETTER_COLLECTION, id, expectedRevision: s.meta.revision })),
+  })
 }
 
 /**
