@@ -3,7 +3,7 @@ import { DocumentBatch } from '../documents/document-batch'
 import type { DocumentStore } from '../documents/document-store'
 import { DeadLetterGenerationRetiredError, DeadLetterNotFoundError, DocumentConflictError } from '../errors/errors'
 import type { ProjectionDefinition } from '../projection/projection-definition'
-import { physicalCollection, ProjectionStates } from '../projection/projection-state'
+import { physicalCollection, ProjectionStates } from '../generations/projection-state'
 import { DEAD_LETTER_COLLECTION, deadLetterEvent, type DeadLetter } from './dead-letters'
 
 /**

@@ -11,10 +11,11 @@ import { DocumentBatch, DocumentOperationError } from '../documents/document-bat
 import type { DocumentStore, DocumentWrite } from '../documents/document-store'
 import { DocumentConflictError } from '../errors/errors'
 import type { ProjectionDefinition } from '../projection/projection-definition'
-import { ProjectionStates } from '../projection/projection-state'
+import { activateGeneration } from '../generations/generations'
+import { ProjectionStates } from '../generations/projection-state'
 import { BatchReader } from './batch-reader'
 import type { CompetingConsumerSource, CompetingDelivery } from './competing-consumer-source'
-import { generationCollections, generationIndexes, generationSwitchedFrom } from './generation-collections'
+import { generationCollections, generationIndexes, generationSwitchedFrom } from '../generations/generation-collections'
 import { RebuildInProgressError, type ProjectionWorkerOptions } from './projection-worker'
 import { StreamMarkers, streamMarkerCollection } from './stream-markers'
 
@@ -300,8 +301,8 @@ export class CompetingConsumerWorker {
 
 /** The active generation; creates the projection's state (generation 1) when it has none. */
 const activeGeneration = async (documents: DocumentStore, projection: ProjectionDefinition): Promise<number> => {
-  const { name, version } = projection
-  const state = (await new ProjectionStates(documents).update(name, (s) => s ?? { name, generation: 1, version, partitions: 1, updatedAt: '' }))!
+  const { name } = projection
+  const state = await activateGeneration(documents, projection, 1)
   if (state.generation === 0) throw new RebuildInProgressError(name, state.rebuilding?.generation ?? 1)
   return state.generation
 }

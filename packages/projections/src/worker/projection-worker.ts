@@ -13,9 +13,10 @@ import type { DocumentStore, DocumentWrite } from '../documents/document-store'
 import { DEAD_LETTER_COLLECTION, parkWrite } from '../dead-letters/dead-letters'
 import { DocumentConflictError, DuplicateDocumentError } from '../errors/errors'
 import type { ProjectionDefinition } from '../projection/projection-definition'
-import { checkpointName, ProjectionStates } from '../projection/projection-state'
+import { activateGeneration, dropIfUnused } from '../generations/generations'
+import { checkpointName, ProjectionStates } from '../generations/projection-state'
 import { BatchReader } from './batch-reader'
-import { dropGeneration, generationCollections, generationIndexes, generationSwitchedFrom } from './generation-collections'
+import { generationCollections, generationIndexes, generationSwitchedFrom } from '../generations/generation-collections'
 import { LeaseLostError, type LeaseFence } from './leases'
 import { assertPartition, inPartition, partitionKey, SINGLE_PARTITION, type Partition } from './partition'
 
@@ -254,7 +255,7 @@ export class ProjectionWorker {
     const { documents, projection } = this.opts
     const states = new ProjectionStates(documents)
     for (;;) {
-      const generation = this.opts.generation ?? (await this.activeGeneration(states))
+      const generation = this.opts.generation ?? (await this.activeGeneration())
       const switched = await this.follow(generation, this.opts.generation === undefined ? states : undefined)
       if (!switched) return this.progress
       // A rebuild switched readers to another generation, or a reset started
@@ -262,10 +263,7 @@ export class ProjectionWorker {
       // is dropped by whoever retired it, but a commit of this worker may have
       // landed after that drop: drop it again unless it came back into use.
       this.kept = undefined
-      const state = await states.get(projection.name)
-      if (state && state.generation !== generation && state.rebuilding?.generation !== generation) {
-        await dropGeneration(documents, projection, generation, this.partition.count)
-      }
+      await dropIfUnused(documents, projection, generation, this.partition.count)
     }
   }
 
@@ -346,16 +344,14 @@ export class ProjectionWorker {
     if (active !== undefined) throw new GenerationSwitched(active)
   }
 
-  private async activeGeneration(states: ProjectionStates): Promise<number> {
-    const { projection } = this.opts
-    const state = await states.update(projection.name, (s) =>
-      s ?? { name: projection.name, generation: 1, version: projection.version, partitions: this.partition.count, updatedAt: '' },
-    )
-    if (state!.generation === 0) throw new RebuildInProgressError(projection.name, state!.rebuilding?.generation ?? 1)
-    if (state!.partitions !== this.partition.count) {
-      throw new PartitionCountMismatchError(projection.name, state!.partitions, this.partition.count)
+  private async activeGeneration(): Promise<number> {
+    const { documents, projection } = this.opts
+    const state = await activateGeneration(documents, projection, this.partition.count)
+    if (state.generation === 0) throw new RebuildInProgressError(projection.name, state.rebuilding?.generation ?? 1)
+    if (state.partitions !== this.partition.count) {
+      throw new PartitionCountMismatchError(projection.name, state.partitions, this.partition.count)
     }
-    return state!.generation
+    return state.generation
   }
 
   private newBatch(ctx: BatchContext): DocumentBatch {

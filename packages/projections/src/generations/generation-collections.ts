@@ -3,9 +3,9 @@ import type { IndexSpec } from '../documents/document'
 import type { DocumentStore } from '../documents/document-store'
 import { InvalidDocumentOperationError } from '../errors/errors'
 import type { ProjectionDefinition } from '../projection/projection-definition'
-import { checkpointName, physicalCollection, type ProjectionStates } from '../projection/projection-state'
-import { partitionKey } from './partition'
-import { streamMarkerCollection } from './stream-markers'
+import { checkpointName, physicalCollection, type ProjectionStates } from './projection-state'
+import { partitionKey } from '../worker/partition'
+import { streamMarkerCollection } from '../worker/stream-markers'
 
 /**
  * Maps the collections a projection declares to their physical names in a
