@@ -85,3 +85,33 @@ export class DeadLetterGenerationRetiredError extends EventfoldError {
 }
 export const isDeadLetterGenerationRetiredError = (e: unknown): e is DeadLetterGenerationRetiredError =>
   e instanceof DeadLetterGenerationRetiredError
+
+/** No projection state publishes a read model under this name: its projection never ran, or does not declare it. */
+export class UnknownReadModelError extends EventfoldError {
+  readonly type = 'unknown-read-model' as const
+  constructor(
+    readonly readModel: string,
+    readonly known: readonly string[] = [],
+  ) {
+    super(
+      `No read model named '${readModel}': no projection that ran declares this collection` + (known.length ? ` (known: ${known.join(', ')})` : ''),
+    )
+  }
+}
+export const isUnknownReadModelError = (e: unknown): e is UnknownReadModelError => e instanceof UnknownReadModelError
+
+/** A read model exists by name but has nothing to serve yet: its projection's first rebuild is still running. */
+export class ReadModelNotReadyError extends EventfoldError {
+  readonly type = 'read-model-not-ready' as const
+  constructor(
+    readonly readModel: string,
+    readonly projection: string,
+    readonly rebuildingGeneration: number | undefined,
+  ) {
+    super(
+      `Read model '${readModel}' of projection '${projection}' has nothing to serve yet: ` +
+        `its first rebuild${rebuildingGeneration !== undefined ? ` (generation ${rebuildingGeneration})` : ''} is in progress`,
+    )
+  }
+}
+export const isReadModelNotReadyError = (e: unknown): e is ReadModelNotReadyError => e instanceof ReadModelNotReadyError

@@ -1,12 +1,18 @@
-import type { DocumentStore } from '../documents/document-store'
+import type { DocumentStore, PublishedReadModel } from '../documents/document-store'
 import type { ProjectionDefinition } from '../projection/projection-definition'
 import { dropGeneration } from './generation-collections'
-import { ProjectionStates, type ProjectionState } from './projection-state'
+import { physicalCollection, ProjectionStates, type ProjectionState } from './projection-state'
 
 /*
  * The life of a projection's generations, in one place. A generation is one
  * copy of the read model (its collections, checkpoints, stream markers and
  * dead letters); the projection state says which one readers use.
+ *
+ * Every transition that changes the active generation publishes the read
+ * model under its declared names in the same commit (see
+ * {@link PublishedReadModel}); activating publishes again, so a store that
+ * committed the state but not the names (no transactions, a crash between)
+ * heals when the next worker starts.
  *
  * - activate: the first worker creates generation 1; later starts read the active one.
  * - beginRebuild: a rebuild fills the next generation while the active one serves.
@@ -17,6 +23,10 @@ import { ProjectionStates, type ProjectionState } from './projection-state'
  */
 
 type Named = Pick<ProjectionDefinition, 'name' | 'collections'>
+
+/** The read models a state publishes: its collections, in its active generation (none while generation 0). */
+const publishedBy = (state: ProjectionState): PublishedReadModel[] =>
+  state.generation > 0 ? (state.collections ?? []).map((name) => ({ name, collection: physicalCollection(name, state.generation) })) : []
 
 /** A generation a rebuild is filling. */
 export interface RebuildTarget {
@@ -39,8 +49,13 @@ export const activateGeneration = async (
   projection: Pick<ProjectionDefinition, 'name' | 'collections' | 'version'>,
   partitions: number,
 ): Promise<ProjectionState> => {
-  const { name, version } = projection
-  const state = await new ProjectionStates(documents).update(name, (s) => s ?? { name, generation: 1, version, partitions, updatedAt: '' })
+  const { name, version, collections } = projection
+  // Written even when nothing changed: the compare-and-set keeps a heal from publishing over a newer switch.
+  const state = await new ProjectionStates(documents).update(
+    name,
+    (s) => (s ? { ...s, collections } : { name, generation: 1, version, partitions, collections, updatedAt: '' }),
+    publishedBy,
+  )
   return state!
 }
 
@@ -68,7 +83,9 @@ export const beginRebuild = async (
       startedAt: new Date().toISOString(),
     }
     // A projection never run has no readers yet: generation 0 stands for "nothing to serve".
-    return s ? { ...s, rebuilding } : { name: projection.name, generation: 0, version: projection.version, partitions: rebuilding.partitions, rebuilding, updatedAt: '' }
+    return s
+      ? { ...s, rebuilding }
+      : { name: projection.name, generation: 0, version: projection.version, partitions: rebuilding.partitions, collections: projection.collections, rebuilding, updatedAt: '' }
   })
   const target = started!.rebuilding!
   if (!resumed) await dropGeneration(documents, projection, target.generation, target.partitions)
@@ -94,17 +111,22 @@ export const switchGeneration = async (
   target: Pick<RebuildTarget, 'generation' | 'version' | 'partitions'>,
 ): Promise<{ readonly previousGeneration: number | undefined }> => {
   let previous: { generation: number; partitions: number } | undefined
-  const switched = await new ProjectionStates(documents).update(projection.name, (s) => {
-    previous = s && s.generation > 0 ? { generation: s.generation, partitions: s.partitions } : undefined
-    return {
-      name: projection.name,
-      generation: target.generation,
-      version: target.version,
-      partitions: target.partitions,
-      ...(previous ? { retired: previous } : {}),
-      updatedAt: '',
-    }
-  })
+  const switched = await new ProjectionStates(documents).update(
+    projection.name,
+    (s) => {
+      previous = s && s.generation > 0 ? { generation: s.generation, partitions: s.partitions } : undefined
+      return {
+        name: projection.name,
+        generation: target.generation,
+        version: target.version,
+        partitions: target.partitions,
+        collections: projection.collections,
+        ...(previous ? { retired: previous } : {}),
+        updatedAt: '',
+      }
+    },
+    publishedBy,
+  )
   if (switched?.retired) await retireGeneration(documents, projection, switched.retired)
   return { previousGeneration: previous?.generation }
 }
@@ -135,8 +157,10 @@ export const resetProjection = async (documents: DocumentStore, projection: Pick
   if (!before) return
   // The fresh generation must be above every one a rebuild may have written.
   const next = Math.max(before.generation, before.rebuilding?.generation ?? 0, before.retired?.generation ?? 0) + 1
-  await states.update(projection.name, (s) =>
-    s && { name: s.name, generation: next, version: projection.version, partitions: s.partitions, updatedAt: '' },
+  await states.update(
+    projection.name,
+    (s) => s && { name: s.name, generation: next, version: projection.version, partitions: s.partitions, collections: projection.collections, updatedAt: '' },
+    publishedBy,
   )
   if (before.generation > 0) await dropGeneration(documents, projection, before.generation, before.partitions)
   if (before.rebuilding) await dropGeneration(documents, projection, before.rebuilding.generation, before.rebuilding.partitions)

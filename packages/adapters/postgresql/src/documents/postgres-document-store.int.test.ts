@@ -3,7 +3,7 @@ import { SerializationError, StoreClosedError } from '@eventfold/core'
 import { DocumentConflictError, DuplicateDocumentError, type Document, type DocumentWrite } from '@eventfold/projections'
 import { documentStoreContract } from '@eventfold/projections/testing'
 import pg from 'pg'
-import { describePostgres, dropSchema, freshSchema, testPool } from '../testing/connect'
+import { describePostgres, dropSchema, freshSchema, postgresUrl, testPool } from '../testing/connect'
 import { PostgresDocumentStore } from './postgres-document-store'
 
 describePostgres('PostgresDocumentStore contract', () => {
@@ -18,7 +18,18 @@ describePostgres('PostgresDocumentStore contract', () => {
   })
 
   // One schema for the file: the contract tags every collection and checkpoint per test.
-  documentStoreContract('PostgresDocumentStore on a borrowed pool', async () => ({ store: new PostgresDocumentStore(pool, { schema }) }))
+  // What psql sees: the view named after the read model, read on a connection of its own.
+  const readPublished = async (name: string): Promise<Document[]> => {
+    const outside = new pg.Client({ connectionString: postgresUrl() })
+    await outside.connect()
+    try {
+      const { rows } = await outside.query<{ id: string; doc: Document }>(`SELECT id, doc FROM "${schema}"."${name}"`)
+      return rows.map((r) => ({ ...r.doc, _id: r.id }))
+    } finally {
+      await outside.end()
+    }
+  }
+  documentStoreContract('PostgresDocumentStore on a borrowed pool', async () => ({ store: new PostgresDocumentStore(pool, { schema }), readPublished }))
 })
 
 describePostgres('PostgresDocumentStore', () => {

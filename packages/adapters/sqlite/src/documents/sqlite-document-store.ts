@@ -15,6 +15,7 @@ import {
   type Filter,
   type FindOptions,
   type IndexSpec,
+  type PublishedReadModel,
   type StoredDocument,
 } from '@eventfold/projections'
 import { isUniqueViolation, translateDocumentError } from './document-errors'
@@ -64,6 +65,9 @@ type RowWrite =
  * (through `@eventfold/projections`) over the collection's rows; a read scans
  * the collection, which suits the read models of one process. Unique indexes
  * are real SQLite partial expression indexes, checked as each row is written.
+ * A published read model is a view named after its declared collection
+ * (`SELECT json_extract(doc, '$.balance') FROM account_balances`), re-pointed
+ * in the commit that switches its projection's generation.
  * @example
  * ```ts
  * const db = new Database('bank.db')
@@ -77,7 +81,9 @@ export class SqliteDocumentStore implements DocumentStore {
   private readonly closeDatabase: boolean
   private closed = false
   private readonly statements: ReturnType<typeof prepareStatements>
-  private readonly commitTransaction: Database.Transaction<(writes: readonly RowWrite[], checkpoint: CheckpointWrite | undefined) => void>
+  private readonly commitTransaction: Database.Transaction<
+    (writes: readonly RowWrite[], checkpoint: CheckpointWrite | undefined, publish: readonly PublishedReadModel[]) => void
+  >
 
   private readonly db: Database.Database
   private readonly connection: SqliteConnection | undefined
@@ -95,10 +101,13 @@ export class SqliteDocumentStore implements DocumentStore {
     this.closeDatabase = closeDatabase
     migrateDocumentSchema(this.db)
     this.statements = prepareStatements(this.db)
-    this.commitTransaction = this.db.transaction((writes: readonly RowWrite[], checkpoint: CheckpointWrite | undefined) => {
-      for (const write of writes) this.applyWrite(write)
-      if (checkpoint) this.statements.saveCheckpoint.run(checkpoint.name, checkpoint.position.toString())
-    })
+    this.commitTransaction = this.db.transaction(
+      (writes: readonly RowWrite[], checkpoint: CheckpointWrite | undefined, publish: readonly PublishedReadModel[]) => {
+        for (const write of writes) this.applyWrite(write)
+        if (checkpoint) this.statements.saveCheckpoint.run(checkpoint.name, checkpoint.position.toString())
+        for (const model of publish) this.db.exec(publishViewSql(model))
+      },
+    )
     this.connection?.onClose(() => this.close())
   }
 
@@ -148,17 +157,18 @@ export class SqliteDocumentStore implements DocumentStore {
   }
 
   /**
-   * Applies the writes in order, then stores the checkpoint, in one
-   * transaction: on any error nothing of the commit is stored.
+   * Applies the writes in order, then stores the checkpoint and re-points
+   * the published read models' views, in one transaction: on any error
+   * nothing of the commit is stored.
    * @throws {@link DocumentConflictError} when a document is not at the expected revision.
    * @throws {@link DuplicateDocumentError} when a write breaks a unique index.
    * @throws {@link SerializationError} when a document cannot be stored as JSON.
    */
-  async commit({ writes, checkpoint, fence }: CommitRequest): Promise<CommitResult> {
+  async commit({ writes, checkpoint, fence, publish = [] }: CommitRequest): Promise<CommitResult> {
     this.assertOpen()
-    if (writes.length === 0 && !checkpoint && !fence) return { writes: 0 }
+    if (writes.length === 0 && !checkpoint && !fence && publish.length === 0) return { writes: 0 }
     const rows = writes.map(toRowWrite)
-    this.commitTransaction.immediate(fence ? [toRowWrite(fence), ...rows] : rows, checkpoint)
+    this.commitTransaction.immediate(fence ? [toRowWrite(fence), ...rows] : rows, checkpoint, publish)
     return { writes: writes.length }
   }
 
@@ -324,5 +334,17 @@ const toRowWrite = (write: DocumentWrite): RowWrite => {
     expectedRevision: write.expectedRevision,
   }
 }
+
+const quoteIdentifier = (name: string): string => `"${name.replaceAll('"', '""')}"`
+const quoteText = (text: string): string => `'${text.replaceAll("'", "''")}'`
+
+/**
+ * The view that shows a read model under its declared name to any SQLite
+ * client: one row per document, `id` and `doc` (JSON text), of the
+ * collection it is published from.
+ */
+const publishViewSql = ({ name, collection }: PublishedReadModel): string =>
+  `DROP VIEW IF EXISTS ${quoteIdentifier(name)};
+   CREATE VIEW ${quoteIdentifier(name)} AS SELECT id, doc FROM eventfold_documents WHERE collection = ${quoteText(collection)};`
 
 const parseDocument = (text: string, collection: string, id: string): Document => fromJson<Document>(text, `${collection}/${id}`)
