@@ -82,7 +82,7 @@ export interface DocumentStoreCapabilities {
   /**
    * Writes and checkpoint of one commit are atomic. Without it, commits write
    * documents first and the checkpoint last; the per-partition positions in
-   * {@link DocumentMeta} make a replayed batch skip what it already applied.
+   * {@link DocumentMeta} make a batch redone after a crash skip what it already applied.
    */
   readonly transactions: boolean
 }

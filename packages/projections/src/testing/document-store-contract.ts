@@ -651,7 +651,7 @@ export const documentStoreContract = (
         })
       })
 
-      it('writes nothing when a committed batch is replayed with the same positions', async () => {
+      it('writes nothing when a committed batch is redone with the same positions', async () => {
         const events: Array<readonly [bigint, (d: Documents) => void]> = [
           [1n, (d) => d.upsert('x', { $inc: { n: 1 }, $push: { log: 1 } })],
           [2n, (d) => d.upsert('x', { $inc: { n: 1 }, $push: { log: 2 } })],
@@ -660,14 +660,14 @@ export const documentStoreContract = (
         await runBatch(coll(), '0/1', events)
         const before = await store.getMany(coll(), ['x', 'y'])
 
-        const replayed = await runBatch(coll(), '0/1', events)
+        const redone = await runBatch(coll(), '0/1', events)
 
-        expect(replayed).toEqual([])
+        expect(redone).toEqual([])
         expect(await store.getMany(coll(), ['x', 'y'])).toEqual(before)
         expect(await store.get(coll(), 'x')).toEqual({ _id: 'x', n: 2, log: [1, 2] })
       })
 
-      it('applies only the events past the stored position when a batch is partly replayed', async () => {
+      it('applies only the events past the stored position when a batch is partly redone', async () => {
         await runBatch(coll(), '0/1', [
           [1n, (d) => d.upsert('x', { $inc: { n: 1 } })],
           [2n, (d) => d.upsert('x', { $inc: { n: 10 } })],
