@@ -80,6 +80,13 @@ describePostgres('PostgresDocumentStore', () => {
     await dropSchema(pool, schema)
   })
 
+  it('refuses to publish a read model under the name of one of its tables, and stores nothing of the commit', async () => {
+    await expect(
+      store.commit({ writes: [put('c', { _id: 'x' })], publish: [{ name: 'eventfold_documents', collection: 'c' }] }),
+    ).rejects.toMatchObject({ type: 'invalid-document-operation', collection: 'eventfold_documents' })
+    expect(await store.get('c', 'x')).toBeUndefined()
+  })
+
   it('commits many documents of every kind with one statement per kind, in one transaction, the first locking them all', async () => {
     await store.commit({ writes: Array.from({ length: 600 }, (_, i) => put('c', { _id: `d${i}`, n: i })) })
     const sent = recordQueries()

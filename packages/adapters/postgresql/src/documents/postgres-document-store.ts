@@ -2,6 +2,7 @@ import { StoreClosedError, toJson } from '@eventfold/core'
 import {
   DocumentConflictError,
   DuplicateDocumentError,
+  InvalidDocumentOperationError,
   query,
   type CheckpointWrite,
   type CommitRequest,
@@ -146,6 +147,7 @@ export class PostgresDocumentStore implements DocumentStore {
    * or PostgreSQL aborted the commit for a concurrent one (read again and retry).
    * @throws {@link DuplicateDocumentError} when a write breaks a unique index.
    * @throws {@link SerializationError} when a document cannot be stored as JSON.
+   * @throws {@link InvalidDocumentOperationError} when a read model is published under the name of a table, index or sequence of the schema.
    */
   async commit({ writes, checkpoint, fence, publish = [] }: CommitRequest): Promise<CommitResult> {
     this.assertOpen()
@@ -389,6 +391,14 @@ export class PostgresDocumentStore implements DocumentStore {
   private async publishViews(client: pg.PoolClient, publish: readonly PublishedReadModel[]): Promise<void> {
     const schema = quoteIdent(this.schema)
     for (const { name, collection } of publish) {
+      const { rows } = await client.query<{ relkind: string }>({
+        text: 'SELECT c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2',
+        values: [this.schema, name],
+      })
+      const taken = rows[0]?.relkind
+      if (taken !== undefined && taken !== 'v') {
+        throw new InvalidDocumentOperationError(`a read model cannot be published under this name: schema '${this.schema}' has a relation named so`, name)
+      }
       await client.query(
         `CREATE OR REPLACE VIEW ${schema}.${quoteIdent(name)} AS SELECT id, doc FROM ${this.sql.documents} WHERE collection = ${quoteLiteral(collection)}`,
       )

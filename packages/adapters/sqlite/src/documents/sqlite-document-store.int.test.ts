@@ -60,6 +60,18 @@ describe('SqliteDocumentStore on a file', () => {
     dir.remove()
   })
 
+  it('refuses to publish a read model under the name of one of its tables, and stores nothing of the commit', async () => {
+    const store = SqliteDocumentStore.open(dir.file('documents.db'))
+    try {
+      await expect(
+        store.commit({ writes: [put('c', { _id: 'x' })], publish: [{ name: 'eventfold_documents', collection: 'c' }] }),
+      ).rejects.toMatchObject({ type: 'invalid-document-operation', collection: 'eventfold_documents' })
+      expect(await store.get('c', 'x')).toBeUndefined()
+    } finally {
+      await store.close()
+    }
+  })
+
   it('keeps a commit, its checkpoint and its unique indexes after the file is closed and reopened', async () => {
     const path = dir.file('documents.db')
     const first = SqliteDocumentStore.open(path)

@@ -3,6 +3,7 @@ import { fromJson, StoreClosedError, toJson } from '@eventfold/core'
 import {
   DocumentConflictError,
   DuplicateDocumentError,
+  InvalidDocumentOperationError,
   query,
   type CheckpointWrite,
   type CommitRequest,
@@ -105,7 +106,11 @@ export class SqliteDocumentStore implements DocumentStore {
       (writes: readonly RowWrite[], checkpoint: CheckpointWrite | undefined, publish: readonly PublishedReadModel[]) => {
         for (const write of writes) this.applyWrite(write)
         if (checkpoint) this.statements.saveCheckpoint.run(checkpoint.name, checkpoint.position.toString())
-        for (const model of publish) this.db.exec(publishViewSql(model))
+        for (const model of publish) {
+          const taken = this.statements.schemaObjectType.get(model.name)
+          if (taken !== undefined && taken !== 'view') throw nameTaken(model.name, taken)
+          this.db.exec(publishViewSql(model))
+        }
       },
     )
     this.connection?.onClose(() => this.close())
@@ -163,6 +168,7 @@ export class SqliteDocumentStore implements DocumentStore {
    * @throws {@link DocumentConflictError} when a document is not at the expected revision.
    * @throws {@link DuplicateDocumentError} when a write breaks a unique index.
    * @throws {@link SerializationError} when a document cannot be stored as JSON.
+   * @throws {@link InvalidDocumentOperationError} when a read model is published under the name of a table or index of the file.
    */
   async commit({ writes, checkpoint, fence, publish = [] }: CommitRequest): Promise<CommitResult> {
     this.assertOpen()
@@ -319,6 +325,7 @@ const prepareStatements = (db: Database.Database) => ({
   ),
   indexesOf: db.prepare<[string], string>('SELECT sql_name FROM eventfold_document_indexes WHERE collection = ?').pluck(),
   forgetIndexes: db.prepare<[string]>('DELETE FROM eventfold_document_indexes WHERE collection = ?'),
+  schemaObjectType: db.prepare<[string], string>('SELECT type FROM sqlite_schema WHERE name = ? COLLATE NOCASE').pluck(),
 })
 
 const toRowWrite = (write: DocumentWrite): RowWrite => {
@@ -346,5 +353,8 @@ const quoteText = (text: string): string => `'${text.replaceAll("'", "''")}'`
 const publishViewSql = ({ name, collection }: PublishedReadModel): string =>
   `DROP VIEW IF EXISTS ${quoteIdentifier(name)};
    CREATE VIEW ${quoteIdentifier(name)} AS SELECT id, doc FROM eventfold_documents WHERE collection = ${quoteText(collection)};`
+
+const nameTaken = (name: string, type: string): InvalidDocumentOperationError =>
+  new InvalidDocumentOperationError(`a read model cannot be published under this name: the file has a ${type} named so`, name)
 
 const parseDocument = (text: string, collection: string, id: string): Document => fromJson<Document>(text, `${collection}/${id}`)
