@@ -1,4 +1,4 @@
-import { DEAD_LETTER_COLLECTION, physicalCollection } from '@eventfold/projections'
+import { DEAD_LETTER_COLLECTION, ReadModels } from '@eventfold/projections'
 import { CLI_INDEX, ensureBuilt } from './test-support/build'
 import { createFixtureApp, seedTallies, seededTotal, type FixtureApp } from './test-support/fixture-app'
 import { parseJson } from './test-support/run-cli'
@@ -22,7 +22,7 @@ describe('eventfold dlq', () => {
     expect(r.code).toBe(0)
     return parseJson<Letter[]>(r)
   }
-  const tallies = () => app.withStores((s) => s.documents.find(physicalCollection('tallies', 1), {}, { sort: { _id: 1 } }))
+  const tallies = () => app.withStores((s) => new ReadModels(s.documents).collection('tallies').find({}, { sort: { _id: 1 } }))
 
   beforeAll(async () => {
     ensureBuilt()
@@ -160,7 +160,7 @@ describe('eventfold dlq', () => {
 
       // The handler is fixed and the rebuild into generation 2 applies the event.
       expect((await rebuilt.run(['projections', 'rebuild', 'tallies', '--json'])).code).toBe(0)
-      const read = () => rebuilt.withStores((s) => s.documents.find(physicalCollection('tallies', 2), {}, { sort: { _id: 1 } }))
+      const read = () => rebuilt.withStores((s) => new ReadModels(s.documents).collection('tallies').find({}, { sort: { _id: 1 } }))
       const built = await read()
       expect(built.find((d) => d._id === 'Tally-t1')).toMatchObject({ applied: PER_STREAM })
       expect(parseJson<Letter[]>(await rebuilt.run(['dlq', 'list', '--json']))).toEqual([])

@@ -3,6 +3,7 @@ import { DocumentBatch } from '../documents/document-batch'
 import type { DocumentStore } from '../documents/document-store'
 import { DeadLetterGenerationRetiredError, DeadLetterNotFoundError, DocumentConflictError } from '../errors/errors'
 import type { ProjectionDefinition } from '../projection/projection-definition'
+import { isGenerationInUse } from '../generations/generations'
 import { physicalCollection, ProjectionStates } from '../generations/projection-state'
 import { DEAD_LETTER_COLLECTION, deadLetterEvent, type DeadLetter } from './dead-letters'
 
@@ -32,7 +33,7 @@ export const retryDeadLetter = async (
     const state = await new ProjectionStates(documents).get(projection.name)
     // A letter belongs to its generation: a generation that replaced it read the event again.
     const generation = letter.generation
-    if (state?.generation !== generation && state?.rebuilding?.generation !== generation) {
+    if (!isGenerationInUse(state, generation)) {
       throw new DeadLetterGenerationRetiredError(id, projection.name, generation, state?.generation)
     }
     const event = deadLetterEvent(letter)

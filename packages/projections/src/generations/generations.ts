@@ -28,6 +28,10 @@ type Named = Pick<ProjectionDefinition, 'name' | 'collections'>
 const publishedBy = (state: ProjectionState): PublishedReadModel[] =>
   state.generation > 0 ? (state.collections ?? []).map((name) => ({ name, collection: physicalCollection(name, state.generation) })) : []
 
+/** True when readers use `generation` or a rebuild is filling it: its collections, checkpoints and dead letters are live. */
+export const isGenerationInUse = (state: ProjectionState | undefined, generation: number): boolean =>
+  state !== undefined && (state.generation === generation || state.rebuilding?.generation === generation)
+
 /** A generation a rebuild is filling. */
 export interface RebuildTarget {
   readonly generation: number
@@ -174,7 +178,5 @@ export const resetProjection = async (documents: DocumentStore, projection: Pick
  */
 export const dropIfUnused = async (documents: DocumentStore, projection: Named, generation: number, partitions: number): Promise<void> => {
   const state = await new ProjectionStates(documents).get(projection.name)
-  if (state && state.generation !== generation && state.rebuilding?.generation !== generation) {
-    await dropGeneration(documents, projection, generation, partitions)
-  }
+  if (state && !isGenerationInUse(state, generation)) await dropGeneration(documents, projection, generation, partitions)
 }
