@@ -1,4 +1,4 @@
-export { MongoDocumentStore, READ_MODEL_COLLECTION, type MongoDocumentStoreOptions, type ConnectMongoDocumentStoreOptions } from './documents/mongo-document-store'
+export { MongoDocumentStore, type MongoDocumentStoreOptions, type ConnectMongoDocumentStoreOptions } from './documents/mongo-document-store'
 export { BOOKKEEPING_FIELD, type StoredBookkeeping } from './documents/bookkeeping'
 export { CHECKPOINT_COLLECTION, type CheckpointDocument } from './documents/checkpoints'
 export { MongoSnapshotStore, SNAPSHOT_COLLECTION, type MongoSnapshotStoreOptions, type SnapshotDocument } from './snapshots/mongo-snapshot-store'

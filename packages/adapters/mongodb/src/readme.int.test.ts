@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto'
 import { MongoClient } from 'mongodb'
 import { InMemoryEventStore, type RecordedEvent } from '@eventfold/core'
 import { On, Projection, projectionFromInstance, ProjectionWorker, ReadModels, type Documents } from '@eventfold/projections'
-import { MongoDocumentStore, MongoSnapshotStore, READ_MODEL_COLLECTION } from '@eventfold/mongodb'
+import { MongoDocumentStore, MongoSnapshotStore } from '@eventfold/mongodb'
 // #endregion imports
 import { describeMongo } from './testing/connect'
 
@@ -71,7 +71,7 @@ describeMongo('the README', (mongo) => {
     const balances = new ReadModels(documents).collection('account_balances')
     console.log(await balances.find({ balance: { $gt: 0 } }, { sort: { balance: -1 } })) // [{ _id: 'Account-1', owner: 'Ann', balance: 5 }]
     // …and so can the driver: `_ef_read_models` says which collection holds it (MongoDB also has a view named `account_balances`).
-    const { collection } = (await client.db(dbName).collection<{ _id: string; collection: string }>(READ_MODEL_COLLECTION).findOne({ _id: 'account_balances' }))!
+    const { collection } = (await client.db(dbName).collection<{ _id: string; collection: string }>('_ef_read_models').findOne({ _id: 'account_balances' }))!
     console.log(await client.db(dbName).collection(collection).findOne({ owner: 'Ann' }, { projection: { _ef: 0 } })) // { _id: 'Account-1', owner: 'Ann', balance: 5 }
 
     const snapshots = new MongoSnapshotStore(client, dbName)

@@ -15,14 +15,18 @@ import { ProjectionWorker } from '../worker/projection-worker'
 /** What a contract factory returns: a ready store and how to dispose of what it used. */
 export interface DocumentStoreUnderTest {
   readonly store: DocumentStore
+  /** Runs after the store was closed, e.g. to delete its file. */
+  readonly teardown?: () => Promise<void>
+}
+
+/** What a {@link documentStoreContract} factory returns: a store under test, and how outside tools read it. */
+export interface DocumentStoreContractSubject extends DocumentStoreUnderTest {
   /**
    * Reads the read model published as `name` the way an outside tool does,
    * through the store's own client (raw SQL on the view, the driver on the
    * MongoDB view), as plain documents.
    */
   readonly readPublished: (name: string) => Promise<Document[]>
-  /** Runs after the store was closed, e.g. to delete its file. */
-  readonly teardown?: () => Promise<void>
 }
 
 /** Options of {@link documentStoreContract}. */
@@ -54,7 +58,7 @@ export interface DocumentStoreContractOptions {
  */
 export const documentStoreContract = (
   name: string,
-  factory: () => Promise<DocumentStoreUnderTest>,
+  factory: () => Promise<DocumentStoreContractSubject>,
   { bulkSize = 1000 }: DocumentStoreContractOptions = {},
 ): void => {
   describe(`${name} (DocumentStore contract)`, () => {
