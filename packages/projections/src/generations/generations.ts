@@ -54,13 +54,15 @@ export const activateGeneration = async (
   partitions: number,
 ): Promise<ProjectionState> => {
   const { name, version, collections } = projection
-  // Written even when nothing changed: the compare-and-set keeps a heal from publishing over a newer switch.
-  const state = await new ProjectionStates(documents).update(
-    name,
-    (s) => (s ? { ...s, collections } : { name, generation: 1, version, partitions, collections, updatedAt: '' }),
-    publishedBy,
-  )
-  return state!
+  const states = new ProjectionStates(documents)
+  const existing = await states.get(name)
+  if (!existing) return (await states.update(name, (s) => s ?? { name, generation: 1, version, partitions, collections, updatedAt: '' }, publishedBy))!
+  // Publishing again heals a store that committed a switch but not its names. It is a compare-and-set of the state, so
+  // it never publishes over a newer switch; on a conflict whoever changed the state (switch, reset, activation) published.
+  const healed = await states.updateOnce(name, (s) => s && { ...s, collections }, publishedBy)
+  const state = healed.written ? healed.state : await states.get(name)
+  // Removed meanwhile: start again, as for a projection that never ran.
+  return state ?? activateGeneration(documents, projection, partitions)
 }
 
 /**

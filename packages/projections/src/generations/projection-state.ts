@@ -60,29 +60,44 @@ export class ProjectionStates {
     publish?: (next: ProjectionState) => readonly PublishedReadModel[],
   ): Promise<ProjectionState | undefined> {
     for (let attempt = 0; attempt < 20; attempt++) {
-      const stored = await this.getStored(name)
-      const next = change(stored?.state)
-      if (next === undefined || next === stored?.state) return stored?.state
-      const { name: _name, ...rest } = { ...next, updatedAt: new Date().toISOString() }
-      try {
-        await this.store.commit({
-          writes: [
-            {
-              kind: 'put',
-              collection: PROJECTION_STATE_COLLECTION,
-              doc: { _id: name, ...rest },
-              meta: { revision: (stored?.revision ?? 0) + 1, positions: {} },
-              expectedRevision: stored?.revision ?? 0,
-            },
-          ],
-          ...(publish ? { publish: publish({ ...next, name }) } : {}),
-        })
-        return { ...next, name }
-      } catch (e) {
-        if (!(e instanceof DocumentConflictError)) throw e
-      }
+      const outcome = await this.updateOnce(name, change, publish)
+      if (outcome.written !== false) return outcome.state
     }
     throw new Error(`Could not update the state of projection '${name}': too much contention`)
+  }
+
+  /**
+   * {@link update} with one attempt: `written` is false, and nothing was
+   * written, when someone else changed the state between the read and the
+   * write; undefined when `change` left it as it was.
+   */
+  async updateOnce(
+    name: string,
+    change: (current: ProjectionState | undefined) => ProjectionState | undefined,
+    publish?: (next: ProjectionState) => readonly PublishedReadModel[],
+  ): Promise<{ readonly state: ProjectionState | undefined; readonly written?: boolean }> {
+    const stored = await this.getStored(name)
+    const next = change(stored?.state)
+    if (next === undefined || next === stored?.state) return { state: stored?.state }
+    const { name: _name, ...rest } = { ...next, updatedAt: new Date().toISOString() }
+    try {
+      await this.store.commit({
+        writes: [
+          {
+            kind: 'put',
+            collection: PROJECTION_STATE_COLLECTION,
+            doc: { _id: name, ...rest },
+            meta: { revision: (stored?.revision ?? 0) + 1, positions: {} },
+            expectedRevision: stored?.revision ?? 0,
+          },
+        ],
+        ...(publish ? { publish: publish({ ...next, name }) } : {}),
+      })
+      return { state: { ...next, name }, written: true }
+    } catch (e) {
+      if (!(e instanceof DocumentConflictError)) throw e
+      return { state: stored?.state, written: false }
+    }
   }
 
   /** Removes the state of a projection. */
