@@ -79,6 +79,7 @@ export const beginRebuild = async (
   const before = await states.get(projection.name)
   const resumed = before?.rebuilding !== undefined
   if (before?.retired) await retireGeneration(documents, projection, before.retired)
+  // Publishes the active generation again with the new state: a rebuild start heals names a crash left behind, as a worker start does.
   const started = await states.update(projection.name, (s): ProjectionState => {
     if (s?.rebuilding) return s
     const generation = Math.max(s?.generation ?? 0, 0) + 1
@@ -92,7 +93,7 @@ export const beginRebuild = async (
     return s
       ? { ...s, rebuilding }
       : { name: projection.name, generation: 0, version: projection.version, partitions: rebuilding.partitions, collections: projection.collections, rebuilding, updatedAt: '' }
-  })
+  }, publishedBy)
   const target = started!.rebuilding!
   if (!resumed) await dropGeneration(documents, projection, target.generation, target.partitions)
   return {

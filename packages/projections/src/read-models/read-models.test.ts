@@ -46,6 +46,22 @@ describe('ReadModels', () => {
     expect(documents.publishedCollection('hits')).toBe('hits__2')
   })
 
+  it('publishes the active generation again when a worker or a rebuild starts, healing names a crash left behind', async () => {
+    const { eventStore, documents, projection } = await setUp()
+    await rebuildProjection({ eventStore, documents, projection })
+    const lose = () => documents.commit({ writes: [], publish: [{ name: 'hits', collection: 'hits__1' }] })
+
+    await lose()
+    const stopped = new AbortController()
+    stopped.abort()
+    expect(await rebuildProjection({ eventStore, documents, projection, signal: stopped.signal })).toMatchObject({ completed: false })
+    expect(documents.publishedCollection('hits')).toBe('hits__2')
+
+    await lose()
+    await new ProjectionWorker({ eventStore, documents, projection, stopAtHead: true }).run()
+    expect(documents.publishedCollection('hits')).toBe('hits__2')
+  })
+
   it('follows a reset to the fresh generation', async () => {
     const { documents, projection } = await setUp()
     const hits = new ReadModels(documents, { maxAgeMs: 0 }).collection('hits')
