@@ -12,7 +12,7 @@ import { physicalCollection, ProjectionStates, type ProjectionState } from './pr
  * model under its declared names in the same commit (see
  * {@link PublishedReadModel}); activating publishes again, so a store that
  * committed the state but not the names (no transactions, a crash between)
- * heals when the next worker starts.
+ * heals when the next worker or rebuild starts.
  *
  * - activate: the first worker creates generation 1; later starts read the active one.
  * - beginRebuild: a rebuild fills the next generation while the active one serves.
