@@ -12,6 +12,12 @@ export {
   isUnknownProjectionError,
   InvalidDocumentOperationError,
   DeadLetterNotFoundError,
+  DeadLetterGenerationRetiredError,
+  isDeadLetterGenerationRetiredError,
+  UnknownReadModelError,
+  isUnknownReadModelError,
+  ReadModelNotReadyError,
+  isReadModelNotReadyError,
 } from './errors'
 export { type Document, type Filter, type UpdateSpec, type FindOptions, type IndexSpec } from './documents/document'
 export { type DocumentStore } from './documents/document-store'
@@ -25,7 +31,8 @@ export {
   projectionFromInstance,
 } from './projection/projection-definition'
 export { type DeadLetter, DeadLetters } from './dead-letters/dead-letters'
-export { type ProjectionState, physicalCollection, ProjectionStates } from './projection/projection-state'
+export { type ProjectionState, physicalCollection, ProjectionStates } from './generations/projection-state'
+export { type ReadModel, type ReadModelsOptions, ReadModels } from './read-models/read-models'
 export { type Partition } from './worker/partition'
 export {
   type WorkerProgress,
@@ -35,7 +42,8 @@ export {
   ProjectionWorker,
 } from './worker/projection-worker'
 export { retryDeadLetter } from './dead-letters/retry-dead-letter'
-export { type RebuildProgress, type RebuildOptions, type RebuildResult, rebuildProjection, resetProjection } from './replay/rebuild'
+export { type RebuildProgress, type RebuildOptions, type RebuildResult, rebuildProjection } from './rebuild/rebuild-projection'
+export { resetProjection } from './generations/generations'
 export { RevisionOutOfRangeError, type AggregateReplay, replayAggregate } from './replay/replay-aggregate'
 export { LeaseLostError } from './worker/leases'
 export { type ProjectionHostOptions, ProjectionHost } from './worker/projection-host'

@@ -9,12 +9,13 @@ export {
   type CommitRequest,
   type CommitResult,
   type DocumentStoreCapabilities,
+  type PublishedReadModel,
 } from './documents/document-store'
 export { matches, query } from './documents/mongo-semantics'
 export { type ProjectionMetadata, projectionMetadataOf } from './projection/decorators'
 export { projectionFilter } from './projection/projection-definition'
 export { DEAD_LETTER_COLLECTION } from './dead-letters/dead-letters'
-export { checkpointName } from './projection/projection-state'
+export { checkpointName } from './generations/projection-state'
 export { partitionKey, inPartition } from './worker/partition'
 export { LEASE_COLLECTION } from './worker/leases'
 export { type CompetingDelivery, type CompetingSubscription, type CompetingConsumerSource } from './worker/competing-consumer-source'

@@ -12,6 +12,10 @@ export const MongoErrorCode = {
   IndexKeySpecsConflict: 86,
   /** E11000: a write (or an index build) hit a unique index, `_id` included. */
   DuplicateKey: 11000,
+  /** `create` of a collection or view whose name is taken. */
+  NamespaceExists: 48,
+  /** A command or option the server does not implement (FerretDB 1.x: views, `collMod`). */
+  NotImplemented: 238,
 } as const
 
 /**

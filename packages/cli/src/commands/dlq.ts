@@ -72,6 +72,14 @@ export const dlqCommand = (program: Command): void => {
           if ((error as { type?: unknown }).type === 'dead-letter-not-found') throw unknownLetter(id)
           // A read-only or broken file is not the handler failing again: say what it is.
           if ((error as { type?: unknown }).type === 'permanent-store') throw error
+          if ((error as { type?: unknown }).type === 'dead-letter-generation-retired') {
+            const { letterGeneration, activeGeneration } = error as { letterGeneration: number; activeGeneration?: number }
+            throw new UsageError(
+              `dead letter ${quote(id)} of ${quote(letter.projection)} was parked from generation ${letterGeneration}, which is no longer in use ` +
+                `(active generation: ${activeGeneration ?? 'none'}): the generation that replaced it read the event again, so it is not applied twice; ` +
+                `remove it with: eventfold dlq discard ${quote(id)}`,
+            )
+          }
           throw new Error(
             `retrying dead letter ${quote(id)} failed again, it stays parked (attempts ${letter.attempts + 1}): ${(error as Error)?.message ?? String(error)}`,
             { cause: error },

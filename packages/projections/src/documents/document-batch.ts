@@ -66,7 +66,7 @@ export interface DocumentBatchOptions {
  * in event order, and one write per changed document goes to the store.
  *
  * Operations from an event at or below the position this partition already
- * applied to a document are skipped, so a batch replayed after a crash
+ * applied to a document are skipped, so a batch redone after a crash
  * (writes committed, checkpoint not) changes nothing twice.
  *
  * After a successful commit, {@link committed} turns the batch into the

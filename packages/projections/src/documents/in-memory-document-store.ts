@@ -12,12 +12,15 @@ import { DocumentConflictError, DuplicateDocumentError } from '../errors/errors'
 /**
  * The reference {@link DocumentStore}, in process memory, with MongoDB
  * query semantics. Commits are atomic. Unique indexes are enforced.
+ * Published read models are only recorded ({@link publishedCollection}): a
+ * process-local store has no outside readers.
  */
 export class InMemoryDocumentStore implements DocumentStore {
   readonly capabilities: DocumentStoreCapabilities = { transactions: true }
   private readonly collections = new Map<string, Map<string, StoredDocument>>()
   private readonly checkpoints = new Map<string, bigint>()
   private readonly uniqueIndexes = new Map<string, IndexSpec[]>()
+  private readonly published = new Map<string, string>()
 
   async get(collection: string, id: string): Promise<Document | undefined> {
     const s = this.collections.get(collection)?.get(id)
@@ -45,7 +48,7 @@ export class InMemoryDocumentStore implements DocumentStore {
     return n
   }
 
-  async commit({ writes: documentWrites, checkpoint, fence }: CommitRequest): Promise<CommitResult> {
+  async commit({ writes: documentWrites, checkpoint, fence, publish = [] }: CommitRequest): Promise<CommitResult> {
     const writes = fence ? [fence, ...documentWrites] : documentWrites
     // Check everything first so that the commit is all or nothing.
     const staged = new Map<string, Map<string, StoredDocument>>()
@@ -69,6 +72,7 @@ export class InMemoryDocumentStore implements DocumentStore {
     for (const [collection, docs] of staged) this.checkUnique(collection, docs)
     for (const [collection, docs] of staged) this.collections.set(collection, docs)
     if (checkpoint) this.checkpoints.set(checkpoint.name, checkpoint.position)
+    for (const { name, collection } of publish) this.published.set(name, collection)
     return { writes: documentWrites.length }
   }
 
@@ -100,6 +104,11 @@ export class InMemoryDocumentStore implements DocumentStore {
 
   async listCollections(prefix = ''): Promise<string[]> {
     return [...this.collections.keys()].filter((c) => c.startsWith(prefix)).sort()
+  }
+
+  /** The collection a read model is published from under `name`, if it is: what an outside reader of this store would see. */
+  publishedCollection(name: string): string | undefined {
+    return this.published.get(name)
   }
 
   async close(): Promise<void> {}

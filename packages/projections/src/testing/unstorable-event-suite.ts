@@ -4,7 +4,7 @@ import { InMemoryEventStore, type RecordedEvent } from '@eventfold/core'
 import { DeadLetters } from '../dead-letters/dead-letters'
 import type { DocumentStore } from '../documents/document-store'
 import { defineProjection } from '../projection/projection-definition'
-import { physicalCollection } from '../projection/projection-state'
+import { physicalCollection } from '../generations/projection-state'
 import { ProjectionWorker, type WorkerProgress } from '../worker/projection-worker'
 
 /** A document store whose server a test can make unreachable and reachable again. */

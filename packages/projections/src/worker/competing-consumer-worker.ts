@@ -3,12 +3,13 @@ import { defaultEventRegistry } from '@eventfold/core/spi'
 import type { DeadLetter } from '../dead-letters/dead-letters'
 import type { DocumentStore } from '../documents/document-store'
 import type { ProjectionDefinition } from '../projection/projection-definition'
-import { ProjectionStates } from '../projection/projection-state'
+import { activateGeneration } from '../generations/generations'
+import { ProjectionStates } from '../generations/projection-state'
 import { BatchReader } from './batch-reader'
 import type { CompetingConsumerSource, CompetingDelivery } from './competing-consumer-source'
 import { CompetingSink } from './competing-sink'
 import { WorkerEngine, type EngineCounters, type EngineSource } from './engine'
-import { generationCollections, generationIndexes } from './generation-collections'
+import { generationCollections, generationIndexes } from '../generations/generation-collections'
 import { RebuildInProgressError, type ProjectionWorkerOptions } from './projection-worker'
 import { occurredAt, policyOf } from './worker-options'
 import { streamMarkerCollection } from './stream-markers'
@@ -205,8 +206,8 @@ export class CompetingConsumerWorker {
 
 /** The active generation; creates the projection's state (generation 1) when it has none. */
 const activeGeneration = async (documents: DocumentStore, projection: ProjectionDefinition): Promise<number> => {
-  const { name, version } = projection
-  const state = (await new ProjectionStates(documents).update(name, (s) => s ?? { name, generation: 1, version, partitions: 1, updatedAt: '' }))!
+  const { name } = projection
+  const state = await activateGeneration(documents, projection, 1)
   if (state.generation === 0) throw new RebuildInProgressError(name, state.rebuilding?.generation ?? 1)
   return state.generation
 }

@@ -4,7 +4,7 @@ import type { Documents } from '../documents/documents'
 import { DeadLetters } from '../dead-letters/dead-letters'
 import { On, Projection } from '../projection/decorators'
 import { defineProjection, projectionFromInstance } from '../projection/projection-definition'
-import { physicalCollection, PROJECTION_STATE_COLLECTION } from '../projection/projection-state'
+import { physicalCollection, PROJECTION_STATE_COLLECTION } from '../generations/projection-state'
 import { PartitionCountMismatchError, ProjectionWorker } from './projection-worker'
 
 type Moved = { account: string; amount: number; day: string }

@@ -3,10 +3,11 @@ import { defaultEventRegistry } from '@eventfold/core/spi'
 import type { DocumentBatch } from '../documents/document-batch'
 import type { DocumentStore } from '../documents/document-store'
 import type { ProjectionDefinition } from '../projection/projection-definition'
-import { checkpointName, ProjectionStates } from '../projection/projection-state'
+import { activateGeneration, dropIfUnused } from '../generations/generations'
+import { checkpointName, ProjectionStates } from '../generations/projection-state'
 import { WorkerEngine, type BatchPolicy, type EngineCounters } from './engine'
 import { occurredAt, policyOf } from './worker-options'
-import { dropGeneration, generationCollections, generationIndexes } from './generation-collections'
+import { generationCollections, generationIndexes } from '../generations/generation-collections'
 import type { LeaseFence } from './leases'
 import { LogSource } from './log-source'
 import { assertPartition, partitionKey, SINGLE_PARTITION, type Partition } from './partition'
@@ -156,7 +157,7 @@ export class ProjectionWorker {
     const { documents, projection } = this.opts
     const states = new ProjectionStates(documents)
     for (;;) {
-      const generation = this.opts.generation ?? (await this.activeGeneration(states))
+      const generation = this.opts.generation ?? (await this.activeGeneration())
       const switched = await this.follow(generation, this.opts.generation === undefined ? states : undefined)
       if (!switched) return this.status
       // A rebuild switched readers to another generation, or a reset started
@@ -164,10 +165,7 @@ export class ProjectionWorker {
       // is dropped by whoever retired it, but a commit of this worker may have
       // landed after that drop: drop it again unless it came back into use.
       this.kept = undefined
-      const state = await states.get(projection.name)
-      if (state && state.generation !== generation && state.rebuilding?.generation !== generation) {
-        await dropGeneration(documents, projection, generation, this.partition.count)
-      }
+      await dropIfUnused(documents, projection, generation, this.partition.count)
     }
   }
 
@@ -225,16 +223,14 @@ export class ProjectionWorker {
     return false
   }
 
-  private async activeGeneration(states: ProjectionStates): Promise<number> {
-    const { projection } = this.opts
-    const state = await states.update(projection.name, (s) =>
-      s ?? { name: projection.name, generation: 1, version: projection.version, partitions: this.partition.count, updatedAt: '' },
-    )
-    if (state!.generation === 0) throw new RebuildInProgressError(projection.name, state!.rebuilding?.generation ?? 1)
-    if (state!.partitions !== this.partition.count) {
-      throw new PartitionCountMismatchError(projection.name, state!.partitions, this.partition.count)
+  private async activeGeneration(): Promise<number> {
+    const { documents, projection } = this.opts
+    const state = await activateGeneration(documents, projection, this.partition.count)
+    if (state.generation === 0) throw new RebuildInProgressError(projection.name, state.rebuilding?.generation ?? 1)
+    if (state.partitions !== this.partition.count) {
+      throw new PartitionCountMismatchError(projection.name, state.partitions, this.partition.count)
     }
-    return state!.generation
+    return state.generation
   }
 }
 

@@ -6,11 +6,10 @@ import { InMemoryEventStore, type RecordedEvent } from '@eventfold/core'
 import {
   InMemoryDocumentStore,
   On,
-  physicalCollection,
   Projection,
   projectionFromInstance,
-  ProjectionStates,
   ProjectionWorker,
+  ReadModels,
   rebuildProjection,
   type Documents,
 } from '@eventfold/projections'
@@ -46,10 +45,9 @@ export async function projectCarts(): Promise<void> {
   // #endregion worker
 
   // #region query
-  // The read model lives in `<collection>__<generation>`; the projection's state names the active generation.
-  const active = await new ProjectionStates(documents).get('cart-sizes')
-  const carts = physicalCollection('cart_sizes', active?.generation ?? 1)
-  console.log(await documents.get(carts, 'Cart-c1')) // { _id: 'Cart-c1', items: 1 }
+  // By the collection name the projection declares, in whichever generation is active.
+  const carts = new ReadModels(documents).collection('cart_sizes')
+  console.log(await carts.get('Cart-c1')) // { _id: 'Cart-c1', items: 1 }
   // #endregion query
 
   // #region rebuild
