@@ -17,8 +17,8 @@ const swc = [
 
 module.exports = {
   testEnvironment: 'node',
-  // Only source trees: .services/ holds server data jest must not crawl.
-  roots: ['<rootDir>/packages', '<rootDir>/samples'],
+  // Only source trees (and the scripts' own tests): .services/ holds server data jest must not crawl.
+  roots: ['<rootDir>/packages', '<rootDir>/samples', '<rootDir>/scripts'],
   transform: { '^.+\\.ts$': swc },
   moduleNameMapper: {
     '^@eventfold/core$': '<rootDir>/packages/core/src/index.ts',
@@ -29,7 +29,7 @@ module.exports = {
     '^@eventfold/projections/testing/scale-out-worker$': '<rootDir>/packages/projections/src/testing/scale-out-worker.ts',
     '^@eventfold/(sqlite|mongodb|postgresql|eventstoredb|kafka)$': '<rootDir>/packages/adapters/$1/src/index.ts',
   },
-  testMatch: ['<rootDir>/{packages,samples}/**/src/**/*.test.ts'],
+  testMatch: ['<rootDir>/{packages,samples}/**/src/**/*.test.ts', '<rootDir>/scripts/*.test.js'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   modulePathIgnorePatterns: ['<rootDir>/.*/dist/'],
   testTimeout: 30000,
