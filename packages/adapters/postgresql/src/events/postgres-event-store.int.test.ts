@@ -215,19 +215,24 @@ describePostgres('PostgresEventStore', () => {
 
   describe('an append still open at a lower position', () => {
     it('holds back younger events until it commits, then delivers both in position order', async () => {
-      const store = open({ settleTimeoutMs: 100 })
+      const watched = watchedPool()
+      const store = open({ settleTimeoutMs: 100 }, watched.pool)
       const older = await openAppend('Slow-1')
       const younger = await store.appendToStream('Fast-1', [{ type: 'Fast', data: {} }])
+      // Two page reads that came back held: the subscriber has looked, and looked again, and waits.
+      const held = watched.after(PAGE, 2, (rows) => rows[0]?.held === true)
       const next = reader(store.subscribeToAll())
+      const pending = next(30_000)
+      await held
 
       expect(younger.position > older.position).toBe(true)
-      expect(await next(300)).toBe(TIMEOUT)
+      expect(await next(0)).toBe(TIMEOUT)
       expect(await collect(store.readAll())).toEqual([])
       expect(await store.headPosition()).toBeUndefined()
 
       await older.commit()
 
-      expect(await next(2000)).toMatchObject({ streamId: 'Slow-1', position: older.position })
+      expect(await pending).toMatchObject({ streamId: 'Slow-1', position: older.position })
       expect(await next(2000)).toMatchObject({ streamId: 'Fast-1', position: younger.position })
       expect((await collect(store.readAll())).map((e) => e.position)).toEqual([older.position, younger.position])
     })
