@@ -12,10 +12,11 @@ class SummaryReporter {
       (suite) => suite.testExecError !== undefined || (Boolean(suite.failureMessage) && suite.numFailingTests === 0),
     )
     for (const suite of brokenSuites) process.stdout.write(`jest: suite failed outside its tests: ${suite.testFilePath}\n`)
-    const line = `jest: ${numPassedTests} passed, ${numFailedTests + brokenSuites.length} failed, ${numPendingTests + numTodoTests} skipped\n`
+    const first = this.line === undefined
+    this.line = `jest: ${numPassedTests} passed, ${numFailedTests + brokenSuites.length} failed, ${numPendingTests + numTodoTests} skipped\n`
     // Jest prints its own summary after every custom reporter; writing at exit
     // keeps this line the last one of the run's output.
-    process.once('exit', () => writeSync(process.stdout.fd, line))
+    if (first) process.once('exit', () => writeSync(process.stdout.fd, this.line))
   }
 }
 module.exports = SummaryReporter
