@@ -17,7 +17,7 @@ const swc = [
 
 module.exports = {
   testEnvironment: 'node',
-  // Only source trees: .services/ holds server data jest must not crawl.
+  // Only source trees (and the scripts' own tests): .services/ holds server data jest must not crawl.
   roots: ['<rootDir>/packages', '<rootDir>/samples', '<rootDir>/scripts'],
   transform: { '^.+\\.ts$': swc },
   moduleNameMapper: {
@@ -32,7 +32,7 @@ module.exports = {
     '^@eventfold/projections/testing/scale-out-worker$': '<rootDir>/packages/projections/src/testing/scale-out-worker.ts',
     '^@eventfold/(sqlite|mongodb|postgresql|eventstoredb|kafka)$': '<rootDir>/packages/adapters/$1/src/index.ts',
   },
-  testMatch: ['<rootDir>/{packages,samples}/**/src/**/*.test.ts', '<rootDir>/scripts/*.test.ts'],
+  testMatch: ['<rootDir>/{packages,samples}/**/src/**/*.test.ts', '<rootDir>/scripts/*.test.{ts,js}'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   modulePathIgnorePatterns: ['<rootDir>/.*/dist/'],
   testTimeout: 30000,

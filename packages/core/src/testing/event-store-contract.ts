@@ -834,11 +834,9 @@ export const eventStoreContract = (
         })()
         await waitFor(() => seen.length === 1 && sub.isCaughtUp, deliveryTimeoutMs, 'the first event')
 
-        const started = Date.now()
         await sub.close()
         await within(loop, 1000, 'the end of the iteration')
 
-        expect(Date.now() - started).toBeLessThan(1000)
         await store.appendToStream(streamOf('Account'), [event('B')])
         expect(seen).toEqual(['A'])
       })
@@ -853,7 +851,7 @@ export const eventStoreContract = (
       it('ends its iteration when the store is closed', async () => {
         const sub = store.subscribeToAll({ fromPosition: 'end', filter: ownFilter() })
         const loop = collect(sub)
-        await sleep(20)
+        await waitFor(() => sub.isCaughtUp, deliveryTimeoutMs, 'the subscription to catch up')
 
         await store.close()
 

@@ -230,9 +230,12 @@ export const scaleOutSuite = ({ name, workerScript, open, build, seedConcurrency
       const started = Date.now()
       for (const label of ['w1', 'w2', 'w3']) startWorker(label, workerArgs)
       let appending = true
+      let liveAppends = 0
       const appender = (async () => {
         while (appending) {
           await append(`S-${Math.floor(next() * LIVE_STREAMS)}`, 1 + Math.floor(next() * 5))
+          liveAppends++
+          // Paces the live traffic; not a synchronisation.
           await sleep(15)
         }
       })()
@@ -295,7 +298,8 @@ export const scaleOutSuite = ({ name, workerScript, open, build, seedConcurrency
         }
 
         // 6. A little more live traffic on the taken-over partitions, then the log stops growing.
-        await sleep(1000)
+        const moreTraffic = liveAppends + 40
+        await waitFor('more live appends after the takeover', () => liveAppends >= moreTraffic, 30_000)
         appending = false
         await appender
         const head = (await events.headPosition())!
