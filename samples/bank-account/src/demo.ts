@@ -1,4 +1,4 @@
-import { isDomainError, type EventStore, type RecordedEvent, type SnapshotStore } from '@eventfold/core'
+import { eventRead, isDomainError, type EventRead, type EventStore, type RecordedEvent, type SnapshotStore } from '@eventfold/core'
 import type { DocumentStore } from '@eventfold/projections'
 import { BankQueries, catchUpReadModels } from './read-models'
 import { createBankApp } from './app'
@@ -145,9 +145,12 @@ class TellerRace {
     }
   }
 
-  private async *counted(events: AsyncIterable<RecordedEvent>): AsyncIterable<RecordedEvent> {
-    yield* events
-    const gate = this.gate
-    if (gate && ++gate.reads >= gate.contenders) gate.open()
+  private counted(read: EventRead): EventRead {
+    const race = this
+    return eventRead(async function* (): AsyncGenerator<readonly RecordedEvent[]> {
+      yield* read.pages()
+      const gate = race.gate
+      if (gate && ++gate.reads >= gate.contenders) gate.open()
+    })
   }
 }

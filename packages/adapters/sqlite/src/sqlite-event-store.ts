@@ -13,7 +13,7 @@ import {
   type ReadStreamOptions,
   type SubscribeToAllOptions,
   type Subscription,
-  type SynchronousRead,
+  type EventRead,
 } from '@eventfold/core'
 import { appendEvents, type AppendOutcome, type PendingEvent } from './append-transaction'
 import { EVENT_SCHEMA, EVENT_SCHEMA_MODULE } from './event-schema'
@@ -161,11 +161,12 @@ export class SqliteEventStore implements EventStore {
   }
 
   /**
-   * Reads one stream. The read is also a {@link SynchronousRead}. An event's
+   * Reads one stream, a page per query; `pages()` hands each page out in one
+   * settled promise. An event's
    * `metadata` is parsed at its first access: a stored metadata payload that
    * is not valid JSON throws a `SerializationError` there, not during the read.
    */
-  readStream(streamId: string, options: ReadStreamOptions = {}): SynchronousRead {
+  readStream(streamId: string, options: ReadStreamOptions = {}): EventRead {
     const { direction = 'forwards', maxCount = Number.POSITIVE_INFINITY } = options
     const forwards = direction === 'forwards'
     const page = forwards ? this.statements.streamForwards : this.statements.streamBackwards
@@ -195,7 +196,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   /** Reads the whole log, as {@link readStream} reads a stream. */
-  readAll(options: ReadAllOptions = {}): SynchronousRead {
+  readAll(options: ReadAllOptions = {}): EventRead {
     const { direction = 'forwards', maxCount = Number.POSITIVE_INFINITY, filter } = options
     const forwards = direction === 'forwards'
     const page = forwards ? this.statements.allForwards : this.statements.allBackwards

@@ -2,7 +2,7 @@ import type { EventData, RecordedEvent } from '../events/event'
 import { defaultEventRegistry, type EventRegistry } from '../events/event-registry'
 import type { ExpectedRevision } from '../events/expected-revision'
 import { assertJsonSafe } from '../events/json'
-import { isPagedRead, isSynchronousRead, type AppendResult, type EventStore } from '../store/event-store'
+import type { AppendResult, EventStore } from '../store/event-store'
 import type { SnapshotStore } from '../snapshots/snapshot-store'
 import { AggregateNotFoundError } from '../errors/errors'
 import { toAggregateDefinition, type AggregateClass, type AggregateDefinition } from './aggregate-definition'
@@ -96,13 +96,9 @@ export class AggregateRepository {
       onEvent?.(event)
       return true
     }
-    const read = this.eventStore.readStream(streamId, { fromRevision: from })
-    if (isSynchronousRead(read)) {
-      for (const raw of read) if (!fold(raw)) break
-    } else if (isPagedRead(read)) {
-      pages: for await (const page of read.pages()) for (const raw of page) if (!fold(raw)) break pages
-    } else {
-      for await (const raw of read) if (!fold(raw)) break
+    // A page per await: folding is synchronous, and most streams fit in one page.
+    pages: for await (const page of this.eventStore.readStream(streamId, { fromRevision: from }).pages()) {
+      for (const raw of page) if (!fold(raw)) break pages
     }
     return {
       streamId,

@@ -296,7 +296,7 @@ export class ProjectionWorker {
         this.wakeup.wake()
       },
     })
-    const reader = new BatchReader(subscription.nextBatch ? (max) => subscription.nextBatch!(max) : subscription[Symbol.asyncIterator]())
+    const reader = new BatchReader((max: number) => subscription.nextBatch(max))
     const ctx: BatchContext = { name, generation, resolve: generationCollections(projection, generation), states }
     const { batchSize, maxBatchWaitMs } = this.opts
     const maxBatchMs = this.opts.maxBatchMs ?? Number.POSITIVE_INFINITY

@@ -11,12 +11,14 @@ import {
 import {
   assertDistinctEventIds,
   assertExpectedRevision,
+  eventReadOfEvents,
   prepareEvents,
   StoreClosedError,
   ValidationError,
   type AppendOptions,
   type AppendResult,
   type EventData,
+  type EventRead,
   type EventFilter,
   type EventStore,
   type ExpectedRevision,
@@ -142,7 +144,17 @@ export class EventStoreDBEventStore implements EventStore {
     return { nextRevision, position }
   }
 
-  async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
+  /** Reads one stream through the client's streaming read; `pages()` gathers its events in pages. */
+  readStream(streamId: string, options: ReadStreamOptions = {}): EventRead {
+    return eventReadOfEvents(() => this.streamEvents(streamId, options))
+  }
+
+  /** Reads the whole log, as {@link readStream} reads a stream. */
+  readAll(options: ReadAllOptions = {}): EventRead {
+    return eventReadOfEvents(() => this.logEvents(options))
+  }
+
+  private async *streamEvents(streamId: string, options: ReadStreamOptions): AsyncGenerator<RecordedEvent> {
     this.assertOpen()
     const { direction = 'forwards' } = options
     let maxCount = limitOf(options.maxCount)
@@ -175,7 +187,7 @@ export class EventStoreDBEventStore implements EventStore {
     }
   }
 
-  async *readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
+  private async *logEvents(options: ReadAllOptions): AsyncGenerator<RecordedEvent> {
     this.assertOpen()
     const { direction = 'forwards', filter } = options
     const maxCount = limitOf(options.maxCount) ?? Number.POSITIVE_INFINITY
