@@ -71,8 +71,9 @@ export interface DefineAggregateOptions<State, Cmd, Evt> extends Decider<State, 
 /**
  * An aggregate written as a plain decider, with no classes or decorators.
  * Events may be `@Event` instances or `{ type, data }`; `evolve` receives the
- * upcast event as `{ type, data, metadata }`, or the class instance when the
- * type has a registered class.
+ * upcast recorded event (`{ type, data, metadata, streamId, revision,
+ * position }`, its metadata parsed only if read), or the class instance when
+ * the type has a registered class.
  */
 export const defineAggregate = <State, Cmd extends object, Evt>(
   options: DefineAggregateOptions<State, Cmd, Evt>,
@@ -88,12 +89,9 @@ export const defineAggregate = <State, Cmd extends object, Evt>(
   initialState: () => options.initialState(),
   decide: async (command, state, context, registry) =>
     toArray(await options.decide(command as Cmd, state, context)).map((e) => registry.toEventData(e as object)),
-  evolve: (state, recorded, registry) => {
-    const instance = registry.classOf(recorded.type)
-      ? registry.instantiate(recorded)
-      : { type: recorded.type, data: recorded.data, metadata: recorded.metadata }
-    return options.evolve(state, instance as Evt, recorded)
-  },
+  // The recorded event itself, not a copy: a copy would read (and so parse) metadata the decider may never use.
+  evolve: (state, recorded, registry) =>
+    options.evolve(state, (registry.classOf(recorded.type) ? registry.instantiate(recorded) : recorded) as Evt, recorded),
 })
 
 /** A class decorated with `@Aggregate`. */
