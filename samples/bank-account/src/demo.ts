@@ -1,4 +1,4 @@
-import { eventRead, isDomainError, type EventRead, type EventStore, type RecordedEvent, type SnapshotStore } from '@eventfold/core'
+import { aggregateStreamId, eventRead, isDomainError, type EventRead, type EventStore, type RecordedEvent, type SnapshotStore } from '@eventfold/core'
 import type { DocumentStore } from '@eventfold/projections'
 import { BankQueries, catchUpReadModels } from './read-models'
 import { createBankApp } from './app'
@@ -74,7 +74,7 @@ export const runDemo = async (
 
   const accounts: DemoSummary['accounts'][number][] = []
   for (const id of ['ann', 'bob']) {
-    const streamId = `Account-${id}`
+    const streamId = aggregateStreamId(Account, id)
     print('')
     print(`stream ${streamId}:`)
     for await (const e of eventStore.readStream(streamId)) print(`  ${describe(e)}`)
