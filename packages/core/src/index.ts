@@ -47,8 +47,7 @@ export {
   type SubscribeToAllOptions,
   type Subscription,
   type EventStore,
-  type SynchronousRead,
-  isSynchronousRead,
+  type EventRead,
 } from './store/event-store'
 export { InMemoryEventStore } from './store/in-memory-event-store'
 export { type CommandClass, type PlainCommand, Command, AggregateId } from './commands/command'
@@ -75,12 +74,13 @@ export {
   type DefineAggregateOptions,
   defineAggregate,
   type AggregateClass,
+  aggregateStreamId,
+  aggregateIdOfStream,
 } from './aggregates/aggregate-definition'
 export {
   type LoadedAggregate,
   type LoadOptions,
   type AggregateRepositoryOptions,
-  streamIdOf,
   AggregateRepository,
 } from './aggregates/repository'
 export { type Snapshot, type SnapshotStore, InMemorySnapshotStore } from './snapshots/snapshot-store'

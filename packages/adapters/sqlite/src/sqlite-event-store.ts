@@ -9,7 +9,7 @@ import {
   type ReadStreamOptions,
   type SubscribeToAllOptions,
   type Subscription,
-  type SynchronousRead,
+  type EventRead,
 } from '@eventfold/core'
 import { assertDistinctEventIds, pollingSubscription, serializeEvents, type AppendSignal } from '@eventfold/core/spi'
 import { appendEvents, type AppendOutcome, type PendingEvent } from './append-transaction'
@@ -158,11 +158,12 @@ export class SqliteEventStore implements EventStore {
   }
 
   /**
-   * Reads one stream. The read is also a {@link SynchronousRead}. An event's
+   * Reads one stream, a page per query; `pages()` hands each page out in one
+   * settled promise. An event's
    * `metadata` is parsed at its first access: a stored metadata payload that
    * is not valid JSON throws a `SerializationError` there, not during the read.
    */
-  readStream(streamId: string, options: ReadStreamOptions = {}): SynchronousRead {
+  readStream(streamId: string, options: ReadStreamOptions = {}): EventRead {
     const { direction = 'forwards', maxCount = Number.POSITIVE_INFINITY } = options
     const forwards = direction === 'forwards'
     const page = forwards ? this.statements.streamForwards : this.statements.streamBackwards
@@ -192,7 +193,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   /** Reads the whole log, as {@link readStream} reads a stream. */
-  readAll(options: ReadAllOptions = {}): SynchronousRead {
+  readAll(options: ReadAllOptions = {}): EventRead {
     const { direction = 'forwards', maxCount = Number.POSITIVE_INFINITY, filter } = options
     const forwards = direction === 'forwards'
     const page = forwards ? this.statements.allForwards : this.statements.allBackwards

@@ -1,9 +1,9 @@
-// A small application for the CLI's integration tests: one aggregate, two
+// A small application for the CLI's integration tests: two aggregates, three
 // projections (a decorated class and a plain definition). Compiled with the
 // package so that the built CLI can load it from a config file; it is left
 // out of the published files.
 import { writeSync } from 'node:fs'
-import { Aggregate, AggregateRoot, Event, EventSourcingHandler, type RecordedEvent } from '@eventfold/core'
+import { Aggregate, AggregateRoot, defineAggregate, Event, EventSourcingHandler, type RecordedEvent } from '@eventfold/core'
 import { defineProjection, On, Projection, type Documents } from '@eventfold/projections'
 
 @Event('TallyOpened')
@@ -129,4 +129,14 @@ export const streamCounts = defineProjection({
 })
 
 export const projections = [Tallies, eventCounts, streamCounts]
-export const aggregates = [Tally]
+/** A plain decider whose streams have a prefix of their own: `notes.book:<id>`. */
+export const Notebook = defineAggregate<{ notes: string[] }, object, { type: string; data: { text: string } }>({
+  category: 'Notebook',
+  streamPrefix: 'notes.book:',
+  commands: {},
+  initialState: () => ({ notes: [] }),
+  decide: () => [],
+  evolve: (s, e) => ({ notes: [...s.notes, e.data.text] }),
+})
+
+export const aggregates = [Tally, Notebook]

@@ -1,4 +1,5 @@
-import { AggregateRepository, type RecordedEvent } from '@eventfold/core'
+import { aggregateIdOfStream, AggregateRepository, type AggregateDefinition, type RecordedEvent } from '@eventfold/core'
+import { streamPrefixOf } from '@eventfold/core/spi'
 import { replayAggregate } from '@eventfold/projections'
 import type { Command } from 'commander'
 import { bigintOption } from '../args/integers'
@@ -30,10 +31,20 @@ export interface ReplayReport {
   readonly note?: string
 }
 
-/** `<Category>-<id>` → its parts; ids may contain dashes, categories may not. */
-const splitStreamId = (streamId: string): { category: string; id: string } | undefined => {
-  const dash = streamId.indexOf('-')
-  return dash > 0 ? { category: streamId.slice(0, dash), id: streamId.slice(dash + 1) } : undefined
+/**
+ * The aggregate whose streams include `streamId`, and the id it names: the
+ * aggregate with the longest stream prefix that `streamId` starts with.
+ */
+const ownerOf = (
+  aggregates: Iterable<AggregateDefinition>,
+  streamId: string,
+): { aggregate: AggregateDefinition; id: string } | undefined => {
+  let owner: { aggregate: AggregateDefinition; id: string } | undefined
+  for (const aggregate of aggregates) {
+    const id = aggregateIdOfStream(aggregate, streamId)
+    if (id !== undefined && (!owner || streamPrefixOf(aggregate).length > streamPrefixOf(owner.aggregate).length)) owner = { aggregate, id }
+  }
+  return owner
 }
 
 /** `eventfold replay <stream>`. */
@@ -57,12 +68,12 @@ export const replayCommand = (program: Command): void => {
         if (opts.toRevision !== undefined && opts.toRevision > lastRevision) {
           throw new UsageError(`stream ${quote(streamId)} ends at revision ${lastRevision}; --to-revision ${opts.toRevision} is past its end`)
         }
-        const parts = splitStreamId(streamId)
-        const aggregate = parts && app.aggregates.get(parts.category)
+        const owner = ownerOf(app.aggregates.values(), streamId)
         let report: ReplayReport
-        if (parts && aggregate) {
+        if (owner) {
+          const { aggregate, id } = owner
           const repository = new AggregateRepository(eventStore, { registry: app.registry })
-          const replay = await replayAggregate(repository, aggregate, parts.id, {
+          const replay = await replayAggregate(repository, aggregate, id, {
             ...(opts.toRevision !== undefined ? { toRevision: opts.toRevision } : {}),
             ...(opts.until !== undefined ? { until: opts.until } : {}),
           })
@@ -74,14 +85,13 @@ export const replayCommand = (program: Command): void => {
             if (opts.until !== undefined && Date.parse(raw.metadata.occurredAt) > opts.until.getTime()) break
             events.push(app.registry.upcast(raw))
           }
-          const category = parts?.category ?? streamId
           report = {
             streamId,
             aggregate: null,
             revision: events.at(-1)?.revision ?? null,
             lastRevision,
             events,
-            note: `no aggregate in the config has category ${quote(category)}: showing the events only`,
+            note: `no aggregate in the config has the stream ${quote(streamId)}: showing the events only`,
           }
         }
         if (opts.json) return printJson({ ...report, events: report.events.map(eventJson) })

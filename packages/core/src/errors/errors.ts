@@ -32,8 +32,9 @@ export class StreamAlreadyExistsError extends EventfoldError {
   constructor(
     readonly streamId: string,
     readonly actual: bigint,
+    options?: { cause?: unknown },
   ) {
-    super(`Stream '${streamId}' already exists (at revision ${actual})`)
+    super(`Stream '${streamId}' already exists (at revision ${actual})`, options)
   }
 }
 export const isStreamAlreadyExistsError = (e: unknown): e is StreamAlreadyExistsError =>

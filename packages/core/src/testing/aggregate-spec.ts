@@ -1,6 +1,5 @@
 import { deepStrictEqual, fail } from 'node:assert'
-import { toAggregateDefinition, type AggregateClass, type AggregateDefinition } from '../aggregates/aggregate-definition'
-import { streamIdOf } from '../aggregates/repository'
+import { aggregateStreamId, toAggregateDefinition, type AggregateClass, type AggregateDefinition } from '../aggregates/aggregate-definition'
 import type { EventData, RecordedEvent } from '../events/event'
 import { defaultEventRegistry, type EventRegistry } from '../events/event-registry'
 
@@ -44,7 +43,7 @@ export class AggregateSpec<State> {
   /** The command under test. */
   when(command: object): SpecResult<State> {
     const run = async (): Promise<{ events: EventData[]; state: State } | { error: unknown }> => {
-      const streamId = streamIdOf(this.definition.category, this.id)
+      const streamId = aggregateStreamId(this.definition, this.id)
       let state = this.definition.initialState()
       this.definition.attach?.(state, this.id, this.registry)
       this.history.forEach((e, i) => {

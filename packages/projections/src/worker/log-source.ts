@@ -46,7 +46,7 @@ export class LogSource implements EngineSource<RecordedEvent> {
       },
     })
     const subscription = this.subscription
-    this.reader = new BatchReader(subscription.nextBatch ? (max) => subscription.nextBatch!(max) : subscription[Symbol.asyncIterator]())
+    this.reader = new BatchReader((max: number) => subscription.nextBatch(max))
   }
 
   read(maxCount: number, maxWaitMs: number, wake: Promise<void>): Promise<RecordedEvent[]> {

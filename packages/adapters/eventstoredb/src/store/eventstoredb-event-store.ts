@@ -14,6 +14,7 @@ import {
   type AppendOptions,
   type AppendResult,
   type EventData,
+  type EventRead,
   type EventFilter,
   type EventStore,
   type ExpectedRevision,
@@ -23,7 +24,7 @@ import {
   type SubscribeToAllOptions,
   type Subscription,
 } from '@eventfold/core'
-import { assertDistinctEventIds, assertExpectedRevision, prepareEvents } from '@eventfold/core/spi'
+import { assertDistinctEventIds, assertExpectedRevision, eventReadOfEvents, prepareEvents } from '@eventfold/core/spi'
 import { PositionUnavailableError, SubscriptionDroppedError } from '../errors'
 import { isMissingStreamError, refusedAppend, translateClientError } from '../mapping/client-errors'
 import { fromEventStoreDBEvent, toEventStoreDBEvent } from '../mapping/events'
@@ -140,7 +141,17 @@ export class EventStoreDBEventStore implements EventStore {
     return { nextRevision, position }
   }
 
-  async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
+  /** Reads one stream through the client's streaming read; `pages()` gathers its events in pages. */
+  readStream(streamId: string, options: ReadStreamOptions = {}): EventRead {
+    return eventReadOfEvents(() => this.streamEvents(streamId, options))
+  }
+
+  /** Reads the whole log, as {@link readStream} reads a stream. */
+  readAll(options: ReadAllOptions = {}): EventRead {
+    return eventReadOfEvents(() => this.logEvents(options))
+  }
+
+  private async *streamEvents(streamId: string, options: ReadStreamOptions): AsyncGenerator<RecordedEvent> {
     this.assertOpen()
     const { direction = 'forwards' } = options
     let maxCount = limitOf(options.maxCount)
@@ -173,7 +184,7 @@ export class EventStoreDBEventStore implements EventStore {
     }
   }
 
-  async *readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
+  private async *logEvents(options: ReadAllOptions): AsyncGenerator<RecordedEvent> {
     this.assertOpen()
     const { direction = 'forwards', filter } = options
     const maxCount = limitOf(options.maxCount) ?? Number.POSITIVE_INFINITY

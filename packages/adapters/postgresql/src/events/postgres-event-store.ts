@@ -9,6 +9,7 @@ import {
   type EventFilter,
   type EventStore,
   type ExpectedRevision,
+  type EventRead,
   type ReadAllOptions,
   type ReadStreamOptions,
   type RecordedEvent,
@@ -20,10 +21,9 @@ import {
   assertDistinctEventIds,
   assertExpectedRevision,
   findIdempotentAppend,
-  pagedRead,
+  eventRead,
   pollingSubscription,
   prepareEvents,
-  type PagedRead,
   type StoredEventRef,
 } from '@eventfold/core/spi'
 import type pg from 'pg'
@@ -196,11 +196,11 @@ export class PostgresEventStore implements EventStore {
   }
 
   /**
-   * Reads one stream. The read is also a {@link PagedRead}: the repository
-   * folds it a page at a time, one await per page instead of one per event.
+   * Reads one stream, a page per query: the repository folds it a page at a
+   * time, one await per page instead of one per event.
    */
-  readStream(streamId: string, options: ReadStreamOptions = {}): PagedRead {
-    return pagedRead(() => this.streamPages(streamId, options))
+  readStream(streamId: string, options: ReadStreamOptions = {}): EventRead {
+    return eventRead(() => this.streamPages(streamId, options))
   }
 
   private async *streamPages(streamId: string, options: ReadStreamOptions): AsyncGenerator<readonly RecordedEvent[]> {
@@ -234,7 +234,11 @@ export class PostgresEventStore implements EventStore {
    * committed before the call, then reads only below the safe bound: what
    * it returns is never followed later by an event at a lower position.
    */
-  async *readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
+  readAll(options: ReadAllOptions = {}): EventRead {
+    return eventRead(() => this.logPages(options))
+  }
+
+  private async *logPages(options: ReadAllOptions): AsyncGenerator<readonly RecordedEvent[]> {
     this.assertOpen()
     await this.ready()
     const { direction = 'forwards', maxCount = Number.POSITIVE_INFINITY, filter } = options
@@ -254,7 +258,7 @@ export class PostgresEventStore implements EventStore {
         (last) => (after = last.position),
         { pageSize: this.pageSize, maxCount, beforePage: () => this.assertOpen() },
       )
-      for await (const events of pages) yield* events
+      yield* pages
       return
     }
     let before = from
@@ -263,7 +267,7 @@ export class PostgresEventStore implements EventStore {
       (last) => (before = last.position - 1n),
       { pageSize: this.pageSize, maxCount, beforePage: () => this.assertOpen() },
     )
-    for await (const rows of pages) for (const row of rows) yield toRecordedEvent(row)
+    for await (const rows of pages) yield rows.map(toRecordedEvent)
   }
 
   subscribeToAll(options: SubscribeToAllOptions = {}): Subscription {
