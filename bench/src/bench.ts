@@ -9,7 +9,7 @@ import { rawSide } from './raw'
 import { PgSchemas, pgEventfoldSide, pgRawSide, type PgSide } from './pg'
 import { formatReport, type PostgresReport, type Report, type Result, type SettingReport } from './report'
 import { runW5, W5_TARGETS, type W5Plan, type W5Report } from './w5'
-import { WORKLOADS, eventsOf, type Prepared, type Side, type Size, type Synchronous, type WorkloadId } from './workload'
+import { WORKLOADS, eventsOf, type AggregateStyle, type Prepared, type Side, type Size, type Synchronous, type WorkloadId } from './workload'
 
 const USAGE = `Usage: node bench/dist/bench.js [options]
 
@@ -23,7 +23,8 @@ POSTGRES_URL / MONGODB_URL are unset or do not answer.
   --synchronous FULL|NORMAL|both   SQLite synchronous setting (default: both)
   --quick                          small sizes and 1 run, for smoke tests
   --runs N                         runs per workload; the median is reported (default: 3, --quick: 1)
-  --only W1,W2,...,W5              run only these workloads (W3/W4 still fill a database with W2, untimed)
+  --only W1,W2,...,W5              run only these workloads (W3/W3D/W4 still fill a database with W2, untimed);
+                                   W3D is W3 with the aggregate written as a plain decider
   --stores sqlite,postgresql       where W1-W4 run (default: both)
   --pg-streams N                   PostgreSQL W2-W4 streams (default: 200; --quick: 10)
   --pg-w1-streams N                PostgreSQL W1 streams (default: 30; --quick: 2)
@@ -41,7 +42,13 @@ POSTGRES_URL / MONGODB_URL are unset or do not answer.
   --help                           print this and exit`
 
 /** Minimum eventfold/raw ratio per workload. */
-const TARGETS: Readonly<Record<WorkloadId, number>> = { W1: 0.5, W2: 0.7, W3: 0.5, W4: 0.5 }
+/** W3 and W3D: the same loads, the aggregate as a decorated class and as a plain decider. */
+const REHYDRATIONS: readonly (readonly [WorkloadId, AggregateStyle])[] = [
+  ['W3', 'class'],
+  ['W3D', 'decider'],
+]
+
+const TARGETS: Readonly<Record<WorkloadId, number>> = { W1: 0.5, W2: 0.7, W3: 0.5, W3D: 0.5, W4: 0.5 }
 
 interface Plan {
   readonly settings: readonly Synchronous[]
@@ -251,8 +258,10 @@ const runPostgres = async (
           const rate = await timed(tag(side, 'W2'), eventsOf(pgPlan.size), () => side.batches(url, own.get(side)!, pgPlan.size))
           if (p.workloads.includes('W2')) record(side, 'W2', rate)
         }
-        for (const side of p.workloads.includes('W3') ? order : []) {
-          record(side, 'W3', await timed(tag(side, 'W3'), eventsOf(pgPlan.size), () => side.rehydrate(url, own.get(side)!, pgPlan.size)))
+        for (const [w, style] of REHYDRATIONS) {
+          for (const side of p.workloads.includes(w) ? order : []) {
+            record(side, w, await timed(tag(side, w), eventsOf(pgPlan.size), () => side.rehydrate(url, own.get(side)!, pgPlan.size, style)))
+          }
         }
         for (const side of p.workloads.includes('W4') ? order : []) {
           record(side, 'W4', await timed(tag(side, 'W4'), eventsOf(pgPlan.size), () => side.readAll(url, own.get(side)!, pgPlan.size)))
@@ -370,8 +379,10 @@ const main = async (): Promise<number> => {
             const rate = await timed(tag(side, 'W2'), eventsOf(p.size), () => side.batches(files.get(side)!, p.size, synchronous))
             if (p.workloads.includes('W2')) record(side, 'W2', rate)
           }
-          for (const side of p.workloads.includes('W3') ? order : []) {
-            record(side, 'W3', await timed(tag(side, 'W3'), eventsOf(p.size), () => side.rehydrate(files.get(side)!, p.size, synchronous)))
+          for (const [w, style] of REHYDRATIONS) {
+            for (const side of p.workloads.includes(w) ? order : []) {
+              record(side, w, await timed(tag(side, w), eventsOf(p.size), () => side.rehydrate(files.get(side)!, p.size, synchronous, style)))
+            }
           }
           for (const side of p.workloads.includes('W4') ? order : []) {
             record(side, 'W4', await timed(tag(side, 'W4'), eventsOf(p.size), () => side.readAll(files.get(side)!, p.size, synchronous)))

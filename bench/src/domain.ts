@@ -1,4 +1,5 @@
 import {
+  defineAggregate,
   Aggregate,
   AggregateId,
   AggregateRoot,
@@ -161,3 +162,25 @@ export class Ledger extends AggregateRoot implements LedgerState {
     evolveLedger(this, e)
   }
 }
+
+// ── The same aggregate as a plain decider (eventfold side, W3D) ──────────────
+
+/** The ledger written with `defineAggregate`: same category, same events, same fold. */
+export const ledgerDecider = defineAggregate<LedgerState, OpenLedger | RecordEntry, EntryFields>({
+  category: CATEGORY,
+  commands: {
+    OpenLedger: { aggregateId: (c) => c.ledgerId, creates: true },
+    RecordEntry: { aggregateId: (c) => c.ledgerId },
+  },
+  initialState: initialLedger,
+  decide: (c, s) => {
+    assertNextSeq(s, c.seq)
+    return c.seq === 0
+      ? new LedgerOpened(c.ledgerId, 0, c.amount, c.currency, c.reference, c.note)
+      : new EntryRecorded(c.ledgerId, c.seq, c.amount, c.currency, c.reference, c.note)
+  },
+  evolve: (s, e) => {
+    evolveLedger(s, e)
+    return s
+  },
+})

@@ -1,6 +1,6 @@
 import { createEventfold, type EventData, type EventStore } from '@eventfold/core'
-import { commandFor, entryData, eventTypeOf, Ledger, ledgerId, streamIdOf } from './domain'
-import { BenchCheckError, eventsOf, type Prepared, type Progress, type Size } from './workload'
+import { commandFor, entryData, eventTypeOf, Ledger, ledgerDecider, ledgerId, streamIdOf, type LedgerState } from './domain'
+import { BenchCheckError, eventsOf, type AggregateStyle, type Prepared, type Progress, type Size } from './workload'
 
 /** An event store opened for one workload, and how to close what opening it opened. */
 export interface OpenedStore {
@@ -56,16 +56,17 @@ export const eventfoldWorkloads = {
       return done
     }),
 
-  /** W3: loads every aggregate through the repository. */
-  rehydrate: (open: OpenStore, size: Size): Promise<Prepared> =>
+  /** W3: loads every aggregate through the repository; W3D the same aggregate written as a plain decider. */
+  rehydrate: (open: OpenStore, size: Size, style: AggregateStyle): Promise<Prepared> =>
     prepare(open, (eventStore) => {
-      const app = createEventfold({ eventStore, aggregates: [Ledger] })
+      const aggregate = style === 'class' ? Ledger : ledgerDecider
+      const app = createEventfold({ eventStore, aggregates: [aggregate] })
       return async (progress) => {
         let done = 0
         for (let s = 0; s < size.streams; s++) {
-          const loaded = await app.repository.load<Ledger>(Ledger, ledgerId(s))
+          const loaded = await app.repository.load<LedgerState>(aggregate, ledgerId(s))
           if (loaded.state.entries !== size.eventsPerStream) {
-            throw new BenchCheckError('eventfold', 'W3', `${ledgerId(s)} has ${loaded.state.entries} entries`)
+            throw new BenchCheckError('eventfold', style === 'class' ? 'W3' : 'W3D', `${ledgerId(s)} has ${loaded.state.entries} entries`)
           }
           progress((done += loaded.eventsRead))
         }

@@ -21,6 +21,6 @@ export const eventfoldSide: Side = {
   observed,
   commands: (file, size, synchronous) => eventfoldWorkloads.commands(() => openStore(file, synchronous), size),
   batches: (file, size, synchronous) => eventfoldWorkloads.batches(() => openStore(file, synchronous), size),
-  rehydrate: (file, size, synchronous) => eventfoldWorkloads.rehydrate(() => openStore(file, synchronous), size),
+  rehydrate: (file, size, synchronous, style) => eventfoldWorkloads.rehydrate(() => openStore(file, synchronous), size, style),
   readAll: (file, size, synchronous) => eventfoldWorkloads.readAll(() => openStore(file, synchronous), size),
 }

@@ -13,7 +13,7 @@ import {
   type LedgerState,
 } from './domain'
 import { eventfoldWorkloads, type OpenedStore } from './eventfold-workloads'
-import { BenchCheckError, eventsOf, type Prepared, type Size } from './workload'
+import { BenchCheckError, eventsOf, type Prepared, type AggregateStyle, type Size } from './workload'
 
 /**
  * W1-W4 on PostgreSQL: `@eventfold/postgresql`'s `PostgresEventStore`
@@ -26,7 +26,7 @@ export interface PgSide {
   readonly name: 'eventfold' | 'raw'
   commands(url: string, schema: string, size: Size): Promise<Prepared>
   batches(url: string, schema: string, size: Size): Promise<Prepared>
-  rehydrate(url: string, schema: string, size: Size): Promise<Prepared>
+  rehydrate(url: string, schema: string, size: Size, style: AggregateStyle): Promise<Prepared>
   readAll(url: string, schema: string, size: Size): Promise<Prepared>
 }
 
@@ -78,7 +78,7 @@ export const pgEventfoldSide: PgSide = {
   name: 'eventfold',
   commands: (url, schema, size) => eventfoldWorkloads.commands(() => openStore(url, schema), size),
   batches: (url, schema, size) => eventfoldWorkloads.batches(() => openStore(url, schema), size),
-  rehydrate: (url, schema, size) => eventfoldWorkloads.rehydrate(() => openStore(url, schema), size),
+  rehydrate: (url, schema, size, style) => eventfoldWorkloads.rehydrate(() => openStore(url, schema), size, style),
   readAll: (url, schema, size) => eventfoldWorkloads.readAll(() => openStore(url, schema), size),
 }
 

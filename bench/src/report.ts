@@ -71,6 +71,7 @@ const TITLES: Readonly<Record<WorkloadId, string>> = {
   W1: 'W1 one command per event',
   W2: 'W2 append 100 per call',
   W3: 'W3 rehydrate every aggregate',
+  W3D: 'W3D the same, plain decider',
   W4: 'W4 read the whole log',
 }
 

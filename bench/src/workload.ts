@@ -1,6 +1,9 @@
-/** The four workloads; see BENCHMARKS.md for what each does. */
-export type WorkloadId = 'W1' | 'W2' | 'W3' | 'W4'
-export const WORKLOADS: readonly WorkloadId[] = ['W1', 'W2', 'W3', 'W4']
+/** The workloads; see BENCHMARKS.md for what each does. W3D is W3 with the ledger written as a plain decider. */
+export type WorkloadId = 'W1' | 'W2' | 'W3' | 'W3D' | 'W4'
+export const WORKLOADS: readonly WorkloadId[] = ['W1', 'W2', 'W3', 'W3D', 'W4']
+
+/** How the eventfold side writes the ledger aggregate in W3: a decorated class, or a plain decider (W3D). */
+export type AggregateStyle = 'class' | 'decider'
 
 export type Synchronous = 'FULL' | 'NORMAL'
 
@@ -46,8 +49,8 @@ export interface Side {
   commands(file: string, size: Size, synchronous: Synchronous): Promise<Prepared>
   /** W2: `eventsPerStream` events per append into an empty database at `file`. */
   batches(file: string, size: Size, synchronous: Synchronous): Promise<Prepared>
-  /** W3: rehydrates every stream of a database that W2 filled. */
-  rehydrate(file: string, size: Size, synchronous: Synchronous): Promise<Prepared>
+  /** W3: rehydrates every stream of a database that W2 filled (the raw side has one style only). */
+  rehydrate(file: string, size: Size, synchronous: Synchronous, style: AggregateStyle): Promise<Prepared>
   /** W4: reads the whole log of a database that W2 filled. */
   readAll(file: string, size: Size, synchronous: Synchronous): Promise<Prepared>
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { physicalCollection } from '@eventfold/projections'
@@ -168,11 +168,41 @@ describe('eventfold (the built binary)', () => {
       expect(r.stderr).toContain('boom in config')
     })
 
-    it('exits 1 when the stores cannot be opened', async () => {
+    it.each([
+      [['streams', 'list'], 'does not exist'],
+      [['projections', 'run', '--catch-up'], 'cannot be created: the directory /nonexistent-dir does not exist'],
+    ])('exits 1 when the stores cannot be opened (%j), naming the file', async (args, problem) => {
       const a = app(() => ({ 'eventfold.config.js': fixtureConfigJs('/nonexistent-dir/app.db') }))
-      const r = await a.run(['streams', 'list'])
+      const r = await a.run(args)
       expect(r.code).toBe(1)
-      expect(r.stderr).toMatch(/^eventfold: error: /)
+      expect(r.stderr).toBe(`eventfold: error: SQLite file /nonexistent-dir/app.db ${problem}\n`)
+    })
+
+    it.each([
+      ['eventfold.config.js', "require('./no-such-module')", 'eventfold.config.js'],
+      ['eventfold.config.json', JSON.stringify({ sqlite: 'app.db', modules: ['./no-such-module.js'] }), 'eventfold.config.json'],
+    ])('exits 1 with one line when %s names a module that does not exist', async (name, source, file) => {
+      const a = app(() => ({ [name]: source }))
+      const r = await a.run(['projections', 'list'])
+      expect(r.code).toBe(1)
+      expect(r.stderr).toMatch(new RegExp(`^eventfold: error: loading ${join(a.dir, file)} failed: Cannot find module '[^']*no-such-module[^']*'\n$`))
+      expect(r.stderr).not.toContain('Require stack')
+    })
+
+    it.each([
+      ['eventfold.config.js', () => fixtureConfigJs('data/app.db')],
+      ['eventfold.config.json', () => JSON.stringify({ sqlite: 'data/app.db', modules: [FIXTURE_APP] })],
+    ])('opens a relative SQLite path of %s relative to the config file, from any working directory', async (name, source) => {
+      const a = app(() => ({ [name]: source() }))
+      mkdirSync(join(a.dir, 'data'))
+      const stores = await connectSqlite(join(a.dir, 'data/app.db'))
+      await seedTallies(stores, { streams: 1, perStream: 2 })
+      await stores.close()
+      for (const cwd of [a.dir, empty]) {
+        const r = await runCli(['streams', 'list', '--json', '-c', join(a.dir, name)], { cwd })
+        expect(parseJson(r)).toEqual([{ streamId: 'Tally-t0', lastRevision: '1', lastPosition: '2', events: 2 }])
+      }
+      expect(readdirSync(empty)).toEqual([])
     })
 
     it('resolves projection classes bound in the config container, and builds the others with new', async () => {

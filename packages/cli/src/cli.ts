@@ -4,6 +4,7 @@ import { projectionsCommand } from './commands/projections'
 import { replayCommand } from './commands/replay'
 import { streamsCommand } from './commands/streams'
 import { EXIT, exitCodeOf } from './errors'
+import { escapeControls, escapeLines } from './output/terminal'
 
 const VERSION: string = (require('../package.json') as { version: string }).version
 
@@ -19,6 +20,8 @@ export const createProgram = (): Command => {
     .version(VERSION, '-V, --version')
     .option('-c, --config <path>', 'config file (default: eventfold.config.{js,cjs,mjs,json,ts} in the working directory)')
     .showHelpAfterError('(add --help for usage)')
+    // Commander's own messages ("error: unknown option …") in the form of every other error, escaped like them.
+    .configureOutput({ outputError: (text, write) => write(escapeLines(text.startsWith('error: ') ? `eventfold: ${text}` : text)) })
     // Errors are turned into exit codes by runCli, never by commander's process.exit.
     .exitOverride()
   streamsCommand(program)
@@ -28,10 +31,14 @@ export const createProgram = (): Command => {
   return program
 }
 
+/** The error's message, and the first line of its cause's when it adds something. */
 const describe = (error: unknown): string => {
   const e = error as Error
-  const cause = e?.cause as Error | undefined
-  return `${e?.message ?? String(error)}${cause?.message && !e.message.includes(cause.message) ? ` (cause: ${cause.message})` : ''}`
+  const message = e?.message ?? String(error)
+  // A store error that names its file and driver code says all its cause would.
+  if ((e as { type?: unknown } | null)?.type === 'permanent-store') return message
+  const cause = String((e?.cause as Error | undefined)?.message ?? '').split('\n')[0]!
+  return cause && !message.includes(cause) ? `${message} (cause: ${cause})` : message
 }
 
 /**
@@ -45,7 +52,8 @@ export const runCli = async (argv: readonly string[]): Promise<number> => {
   } catch (error) {
     if (error instanceof CommanderError) return isCommanderUsageError(error) ? EXIT.usage : EXIT.ok
     const code = exitCodeOf(error)
-    process.stderr.write(`eventfold: error: ${describe(error)}\n`)
+    // One line, escaped: messages quote stream ids, event types and errors that anyone may have written.
+    process.stderr.write(`eventfold: error: ${escapeControls(describe(error))}\n`)
     if (code === EXIT.failure && process.env.EVENTFOLD_DEBUG) process.stderr.write(`${(error as Error)?.stack ?? ''}\n`)
     return code
   }

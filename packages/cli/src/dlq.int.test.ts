@@ -1,4 +1,5 @@
-import { physicalCollection } from '@eventfold/projections'
+import { ReadModels } from '@eventfold/projections'
+import { DEAD_LETTER_COLLECTION } from '@eventfold/projections/spi'
 import { CLI_INDEX, ensureBuilt } from './test-support/build'
 import { createFixtureApp, seedTallies, seededTotal, type FixtureApp } from './test-support/fixture-app'
 import { parseJson } from './test-support/run-cli'
@@ -22,7 +23,7 @@ describe('eventfold dlq', () => {
     expect(r.code).toBe(0)
     return parseJson<Letter[]>(r)
   }
-  const tallies = () => app.withStores((s) => s.documents.find(physicalCollection('tallies', 1), {}, { sort: { _id: 1 } }))
+  const tallies = () => app.withStores((s) => new ReadModels(s.documents).collection('tallies').find({}, { sort: { _id: 1 } }))
 
   beforeAll(async () => {
     ensureBuilt()
@@ -140,6 +141,44 @@ describe('eventfold dlq', () => {
       } finally {
         other.remove()
       }
+    })
+  })
+
+  describe('after a rebuild', () => {
+    let rebuilt: FixtureApp
+    beforeAll(async () => {
+      rebuilt = createFixtureApp()
+      await rebuilt.withStores((s) => seedTallies(s, { streams: 2, perStream: PER_STREAM }))
+    })
+    afterAll(() => rebuilt.remove())
+
+    it('never applies a letter of the generation the rebuild replaced: it is retired with it, and refused if it is still there', async () => {
+      const poison = { EVENTFOLD_FIXTURE_POISON: 'Tally-t1@2' }
+      expect((await rebuilt.run(['projections', 'run', 'tallies', '--catch-up'], { env: poison })).code).toBe(0)
+      const listed = parseJson<Letter[]>(await rebuilt.run(['dlq', 'list', '--json']))
+      expect(listed).toEqual([expect.objectContaining({ generation: 1 })])
+      const letter = listed[0]!
+
+      // The handler is fixed and the rebuild into generation 2 applies the event.
+      expect((await rebuilt.run(['projections', 'rebuild', 'tallies', '--json'])).code).toBe(0)
+      const read = () => rebuilt.withStores((s) => new ReadModels(s.documents).collection('tallies').find({}, { sort: { _id: 1 } }))
+      const built = await read()
+      expect(built.find((d) => d._id === 'Tally-t1')).toMatchObject({ applied: PER_STREAM })
+      expect(parseJson<Letter[]>(await rebuilt.run(['dlq', 'list', '--json']))).toEqual([])
+
+      // A letter of a retired generation still in the store (written by older code) is refused.
+      await rebuilt.withStores(async (s) => {
+        const { id, ...rest } = letter
+        await s.documents.commit({
+          writes: [{ kind: 'put', collection: DEAD_LETTER_COLLECTION, doc: { _id: id, ...rest }, meta: { revision: 1, positions: {} }, expectedRevision: 0 }],
+        })
+      })
+      const r = await rebuilt.run(['dlq', 'retry', letter.id])
+      expect(r.code).toBe(2)
+      expect(r.stderr).toContain(
+        `dead letter '${letter.id}' of 'tallies' was parked from generation 1, which is no longer in use (active generation: 2)`,
+      )
+      expect(await read()).toEqual(built)
     })
   })
 })

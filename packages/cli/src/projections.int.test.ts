@@ -80,10 +80,12 @@ describe('eventfold projections', () => {
     const running = app.spawn(['projections', 'run', 'tallies'])
     await running.waitFor(({ stderr }) => stderr.includes('running tallies (1 partition); Ctrl-C to stop'))
     await app.withStores((s) => s.eventStore.appendToStream('Tally-t0', [{ type: 'TallyIncremented', data: { tallyId: 't0', by: 10 } }]))
-    for (let i = 0; i < 100; i++) {
+    // Waits for the worker to apply the live append (the read model shows it), not for a time.
+    for (let i = 0; ; i++) {
       const doc = await app.withStores((s) => s.documents.get(physicalCollection('tallies', 1), 'Tally-t0'))
       if (doc?.applied === 5) break
-      await new Promise((r) => setTimeout(r, 100))
+      if (i === 200) throw new Error(`the running worker did not apply the live append; stderr:\n${running.stderr()}`)
+      await new Promise((r) => setTimeout(r, 50))
     }
     running.child.kill('SIGTERM')
     const r = await running.exited

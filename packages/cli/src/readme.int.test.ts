@@ -24,6 +24,13 @@ describe('the README examples (the bank sample)', () => {
   }, 60000)
   afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
+  it('shows the application tsconfig verbatim, and it compiles an application with this TypeScript', () => {
+    const tsconfig = join(CLI_ROOT, 'examples/app-tsconfig/tsconfig.json')
+    const readme = readFileSync(join(CLI_ROOT, 'README.md'), 'utf8')
+    expect(readme).toContain('```json\n' + readFileSync(tsconfig, 'utf8') + '```')
+    execFileSync(process.execPath, [join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', tsconfig, '--noEmit'], { cwd: REPO_ROOT, stdio: 'pipe' })
+  })
+
   it('shows every example file verbatim', () => {
     const readme = readFileSync(join(CLI_ROOT, 'README.md'), 'utf8')
     for (const f of EXAMPLE_FILES) expect(readme).toContain(readFileSync(join(EXAMPLES, f), 'utf8').trimEnd())

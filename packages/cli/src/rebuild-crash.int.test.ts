@@ -49,14 +49,17 @@ describe('eventfold projections rebuild, killed with SIGKILL and resumed', () =>
     app.withStores((s) => s.documents.find(physicalCollection('stream_counts', generation), {}, { sort: { _id: 1 } }))
 
   it('ends with the read model of a clean rebuild, every event applied exactly once', async () => {
+    const total = STREAMS * PER_STREAM
     const killedAt: bigint[] = []
     for (let k = 0; k < KILLS; k++) {
-      // Small batches: many commits, so that each kill lands between or inside batches at random.
-      const child = app.spawn(['projections', 'rebuild', PROJECTION, '--batch-size', '2000'])
-      // Some progress lines (throttled to ~4/s), then a random moment within the next batch or so.
-      const wanted = randomInt(1, 3)
-      await child.waitFor(({ lines }) => lines.filter((l) => l.includes('"type":"progress"')).length >= wanted)
-      await new Promise((r) => setTimeout(r, randomInt(0, 150)))
+      // Each run is held at a random position inside its own slice of the log, later than the last
+      // run's by more than two batches, so every run commits some batches and is killed inside the next.
+      const holdAt = randomInt(Math.floor((total * (k + 0.2)) / (KILLS + 1)), Math.floor((total * (k + 1)) / (KILLS + 1)))
+      const child = app.spawn(['projections', 'rebuild', PROJECTION, '--batch-size', '2000'], { env: { EVENTFOLD_FIXTURE_HOLD_AT: String(holdAt) } })
+      await child.waitFor(({ stderr, lines }) => stderr.includes('{"held":') && lines.some((l) => l.includes('"type":"progress"')), 60000)
+      // The child is blocked inside a handler: it has not finished, and the kill lands inside its open batch.
+      expect(child.child.exitCode).toBeNull()
+      expect(child.lines().some((l) => l.includes('"type":"result"'))).toBe(false)
       child.child.kill('SIGKILL')
       const r = await child.exited
       expect(r.signal).toBe('SIGKILL')
@@ -64,13 +67,20 @@ describe('eventfold projections rebuild, killed with SIGKILL and resumed', () =>
       expect(lines.some((l) => l.type === 'result')).toBe(false)
       // Every run after the first continues the same rebuild.
       expect(lines[0]).toMatchObject({ generation: 1, resumed: k > 0 })
-      killedAt.push(BigInt(lines.at(-1)!.position ?? '0'))
+      const held = BigInt((JSON.parse(r.stderr.split('\n').find((l) => l.startsWith('{"held":'))!) as { held: string }).held)
+      expect(held).toBe(BigInt(holdAt))
+      // The batch holding the held event was open: the stored checkpoint is before it.
+      const checkpoints = [...(await app.withStores((s) => s.documents.listCheckpoints(''))).values()]
+      expect(checkpoints).toHaveLength(1)
+      expect(checkpoints[0]!).toBeLessThan(held)
+      expect(checkpoints[0]!).toBeGreaterThanOrEqual(BigInt(lines.at(-1)!.position ?? '0'))
+      killedAt.push(checkpoints[0]!)
     }
     // The crashes really happened part way, and each run got further.
     const state = await app.withStores((s) => new ProjectionStates(s.documents).get(PROJECTION))
     expect(state?.rebuilding).toMatchObject({ generation: 1 })
-    expect(killedAt.at(-1)!).toBeLessThan(BigInt(STREAMS * PER_STREAM))
-    expect(killedAt.at(-1)!).toBeGreaterThan(killedAt[0]!)
+    for (let k = 1; k < KILLS; k++) expect(killedAt[k]!).toBeGreaterThan(killedAt[k - 1]!)
+    expect(killedAt.at(-1)!).toBeLessThan(BigInt(total))
 
     const finish = await app.run(['projections', 'rebuild', PROJECTION], { timeoutMs: 60000 })
     expect(finish.code).toBe(0)

@@ -16,6 +16,10 @@ describe('eventfold replay', () => {
         { type: 'Noted', data: { text: 'a' }, metadata: { occurredAt: day(0) } },
         { type: 'Noted', data: { text: 'b' }, metadata: { occurredAt: day(1) } },
       ])
+      await stores.eventStore.appendToStream('notes.book:n1', [
+        { type: 'Noted', data: { text: 'first' }, metadata: { occurredAt: day(0) } },
+        { type: 'Noted', data: { text: 'second' }, metadata: { occurredAt: day(1) } },
+      ])
     })
   })
   afterAll(() => app.remove())
@@ -51,15 +55,21 @@ describe('eventfold replay', () => {
     expect(parseJson(before)).toMatchObject({ revision: null, state: { label: '', total: 0 }, events: [] })
   })
 
-  it('shows only the events, and says so, when no aggregate of the config has the category', async () => {
+  it('finds an aggregate by its own stream prefix', async () => {
+    const r = await app.run(['replay', 'notes.book:n1', '--to-revision', '0', '--json'])
+    expect(r.code).toBe(0)
+    expect(parseJson(r)).toMatchObject({ streamId: 'notes.book:n1', aggregate: 'Notebook', revision: '0', state: { notes: ['first'] } })
+  })
+
+  it('shows only the events, and says so, when no aggregate of the config has the stream', async () => {
     const r = await app.run(['replay', 'Audit-1', '--json'])
     expect(r.code).toBe(0)
     const report = parseJson<{ events: unknown[]; state?: unknown }>(r)
-    expect(report).toMatchObject({ aggregate: null, revision: '1', note: "no aggregate in the config has category 'Audit': showing the events only" })
+    expect(report).toMatchObject({ aggregate: null, revision: '1', note: "no aggregate in the config has the stream 'Audit-1': showing the events only" })
     expect(report.events).toHaveLength(2)
     expect(report).not.toHaveProperty('state')
     const human = await app.run(['replay', 'Audit-1', '--to-revision', '0'])
-    expect(human.stdout).toContain("note: no aggregate in the config has category 'Audit'")
+    expect(human.stdout).toContain("note: no aggregate in the config has the stream 'Audit-1'")
     expect(human.stdout).toContain('events (1):')
   })
 

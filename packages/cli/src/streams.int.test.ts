@@ -43,6 +43,7 @@ describe('eventfold streams', () => {
     it('says so when the log is empty', async () => {
       const fresh = createFixtureApp()
       try {
+        await fresh.withStores(async () => undefined)
         expect(await fresh.run(['streams', 'list'])).toMatchObject({ code: 0, stdout: 'the log is empty\n' })
       } finally {
         fresh.remove()

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ConcurrencyError } from '@eventfold/core'
+import { ConcurrencyError, type RetryOptions } from '@eventfold/core'
 import { openSqlite, SqliteDocumentStore, SqliteEventStore, SqliteSnapshotStore, type SqliteConnection } from '@eventfold/sqlite'
 import { createBankApp } from './app'
 import { DepositMoney, OpenAccount } from './domain/commands'
@@ -42,7 +42,7 @@ describe('the bank on the embedded SQLite store', () => {
   })
 
   describe('20 concurrent deposits into one account', () => {
-    const race = async (retry: false | { maxAttempts: number }) => {
+    const race = async (retry: false | RetryOptions) => {
       const eventStore = new SqliteEventStore(sqlite)
       const app = createBankApp({ eventStore, retry })
       await app.commandBus.execute(new OpenAccount('acc', 'Ann'))
@@ -57,16 +57,23 @@ describe('the bank on the embedded SQLite store', () => {
       const won = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
       const lost = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []))
       expect(won.length).toBeGreaterThanOrEqual(1)
+      // The race really happened: some commands decided on a revision another one had already taken.
+      expect(lost.length).toBeGreaterThanOrEqual(1)
       expect(lost.length).toBe(20 - won.length)
       for (const e of lost) expect(e).toBeInstanceOf(ConcurrencyError)
+      for (const e of lost) expect(e).toMatchObject({ type: 'concurrency', streamId: 'Account-acc' })
       expect(new Set(won.map((w) => w.nextRevision)).size).toBe(won.length)
       expect(events).toHaveLength(1 + won.length)
       expect(events.map((e) => e.revision)).toEqual(events.map((_, i) => BigInt(i)))
     })
 
     it('lets all 20 succeed with retry on, each event stored exactly once', async () => {
-      const { results, events } = await race({ maxAttempts: 50 })
+      const conflicts: ConcurrencyError[] = []
+      const { results, events } = await race({ maxAttempts: 50, onRetry: (error) => conflicts.push(error) })
       expect(results.every((r) => r.status === 'fulfilled')).toBe(true)
+      // Commands did lose races and were decided again: the retries are what made all 20 succeed.
+      expect(conflicts.length).toBeGreaterThanOrEqual(1)
+      for (const c of conflicts) expect(c).toMatchObject({ streamId: 'Account-acc' })
       expect(events).toHaveLength(21)
       expect(events.map((e) => e.revision)).toEqual(events.map((_, i) => BigInt(i)))
       const amounts = events.slice(1).map((e) => (e.data as { amount: number }).amount).sort((a, b) => a - b)

@@ -1,4 +1,5 @@
-import { isDomainError, type EventStore, type RecordedEvent, type SnapshotStore } from '@eventfold/core'
+import { aggregateStreamId, isDomainError, type EventRead, type EventStore, type RecordedEvent, type SnapshotStore } from '@eventfold/core'
+import { eventRead } from '@eventfold/core/spi'
 import type { DocumentStore } from '@eventfold/projections'
 import { BankQueries, catchUpReadModels } from './read-models'
 import { createBankApp } from './app'
@@ -74,7 +75,7 @@ export const runDemo = async (
 
   const accounts: DemoSummary['accounts'][number][] = []
   for (const id of ['ann', 'bob']) {
-    const streamId = `Account-${id}`
+    const streamId = aggregateStreamId(Account, id)
     print('')
     print(`stream ${streamId}:`)
     for await (const e of eventStore.readStream(streamId)) print(`  ${describe(e)}`)
@@ -145,9 +146,12 @@ class TellerRace {
     }
   }
 
-  private async *counted(events: AsyncIterable<RecordedEvent>): AsyncIterable<RecordedEvent> {
-    yield* events
-    const gate = this.gate
-    if (gate && ++gate.reads >= gate.contenders) gate.open()
+  private counted(read: EventRead): EventRead {
+    const race = this
+    return eventRead(async function* (): AsyncGenerator<readonly RecordedEvent[]> {
+      yield* read.pages()
+      const gate = race.gate
+      if (gate && ++gate.reads >= gate.contenders) gate.open()
+    })
   }
 }

@@ -1,5 +1,6 @@
 // The README's quick start. It is compiled with the sample and run by
-// quickstart.test.ts, so the README cannot drift from the API.
+// quickstart.test.ts; scripts/readme-snippets.test.ts checks that README.md
+// quotes it verbatim, so the README cannot drift from the API.
 // #region quickstart
 import {
   Aggregate,

@@ -14,19 +14,9 @@ export {
   type PersistentProjectionWorkerOptions,
   type PersistentProjectionWorker,
 } from './persistent/persistent-projection-worker'
-export { parkedStreamOf, encodeParkReason, decodeParkReason, toDeadLetter, type ParkReason, type DeadLetterSource } from './persistent/parked-messages'
-export { applyRetention, readRetention, type StreamRetention, type RetentionChange } from './retention/stream-retention'
+export { type StreamRetention, type RetentionChange } from './retention/stream-retention'
 export { deleteStream, getRetention, setRetention, type DeleteStreamOptions } from './retention/stream-admin'
-export { encodePosition, decodePosition, isLogPosition, comparePositions, formatPosition } from './mapping/position'
-export {
-  toEventStoreDBExpectedRevision,
-  fromEventStoreDBExpectedRevision,
-  fromEventStoreDBCurrentRevision,
-} from './mapping/expected-revision'
-export { toEventStoreDBEventId } from './mapping/event-id'
-export { toEventStoreDBFilter, matchesEventFilter, eventTypesPattern, streamPrefixesPattern } from './mapping/filter'
-export { toEventStoreDBEvent, fromEventStoreDBEvent, isSystemEvent } from './mapping/events'
-export { translateClientError, refusedAppend, isMissingStreamError, type ErrorContext } from './mapping/client-errors'
+export { encodePosition, decodePosition } from './mapping/position'
 export {
   StreamTombstonedError,
   isStreamTombstonedError,

@@ -101,7 +101,7 @@ describeEventStoreDB('README snippets', (url) => {
     for await (const letter of worker.deadLetters()) console.log(letter.event.streamId, letter.error.message)
     await subscription.replayParked() // a replayed event is applied, once
     // #endregion persistent-worker
-    expect(worker.status.applied).toBe(0)
+    expect(worker.status.eventsApplied).toBe(0)
     await client.deletePersistentSubscriptionToAll(group)
     await client.dispose()
   })

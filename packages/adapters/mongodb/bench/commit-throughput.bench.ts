@@ -5,7 +5,9 @@
  *   npx jest --testMatch '**\/mongodb/bench/*.bench.ts' --testTimeout 600000
  */
 import { expect, it } from '@jest/globals'
-import { DocumentBatch, type Document, type DocumentWrite } from '@eventfold/projections'
+import type { Document } from '@eventfold/projections'
+import type { DocumentWrite } from '@eventfold/projections/spi'
+import { batchWrites, type BatchEvent } from '@eventfold/projections/testing'
 import { MongoDocumentStore } from '../src/documents/mongo-document-store'
 import { describeMongo } from '../src/testing/connect'
 
@@ -53,12 +55,11 @@ describeMongo('commit throughput', (mongo) => {
     start = performance.now()
     let position = 1000n
     for (let c = 0; c < COMMITS; c++) {
-      const batch = new DocumentBatch(store, (x) => x, '0/1', 'create_1')
-      for (let i = 0; i < SIZE; i++) {
-        batch.setPosition(++position)
-        batch.documents().update(doc(i, 0)._id, { $inc: { balance: 1 }, $set: { status: 'open' } })
-      }
-      const writes = await batch.collectWrites()
+      const events = Array.from({ length: SIZE }, (_, i): BatchEvent => [
+        ++position,
+        (documents) => documents.update(doc(i, 0)._id, { $inc: { balance: 1 }, $set: { status: 'open' } }),
+      ])
+      const writes = await batchWrites(store, 'create_1', events)
       expect(writes).toHaveLength(SIZE)
       await store.commit({ writes, checkpoint: { name: 'bench:batch', position } })
     }

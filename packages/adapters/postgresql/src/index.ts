@@ -1,4 +1,5 @@
-export { PostgresEventStore, channelOf, type PostgresEventStoreOptions } from './events/postgres-event-store'
-export { transactionOf } from './events/position'
+// The application API: the stores, their options and what they connect with.
+// Everything else (SQL, positions, identifiers, migrations, error translation) is internal.
+export { PostgresEventStore, type PostgresEventStoreOptions } from './events/postgres-event-store'
 export { PostgresDocumentStore, type PostgresDocumentStoreOptions } from './documents/postgres-document-store'
 export type { PostgresSource } from './pg/pool'

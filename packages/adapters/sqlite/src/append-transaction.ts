@@ -1,10 +1,5 @@
-import {
-  assertExpectedRevision,
-  findIdempotentAppend,
-  ValidationError,
-  type AppendResult,
-  type ExpectedRevision,
-} from '@eventfold/core'
+import { ValidationError, type AppendResult, type ExpectedRevision } from '@eventfold/core'
+import { assertExpectedRevision, findIdempotentAppend } from '@eventfold/core/spi'
 import type { EventStatements } from './event-statements'
 import { sqliteCode } from './sqlite-errors'
 

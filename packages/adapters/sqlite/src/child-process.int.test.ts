@@ -3,7 +3,7 @@ import type { RecordedEvent } from '@eventfold/core'
 import { openSqlite } from './sqlite-connection'
 import { SqliteEventStore } from './sqlite-event-store'
 import { tempDir, type TempDir } from './test-support/temp-dir'
-import { buildPackage, startWriter, type Ack } from './test-support/writer-process'
+import { buildPackage, startWriter, type Ack, type HeldAppend } from './test-support/writer-process'
 
 const collect = async <T>(items: AsyncIterable<T>): Promise<T[]> => {
   const out: T[] = []
@@ -25,20 +25,33 @@ describe('SqliteEventStore with other processes', () => {
   it('loses no acknowledged append and stores no partial one when a writer is SIGKILLed mid-run', async () => {
     const file = dir.file('crash.db')
     const seed = Date.now() % 1_000_000
-    const rounds = 3
+    // Rounds killed at a random moment, and rounds killed while the writer is provably
+    // inside an append's transaction: after its first insert, before its commit.
+    const rounds = ['random', 'in-transaction', 'random', 'in-transaction', 'random'] as const
     const acks: Ack[] = []
-    for (let round = 0; round < rounds; round++) {
+    const heldAppends: HeldAppend[] = []
+    for (const [round, kind] of rounds.entries()) {
       const killAfter = 300 + ((seed * (round + 1)) % 300)
-      const writer = startWriter(file, ['random', '6', String(seed + round)], (_ack, count) => {
-        if (count === killAfter) writer.kill('SIGKILL')
-      })
+      const args = ['random', '6', String(seed + round)]
+      const writer =
+        kind === 'random'
+          ? startWriter(file, args, { onAck: (_ack, count) => count === killAfter && writer.kill('SIGKILL') })
+          : startWriter(file, [...args, String(killAfter)], { onHeld: () => writer.kill('SIGKILL') })
+      // A safety net for a writer that never reaches its kill point, not a synchronisation.
       const timer = setTimeout(() => writer.kill('SIGKILL'), 60_000)
       const ended = await writer.ended
       clearTimeout(timer)
       expect({ seed, round, signal: ended.signal, stderr: ended.stderr }).toEqual({ seed, round, signal: 'SIGKILL', stderr: '' })
-      expect(ended.acks.length).toBeGreaterThanOrEqual(killAfter)
+      if (kind === 'random') {
+        expect(ended.acks.length).toBeGreaterThanOrEqual(killAfter)
+      } else {
+        // Killed inside the transaction of the append after the last acknowledged one.
+        expect({ round, acks: ended.acks.length, held: ended.held !== undefined }).toEqual({ round, acks: killAfter, held: true })
+        heldAppends.push(ended.held!)
+      }
       acks.push(...ended.acks)
     }
+    expect(heldAppends).toHaveLength(rounds.filter((k) => k === 'in-transaction').length)
 
     const sqlite = openSqlite(file)
     try {
@@ -78,7 +91,10 @@ describe('SqliteEventStore with other processes', () => {
         if (part.i === 0) inFlight.push([part])
         else inFlight[inFlight.length - 1]?.push(part)
       }
-      expect(inFlight.length).toBeLessThanOrEqual(rounds)
+      expect(inFlight.length).toBeLessThanOrEqual(rounds.filter((k) => k === 'random').length)
+      // An append killed between its begin and its commit left nothing behind.
+      const stored = new Set(log.map((e) => e.metadata.eventId))
+      for (const held of heldAppends) expect({ held, stored: held.eventIds.filter((id) => stored.has(id)) }).toEqual({ held, stored: [] })
       for (const parts of inFlight) {
         expect(parts.map((p) => p.i)).toEqual(Array.from({ length: parts[0]!.of }, (_, i) => i))
       }
@@ -117,14 +133,27 @@ describe('SqliteEventStore with other processes', () => {
       expect(seen.map((e) => e.metadata.eventId)).toEqual(ended.acks.flatMap((a) => a.eventIds))
       expect(seen.map((e) => e.revision)).toEqual(Array.from({ length: 20 }, (_, i) => BigInt(i)))
 
-      const local = events.next()
-      const started = Date.now()
-      await store.appendToStream('Local-1', [{ type: 'Here', data: {} }])
-      expect(((await local).value as RecordedEvent).streamId).toBe('Local-1')
-      expect(Date.now() - started).toBeLessThan(pollIntervalMs / 4)
       await sub.close()
     } finally {
       await store.close()
+    }
+
+    // A store that would poll only once an hour still delivers its own appends: they wake its subscribers.
+    const local = SqliteEventStore.open(file, { pollIntervalMs: 3_600_000 })
+    try {
+      let caughtUp!: () => void
+      const ready = new Promise<void>((resolve) => (caughtUp = resolve))
+      const sub = local.subscribeToAll({ onCaughtUp: () => caughtUp() })
+      const events = sub[Symbol.asyncIterator]()
+      for (let i = 0; i < 20; i++) expect(((await events.next()).value as RecordedEvent).streamId).toBe('Remote-1')
+      // Asking for the next event finds the head: the subscription reports it caught up and waits.
+      const next = events.next()
+      await ready
+      await local.appendToStream('Local-1', [{ type: 'Here', data: {} }])
+      expect(((await next).value as RecordedEvent).streamId).toBe('Local-1')
+      await sub.close()
+    } finally {
+      await local.close()
     }
   }, 60_000)
 })

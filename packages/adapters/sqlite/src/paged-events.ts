@@ -1,4 +1,4 @@
-import type { RecordedEvent, SynchronousRead } from '@eventfold/core'
+import type { EventRead, RecordedEvent } from '@eventfold/core'
 
 /** How {@link PagedEvents} reads: one keyset-paginated query and what to do around it. */
 export interface PagedRead<Row> {
@@ -28,12 +28,12 @@ const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value:
  *
  * An async iterator written out rather than an async generator: reads are
  * synchronous underneath, so each `next()` returns a settled promise, which
- * spares every event the generator's queue and awaits. For the same reason it
- * is also a {@link SynchronousRead}: `for…of` goes through the same steps
- * without an await per event. Nothing runs before the first `next()`, as with
- * a generator; a read that failed or was `return()`ed stays done.
+ * spares every event the generator's queue and awaits; `pages()` hands out
+ * each page whole, so folding a stream costs one settled promise per page.
+ * Nothing runs before the first `next()`, as with a generator; a read that
+ * failed or was `return()`ed stays done.
  */
-export class PagedEvents<Row> implements AsyncIterableIterator<RecordedEvent>, SynchronousRead {
+export class PagedEvents<Row> implements AsyncIterableIterator<RecordedEvent>, EventRead {
   private rows: readonly Row[] = []
   private index = 0
   private remaining: number
@@ -49,15 +49,25 @@ export class PagedEvents<Row> implements AsyncIterableIterator<RecordedEvent>, S
     return this
   }
 
-  /** The same read, as a synchronous iterator. */
-  [Symbol.iterator](): Iterator<RecordedEvent> {
-    return {
-      next: () => this.nextNow(),
+  /** The same read, a page at a time. */
+  pages(): AsyncIterableIterator<readonly RecordedEvent[]> {
+    const pages: AsyncIterableIterator<readonly RecordedEvent[]> = {
+      [Symbol.asyncIterator]: () => pages,
+      next: () => {
+        try {
+          const page = this.nextPage()
+          return Promise.resolve(page.length > 0 ? { done: false, value: page } : DONE)
+        } catch (error) {
+          this.finish()
+          return Promise.reject(error)
+        }
+      },
       return: () => {
         this.finish()
-        return DONE
+        return Promise.resolve(DONE)
       },
     }
+    return pages
   }
 
   next(): Promise<IteratorResult<RecordedEvent>> {
@@ -74,36 +84,44 @@ export class PagedEvents<Row> implements AsyncIterableIterator<RecordedEvent>, S
     return Promise.resolve(DONE)
   }
 
-  private nextNow(): IteratorResult<RecordedEvent> {
-    try {
-      return this.step()
-    } catch (error) {
-      this.finish()
-      throw error
-    }
-  }
-
   private step(): IteratorResult<RecordedEvent> {
     for (;;) {
       if (this.index < this.rows.length) return { done: false, value: this.read.toEvent(this.rows[this.index++]!) }
-      if (!this.started) {
-        this.started = true
-        if (!this.read.start()) this.lastPage = true
-      }
-      if (this.lastPage || this.remaining <= 0) {
-        this.finish()
-        return DONE
-      }
-      const { pageSize, beforePage, readPage, afterPage } = this.read
-      beforePage()
-      const limit = Math.min(pageSize, this.remaining)
-      const rows = readPage(limit)
-      this.remaining -= rows.length
-      if (rows.length < limit) this.lastPage = true
-      else afterPage(rows[rows.length - 1]!)
-      this.rows = rows
-      this.index = 0
+      if (!this.fetch()) return DONE
     }
+  }
+
+  /** The rest of the current page, or the next one; empty when the read is over. */
+  private nextPage(): RecordedEvent[] {
+    while (this.index >= this.rows.length) if (!this.fetch()) return []
+    const { rows, index } = this
+    const { toEvent } = this.read
+    const page: RecordedEvent[] = []
+    for (let i = index; i < rows.length; i++) page.push(toEvent(rows[i]!))
+    this.index = rows.length
+    return page
+  }
+
+  /** Reads the next page of rows; false when there is none. */
+  private fetch(): boolean {
+    if (!this.started) {
+      this.started = true
+      if (!this.read.start()) this.lastPage = true
+    }
+    if (this.lastPage || this.remaining <= 0) {
+      this.finish()
+      return false
+    }
+    const { pageSize, beforePage, readPage, afterPage } = this.read
+    beforePage()
+    const limit = Math.min(pageSize, this.remaining)
+    const rows = readPage(limit)
+    this.remaining -= rows.length
+    if (rows.length < limit) this.lastPage = true
+    else afterPage(rows[rows.length - 1]!)
+    this.rows = rows
+    this.index = 0
+    return true
   }
 
   private finish(): void {

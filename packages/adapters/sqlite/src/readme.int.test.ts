@@ -1,21 +1,8 @@
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals'
 // #region imports
 import { openSqlite, SqliteEventStore, SqliteSnapshotStore } from '@eventfold/sqlite'
 // #endregion imports
 import { tempDir, type TempDir } from './test-support/temp-dir'
-
-/** The lines between `// #region name` and `// #endregion name` of this file, dedented. */
-const region = (name: string): string => {
-  const lines = readFileSync(__filename, 'utf8').split('\n')
-  const start = lines.findIndex((l) => l.trim() === `// #region ${name}`)
-  const end = lines.findIndex((l) => l.trim() === `// #endregion ${name}`)
-  if (start < 0 || end < start) throw new Error(`No region '${name}' in ${__filename}`)
-  const body = lines.slice(start + 1, end)
-  const indent = Math.min(...body.filter((l) => l.trim()).map((l) => l.length - l.trimStart().length))
-  return body.map((l) => l.slice(indent)).join('\n')
-}
 
 describe('the README', () => {
   let dir: TempDir
@@ -76,11 +63,5 @@ describe('the README', () => {
       [1n, 'Account-1'],
       [2n, 'Account-1'],
     ])
-  })
-
-  it('shows the example exactly as it runs', () => {
-    const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8')
-
-    expect(readme).toContain(`${region('imports')}\n\n${region('usage')}\n`)
   })
 })

@@ -1,4 +1,8 @@
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
+import Database from 'better-sqlite3'
+import { SqliteDocumentStore } from './documents'
+import { SqliteEventStore } from './sqlite-event-store'
 import { openSqlite, type SqliteConnection, type SqliteSynchronous } from './sqlite-connection'
 import { tempDir, type TempDir } from './test-support/temp-dir'
 
@@ -159,5 +163,79 @@ describe('openSqlite', () => {
       )
       expect(() => sqlite.migrate('test.module', [])).toThrow(expect.objectContaining({ type: 'store-closed' }) as unknown as Error)
     })
+  })
+})
+
+describe('openSqlite with readOnly', () => {
+  let dir: TempDir
+  beforeEach(() => {
+    dir = tempDir()
+  })
+  afterEach(() => dir.remove())
+
+  const eventfoldFile = async (name: string): Promise<string> => {
+    const writer = openSqlite(dir.file(name))
+    const events = new SqliteEventStore(writer)
+    await events.appendToStream('Account-1', [{ type: 'Opened', data: {} }])
+    await writer.close()
+    return dir.file(name)
+  }
+
+  it('reads an eventfold file without writing to it', async () => {
+    const file = await eventfoldFile('app.db')
+    const before = readFileSync(file)
+    const reader = openSqlite(file, { readOnly: true })
+    try {
+      expect(reader.readOnly).toBe(true)
+      expect(await new SqliteEventStore(reader).streamRevision('Account-1')).toBe(0n)
+      // The document tables were never created: a read-only connection does not create them either.
+      expect(() => new SqliteDocumentStore(reader)).toThrow(expect.objectContaining({ type: 'sqlite-schema-missing', module: 'eventfold.documents' }))
+    } finally {
+      await reader.close()
+    }
+    expect(readFileSync(file).equals(before)).toBe(true)
+  })
+
+  it.each([
+    ['a file that does not exist', (_file: string) => undefined, 'does not exist'],
+    ['an empty file', (file: string) => writeFileSync(file, ''), 'is empty, not an eventfold database'],
+    ['a directory', (file: string) => mkdirSync(file), 'is not a file'],
+    [
+      "another application's SQLite file",
+      (file: string) => {
+        const other = new Database(file)
+        other.exec('CREATE TABLE customers (id INTEGER PRIMARY KEY)')
+        other.close()
+      },
+      'is not an eventfold database (it has no eventfold_schema table)',
+    ],
+    ['a text file', (file: string) => writeFileSync(file, 'not a database, just some text that is long enough to have a header\n'.repeat(20)), 'is not an SQLite database'],
+  ])('refuses %s with a PermanentStoreError naming it, creating nothing', (_name, make, problem) => {
+    const file = dir.file('app.db')
+    make(file)
+    const before = readdirSync(dir.path)
+    let error: unknown
+    try {
+      openSqlite(file, { readOnly: true })
+    } catch (e) {
+      error = e
+    }
+    expect(error).toMatchObject({ type: 'permanent-store', location: file })
+    expect((error as Error).message).toContain(`SQLite file ${file} ${problem}`)
+    expect(readdirSync(dir.path)).toEqual(before)
+  })
+
+  it('turns a write through a read-only file into a PermanentStoreError', async () => {
+    const file = await eventfoldFile('app.db')
+    const reader = openSqlite(file, { readOnly: true })
+    try {
+      await expect(new SqliteEventStore(reader).appendToStream('Account-2', [{ type: 'Opened', data: {} }])).rejects.toMatchObject({
+        type: 'permanent-store',
+        location: file,
+        code: 'SQLITE_READONLY',
+      })
+    } finally {
+      await reader.close()
+    }
   })
 })

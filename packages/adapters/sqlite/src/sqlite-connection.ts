@@ -1,5 +1,9 @@
+import { accessSync, constants, copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { basename, dirname, join, resolve } from 'node:path'
 import Database from 'better-sqlite3'
-import { StoreClosedError } from '@eventfold/core'
+import { PermanentStoreError, StoreClosedError } from '@eventfold/core'
+import { permanentSqliteError, SqliteSchemaMissingError } from './sqlite-errors'
 
 /**
  * SQLite's `synchronous` setting: how hard each commit is pushed to disk.
@@ -25,6 +29,13 @@ export interface OpenSqliteOptions {
    * @default 5000
    */
   readonly busyTimeoutMs?: number
+  /**
+   * Open an existing eventfold file for reading only: nothing is created or
+   * migrated, and a missing file, or one that is not an eventfold database,
+   * is a {@link PermanentStoreError}. A read-only file (or directory) works.
+   * @default false
+   */
+  readonly readOnly?: boolean
 }
 
 /**
@@ -42,6 +53,8 @@ export interface SqliteConnection {
   readonly path: string
   /** False once `close()` has started. */
   readonly isOpen: boolean
+  /** True when opened with `readOnly`. */
+  readonly readOnly: boolean
   /**
    * Runs `work` in a `BEGIN IMMEDIATE` transaction: the write lock is taken up
    * front, so what `work` reads cannot change before it writes. Commits when
@@ -55,6 +68,9 @@ export interface SqliteConnection {
    * Brings the schema of `module` (e.g. `'eventfold.events'`) up to date by
    * running the `steps` it has not run yet, in order, in one transaction.
    * Steps are append-only: never edit a released one, add a new one.
+   * On a read-only connection it only checks that the schema is there.
+   * @throws {@link SqliteSchemaMissingError} on a read-only connection to a file without the module.
+   * @throws {@link PermanentStoreError} on a read-only connection to a file whose schema is older than the code.
    */
   migrate(module: string, steps: readonly string[]): void
   /**
@@ -90,14 +106,27 @@ class Connection implements SqliteConnection {
   readonly db: Database.Database
   private readonly hooks = new Set<() => Promise<void> | void>()
   private closing: Promise<void> | undefined
+  /** Runs once the file is closed (removes a temporary copy). */
+  private afterClose: (() => void) | undefined
+  readonly readOnly: boolean
 
   constructor(
     readonly path: string,
-    { synchronous = 'full', busyTimeoutMs = 5000 }: OpenSqliteOptions,
+    { synchronous = 'full', busyTimeoutMs = 5000, readOnly = false }: OpenSqliteOptions,
   ) {
     const level = SYNCHRONOUS[synchronous]
     if (!level) throw new RangeError(`Unknown synchronous setting '${String(synchronous)}'`)
-    this.db = new Database(path, { timeout: busyTimeoutMs })
+    this.readOnly = readOnly
+    if (readOnly) {
+      const { db, cleanup } = openReadOnly(path, busyTimeoutMs)
+      this.db = db
+      this.afterClose = cleanup
+      return
+    }
+    if (path !== '' && path !== ':memory:' && !existsSync(dirname(resolve(path)))) {
+      throw new PermanentStoreError('SQLite', path, `cannot be created: the directory ${dirname(resolve(path))} does not exist`)
+    }
+    this.db = translateOpen(path, () => new Database(path, { timeout: busyTimeoutMs }))
     try {
       const mode = this.db.pragma('journal_mode = WAL', { simple: true })
       // An in-memory database cannot use WAL and needs no durability anyway.
@@ -106,7 +135,7 @@ class Connection implements SqliteConnection {
       this.db.exec('CREATE TABLE IF NOT EXISTS eventfold_schema (module TEXT PRIMARY KEY, version INTEGER NOT NULL) STRICT')
     } catch (error) {
       this.db.close()
-      throw error
+      throw permanentSqliteError(error, path) ?? error
     }
   }
 
@@ -120,6 +149,7 @@ class Connection implements SqliteConnection {
 
   migrate(module: string, steps: readonly string[]): void {
     this.assertOpen(`SQLite schema '${module}'`)
+    if (this.readOnly) return this.checkSchema(module, steps)
     this.immediate(() => {
       const row = this.db.prepare('SELECT version FROM eventfold_schema WHERE module = ?').get(module) as
         | { version: number }
@@ -135,6 +165,21 @@ class Connection implements SqliteConnection {
           .run(module, steps.length)
       }
     })
+  }
+
+  private checkSchema(module: string, steps: readonly string[]): void {
+    const row = this.db.prepare('SELECT version FROM eventfold_schema WHERE module = ?').get(module) as { version: number } | undefined
+    if (!row) throw new SqliteSchemaMissingError(this.path, module)
+    if (row.version > steps.length) {
+      throw new PermanentStoreError('SQLite', this.path, `has schema '${module}' version ${row.version}, newer than this code (${steps.length})`)
+    }
+    if (row.version < steps.length) {
+      throw new PermanentStoreError(
+        'SQLite',
+        this.path,
+        `has schema '${module}' version ${row.version}, older than this code (${steps.length}); open it for writing once to upgrade it`,
+      )
+    }
   }
 
   onClose(hook: () => Promise<void> | void): () => void {
@@ -155,8 +200,69 @@ class Connection implements SqliteConnection {
       } finally {
         this.hooks.clear()
         this.db.close()
+        this.afterClose?.()
       }
     })()
     return this.closing
+  }
+}
+
+/** Opens with `open`, turning a driver error that no retry fixes into a {@link PermanentStoreError} naming the file. */
+const translateOpen = (path: string, open: () => Database.Database): Database.Database => {
+  try {
+    return open()
+  } catch (error) {
+    throw permanentSqliteError(error, path) ?? error
+  }
+}
+
+/**
+ * Opens an existing eventfold file read-only, without writing a byte of it.
+ * A WAL-mode file needs its `-shm` index: when that cannot be created (the
+ * directory is read-only), SQLite refuses, and the file is read from a
+ * temporary copy instead (nothing can be writing to it then: a writer would
+ * need the same `-shm`).
+ */
+const openReadOnly = (path: string, timeout: number): { db: Database.Database; cleanup?: () => void } => {
+  if (path === '' || path === ':memory:') throw new RangeError('a read-only SQLite connection needs a file, not an in-memory database')
+  const file = resolve(path)
+  if (!existsSync(file)) throw new PermanentStoreError('SQLite', path, 'does not exist')
+  const stat = statSync(file)
+  if (!stat.isFile()) throw new PermanentStoreError('SQLite', path, 'is not a file')
+  if (stat.size === 0) throw new PermanentStoreError('SQLite', path, 'is empty, not an eventfold database')
+  try {
+    accessSync(file, constants.R_OK)
+  } catch (error) {
+    throw new PermanentStoreError('SQLite', path, 'may not be read by this user', (error as NodeJS.ErrnoException).code, { cause: error })
+  }
+  try {
+    return { db: checked(path, translateOpen(path, () => new Database(file, { readonly: true, fileMustExist: true, timeout }))) }
+  } catch (error) {
+    const code = (error as PermanentStoreError).code
+    if (code !== 'SQLITE_READONLY_DIRECTORY' && code !== 'SQLITE_CANTOPEN') throw error
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'eventfold-readonly-'))
+  const remove = (): void => rmSync(dir, { recursive: true, force: true })
+  try {
+    const copy = join(dir, basename(file))
+    copyFileSync(file, copy)
+    if (existsSync(`${file}-wal`)) copyFileSync(`${file}-wal`, `${copy}-wal`)
+    const db = checked(path, translateOpen(path, () => new Database(copy, { readonly: true, fileMustExist: true, timeout })))
+    return { db, cleanup: remove }
+  } catch (error) {
+    remove()
+    throw error
+  }
+}
+
+/** Fails unless `db` is an SQLite file with eventfold's schema table; closes it then. */
+const checked = (path: string, db: Database.Database): Database.Database => {
+  try {
+    const found = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'eventfold_schema'").get()
+    if (found === undefined) throw new PermanentStoreError('SQLite', path, 'is not an eventfold database (it has no eventfold_schema table)')
+    return db
+  } catch (error) {
+    db.close()
+    throw permanentSqliteError(error, path) ?? error
   }
 }

@@ -1,4 +1,4 @@
-import { ConcurrencyError, type ExpectedRevision } from '@eventfold/core'
+import { ConcurrencyError, EventfoldError, PermanentStoreError, type ExpectedRevision } from '@eventfold/core'
 
 /** What an append was trying to do when the driver failed. */
 export interface AppendAttempt {
@@ -23,12 +23,51 @@ const CONFLICT_CODES: ReadonlySet<string> = new Set(['SQLITE_CONSTRAINT_UNIQUE',
  * Errors that mean nothing more specific (e.g. `SQLITE_BUSY` after the busy
  * timeout, `SQLITE_FULL`) and non-driver errors are returned unchanged.
  */
-export const translateSqliteError = (error: unknown, attempt: AppendAttempt): unknown => {
+export const translateSqliteError = (error: unknown, attempt: AppendAttempt, path: string): unknown => {
   const code = sqliteCode(error)
   if (code !== undefined && CONFLICT_CODES.has(code)) {
     return new ConcurrencyError(attempt.streamId, attempt.expected, attempt.currentRevision(), { cause: error })
   }
-  return error
+  return permanentSqliteError(error, path) ?? error
+}
+
+/** Primary result codes that no retry can fix, with what they mean for the file. */
+const PERMANENT: Readonly<Record<string, string>> = {
+  SQLITE_READONLY: 'is read-only',
+  SQLITE_FULL: 'cannot grow: the disk is full',
+  SQLITE_CORRUPT: 'is corrupt',
+  SQLITE_NOTADB: 'is not an SQLite database',
+  SQLITE_CANTOPEN: 'cannot be opened',
+  SQLITE_PERM: 'may not be accessed',
+}
+
+/**
+ * The {@link PermanentStoreError} a driver error means (read-only file, full
+ * disk, corrupt or foreign file), by its result code; `undefined` for errors
+ * a retry may fix and for non-driver errors.
+ */
+export const permanentSqliteError = (error: unknown, path: string): PermanentStoreError | undefined => {
+  const code = sqliteCode(error)
+  if (code === undefined) return undefined
+  // Extended codes (SQLITE_READONLY_DIRECTORY) carry their primary code as a prefix.
+  const primary = code.match(/^SQLITE_[A-Z]+/)![0]
+  const problem = PERMANENT[primary]
+  return problem === undefined ? undefined : new PermanentStoreError('SQLite', path, problem, code, { cause: error })
+}
+
+/**
+ * A read-only connection found no tables of a schema module (e.g. a log
+ * whose projections never ran has no document tables). Readers may treat
+ * the module as empty.
+ */
+export class SqliteSchemaMissingError extends EventfoldError {
+  readonly type = 'sqlite-schema-missing' as const
+  constructor(
+    readonly path: string,
+    readonly module: string,
+  ) {
+    super(`SQLite file ${path} has no '${module}' tables yet, and a read-only connection cannot create them`)
+  }
 }
 
 /**

@@ -1,9 +1,5 @@
 import {
-  assertDistinctEventIds,
-  pollingSubscription,
-  serializeEvents,
   StoreClosedError,
-  type AppendSignal,
   type AppendOptions,
   type AppendResult,
   type EventData,
@@ -13,8 +9,9 @@ import {
   type ReadStreamOptions,
   type SubscribeToAllOptions,
   type Subscription,
-  type SynchronousRead,
+  type EventRead,
 } from '@eventfold/core'
+import { assertDistinctEventIds, assertName, pollingSubscription, serializeEvents, type AppendSignal } from '@eventfold/core/spi'
 import { appendEvents, type AppendOutcome, type PendingEvent } from './append-transaction'
 import { EVENT_SCHEMA, EVENT_SCHEMA_MODULE } from './event-schema'
 import {
@@ -154,18 +151,19 @@ export class SqliteEventStore implements EventStore {
         streamId,
         expected: expectedRevision,
         currentRevision: () => this.statements.streamHead.get(streamId)?.revision,
-      })
+      }, this.connection.path)
     }
     if (outcome.appended) this.signal.notify()
     return { nextRevision: outcome.nextRevision, position: outcome.position }
   }
 
   /**
-   * Reads one stream. The read is also a {@link SynchronousRead}. An event's
+   * Reads one stream, a page per query; `pages()` hands each page out in one
+   * settled promise. An event's
    * `metadata` is parsed at its first access: a stored metadata payload that
    * is not valid JSON throws a `SerializationError` there, not during the read.
    */
-  readStream(streamId: string, options: ReadStreamOptions = {}): SynchronousRead {
+  readStream(streamId: string, options: ReadStreamOptions = {}): EventRead {
     const { direction = 'forwards', maxCount = Number.POSITIVE_INFINITY } = options
     const forwards = direction === 'forwards'
     const page = forwards ? this.statements.streamForwards : this.statements.streamBackwards
@@ -173,6 +171,7 @@ export class SqliteEventStore implements EventStore {
     return new PagedEvents<string>({
       start: () => {
         this.assertOpen()
+        assertName(streamId, 'streamId')
         const start = options.fromRevision ?? (forwards ? 'start' : 'end')
         if (start === 'start') from = 0n
         else if (start === 'end') {
@@ -195,7 +194,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   /** Reads the whole log, as {@link readStream} reads a stream. */
-  readAll(options: ReadAllOptions = {}): SynchronousRead {
+  readAll(options: ReadAllOptions = {}): EventRead {
     const { direction = 'forwards', maxCount = Number.POSITIVE_INFINITY, filter } = options
     const forwards = direction === 'forwards'
     const page = forwards ? this.statements.allForwards : this.statements.allBackwards
@@ -286,6 +285,7 @@ export class SqliteEventStore implements EventStore {
 
   async streamRevision(streamId: string): Promise<bigint | undefined> {
     this.assertOpen()
+    assertName(streamId, 'streamId')
     return this.statements.streamHead.get(streamId)?.revision
   }
 

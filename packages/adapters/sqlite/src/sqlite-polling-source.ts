@@ -1,4 +1,5 @@
-import { AppendSignal, type EventFilter, type PollingSource, type RecordedEvent } from '@eventfold/core'
+import { type EventFilter, type RecordedEvent } from '@eventfold/core'
+import { AppendSignal, type PollingSource } from '@eventfold/core/spi'
 import type { SqliteConnection } from './sqlite-connection'
 
 // One signal per connection, shared by its event stores: a commit on a

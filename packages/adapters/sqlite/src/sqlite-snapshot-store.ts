@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3'
-import { assertName, fromJson, StoreClosedError, toJson, type Snapshot, type SnapshotStore } from '@eventfold/core'
+import { StoreClosedError, type Snapshot, type SnapshotStore } from '@eventfold/core'
+import { fromJson, toJson, assertName } from '@eventfold/core/spi'
 import { SNAPSHOT_SCHEMA, SNAPSHOT_SCHEMA_MODULE } from './snapshot-schema'
 import type { SqliteConnection } from './sqlite-connection'
 

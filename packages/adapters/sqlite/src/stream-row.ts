@@ -1,4 +1,5 @@
-import { recordedEventFromJson, SerializationError, type RecordedEvent } from '@eventfold/core'
+import { SerializationError, type RecordedEvent } from '@eventfold/core'
+import { recordedEventFromJson, recordedEventFromText } from '@eventfold/core/spi'
 
 /*
  * Stream reads, the reads that load aggregates, and reads of the whole log
@@ -32,6 +33,26 @@ export interface EventColumns {
 
 /** Reads the columns of the event at a position. */
 export type ReadColumns = (position: bigint) => EventColumns | undefined
+
+/** The small non-negative integer written in `row` from `start` to `end` (a schema version). */
+const smallIntegerIn = (row: string, start: number, end: number): number => {
+  if (end - start > 15) return Number(row.slice(start, end))
+  let n = 0
+  for (let i = start; i < end; i++) n = n * 10 + row.charCodeAt(i) - 48
+  return n
+}
+
+// Revisions repeat from stream to stream: the first ones are handed out from
+// here rather than allocated for each event (bigints are immutable values).
+const SMALL_REVISIONS: readonly bigint[] = Array.from({ length: 1024 }, (_, i) => BigInt(i))
+
+/** The revision written in `row` from `start` to `end`. */
+const revisionIn = (row: string, start: number, end: number): bigint => {
+  if (end - start > 15) return BigInt(row.slice(start, end))
+  let n = 0
+  for (let i = start; i < end; i++) n = n * 10 + row.charCodeAt(i) - 48
+  return n < SMALL_REVISIONS.length ? SMALL_REVISIONS[n]! : BigInt(n)
+}
 
 /** The non-negative integer written in `row` from `start` to `end`. */
 const integerIn = (row: string, start: number, end: number): bigint => {
@@ -88,15 +109,15 @@ export const streamRowToEvent = (streamId: string, row: string, readColumns: Rea
   const endOfMetadata = row.indexOf(SEP, endOfData + 1)
   const position = integerIn(row, 0, space1)
   if (row.includes(SEP, endOfMetadata + 1)) return columnsToEvent(streamId, position, readColumns)
-  return recordedEventFromJson({
+  return recordedEventFromText(
     streamId,
-    revision: integerIn(row, space1 + 1, space2),
+    revisionIn(row, space1 + 1, space2),
     position,
-    type: typeAt(row, endOfMetadata + 1),
-    data: row.slice(end + 1, endOfData),
-    metadata: row.slice(endOfData + 1, endOfMetadata),
-    schemaVersion: end === space2 + 1 ? null : +row.slice(space2 + 1, end),
-  })
+    typeAt(row, endOfMetadata + 1),
+    row.slice(end + 1, endOfData),
+    row.slice(endOfData + 1, endOfMetadata),
+    end === space2 + 1 ? null : smallIntegerIn(row, space2 + 1, end),
+  )
 }
 
 const columnsToEvent = (streamId: string, position: bigint, readColumns: ReadColumns): RecordedEvent => {

@@ -4,7 +4,7 @@ const { Account } = require('../../../../samples/bank-account/dist')
 const { bankProjections } = require('../../../../samples/bank-account/dist/projections')
 
 module.exports = defineConfig({
-  // The file the bank demo writes (`npm run demo`), or EVENTFOLD_DB as the demo reads it.
+  // bank-demo.db beside this config (linked into samples/bank-account: the file `npm run demo` writes), or EVENTFOLD_DB.
   connect: () => connectSqlite(process.env.EVENTFOLD_DB ?? 'bank-demo.db'),
   projections: [...bankProjections],
   aggregates: [Account],

@@ -1,8 +1,9 @@
-// A small application for the CLI's integration tests: one aggregate, two
+// A small application for the CLI's integration tests: two aggregates, three
 // projections (a decorated class and a plain definition). Compiled with the
 // package so that the built CLI can load it from a config file; it is left
 // out of the published files.
-import { Aggregate, AggregateRoot, Event, EventSourcingHandler, type RecordedEvent } from '@eventfold/core'
+import { writeSync } from 'node:fs'
+import { Aggregate, AggregateRoot, defineAggregate, Event, EventSourcingHandler, type RecordedEvent } from '@eventfold/core'
 import { defineProjection, On, Projection, type Documents } from '@eventfold/projections'
 
 @Event('TallyOpened')
@@ -48,6 +49,19 @@ export class Tally extends AggregateRoot {
 const assertNotPoisoned = (e: RecordedEvent): void => {
   const poisoned = (process.env.EVENTFOLD_FIXTURE_POISON ?? '').split(',').filter(Boolean)
   if (poisoned.includes(`${e.streamId}@${e.revision}`)) throw new Error(`poisoned event ${e.streamId}@${e.revision}`)
+}
+
+/**
+ * `EVENTFOLD_FIXTURE_HOLD_AT=<position>` makes the first handler call at or
+ * past that log position print `{"held":"<position>"}` on stderr and block
+ * the process for good, inside an open batch: a crash test then kills a run
+ * that provably has not finished, instead of racing it with a timer.
+ */
+const holdIfAsked = (e: RecordedEvent): void => {
+  const holdAt = process.env.EVENTFOLD_FIXTURE_HOLD_AT
+  if (holdAt === undefined || e.position < BigInt(holdAt)) return
+  writeSync(2, `${JSON.stringify({ held: String(e.position) })}\n`)
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0)
 }
 
 /**
@@ -98,10 +112,12 @@ export const streamCounts = defineProjection({
   collections: ['stream_counts'],
   handlers: {
     TallyOpened: async (e, view) => {
+      holdIfAsked(e)
       const doc = await view.get(e.streamId)
       view.replace(e.streamId, { applied: ((doc?.applied as number) ?? 0) + 1, total: (doc?.total as number) ?? 0, lastRevision: Number(e.revision) })
     },
     TallyIncremented: async (e: RecordedEvent<TallyIncremented>, view: Documents) => {
+      holdIfAsked(e)
       const doc = await view.get(e.streamId)
       view.replace(e.streamId, {
         applied: ((doc?.applied as number) ?? 0) + 1,
@@ -113,4 +129,14 @@ export const streamCounts = defineProjection({
 })
 
 export const projections = [Tallies, eventCounts, streamCounts]
-export const aggregates = [Tally]
+/** A plain decider whose streams have a prefix of their own: `notes.book:<id>`. */
+export const Notebook = defineAggregate<{ notes: string[] }, object, { type: string; data: { text: string } }>({
+  category: 'Notebook',
+  streamPrefix: 'notes.book:',
+  commands: {},
+  initialState: () => ({ notes: [] }),
+  decide: () => [],
+  evolve: (s, e) => ({ notes: [...s.notes, e.data.text] }),
+})
+
+export const aggregates = [Tally, Notebook]

@@ -16,6 +16,10 @@ describe('integerOption', () => {
     expect(() => limit(text)).toThrow(InvalidArgumentError)
   })
 
+  it('gives the range for a whole number too large to hold', () => {
+    expect(() => limit('99999999999999999999')).toThrow('Expected a whole number from 1 to 9007199254740991.')
+  })
+
   it('bounds partition counts to what the workers accept', () => {
     expect(partitionsOption('1024')).toBe(1024)
     expect(() => partitionsOption('1025')).toThrow('Expected a whole number from 1 to 1024.')
@@ -23,12 +27,12 @@ describe('integerOption', () => {
 })
 
 describe('bigintOption', () => {
-  it('reads revisions of any size', () => {
+  it('reads revisions up to the largest a store can hold (signed 64-bit)', () => {
     expect(bigintOption('0')).toBe(0n)
-    expect(bigintOption('18446744073709551615')).toBe(18446744073709551615n)
+    expect(bigintOption('9223372036854775807')).toBe(9223372036854775807n)
   })
 
-  it.each(['-1', '1.0', 'abc', ''])('rejects %j', (text) => {
-    expect(() => bigintOption(text)).toThrow('Expected a revision: a whole number from 0 up.')
+  it.each(['-1', '1.0', 'abc', '', '1e3', '9223372036854775808', '99999999999999999999999'])('rejects %j', (text) => {
+    expect(() => bigintOption(text)).toThrow('Expected a revision: a whole number from 0 to 9223372036854775807.')
   })
 })

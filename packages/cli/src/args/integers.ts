@@ -10,16 +10,28 @@ const INTEGER = /^(0|[1-9][0-9]*)$/
 export const integerOption =
   ({ min = 0, max = Number.MAX_SAFE_INTEGER }: { min?: number; max?: number } = {}) =>
   (value: string): number => {
-    const n = INTEGER.test(value) ? Number(value) : Number.NaN
-    if (!Number.isSafeInteger(n)) throw new InvalidArgumentError(`Expected a whole number, like ${Math.max(min, 1)}.`)
-    if (n < min || n > max) throw new InvalidArgumentError(`Expected a whole number from ${min} to ${max}.`)
+    if (!INTEGER.test(value)) throw new InvalidArgumentError(`Expected a whole number, like ${Math.max(min, 1)}.`)
+    const n = Number(value)
+    if (!Number.isSafeInteger(n) || n < min || n > max) throw new InvalidArgumentError(`Expected a whole number from ${min} to ${max}.`)
     return n
   }
 
-/** A commander parser for a revision or position: a non-negative integer of any size. */
+/**
+ * The largest revision or position a store can hold: SQLite and PostgreSQL
+ * keep them in signed 64-bit integers.
+ */
+export const MAX_REVISION = 2n ** 63n - 1n
+
+/**
+ * A commander parser for a revision or position: a whole number from 0 to
+ * {@link MAX_REVISION}. A larger one cannot exist in any store, so it is a
+ * usage error rather than a driver error.
+ */
 export const bigintOption = (value: string): bigint => {
-  if (!INTEGER.test(value)) throw new InvalidArgumentError('Expected a revision: a whole number from 0 up.')
-  return BigInt(value)
+  if (!INTEGER.test(value)) throw new InvalidArgumentError(`Expected a revision: a whole number from 0 to ${MAX_REVISION}.`)
+  const n = BigInt(value)
+  if (n > MAX_REVISION) throw new InvalidArgumentError(`Expected a revision: a whole number from 0 to ${MAX_REVISION}.`)
+  return n
 }
 
 /** Partition counts the workers accept. */

@@ -1,5 +1,7 @@
+import { dirname } from 'node:path'
 import type { Command } from 'commander'
 import { resolveApp, type CliApp } from '../config/app'
+import { runInScope } from '../config/command-scope'
 import type { EventfoldConnection } from '../config/define-config'
 import { findConfigFile } from '../config/find-config'
 import { loadConfig } from '../config/load-config'
@@ -16,6 +18,8 @@ export class CommandContext {
   constructor(
     private readonly cwd: string,
     private readonly configOption: string | undefined,
+    /** The command only reads: its stores open read-only. */
+    readonly readOnly: boolean = false,
   ) {}
 
   /** The resolved config. */
@@ -29,7 +33,9 @@ export class CommandContext {
 
   /** The stores, connected once. */
   stores(): Promise<EventfoldConnection> {
-    this.connection ??= this.app().then((app) => app.connect())
+    this.connection ??= this.app().then((app) =>
+      runInScope({ readOnly: this.readOnly, configDir: dirname(app.configPath) }, () => app.connect({ readOnly: this.readOnly })),
+    )
     return this.connection
   }
 
@@ -45,10 +51,15 @@ export class CommandContext {
 
 /**
  * Runs a command's work with a context built from the global options, and
- * closes the stores afterwards whatever happened.
+ * closes the stores afterwards whatever happened. A command that only reads
+ * says so with `readOnly`: its stores then create and migrate nothing.
  */
-export const withContext = async (command: Command, work: (ctx: CommandContext) => Promise<void>): Promise<void> => {
-  const ctx = new CommandContext(process.cwd(), (command.optsWithGlobals() as { config?: string }).config)
+export const withContext = async (
+  command: Command,
+  work: (ctx: CommandContext) => Promise<void>,
+  { readOnly = false }: { readOnly?: boolean } = {},
+): Promise<void> => {
+  const ctx = new CommandContext(process.cwd(), (command.optsWithGlobals() as { config?: string }).config, readOnly)
   try {
     await work(ctx)
   } finally {

@@ -5,8 +5,9 @@ import { printJson } from '../output/json'
 import { printTable } from '../output/table'
 import { withContext, type CommandContext } from './context'
 import { commandGroup } from './group'
+import { escapeControls, quote, writeOut } from '../output/terminal'
 
-const unknownLetter = (id: string): UsageError => new UsageError(`no dead letter with id '${id}' (see: eventfold dlq list)`)
+const unknownLetter = (id: string): UsageError => new UsageError(`no dead letter with id ${quote(id)} (see: eventfold dlq list)`)
 
 const requireLetter = async (ctx: CommandContext, id: string): Promise<DeadLetter> => {
   const { documents } = await ctx.stores()
@@ -43,9 +44,9 @@ export const dlqCommand = (program: Command): void => {
             { header: 'PARKED AT', value: (d) => d.parkedAt },
             { header: 'ERROR', value: (d) => `${d.error.name}: ${d.error.message}`, maxWidth: 80 },
           ],
-          opts.projection !== undefined ? `no dead letters for '${opts.projection}'` : 'no dead letters',
+          opts.projection !== undefined ? `no dead letters for ${quote(opts.projection)}` : 'no dead letters',
         )
-      }),
+      }, { readOnly: true }),
     )
 
   dlq
@@ -60,7 +61,7 @@ export const dlqCommand = (program: Command): void => {
         const projection = app.projections.get(letter.projection)
         if (!projection) {
           throw new UsageError(
-            `dead letter '${id}' belongs to projection '${letter.projection}', which the config does not register ` +
+            `dead letter ${quote(id)} belongs to projection ${quote(letter.projection)}, which the config does not register ` +
               `(known: ${[...app.projections.keys()].join(', ') || 'none'})`,
           )
         }
@@ -69,15 +70,25 @@ export const dlqCommand = (program: Command): void => {
           await retryDeadLetter(documents, projection, id, app.registry)
         } catch (error) {
           if ((error as { type?: unknown }).type === 'dead-letter-not-found') throw unknownLetter(id)
+          // A read-only or broken file is not the handler failing again: say what it is.
+          if ((error as { type?: unknown }).type === 'permanent-store') throw error
+          if ((error as { type?: unknown }).type === 'dead-letter-generation-retired') {
+            const { letterGeneration, activeGeneration } = error as { letterGeneration: number; activeGeneration?: number }
+            throw new UsageError(
+              `dead letter ${quote(id)} of ${quote(letter.projection)} was parked from generation ${letterGeneration}, which is no longer in use ` +
+                `(active generation: ${activeGeneration ?? 'none'}): the generation that replaced it read the event again, so it is not applied twice; ` +
+                `remove it with: eventfold dlq discard ${quote(id)}`,
+            )
+          }
           throw new Error(
-            `retrying dead letter '${id}' failed again, it stays parked (attempts ${letter.attempts + 1}): ${(error as Error)?.message ?? String(error)}`,
+            `retrying dead letter ${quote(id)} failed again, it stays parked (attempts ${letter.attempts + 1}): ${(error as Error)?.message ?? String(error)}`,
             { cause: error },
           )
         }
         const report = { id, projection: letter.projection, event: letter.event, retried: true }
         if (opts.json) return printJson(report)
-        process.stdout.write(
-          `applied ${letter.event.type} ${letter.event.streamId}@${letter.event.revision} (position ${letter.event.position}) to '${letter.projection}'; dead letter '${id}' removed\n`,
+        writeOut(
+          `applied ${escapeControls(`${letter.event.type} ${letter.event.streamId}`)}@${letter.event.revision} (position ${letter.event.position}) to ${quote(letter.projection)}; dead letter ${quote(id)} removed\n`,
         )
       }),
     )
@@ -93,7 +104,7 @@ export const dlqCommand = (program: Command): void => {
         const { documents } = await ctx.stores()
         if (!(await new DeadLetters(documents).discard(id))) throw unknownLetter(id)
         if (opts.json) return printJson({ id, projection: letter.projection, event: letter.event, discarded: true })
-        process.stdout.write(`discarded dead letter '${id}' (${letter.event.type} ${letter.event.streamId}@${letter.event.revision} of '${letter.projection}')\n`)
+        writeOut(`discarded dead letter ${quote(id)} (${escapeControls(`${letter.event.type} ${letter.event.streamId}`)}@${letter.event.revision} of ${quote(letter.projection)})\n`)
       }),
     )
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import { UsageError } from '../errors'
+import { quote } from '../output/terminal'
 
 /**
  * A command that only holds subcommands (`eventfold streams …`). Called
@@ -13,7 +14,7 @@ export const commandGroup = (parent: Command, name: string, description: string)
     throw new UsageError(
       sub === undefined
         ? `'${parent.name()} ${name}' needs a command: ${known} (add --help for usage)`
-        : `unknown command '${sub}' for '${parent.name()} ${name}': expected one of ${known} (add --help for usage)`,
+        : `unknown command ${quote(sub)} for '${parent.name()} ${name}': expected one of ${known} (add --help for usage)`,
     )
   })
   return group

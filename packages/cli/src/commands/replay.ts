@@ -1,4 +1,5 @@
-import { AggregateRepository, type RecordedEvent } from '@eventfold/core'
+import { aggregateIdOfStream, AggregateRepository, type AggregateDefinition, type RecordedEvent } from '@eventfold/core'
+import { streamPrefixOf } from '@eventfold/core/spi'
 import { replayAggregate } from '@eventfold/projections'
 import type { Command } from 'commander'
 import { bigintOption } from '../args/integers'
@@ -8,6 +9,7 @@ import { eventJson, printEventTable } from '../output/events'
 import { printJson, toJson } from '../output/json'
 import { withContext } from './context'
 import { requireStream } from './streams'
+import { escapeControls, quote, writeOut } from '../output/terminal'
 
 interface ReplayOptions {
   readonly toRevision?: bigint
@@ -29,10 +31,20 @@ export interface ReplayReport {
   readonly note?: string
 }
 
-/** `<Category>-<id>` → its parts; ids may contain dashes, categories may not. */
-const splitStreamId = (streamId: string): { category: string; id: string } | undefined => {
-  const dash = streamId.indexOf('-')
-  return dash > 0 ? { category: streamId.slice(0, dash), id: streamId.slice(dash + 1) } : undefined
+/**
+ * The aggregate whose streams include `streamId`, and the id it names: the
+ * aggregate with the longest stream prefix that `streamId` starts with.
+ */
+const ownerOf = (
+  aggregates: Iterable<AggregateDefinition>,
+  streamId: string,
+): { aggregate: AggregateDefinition; id: string } | undefined => {
+  let owner: { aggregate: AggregateDefinition; id: string } | undefined
+  for (const aggregate of aggregates) {
+    const id = aggregateIdOfStream(aggregate, streamId)
+    if (id !== undefined && (!owner || streamPrefixOf(aggregate).length > streamPrefixOf(owner.aggregate).length)) owner = { aggregate, id }
+  }
+  return owner
 }
 
 /** `eventfold replay <stream>`. */
@@ -54,14 +66,14 @@ export const replayCommand = (program: Command): void => {
         const { eventStore } = await ctx.stores()
         const lastRevision = await requireStream(eventStore, streamId)
         if (opts.toRevision !== undefined && opts.toRevision > lastRevision) {
-          throw new UsageError(`stream '${streamId}' ends at revision ${lastRevision}; --to-revision ${opts.toRevision} is past its end`)
+          throw new UsageError(`stream ${quote(streamId)} ends at revision ${lastRevision}; --to-revision ${opts.toRevision} is past its end`)
         }
-        const parts = splitStreamId(streamId)
-        const aggregate = parts && app.aggregates.get(parts.category)
+        const owner = ownerOf(app.aggregates.values(), streamId)
         let report: ReplayReport
-        if (parts && aggregate) {
+        if (owner) {
+          const { aggregate, id } = owner
           const repository = new AggregateRepository(eventStore, { registry: app.registry })
-          const replay = await replayAggregate(repository, aggregate, parts.id, {
+          const replay = await replayAggregate(repository, aggregate, id, {
             ...(opts.toRevision !== undefined ? { toRevision: opts.toRevision } : {}),
             ...(opts.until !== undefined ? { until: opts.until } : {}),
           })
@@ -73,26 +85,25 @@ export const replayCommand = (program: Command): void => {
             if (opts.until !== undefined && Date.parse(raw.metadata.occurredAt) > opts.until.getTime()) break
             events.push(app.registry.upcast(raw))
           }
-          const category = parts?.category ?? streamId
           report = {
             streamId,
             aggregate: null,
             revision: events.at(-1)?.revision ?? null,
             lastRevision,
             events,
-            note: `no aggregate in the config has category '${category}': showing the events only`,
+            note: `no aggregate in the config has the stream ${quote(streamId)}: showing the events only`,
           }
         }
         if (opts.json) return printJson({ ...report, events: report.events.map(eventJson) })
         printReport(report, opts)
-      }),
+      }, { readOnly: true }),
     )
 }
 
 const printReport = (r: ReplayReport, opts: ReplayOptions): void => {
-  const out = (s: string): boolean => process.stdout.write(s + '\n')
+  const out = (s: string): void => writeOut(s + '\n')
   const at = r.revision === null ? 'before its first event' : `at revision ${r.revision} of ${r.lastRevision}`
-  out(`${r.streamId} ${at}` + (opts.until ? ` (until ${opts.until.toISOString()})` : ''))
+  out(`${escapeControls(r.streamId)} ${at}` + (opts.until ? ` (until ${opts.until.toISOString()})` : ''))
   if (r.note) out(`note: ${r.note}`)
   if (r.aggregate !== null) {
     out(`\nstate of ${r.aggregate}${r.revision === null ? ' (initial)' : ''}:`)

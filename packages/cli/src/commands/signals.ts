@@ -1,4 +1,5 @@
 import { EXIT } from '../errors'
+import { writeErr } from '../output/terminal'
 
 /**
  * Calls `onFirst` on the first SIGINT or SIGTERM; a second one exits at once
@@ -9,7 +10,7 @@ export const onStopSignal = (onFirst: (signal: NodeJS.Signals) => void): (() => 
   let received = false
   const handler = (signal: NodeJS.Signals): void => {
     if (received) {
-      process.stderr.write(`\n${signal} again: exiting without waiting\n`)
+      writeErr(`\n${signal} again: exiting without waiting\n`)
       process.exit(EXIT.interrupted)
     }
     received = true

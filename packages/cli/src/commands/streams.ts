@@ -6,6 +6,7 @@ import { printJson } from '../output/json'
 import { printTable } from '../output/table'
 import { withContext } from './context'
 import { commandGroup } from './group'
+import { quote, writeOut } from '../output/terminal'
 
 /** One row of `eventfold streams list`. */
 export interface StreamSummary {
@@ -18,7 +19,7 @@ export interface StreamSummary {
 /** Fails with a usage error when the stream has no events. */
 export const requireStream = async (eventStore: { streamRevision(id: string): Promise<bigint | undefined> }, streamId: string): Promise<bigint> => {
   const last = await eventStore.streamRevision(streamId)
-  if (last === undefined) throw new UsageError(`stream '${streamId}' does not exist (see: eventfold streams list)`)
+  if (last === undefined) throw new UsageError(`stream ${quote(streamId)} does not exist (see: eventfold streams list)`)
   return last
 }
 
@@ -74,9 +75,9 @@ export const streamsCommand = (program: Command): void => {
             { header: 'LAST REVISION', value: (r) => r.lastRevision.toString(), align: 'right' },
             { header: 'EVENTS', value: (r) => String(r.events), align: 'right' },
           ],
-          opts.category !== undefined ? `no streams in category '${opts.category}'` : 'the log is empty',
+          opts.category !== undefined ? `no streams in category ${quote(opts.category)}` : 'the log is empty',
         )
-      }),
+      }, { readOnly: true }),
     )
 
   streams
@@ -98,9 +99,9 @@ export const streamsCommand = (program: Command): void => {
           { json: opts.json === true },
         )
         if (printed === 0 && !opts.json) {
-          process.stdout.write(`no events in '${streamId}' from revision ${opts.from ?? 0n} (it ends at revision ${last})\n`)
+          writeOut(`no events in ${quote(streamId)} from revision ${opts.from ?? 0n} (it ends at revision ${last})\n`)
         }
-      }),
+      }, { readOnly: true }),
     )
 
   streams
@@ -117,7 +118,7 @@ export const streamsCommand = (program: Command): void => {
         await maintenance.deleteStream(streamId, { hard: opts.hard === true })
         const result = { streamId, deleted: opts.hard ? 'hard' : 'soft', lastRevision: last.toString() }
         if (opts.json) return printJson(result)
-        process.stdout.write(`${opts.hard ? 'tombstoned' : 'deleted'} '${streamId}' (it ended at revision ${last})\n`)
+        writeOut(`${opts.hard ? 'tombstoned' : 'deleted'} ${quote(streamId)} (it ended at revision ${last})\n`)
       }),
     )
 
@@ -133,11 +134,11 @@ export const streamsCommand = (program: Command): void => {
         const maintenance = maintenanceOf(eventStore, 'truncate streams')
         const last = await requireStream(eventStore, streamId)
         if (opts.before > last + 1n) {
-          throw new UsageError(`stream '${streamId}' ends at revision ${last}; --before ${opts.before} is past its end`)
+          throw new UsageError(`stream ${quote(streamId)} ends at revision ${last}; --before ${opts.before} is past its end`)
         }
         await maintenance.setRetention(streamId, { truncateBefore: opts.before })
         if (opts.json) return printJson({ streamId, truncateBefore: opts.before.toString() })
-        process.stdout.write(`'${streamId}' now starts at revision ${opts.before}\n`)
+        writeOut(`${quote(streamId)} now starts at revision ${opts.before}\n`)
       }),
     )
 }

@@ -1,19 +1,9 @@
-import {
-  aggregateMetadataOf,
-  defaultEventRegistry,
-  toAggregateDefinition,
-  type AggregateClass,
-  type AggregateDefinition,
-  type EventRegistry,
-} from '@eventfold/core'
-import {
-  projectionFromInstance,
-  projectionMetadataOf,
-  UnknownProjectionError,
-  type ProjectionDefinition,
-} from '@eventfold/projections'
+import { type AggregateClass, type AggregateDefinition, type EventRegistry } from '@eventfold/core'
+import { aggregateMetadataOf, defaultEventRegistry, toAggregateDefinition } from '@eventfold/core/spi'
+import { projectionFromInstance, UnknownProjectionError, type ProjectionDefinition } from '@eventfold/projections'
+import { projectionMetadataOf } from '@eventfold/projections/spi'
 import { ConfigError } from './config-error'
-import type { EventfoldCliConfig, EventfoldConnection, ProjectionClass, ServiceContainer } from './define-config'
+import type { ConnectOptions, EventfoldCliConfig, EventfoldConnection, ProjectionClass, ServiceContainer } from './define-config'
 
 /** The application as the commands see it: projections by name, aggregates by category. */
 export interface CliApp {
@@ -23,7 +13,7 @@ export interface CliApp {
   readonly projections: ReadonlyMap<string, ProjectionDefinition>
   /** Keyed by category (the `<Category>` of `<Category>-<id>` stream ids). */
   readonly aggregates: ReadonlyMap<string, AggregateDefinition>
-  connect(): Promise<EventfoldConnection>
+  connect(options: ConnectOptions): Promise<EventfoldConnection>
   /**
    * The projection called `name`.
    * @throws {@link UnknownProjectionError} listing the known names.
@@ -86,7 +76,7 @@ export const resolveApp = (configPath: string, config: EventfoldCliConfig): CliA
     registry,
     projections,
     aggregates,
-    connect: () => config.connect(),
+    connect: (options) => config.connect(options),
     projection: (name) => {
       const def = projections.get(name)
       if (!def) throw new UnknownProjectionError(name, [...projections.keys()])

@@ -9,6 +9,16 @@ export interface EventfoldConnection {
   close(): Promise<void>
 }
 
+/** What a command asks of {@link EventfoldCliConfig.connect}. */
+export interface ConnectOptions {
+  /**
+   * The command only reads (streams, replay, status, dlq list): open the
+   * stores without creating or migrating anything, and fail on a store
+   * that does not exist. `connectSqlite` does this by itself.
+   */
+  readonly readOnly: boolean
+}
+
 /** A class decorated with `@Projection`. */
 export type ProjectionClass = new (...args: never[]) => object
 
@@ -38,7 +48,7 @@ export interface ServiceContainer {
  */
 export interface EventfoldCliConfig {
   /** Opens the event store and the document store. Called at most once per command, and only by commands that need the stores. */
-  connect(): Promise<EventfoldConnection>
+  connect(options: ConnectOptions): Promise<EventfoldConnection>
   /** `@Projection` classes or definitions (`defineProjection`); names must be unique. */
   readonly projections: readonly (ProjectionClass | ProjectionDefinition)[]
   /** `@Aggregate` classes or definitions, found by category for `eventfold replay`. @default [] */

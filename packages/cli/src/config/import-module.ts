@@ -1,5 +1,6 @@
 import { extname } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { EventfoldError } from '@eventfold/core'
 import { ConfigError } from './config-error'
 
 /** True when this Node can import `.ts` files itself (type stripping). */
@@ -33,6 +34,25 @@ export const importModule = async (path: string): Promise<unknown> => {
       return import(pathToFileURL(path).href)
     }
     throw error
+  }
+}
+
+/**
+ * The config file (or a module it names or requires) failed to load or
+ * threw: a runtime failure of the application's code, exit code 1. The
+ * message is one line: Node's "Cannot find module" goes on with a "Require
+ * stack" listing, which says nothing the file name does not.
+ */
+export class ConfigLoadError extends EventfoldError {
+  readonly type = 'config-load' as const
+  constructor(
+    /** The config file. */
+    readonly configPath: string,
+    cause: unknown,
+  ) {
+    const message = (cause as Error)?.message ?? String(cause)
+    const detail = (cause as NodeJS.ErrnoException)?.code === 'MODULE_NOT_FOUND' ? message.split('\n')[0]! : message
+    super(`loading ${configPath} failed: ${detail}`, { cause })
   }
 }
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { ConfigError } from './config-error'
 import type { EventfoldCliConfig } from './define-config'
-import { importModule } from './import-module'
+import { importModule, ConfigLoadError } from './import-module'
 import { connectSqlite } from './sqlite'
 
 /**
@@ -66,7 +66,14 @@ export const loadJsonConfig = async (path: string): Promise<EventfoldCliConfig> 
   const base = dirname(path)
   const merged = { projections: [] as unknown[], aggregates: [] as unknown[], upcasters: [] as unknown[] }
   for (const m of json.modules) {
-    const exports = moduleExports(path, m, await importModule(resolve(base, m)))
+    let mod: unknown
+    try {
+      mod = await importModule(resolve(base, m))
+    } catch (error) {
+      if (error instanceof ConfigError) throw error
+      throw new ConfigLoadError(path, error)
+    }
+    const exports = moduleExports(path, m, mod)
     for (const key of EXPORTS) merged[key].push(...exports[key])
   }
   const sqlitePath = resolve(base, json.sqlite)

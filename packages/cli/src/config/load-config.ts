@@ -1,8 +1,8 @@
 import { extname } from 'node:path'
 import { ConfigError } from './config-error'
 import type { EventfoldCliConfig } from './define-config'
-import { exportedValue, importModule } from './import-module'
 import { loadJsonConfig } from './json-config'
+import { exportedValue, importModule, ConfigLoadError } from './import-module'
 
 /** Checks the parts of a config the CLI relies on, so that mistakes surface as one clear message. */
 const assertConfig = (path: string, value: unknown): EventfoldCliConfig => {
@@ -32,7 +32,7 @@ export const loadConfig = async (path: string): Promise<EventfoldCliConfig> => {
     if (typeof value === 'function') value = await (value as () => unknown)()
   } catch (error) {
     if (error instanceof ConfigError) throw error
-    throw new Error(`loading ${path} failed: ${(error as Error)?.message ?? String(error)}`, { cause: error })
+    throw new ConfigLoadError(path, error)
   }
   return assertConfig(path, value)
 }

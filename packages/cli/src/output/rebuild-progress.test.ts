@@ -36,14 +36,14 @@ describe('jsonLinesReporter', () => {
       now += 100
       reporter.update(progress(BigInt(i * 100)))
     }
-    reporter.finish({ ...progress(1000n), previousGeneration: 0 })
+    reporter.finish({ ...progress(1000n), previousGeneration: 0, completed: true })
     expect(lines.map((l) => (l as { type: string; position: bigint }).position)).toEqual([100n, 400n, 700n, 1000n, 1000n])
     expect(lines.at(-1)).toMatchObject({ type: 'result', previousGeneration: null })
   })
 
   it('writes null, not nothing, for the positions of an empty log', () => {
     const lines: unknown[] = []
-    jsonLinesReporter({ write: (v) => lines.push(v) }).finish({ ...progress(undefined), head: undefined, previousGeneration: undefined })
+    jsonLinesReporter({ write: (v) => lines.push(v) }).finish({ ...progress(undefined), head: undefined, previousGeneration: undefined, completed: true })
     expect(lines[0]).toMatchObject({ type: 'result', position: null, head: null, previousGeneration: null })
   })
 })

@@ -1,6 +1,7 @@
 import { Presets, SingleBar } from 'cli-progress'
 import type { RebuildProgress, RebuildResult } from '@eventfold/projections'
 import { printJsonLine } from './json'
+import { writeOut } from './terminal'
 
 /** How often progress is shown: ~4 times a second. */
 export const TICK_MS = 250
@@ -129,12 +130,12 @@ export const progressBarReporter = (projection: string): RebuildReporter => {
         bar.update(Number(result.head ?? 0n), { rate: last?.eventsPerSecond ?? 0, etaText: '0s' })
         bar.stop()
       }
-      process.stdout.write(
+      writeOut(
         `rebuilt '${result.projection}' into generation ${result.generation}` +
           (result.previousGeneration ? ` (generation ${result.previousGeneration} dropped)` : '') +
           `${result.resumed ? ', resuming an interrupted rebuild' : ''}: ${result.eventsApplied} events applied, ${result.writes} writes, ${result.parked} parked, position ${result.position ?? 'none'}\n`,
       )
-      if (result.parked > 0) process.stdout.write(`see the parked events with: eventfold dlq list --projection ${result.projection}\n`)
+      if (result.parked > 0) writeOut(`see the parked events with: eventfold dlq list --projection ${result.projection}\n`)
     },
     abort: () => {
       if (started) bar.stop()

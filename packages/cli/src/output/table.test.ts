@@ -13,8 +13,13 @@ describe('renderTable', () => {
     )
   })
 
-  it('keeps a row on one line', () => {
-    expect(renderTable([{ name: 'two\nlines', n: 1 }], columns)).toBe('NAME      N\ntwo lin…  1\n')
+  it('keeps a row on one line, showing a line break in a value as \\n', () => {
+    expect(renderTable([{ name: 'two\nlines', n: 1 }], columns)).toBe('NAME      N\ntwo\\nli…  1\n')
+    expect(renderTable([{ name: 'a  \u00a0b', n: 1 }], columns)).toBe('NAME  N\na b   1\n')
+  })
+
+  it('shows terminal controls in cells as visible escapes', () => {
+    expect(renderTable([{ name: '\x1b[2J', n: 1 }], columns)).toBe('NAME     N\n\\x1b[2J  1\n')
   })
 })
 

@@ -1,3 +1,5 @@
+import { escapeControls, writeOut } from './terminal'
+
 /** A column of a {@link renderTable} table. */
 export interface Column<Row> {
   readonly header: string
@@ -11,12 +13,15 @@ export interface Column<Row> {
 const cut = (s: string, max: number | undefined): string =>
   max !== undefined && s.length > max ? `${s.slice(0, Math.max(0, max - 1))}…` : s
 
+/** A cell on one line: controls escaped (they come from data anyone wrote), other whitespace folded. */
+const cell = <Row>(column: Column<Row>, row: Row): string => cut(escapeControls(column.value(row)).replace(/\s+/g, ' '), column.maxWidth)
+
 /**
  * Renders rows as a plain-text table with a header line, columns separated by
  * two spaces. No box drawing: the output stays greppable and copy-pastable.
  */
 export const renderTable = <Row>(rows: readonly Row[], columns: readonly Column<Row>[]): string => {
-  const cells = rows.map((row) => columns.map((c) => cut(c.value(row).replace(/\s+/g, ' '), c.maxWidth)))
+  const cells = rows.map((row) => columns.map((c) => cell(c, row)))
   const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((r) => r[i]!.length)))
   const line = (values: readonly string[]): string =>
     values
@@ -28,7 +33,8 @@ export const renderTable = <Row>(rows: readonly Row[], columns: readonly Column<
 
 /** Writes a table (or `empty` when there are no rows) on stdout. */
 export const printTable = <Row>(rows: readonly Row[], columns: readonly Column<Row>[], empty: string): void => {
-  process.stdout.write(rows.length === 0 ? `${empty}\n` : renderTable(rows, columns))
+  if (rows.length === 0) writeOut(`${empty}\n`)
+  else process.stdout.write(renderTable(rows, columns))
 }
 
 /**
@@ -72,7 +78,7 @@ export class TableWriter<Row> {
   }
 
   private cells(row: Row): string[] {
-    return this.columns.map((c) => cut(c.value(row).replace(/\s+/g, ' '), c.maxWidth))
+    return this.columns.map((c) => cell(c, row))
   }
 
   private line(values: readonly string[]): string {

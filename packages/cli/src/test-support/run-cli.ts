@@ -16,6 +16,8 @@ export interface RunOptions {
   readonly env?: Readonly<Record<string, string | undefined>>
   /** @default 30000 */
   readonly timeoutMs?: number
+  /** Run as this user and group (the test process must be root). @default the test process's */
+  readonly user?: { readonly uid: number; readonly gid: number }
 }
 
 /** A CLI process still running, with its output so far. */
@@ -32,8 +34,8 @@ export interface RunningCli {
 }
 
 /** Starts `node dist/bin.js …args`. */
-export const spawnCli = (args: readonly string[], { cwd, env = {}, timeoutMs = 30000 }: RunOptions): RunningCli => {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+export const spawnCli = (args: readonly string[], { cwd, env = {}, timeoutMs = 30000, user }: RunOptions): RunningCli => {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], ...(user ?? {}) })
   let stdout = ''
   let stderr = ''
   const waiters = new Set<() => void>()
@@ -100,4 +102,32 @@ export const parseJson = <T = unknown>(result: CliResult): T => {
   } catch {
     throw new Error(`stdout is not JSON (exit ${result.code}):\n${result.stdout}\nstderr:\n${result.stderr}`)
   }
+}
+
+/**
+ * Runs `node dist/bin.js …args` on a pseudo-terminal (util-linux `script`),
+ * as a person at a terminal would. The arguments travel in the environment,
+ * so that control characters in them reach the CLI as they are. Output is
+ * what the terminal received (line ends as `\r\n`), stdout and stderr mixed.
+ */
+export const runCliOnTty = (args: readonly string[], { cwd, env = {}, timeoutMs = 30000 }: RunOptions): Promise<CliResult> => {
+  const argEnv = Object.fromEntries(args.map((a, i) => [`EVENTFOLD_TEST_ARG_${i}`, a]))
+  const command = ['exec "$EVENTFOLD_TEST_NODE" "$EVENTFOLD_TEST_BIN"', ...args.map((_, i) => `"$EVENTFOLD_TEST_ARG_${i}"`)].join(' ')
+  const child = spawn('script', ['-qec', command, '/dev/null'], {
+    cwd,
+    env: { ...process.env, ...env, ...argEnv, EVENTFOLD_TEST_NODE: process.execPath, EVENTFOLD_TEST_BIN: BIN },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d))
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+  return new Promise<CliResult>((resolve, reject) => {
+    child.on('error', reject)
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      resolve({ code, signal, stdout, stderr })
+    })
+  })
 }

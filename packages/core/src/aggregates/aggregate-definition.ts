@@ -4,7 +4,7 @@ import type { EventData, RecordedEvent } from '../events/event'
 import type { EventRegistry } from '../events/event-registry'
 import { DomainError, ValidationError } from '../errors/errors'
 import { AggregateRoot } from './aggregate-root'
-import { requireAggregateMetadata } from './decorators'
+import { assertStreamPrefix, requireAggregateMetadata } from './decorators'
 
 /** Facts a decider may use besides the command: who asked, and when. */
 export interface DecideContext {
@@ -42,6 +42,11 @@ export interface SnapshotPolicy<State> {
 /** Everything the repository and command bus need to know about one aggregate type. */
 export interface AggregateDefinition<State = unknown> {
   readonly category: string
+  /**
+   * Prefix of this aggregate's stream ids (see {@link aggregateStreamId}).
+   * @default `'<category>-'`
+   */
+  readonly streamPrefix?: string
   readonly commands: ReadonlyMap<string, CommandRoute>
   readonly snapshot?: SnapshotPolicy<State>
   initialState(): State
@@ -62,8 +67,14 @@ const toArray = <T>(x: T | readonly T[]): readonly T[] => (Array.isArray(x) ? (x
 
 /** Options of {@link defineAggregate}. */
 export interface DefineAggregateOptions<State, Cmd, Evt> extends Decider<State, Cmd, Evt> {
-  /** Category: streams are `<category>-<id>`. */
+  /** Category: streams are `<category>-<id>`, unless `streamPrefix` says otherwise. */
   readonly category: string
+  /**
+   * Prefix of the aggregate's stream ids: the stream of the aggregate `id`
+   * is `streamPrefix + id`. The repository, replay and the CLI all use it.
+   * @default `'<category>-'`
+   */
+  readonly streamPrefix?: string
   /** Command type → how to find the aggregate id, and whether it creates the aggregate. */
   readonly commands: Readonly<Record<string, { aggregateId: (command: Cmd) => string | undefined; creates?: boolean }>>
   readonly snapshot?: SnapshotPolicy<State>
@@ -72,30 +83,33 @@ export interface DefineAggregateOptions<State, Cmd, Evt> extends Decider<State, 
 /**
  * An aggregate written as a plain decider, with no classes or decorators.
  * Events may be `@Event` instances or `{ type, data }`; `evolve` receives the
- * upcast event as `{ type, data, metadata }`, or the class instance when the
- * type has a registered class.
+ * upcast recorded event (`{ type, data, metadata, streamId, revision,
+ * position }`, its metadata parsed only if read), or the class instance when
+ * the type has a registered class.
  */
 export const defineAggregate = <State, Cmd extends object, Evt>(
   options: DefineAggregateOptions<State, Cmd, Evt>,
-): AggregateDefinition<State> => ({
-  category: options.category,
-  commands: new Map(
-    Object.entries(options.commands).map(([type, r]) => [
-      type,
-      { creates: r.creates ?? false, aggregateId: (c: object) => r.aggregateId(c as Cmd) },
-    ]),
-  ),
-  ...(options.snapshot ? { snapshot: options.snapshot } : {}),
-  initialState: () => options.initialState(),
-  decide: async (command, state, context, registry) =>
-    toArray(await options.decide(command as Cmd, state, context)).map((e) => registry.toEventData(e as object)),
-  evolve: (state, recorded, registry) => {
-    const instance = registry.classOf(recorded.type)
-      ? registry.instantiate(recorded)
-      : { type: recorded.type, data: recorded.data, metadata: recorded.metadata }
-    return options.evolve(state, instance as Evt, recorded)
-  },
-})
+): AggregateDefinition<State> => {
+  const streamPrefix = options.streamPrefix ?? `${options.category}-`
+  assertStreamPrefix(options.category, streamPrefix)
+  return {
+    category: options.category,
+    streamPrefix,
+    commands: new Map(
+      Object.entries(options.commands).map(([type, r]) => [
+        type,
+        { creates: r.creates ?? false, aggregateId: (c: object) => r.aggregateId(c as Cmd) },
+      ]),
+    ),
+    ...(options.snapshot ? { snapshot: options.snapshot } : {}),
+    initialState: () => options.initialState(),
+    decide: async (command, state, context, registry) =>
+      toArray(await options.decide(command as Cmd, state, context)).map((e) => registry.toEventData(e as object)),
+    // The recorded event itself, not a copy: a copy would read (and so parse) metadata the decider may never use.
+    evolve: (state, recorded, registry) =>
+      options.evolve(state, (registry.classOf(recorded.type) ? registry.instantiate(recorded) : recorded) as Evt, recorded),
+  }
+}
 
 /** A class decorated with `@Aggregate`. */
 export type AggregateClass<T extends object = object> = new (...args: never[]) => T
@@ -136,6 +150,7 @@ export const aggregateFromClass = <T extends object>(
 
   return {
     category: meta.category,
+    streamPrefix: meta.options.streamPrefix,
     commands: new Map([...meta.commandHandlers].map(([type, h]) => [type, route(type, h.creates)])),
     ...(meta.options.snapshotEvery > 0
       ? {
@@ -199,3 +214,27 @@ export const toAggregateDefinition = (
   if (!def) compiled.set(aggregate, (def = aggregateFromClass(aggregate) as AggregateDefinition))
   return def
 }
+
+/**
+ * The stream id of the aggregate `id`: `<streamPrefix><id>`, by default
+ * `<category>-<id>`.
+ * @example
+ * ```ts
+ * aggregateStreamId(Account, '42') // 'Account-42'
+ * ```
+ */
+export const aggregateStreamId = (aggregate: AggregateClass | AggregateDefinition, id: string): string =>
+  streamPrefixOf(toAggregateDefinition(aggregate)) + id
+
+/**
+ * The aggregate id that a stream id names, or `undefined` when the stream is
+ * not one of this aggregate's (its id does not start with the prefix, or
+ * nothing follows it).
+ */
+export const aggregateIdOfStream = (aggregate: AggregateClass | AggregateDefinition, streamId: string): string | undefined => {
+  const prefix = streamPrefixOf(toAggregateDefinition(aggregate))
+  return streamId.length > prefix.length && streamId.startsWith(prefix) ? streamId.slice(prefix.length) : undefined
+}
+
+/** The stream prefix of a definition: its own, or `<category>-` for one written by hand without it. */
+export const streamPrefixOf = (def: AggregateDefinition): string => def.streamPrefix ?? `${def.category}-`

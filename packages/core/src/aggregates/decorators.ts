@@ -17,6 +17,16 @@ export interface AggregateOptions {
    * @default 1
    */
   readonly snapshotVersion?: number
+  /**
+   * Prefix of the aggregate's stream ids: the stream of the aggregate `id` is
+   * `streamPrefix + id`. The repository, replay and the CLI all use it.
+   * @default `'<category>-'`
+   * @example
+   * ```ts
+   * @Aggregate('Account', { streamPrefix: 'bank.account-' }) // streams 'bank.account-42', …
+   * ```
+   */
+  readonly streamPrefix?: string
 }
 
 /** Options of `@CommandHandler`. */
@@ -60,7 +70,8 @@ const pendingOf = (prototype: object): Pending => {
 }
 
 /**
- * Marks a class as an aggregate whose stream is `<category>-<id>`.
+ * Marks a class as an aggregate whose stream is `<category>-<id>`, or
+ * `<streamPrefix><id>` when the options give a prefix.
  * @example
  * ```ts
  * @Aggregate('Account', { snapshotEvery: 100 })
@@ -71,6 +82,8 @@ export function Aggregate(category: string, options: AggregateOptions = {}): Cla
   if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(category)) {
     throw new TypeError(`Aggregate category '${category}' must be alphanumeric (it prefixes stream ids: '${category}-<id>')`)
   }
+  const streamPrefix = options.streamPrefix ?? `${category}-`
+  assertStreamPrefix(category, streamPrefix)
   return (target) => {
     // Merge handlers declared on base classes, nearest class wins.
     const chain: Pending[] = []
@@ -79,12 +92,22 @@ export function Aggregate(category: string, options: AggregateOptions = {}): Cla
     }
     const meta: AggregateMetadata = {
       category,
-      options: { snapshotEvery: options.snapshotEvery ?? 0, snapshotVersion: options.snapshotVersion ?? 1 },
+      options: { snapshotEvery: options.snapshotEvery ?? 0, snapshotVersion: options.snapshotVersion ?? 1, streamPrefix },
       commandHandlers: new Map(chain.flatMap((c) => [...c.commandHandlers])),
       eventHandlers: new Map(chain.flatMap((c) => [...c.eventHandlers])),
       eventClasses: chain.flatMap((c) => c.eventClasses),
     }
     Object.defineProperty(target, META, { value: meta, enumerable: false })
+  }
+}
+
+/**
+ * Refuses a stream prefix that cannot name streams.
+ * @throws TypeError when `prefix` is not a non-empty string.
+ */
+export const assertStreamPrefix = (category: string, prefix: unknown): void => {
+  if (typeof prefix !== 'string' || prefix === '') {
+    throw new TypeError(`Aggregate '${category}': streamPrefix must be a non-empty string, got ${JSON.stringify(prefix)}`)
   }
 }
 

@@ -2,10 +2,10 @@ import type { EventData, RecordedEvent } from '../events/event'
 import { defaultEventRegistry, type EventRegistry } from '../events/event-registry'
 import type { ExpectedRevision } from '../events/expected-revision'
 import { assertJsonSafe } from '../events/json'
-import { isPagedRead, isSynchronousRead, type AppendResult, type EventStore } from '../store/event-store'
+import type { AppendResult, EventStore } from '../store/event-store'
 import type { SnapshotStore } from '../snapshots/snapshot-store'
-import { AggregateNotFoundError } from '../errors/errors'
-import { toAggregateDefinition, type AggregateClass, type AggregateDefinition } from './aggregate-definition'
+import { AggregateNotFoundError, isConcurrencyError, StreamAlreadyExistsError } from '../errors/errors'
+import { streamPrefixOf, toAggregateDefinition, type AggregateClass, type AggregateDefinition } from './aggregate-definition'
 
 /** An aggregate's state together with where in its stream it was read. */
 export interface LoadedAggregate<State = unknown> {
@@ -40,9 +40,6 @@ export interface AggregateRepositoryOptions {
   readonly registry?: EventRegistry
 }
 
-/** Builds the stream id of an aggregate instance: `<category>-<id>`. */
-export const streamIdOf = (category: string, id: string): string => `${category}-${id}`
-
 /**
  * Loads aggregates from their streams (snapshot + later events) and saves
  * new events with optimistic concurrency.
@@ -70,7 +67,7 @@ export class AggregateRepository {
     { toRevision, until, useSnapshot = true, onEvent }: LoadOptions = {},
   ): Promise<LoadedAggregate<State>> {
     const def = toAggregateDefinition(aggregate) as AggregateDefinition<State>
-    const streamId = streamIdOf(def.category, id)
+    const streamId = streamPrefixOf(def) + id
     let state = def.initialState()
     let revision: bigint | undefined
     let snapshotRevision: bigint | undefined
@@ -96,13 +93,9 @@ export class AggregateRepository {
       onEvent?.(event)
       return true
     }
-    const read = this.eventStore.readStream(streamId, { fromRevision: from })
-    if (isSynchronousRead(read)) {
-      for (const raw of read) if (!fold(raw)) break
-    } else if (isPagedRead(read)) {
-      pages: for await (const page of read.pages()) for (const raw of page) if (!fold(raw)) break pages
-    } else {
-      for await (const raw of read) if (!fold(raw)) break
+    // A page per await: folding is synchronous, and most streams fit in one page.
+    pages: for await (const page of this.eventStore.readStream(streamId, { fromRevision: from }).pages()) {
+      for (const raw of page) if (!fold(raw)) break pages
     }
     return {
       streamId,
@@ -125,8 +118,9 @@ export class AggregateRepository {
   }
 
   /**
-   * Appends new events after the revision the aggregate was loaded at, and
-   * takes a snapshot when the aggregate's policy says so.
+   * Appends new events after the revision the aggregate was loaded at (a
+   * stream that did not exist must still not exist), and takes a snapshot
+   * when the aggregate's policy says so.
    * @throws {@link ConcurrencyError} when another writer got there first.
    */
   async save<State>(
@@ -136,10 +130,46 @@ export class AggregateRepository {
     { expectedRevision, stateAfter }: { expectedRevision?: ExpectedRevision; stateAfter?: State } = {},
   ): Promise<AppendResult> {
     const def = toAggregateDefinition(aggregate) as AggregateDefinition<State>
-    const expected = expectedRevision ?? loaded.revision ?? 'no_stream'
-    const result = await this.eventStore.appendToStream(loaded.streamId, events, { expectedRevision: expected })
+    return this.append(def, loaded.streamId, loaded.revision, events, expectedRevision ?? loaded.revision ?? 'no_stream', stateAfter)
+  }
+
+  /**
+   * Appends the first events of a new aggregate, without loading it first:
+   * its stream must not exist yet.
+   * @param stateAfter the state after the events, for the snapshot policy.
+   * @throws {@link StreamAlreadyExistsError} when the aggregate's stream exists.
+   * @example
+   * ```ts
+   * await repository.create(Account, 'a1', [{ type: 'AccountOpened', data: { accountId: 'a1', owner: 'Ann' } }])
+   * ```
+   */
+  async create<State>(
+    aggregate: AggregateDefinition<State> | AggregateClass,
+    id: string,
+    events: readonly EventData[],
+    { stateAfter }: { stateAfter?: State } = {},
+  ): Promise<AppendResult & { readonly streamId: string }> {
+    const def = toAggregateDefinition(aggregate) as AggregateDefinition<State>
+    const streamId = streamPrefixOf(def) + id
+    try {
+      return { streamId, ...(await this.append(def, streamId, undefined, events, 'no_stream', stateAfter)) }
+    } catch (error) {
+      if (isConcurrencyError(error) && error.actual !== undefined) throw new StreamAlreadyExistsError(streamId, error.actual, { cause: error })
+      throw error
+    }
+  }
+
+  private async append<State>(
+    def: AggregateDefinition<State>,
+    streamId: string,
+    revisionBefore: bigint | undefined,
+    events: readonly EventData[],
+    expectedRevision: ExpectedRevision,
+    stateAfter: State | undefined,
+  ): Promise<AppendResult> {
+    const result = await this.eventStore.appendToStream(streamId, events, { expectedRevision })
     if (def.snapshot && this.snapshots && events.length > 0 && stateAfter !== undefined) {
-      const before = loaded.revision === undefined ? -1n : loaded.revision
+      const before = revisionBefore === undefined ? -1n : revisionBefore
       const every = BigInt(def.snapshot.every)
       // Snapshot when this append crossed a multiple of `every` events.
       if ((result.nextRevision + 1n) / every > (before + 1n) / every) {
@@ -147,7 +177,7 @@ export class AggregateRepository {
         try {
           assertJsonSafe(state, 'state')
           await this.snapshots.save({
-            streamId: loaded.streamId,
+            streamId,
             revision: result.nextRevision,
             schemaVersion: def.snapshot.version,
             state,
@@ -155,7 +185,7 @@ export class AggregateRepository {
           })
         } catch (cause) {
           // A snapshot is a cache: failing to write one must not fail a committed command.
-          this.onSnapshotError(loaded.streamId, cause)
+          this.onSnapshotError(streamId, cause)
         }
       }
     }

@@ -1,4 +1,4 @@
-import { Container, inject, injectable } from 'inversify'
+import { Container, injectable } from 'inversify'
 import {
   Aggregate,
   AggregateRoot,

@@ -23,9 +23,9 @@ export interface EventfoldConfig {
   /** `@Aggregate` classes (resolved from the container, so they get constructor injection) or definitions. */
   readonly aggregates?: readonly (AggregateClass | AggregateDefinition)[]
   /** Services with `@EventHandler` methods. */
-  readonly eventHandlers?: readonly Class[]
+  readonly eventHandlers?: readonly (new (...args: never[]) => object)[]
   /** Services with `@QueryHandler` methods. */
-  readonly queryHandlers?: readonly Class[]
+  readonly queryHandlers?: readonly (new (...args: never[]) => object)[]
   /** Event classes to register up front (those named by `@EventSourcingHandler` are registered anyway). */
   readonly events?: readonly EventClass[]
   readonly upcasters?: readonly Upcaster[]

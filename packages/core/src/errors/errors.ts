@@ -32,8 +32,9 @@ export class StreamAlreadyExistsError extends EventfoldError {
   constructor(
     readonly streamId: string,
     readonly actual: bigint,
+    options?: { cause?: unknown },
   ) {
-    super(`Stream '${streamId}' already exists (at revision ${actual})`)
+    super(`Stream '${streamId}' already exists (at revision ${actual})`, options)
   }
 }
 export const isStreamAlreadyExistsError = (e: unknown): e is StreamAlreadyExistsError =>
@@ -210,3 +211,28 @@ export class StoreClosedError extends EventfoldError {
     super(`${store} is closed`)
   }
 }
+
+/**
+ * A store failed in a way retrying cannot fix: its file is read-only, full,
+ * corrupt, missing or not a database of this kind. Workers stop on it
+ * instead of retrying; `location` names the file (or server) to look at.
+ */
+export class PermanentStoreError extends EventfoldError {
+  readonly type = 'permanent-store' as const
+  constructor(
+    /** The kind of store, e.g. `'SQLite'`. */
+    readonly store: string,
+    /** The file (or address) of the store. */
+    readonly location: string,
+    /** What is wrong with it, e.g. `'is read-only'`. */
+    readonly problem: string,
+    /** The driver's error code, when there is one (e.g. `'SQLITE_READONLY'`). */
+    readonly code?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${store} file ${location} ${problem}${code ? ` (${code})` : ''}`, options)
+  }
+}
+/** True for a {@link PermanentStoreError}, also one from another copy of the package (matched by `type`). */
+export const isPermanentStoreError = (e: unknown): e is PermanentStoreError =>
+  e instanceof PermanentStoreError || (typeof e === 'object' && e !== null && (e as { type?: unknown }).type === 'permanent-store')

@@ -1,4 +1,5 @@
-import { assertExpectedRevision, ConcurrencyError, matchesExpectedRevision, parseExpectedRevision, type ExpectedRevision } from '../index'
+import { ConcurrencyError, type ExpectedRevision } from '../index'
+import { assertExpectedRevision, matchesExpectedRevision, parseExpectedRevision } from '../spi'
 
 describe('expected revision', () => {
   it.each<[ExpectedRevision, bigint | undefined, boolean]>([
@@ -17,12 +18,13 @@ describe('expected revision', () => {
 
   it('throws a ConcurrencyError carrying stream, expected and actual', () => {
     expect(() => assertExpectedRevision('S-1', 1n, 4n)).toThrow(ConcurrencyError)
-    try {
-      assertExpectedRevision('S-1', 'no_stream', 4n)
-    } catch (e) {
-      expect(e).toMatchObject({ streamId: 'S-1', expected: 'no_stream', actual: 4n })
-      expect((e as Error).message).toContain("'S-1'")
-    }
+    expect(() => assertExpectedRevision('S-1', 'no_stream', 4n)).toThrow(
+      expect.objectContaining({ streamId: 'S-1', expected: 'no_stream', actual: 4n, message: expect.stringContaining("'S-1'") }),
+    )
+  })
+
+  it('does not throw when the expected revision matches', () => {
+    expect(() => assertExpectedRevision('S-1', 4n, 4n)).not.toThrow()
   })
 
   it('parses user input', () => {

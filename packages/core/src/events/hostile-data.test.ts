@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
-import { Event, EventRegistry, toAggregateDefinition, type RecordedEvent } from '../index'
+import { Event, EventRegistry, type RecordedEvent } from '../index'
+import { toAggregateDefinition } from '../spi'
 import { Account } from '../__fixtures__/account'
 
 @Event('HostileTestWithdrawn')

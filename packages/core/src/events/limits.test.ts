@@ -5,10 +5,8 @@ import {
   MAX_EVENTS_PER_APPEND,
   MAX_JSON_DEPTH,
   MAX_NAME_BYTES,
-  prepareEvents,
-  serializeEvents,
-  toJson,
 } from '../index'
+import { prepareEvents, serializeEvents, toJson } from '../spi'
 
 const nested = (levels: number): unknown => {
   let v: unknown = 'leaf'

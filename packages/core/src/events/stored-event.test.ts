@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals'
 import { inspect } from 'node:util'
 import { EventRegistry, defineUpcaster } from './event-registry'
 import type { RecordedEvent } from './event'
-import { recordedEventFromJson, schemaVersionOf, type StoredEvent } from './stored-event'
+import { recordedEventFromJson, recordedEventFromText, schemaVersionOf, type StoredEvent } from './stored-event'
 
 const stored = (fields: Partial<StoredEvent> = {}): StoredEvent => ({
   streamId: 'Account-1',
@@ -27,6 +27,14 @@ describe('recordedEventFromJson', () => {
       revision: 3n,
       position: 7n,
     })
+  })
+
+  it('gives the same event from the fields as arguments (recordedEventFromText)', () => {
+    const s = stored({ schemaVersion: 3 })
+    const event = recordedEventFromText(s.streamId, s.revision, s.position, s.type, s.data, s.metadata, s.schemaVersion)
+
+    expect(event).toEqual(recordedEventFromJson(s))
+    expect(schemaVersionOf(event)).toBe(3)
   })
 
   it('rejects data that is not valid JSON at once', () => {

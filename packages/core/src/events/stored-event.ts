@@ -37,14 +37,22 @@ class StoredRecordedEvent implements RecordedEvent {
   #parsed: EventMetadata | undefined
   #schemaVersion: number | undefined
 
-  constructor(stored: StoredEvent) {
-    this.type = stored.type
-    this.data = fromJson(stored.data, 'data', stored.type)
-    this.streamId = stored.streamId
-    this.revision = stored.revision
-    this.position = stored.position
-    this.#text = stored.metadata
-    this.#schemaVersion = stored.schemaVersion ?? undefined
+  constructor(
+    streamId: string,
+    revision: bigint,
+    position: bigint,
+    type: string,
+    data: string,
+    metadata: string,
+    schemaVersion: number | null | undefined,
+  ) {
+    this.type = type
+    this.data = fromJson(data, 'data', type)
+    this.streamId = streamId
+    this.revision = revision
+    this.position = position
+    this.#text = metadata
+    this.#schemaVersion = schemaVersion ?? undefined
     Object.defineProperty(this, 'metadata', METADATA)
   }
 
@@ -111,7 +119,24 @@ const METADATA: PropertyDescriptor = {
  * const event = recordedEventFromJson({ streamId, revision, position, type, data: row.data, metadata: row.metadata })
  * ```
  */
-export const recordedEventFromJson = (stored: StoredEvent): RecordedEvent => new StoredRecordedEvent(stored)
+export const recordedEventFromJson = (stored: StoredEvent): RecordedEvent =>
+  new StoredRecordedEvent(stored.streamId, stored.revision, stored.position, stored.type, stored.data, stored.metadata, stored.schemaVersion)
+
+/**
+ * {@link recordedEventFromJson} with the fields as arguments, for a store
+ * that cuts them out of its rows: it spares each event the object that
+ * carries them.
+ * @throws {@link SerializationError} when `data` is not valid JSON.
+ */
+export const recordedEventFromText = (
+  streamId: string,
+  revision: bigint,
+  position: bigint,
+  type: string,
+  data: string,
+  metadata: string,
+  schemaVersion: number | null | undefined,
+): RecordedEvent => new StoredRecordedEvent(streamId, revision, position, type, data, metadata, schemaVersion)
 
 /**
  * The schema version of a recorded event's data: the one its store kept

@@ -63,7 +63,10 @@ export interface SubscribeToAllOptions {
   readonly onCaughtUp?: (position: bigint | undefined) => void
 }
 
-/** A live subscription: iterate it for events; `close()` ends the iteration. */
+/**
+ * A live subscription: iterate it for events, or take them in batches with
+ * `nextBatch` (use one or the other, not both); `close()` ends either.
+ */
 export interface Subscription extends AsyncIterable<RecordedEvent> {
   close(): Promise<void>
   /** True between catching up with the head and the next event. */
@@ -71,19 +74,18 @@ export interface Subscription extends AsyncIterable<RecordedEvent> {
   /**
    * The next events, up to `maxCount`, as soon as at least one is there (an
    * empty array once the subscription has ended): what iterating would yield
-   * next, handed over in one piece. Optional: stores that read the log in
-   * pages offer it, sparing each event a promise. Use either this or the
-   * iterator, not both.
+   * next, handed over in one piece, so a consumer pays one await per batch.
    */
-  nextBatch?(maxCount: number): Promise<readonly RecordedEvent[]>
+  nextBatch(maxCount: number): Promise<readonly RecordedEvent[]>
 }
 
 /**
  * The port every event store implements: the log is a set of streams, each an
  * ordered list of events, and a global order over all of them.
  *
- * Reads return async iterables so that memory stays flat however long a
- * stream or the log is.
+ * Reads return an {@link EventRead} (events or pages, iterated
+ * asynchronously) so that memory stays flat however long a stream or the
+ * log is, and every caller reads every store the same way.
  */
 export interface EventStore {
   /**
@@ -96,10 +98,10 @@ export interface EventStore {
   appendToStream(streamId: string, events: readonly EventData[], options?: AppendOptions): Promise<AppendResult>
 
   /** Reads one stream. A stream that does not exist yields nothing. */
-  readStream(streamId: string, options?: ReadStreamOptions): AsyncIterable<RecordedEvent>
+  readStream(streamId: string, options?: ReadStreamOptions): EventRead
 
   /** Reads the whole log in global order. */
-  readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent>
+  readAll(options?: ReadAllOptions): EventRead
 
   /** Delivers the log from a checkpoint, then stays live with new appends. */
   subscribeToAll(options?: SubscribeToAllOptions): Subscription
@@ -115,53 +117,57 @@ export interface EventStore {
 }
 
 /**
- * A read that an embedded store serves without waiting: besides `for await`,
- * it can be iterated with `for…of`, which spares each event an await (a
- * large share of folding a stream). Same events, same errors; a read is
- * iterated once, one way or the other.
+ * What every read returns. Iterate it with `for await` for one event at a
+ * time, or call `pages()` for the same events a page at a time: a consumer
+ * that folds many events (the repository, a replay) then pays one await per
+ * page instead of one per event. Same events, same order, same errors; a read
+ * is iterated once, one way or the other.
  * @example
  * ```ts
- * const read = eventStore.readStream(streamId)
- * if (isSynchronousRead(read)) for (const e of read) fold(e)
- * else for await (const e of read) fold(e)
+ * for await (const page of eventStore.readStream(streamId).pages()) for (const e of page) fold(e)
  * ```
  */
-export interface SynchronousRead extends AsyncIterable<RecordedEvent>, Iterable<RecordedEvent> {}
-
-/** True when `read` can also be iterated synchronously (see {@link SynchronousRead}). */
-export const isSynchronousRead = (read: AsyncIterable<RecordedEvent>): read is SynchronousRead =>
-  typeof (read as Partial<Iterable<RecordedEvent>>)[Symbol.iterator] === 'function'
-
-/**
- * A read that a store fetches page by page over the network: besides
- * `for await` over its events, `pages()` hands out each page as it arrives,
- * so that a consumer folding the events pays one await per page instead of
- * one per event. Same events, same order, same errors; a read is iterated
- * once, one way or the other.
- * @example
- * ```ts
- * const read = eventStore.readStream(streamId)
- * if (isPagedRead(read)) for await (const page of read.pages()) for (const e of page) fold(e)
- * else for await (const e of read) fold(e)
- * ```
- */
-export interface PagedRead extends AsyncIterable<RecordedEvent> {
+export interface EventRead extends AsyncIterable<RecordedEvent> {
   /** The events in pages (none empty), in read order. */
   pages(): AsyncIterable<readonly RecordedEvent[]>
 }
 
-/** True when `read` can also be iterated page by page (see {@link PagedRead}). */
-export const isPagedRead = (read: AsyncIterable<RecordedEvent>): read is PagedRead =>
-  typeof (read as Partial<PagedRead>).pages === 'function'
-
 /**
- * A {@link PagedRead} over an async generator of pages: iterating it with
- * `for await` hands out the events of each page in turn.
+ * An {@link EventRead} over a source of pages, for stores that read in
+ * pages: iterating it with `for await` hands out the events of each page in
+ * turn. Nothing is read before the iteration starts.
+ * @example
+ * ```ts
+ * readStream(streamId: string): EventRead {
+ *   return eventRead(() => this.streamPages(streamId))
+ * }
+ * ```
  */
-export const pagedRead = (pages: () => AsyncIterable<readonly RecordedEvent[]>): PagedRead => ({
+export const eventRead = (pages: () => AsyncIterable<readonly RecordedEvent[]>): EventRead => ({
   pages,
   async *[Symbol.asyncIterator]() {
     for await (const page of pages()) yield* page
+  },
+})
+
+/**
+ * An {@link EventRead} over a source that hands out one event at a time (a
+ * client's stream): `pages()` gathers up to `pageSize` events per page, so
+ * memory holds one page.
+ * @param pageSize events per page. @default 500
+ */
+export const eventReadOfEvents = (events: () => AsyncIterable<RecordedEvent>, pageSize = 500): EventRead => ({
+  [Symbol.asyncIterator]: () => events()[Symbol.asyncIterator](),
+  async *pages() {
+    let page: RecordedEvent[] = []
+    for await (const event of events()) {
+      page.push(event)
+      if (page.length >= pageSize) {
+        yield page
+        page = []
+      }
+    }
+    if (page.length > 0) yield page
   },
 })
 

@@ -1,9 +1,12 @@
+import { assertName } from '../events/limits'
 import type { EventData, RecordedEvent } from '../events/event'
 import { assertExpectedRevision } from '../events/expected-revision'
 import { prepareEvents } from '../events/normalize'
 import { StoreClosedError, ValidationError } from '../errors/errors'
 import {
+  eventRead,
   matchesFilter,
+  type EventRead,
   type AppendOptions,
   type AppendResult,
   type EventStore,
@@ -16,6 +19,29 @@ import { assertDistinctEventIds, findIdempotentAppend } from './idempotency'
 import { AppendSignal, pollingSubscription } from './polling-subscription'
 
 const freeze = <T>(e: T): T => Object.freeze(e)
+
+/** Events per page of a read. */
+const PAGE_SIZE = 500
+
+/**
+ * Pages of the events `next` hands out (given how many it handed out so
+ * far) until it returns `undefined`. Memory holds one page, as in the
+ * durable stores.
+ */
+function* pagesOf(next: (n: number) => RecordedEvent | undefined): Generator<readonly RecordedEvent[]> {
+  let n = 0
+  for (;;) {
+    const page: RecordedEvent[] = []
+    while (page.length < PAGE_SIZE) {
+      const e = next(n)
+      if (e === undefined) break
+      page.push(e)
+      n++
+    }
+    if (page.length > 0) yield page
+    if (page.length < PAGE_SIZE) return
+  }
+}
 
 /**
  * The reference {@link EventStore}: everything in process memory.
@@ -81,8 +107,17 @@ export class InMemoryEventStore implements EventStore {
     return { nextRevision: last.revision, position: last.position }
   }
 
-  async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
+  readStream(streamId: string, options: ReadStreamOptions = {}): EventRead {
+    return eventRead(() => this.streamPages(streamId, options))
+  }
+
+  readAll(options: ReadAllOptions = {}): EventRead {
+    return eventRead(() => this.logPages(options))
+  }
+
+  private async *streamPages(streamId: string, options: ReadStreamOptions): AsyncGenerator<readonly RecordedEvent[]> {
     this.assertOpen()
+    assertName(streamId, 'streamId')
     const { direction = 'forwards', maxCount = Number.POSITIVE_INFINITY } = options
     const stream = this.streams.get(streamId) ?? []
     const last = stream.length - 1
@@ -90,10 +125,10 @@ export class InMemoryEventStore implements EventStore {
     let i = from === 'start' ? 0 : from === 'end' ? last : Number(from)
     if (direction === 'backwards' && i > last) i = last
     const step = direction === 'forwards' ? 1 : -1
-    for (let n = 0; n < maxCount && i >= 0 && i <= last; n++, i += step) yield stream[i]!
+    yield* pagesOf((n) => (n < maxCount && i >= 0 && i <= last ? stream[(i += step) - step] : undefined))
   }
 
-  async *readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
+  private async *logPages(options: ReadAllOptions): AsyncGenerator<readonly RecordedEvent[]> {
     this.assertOpen()
     const { direction = 'forwards', maxCount = Number.POSITIVE_INFINITY, filter } = options
     const from = options.fromPosition ?? (direction === 'forwards' ? 'start' : 'end')
@@ -103,13 +138,16 @@ export class InMemoryEventStore implements EventStore {
     if (i < 0 && direction === 'forwards') i = 0
     if (direction === 'backwards' && i > last) i = last
     const step = direction === 'forwards' ? 1 : -1
-    let n = 0
-    for (; n < maxCount && i >= 0 && i <= last; i += step) {
-      const e = this.log[i]!
-      if (!matchesFilter(filter, e)) continue
-      n++
-      yield e
-    }
+    yield* pagesOf((n) => {
+      for (; n < maxCount && i >= 0 && i <= last; i += step) {
+        const e = this.log[i]!
+        if (matchesFilter(filter, e)) {
+          i += step
+          return e
+        }
+      }
+      return undefined
+    })
   }
 
   subscribeToAll(options: SubscribeToAllOptions = {}): Subscription {
@@ -136,6 +174,7 @@ export class InMemoryEventStore implements EventStore {
 
   async streamRevision(streamId: string): Promise<bigint | undefined> {
     this.assertOpen()
+    assertName(streamId, 'streamId')
     const stream = this.streams.get(streamId)
     return stream && stream.length > 0 ? BigInt(stream.length - 1) : undefined
   }

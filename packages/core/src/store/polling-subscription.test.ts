@@ -17,11 +17,13 @@ const fakeLog = (types: string[] = []) => {
   const log = types.map((t, i) => recorded(i + 1, t))
   const signal = new AppendSignal()
   const reads: Array<bigint | undefined> = []
+  const readWaiters = new Set<() => void>()
   let seen = signal.version
   const source: PollingSource = {
     readAfter: async (after, limit, filter) => {
       seen = signal.version
       reads.push(after)
+      readWaiters.forEach((w) => w())
       return log.filter((e) => (after === undefined || e.position > after) && matchesFilter(filter, e)).slice(0, limit)
     },
     headPosition: async () => log[log.length - 1]?.position,
@@ -31,7 +33,18 @@ const fakeLog = (types: string[] = []) => {
     log.push(recorded(log.length + 1, type))
     signal.notify()
   }
-  return { log, source, reads, append }
+  /** Resolves once the log has been read `count` times in all. */
+  const readCount = (count: number): Promise<void> =>
+    new Promise((resolve) => {
+      const check = () => {
+        if (reads.length < count) return
+        readWaiters.delete(check)
+        resolve()
+      }
+      readWaiters.add(check)
+      check()
+    })
+  return { log, source, reads, append, readCount }
 }
 
 const next = async (sub: AsyncIterator<RecordedEvent>, ms = 1000): Promise<RecordedEvent> => {
@@ -114,31 +127,30 @@ describe('pollingSubscription', () => {
 
   it('wakes at once for an append made while its consumer was busy', async () => {
     const { source, append } = fakeLog(['E'])
-    const sub = pollingSubscription(source, { pollIntervalMs: 60_000 })
+    // It would poll again only in an hour: only the append's wake-up can deliver the event.
+    const sub = pollingSubscription(source, { pollIntervalMs: 3_600_000 })
     const events = sub[Symbol.asyncIterator]()
     await next(events)
 
     append()
-    const started = Date.now()
-    await next(events)
-
-    expect(Date.now() - started).toBeLessThan(500)
+    await expect(next(events, 20_000)).resolves.toMatchObject({ position: 2n })
     await sub.close()
   })
 
   it('reports caught up again only when its position moved', async () => {
-    const { source, append } = fakeLog(['E'])
+    const { source, append, reads, readCount } = fakeLog(['E'])
     const caughtUp: Array<bigint | undefined> = []
     const sub = pollingSubscription(source, { pollIntervalMs: 5, onCaughtUp: (p) => caughtUp.push(p) })
     const events = sub[Symbol.asyncIterator]()
     await next(events)
     const second = next(events)
-    await new Promise((r) => setTimeout(r, 50))
+    // Several polls that find nothing new.
+    await readCount(reads.length + 3)
 
     append()
     await second
-    const third = next(events, 100).catch(() => undefined)
-    await third
+    void next(events).catch(() => undefined)
+    await readCount(reads.length + 3)
 
     expect(caughtUp).toEqual([1n, 2n])
     await sub.close()

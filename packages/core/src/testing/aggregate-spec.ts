@@ -1,10 +1,7 @@
 import { deepStrictEqual, fail } from 'node:assert'
-import { toAggregateDefinition, type AggregateClass, type AggregateDefinition } from '../aggregates/aggregate-definition'
-import { streamIdOf } from '../aggregates/repository'
+import { aggregateStreamId, toAggregateDefinition, type AggregateClass, type AggregateDefinition } from '../aggregates/aggregate-definition'
 import type { EventData, RecordedEvent } from '../events/event'
 import { defaultEventRegistry, type EventRegistry } from '../events/event-registry'
-
-type ErrorClass = abstract new (...args: never[]) => Error
 
 const comparable = (events: readonly EventData[]) => events.map((e) => ({ type: e.type, data: JSON.parse(JSON.stringify(e.data ?? null)) as unknown }))
 
@@ -13,7 +10,7 @@ export interface SpecResult<State> {
   /** Asserts the command produced exactly these events (types and data). */
   then(expected: readonly object[]): Promise<void>
   /** Asserts the command failed with this error class (and message, when given). */
-  thenThrows(errorClass: ErrorClass, message?: string | RegExp): Promise<void>
+  thenThrows(errorClass: abstract new (...args: never[]) => Error, message?: string | RegExp): Promise<void>
   /** Asserts on the state after the new events. */
   thenState(check: (state: State) => void): Promise<void>
 }
@@ -46,7 +43,7 @@ export class AggregateSpec<State> {
   /** The command under test. */
   when(command: object): SpecResult<State> {
     const run = async (): Promise<{ events: EventData[]; state: State } | { error: unknown }> => {
-      const streamId = streamIdOf(this.definition.category, this.id)
+      const streamId = aggregateStreamId(this.definition, this.id)
       let state = this.definition.initialState()
       this.definition.attach?.(state, this.id, this.registry)
       this.history.forEach((e, i) => {

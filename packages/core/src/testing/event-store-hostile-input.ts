@@ -127,6 +127,14 @@ export const eventStoreHostileInput = (name: string, factory: () => Promise<Even
           expect(await store.streamRevision(streamId())).toBeUndefined()
         }
       })
+
+      it.each([
+        ['with NUL', () => stream('a\0b')],
+        [`longer than ${MAX_NAME_BYTES} bytes`, () => stream('x'.repeat(MAX_NAME_BYTES))],
+      ])('refuses reads of a stream id %s with a ValidationError', async (_, streamId) => {
+        await expect(collect(store.readStream(streamId()))).rejects.toMatchObject({ type: 'validation' })
+        await expect(store.streamRevision(streamId())).rejects.toMatchObject({ type: 'validation' })
+      })
     })
   })
 }

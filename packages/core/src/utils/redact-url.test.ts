@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process'
 import { resolve } from 'node:path'
 import { describe, expect, it } from '@jest/globals'
-import { redactUrl } from '../index'
+import { redactUrl } from '../spi'
 
 const cases: ReadonlyArray<readonly [string, string, string]> = [
   ['a plain password', 'postgres://app:secret@db:5432/app', 'postgres://app:***@db:5432/app'],

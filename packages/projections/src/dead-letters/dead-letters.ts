@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { RecordedEvent } from '@eventfold/core'
+import type { Document } from '../documents/document'
 import type { DocumentStore, DocumentWrite } from '../documents/document-store'
 
 /** The system collection that holds parked events, in the projection's document store. */
@@ -36,7 +37,6 @@ export const deadLetterEvent = (d: DeadLetter): RecordedEvent => ({
   metadata: d.event.metadata as RecordedEvent['metadata'],
 })
 
-/** The write that parks `event`, to commit with the batch that skips it. */
 /**
  * The event's metadata, or `{}` when its stored text is not valid JSON
  * (stores parse metadata on first access): an event parked for exactly that
@@ -50,6 +50,39 @@ const readableMetadata = (event: RecordedEvent): RecordedEvent['metadata'] => {
   }
 }
 
+/** A dead letter's error, as it is shown and stored. */
+export const deadLetterError = (error: unknown): DeadLetter['error'] => {
+  const e = error instanceof Error ? error : new Error(String(error))
+  return { name: e.name, message: e.message, ...(e.stack ? { stack: e.stack } : {}) }
+}
+
+/**
+ * The stored form of a dead letter. The event's data and metadata and the
+ * error are kept as JSON text: a value a store refused in a read model (a
+ * `$` key, a `\u0000`) must not make its dead letter refused as well.
+ */
+export const deadLetterDocument = ({ id, event, error, ...rest }: DeadLetter): Document => ({
+  _id: id,
+  ...rest,
+  event: { type: event.type, streamId: event.streamId, revision: event.revision, position: event.position },
+  eventData: JSON.stringify(event.data ?? null),
+  eventMetadata: JSON.stringify(event.metadata),
+  error: JSON.stringify(error),
+})
+
+/** Reads a dead letter from its stored form; one parked with its event and error as nested fields reads as it was stored. */
+export const deadLetterFromDocument = (doc: Record<string, unknown>): DeadLetter => {
+  const { _id, event, eventData, eventMetadata, error, ...rest } = doc as Record<string, unknown> & { event: DeadLetter['event'] }
+  const text = (value: unknown, nested: unknown): unknown => (typeof value === 'string' ? JSON.parse(value) : nested)
+  return {
+    id: _id as string,
+    ...(rest as Omit<DeadLetter, 'id' | 'event' | 'error'>),
+    event: { ...event, data: text(eventData, event.data), metadata: text(eventMetadata, event.metadata) as DeadLetter['event']['metadata'] },
+    error: text(error, error) as DeadLetter['error'],
+  }
+}
+
+/** The write that parks `event`, to commit with the batch that skips it. */
 export const parkWrite = (
   projection: string,
   partition: string,
@@ -57,9 +90,10 @@ export const parkWrite = (
   event: RecordedEvent,
   error: unknown,
   attempts: number,
-): DocumentWrite => {
-  const e = error instanceof Error ? error : new Error(String(error))
-  const letter: DeadLetter = {
+): DocumentWrite => ({
+  kind: 'put',
+  collection: DEAD_LETTER_COLLECTION,
+  doc: deadLetterDocument({
     id: randomUUID(),
     projection,
     partition,
@@ -72,24 +106,13 @@ export const parkWrite = (
       data: event.data,
       metadata: readableMetadata(event),
     },
-    error: { name: e.name, message: e.message, ...(e.stack ? { stack: e.stack } : {}) },
+    error: deadLetterError(error),
     attempts,
     parkedAt: new Date().toISOString(),
-  }
-  const { id, ...rest } = letter
-  return {
-    kind: 'put',
-    collection: DEAD_LETTER_COLLECTION,
-    doc: { _id: id, ...rest },
-    meta: { revision: 1, positions: {} },
-    expectedRevision: 0,
-  }
-}
-
-const fromDoc = (doc: Record<string, unknown>): DeadLetter => {
-  const { _id, ...rest } = doc
-  return { id: _id as string, ...(rest as Omit<DeadLetter, 'id'>) }
-}
+  }),
+  meta: { revision: 1, positions: {} },
+  expectedRevision: 0,
+})
 
 /** Reads the dead letters of a document store. */
 export class DeadLetters {
@@ -97,12 +120,12 @@ export class DeadLetters {
 
   async list(projection?: string): Promise<DeadLetter[]> {
     const docs = await this.store.find(DEAD_LETTER_COLLECTION, projection ? { projection } : {}, { sort: { parkedAt: 1 } })
-    return docs.map((d) => fromDoc(d))
+    return docs.map((d) => deadLetterFromDocument(d))
   }
 
   async get(id: string): Promise<DeadLetter | undefined> {
     const d = await this.store.get(DEAD_LETTER_COLLECTION, id)
-    return d && fromDoc(d)
+    return d && deadLetterFromDocument(d)
   }
 
   /** Removes a dead letter without applying it. Returns false when it did not exist. */

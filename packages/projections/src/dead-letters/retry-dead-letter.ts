@@ -1,19 +1,24 @@
-import { defaultEventRegistry, type EventRegistry } from '@eventfold/core'
+import { type EventRegistry } from '@eventfold/core'
+import { defaultEventRegistry } from '@eventfold/core/spi'
 import { DocumentBatch } from '../documents/document-batch'
 import type { DocumentStore } from '../documents/document-store'
-import { DocumentConflictError, DeadLetterNotFoundError } from '../errors/errors'
+import { DeadLetterGenerationRetiredError, DeadLetterNotFoundError, DocumentConflictError } from '../errors/errors'
 import type { ProjectionDefinition } from '../projection/projection-definition'
-import { physicalCollection, ProjectionStates } from '../projection/projection-state'
-import { DEAD_LETTER_COLLECTION, deadLetterEvent, type DeadLetter } from './dead-letters'
+import { isGenerationInUse } from '../generations/generations'
+import { physicalCollection, ProjectionStates } from '../generations/projection-state'
+import { DEAD_LETTER_COLLECTION, deadLetterDocument, deadLetterError, deadLetterEvent, deadLetterFromDocument, type DeadLetter } from './dead-letters'
 
 /**
  * Applies a parked event again with the projection's current handler, into
- * the active generation. On success its writes and the removal of the dead
+ * the generation it was parked from (the active one, or one a rebuild is
+ * filling). On success its writes and the removal of the dead
  * letter commit together; on failure the dead letter stays, with its attempt
  * count raised and the new error, and the error is rethrown.
  *
  * The writes are guarded by a bookkeeping key of their own (`dlq:<id>`), so
  * a retry that is itself retried after a crash does not apply twice.
+ * @throws {@link DeadLetterNotFoundError} when no dead letter has this id.
+ * @throws {@link DeadLetterGenerationRetiredError} when its generation is no longer in use; nothing is applied.
  */
 export const retryDeadLetter = async (
   documents: DocumentStore,
@@ -24,10 +29,13 @@ export const retryDeadLetter = async (
   for (;;) {
     const stored = (await documents.getMany(DEAD_LETTER_COLLECTION, [id])).get(id)
     if (!stored) throw new DeadLetterNotFoundError(id)
-    const { _id, ...rest } = stored.doc
-    const letter = { id: _id, ...(rest as Omit<DeadLetter, 'id'>) }
+    const letter = deadLetterFromDocument(stored.doc)
     const state = await new ProjectionStates(documents).get(projection.name)
-    const generation = state?.generation ?? letter.generation
+    // A letter belongs to its generation: a generation that replaced it read the event again.
+    const generation = letter.generation
+    if (!isGenerationInUse(state, generation)) {
+      throw new DeadLetterGenerationRetiredError(id, projection.name, generation, state?.generation)
+    }
     const event = deadLetterEvent(letter)
     const batch = new DocumentBatch(documents, (c) => physicalCollection(c, generation), `dlq:${id}`, projection.collections[0]!)
     batch.setPosition(event.position)
@@ -40,13 +48,12 @@ export const retryDeadLetter = async (
       return letter
     } catch (error) {
       if (error instanceof DocumentConflictError) continue
-      const e = error instanceof Error ? error : new Error(String(error))
       await documents.commit({
         writes: [
           {
             kind: 'put',
             collection: DEAD_LETTER_COLLECTION,
-            doc: { ...stored.doc, attempts: letter.attempts + 1, error: { name: e.name, message: e.message, ...(e.stack ? { stack: e.stack } : {}) } },
+            doc: deadLetterDocument({ ...letter, attempts: letter.attempts + 1, error: deadLetterError(error) }),
             meta: { ...stored.meta, revision: stored.meta.revision + 1 },
             expectedRevision: stored.meta.revision,
           },

@@ -1,8 +1,9 @@
+import { EventfoldError } from '@eventfold/core'
 import type { Document, Filter, FindOptions } from './document'
 import type { DocumentStore, DocumentWrite, StoredDocument } from './document-store'
 import type { DocumentOperation, Documents } from './documents'
 import { assertCollectionName, assertDocumentBody, assertDocumentId, assertFilter, assertFindOptions, assertUpdateFields } from './document-input'
-import { applySimpleUpdate, applyUpdate, clonePlain, hasNestedValues, matches, query, validateUpdate } from './mongo-semantics'
+import { applySimpleUpdate, applyUpdate, assertFilterParses, clonePlain, hasNestedValues, matches, query, validateUpdate } from './mongo-semantics'
 import { DuplicateDocumentError, InvalidDocumentOperationError } from '../errors/errors'
 
 interface PendingOp {
@@ -33,6 +34,21 @@ export class DocumentOperationError extends Error {
   }
 }
 
+/**
+ * A handler's read of the store failed for the store's sake (a driver error,
+ * not a typed eventfold error such as a bad filter): an outage to wait for,
+ * not a failure of the event the handler was applying.
+ */
+export class DocumentReadError extends EventfoldError {
+  readonly type = 'document-read-failed' as const
+  constructor(
+    readonly collection: string,
+    options: { cause: unknown },
+  ) {
+    super(`Reading ${collection} failed: ${(options.cause as Error)?.message}`, options)
+  }
+}
+
 /** Options of {@link DocumentBatch}. */
 export interface DocumentBatchOptions {
   /**
@@ -51,7 +67,7 @@ export interface DocumentBatchOptions {
  * in event order, and one write per changed document goes to the store.
  *
  * Operations from an event at or below the position this partition already
- * applied to a document are skipped, so a batch replayed after a crash
+ * applied to a document are skipped, so a batch redone after a crash
  * (writes committed, checkpoint not) changes nothing twice.
  *
  * After a successful commit, {@link committed} turns the batch into the
@@ -132,14 +148,16 @@ export class DocumentBatch {
         assertDocumentId(logical, id)
         record(id, { kind: 'delete' })
       },
-      get: async (id) => {
+      get: (id) => {
         assertDocumentId(logical, id)
-        return batch.get(physical, id)
+        return storeRead(physical, batch.get(physical, id))
       },
-      find: async (filter, options) => {
+      find: (filter, options) => {
+        // A bad filter is the handler's fault: it must fail the event, not pass for a store outage.
         assertFilter(logical, filter)
         assertFindOptions(logical, options)
-        return batch.find(physical, filter, options)
+        assertFilterParses(logical, filter)
+        return storeRead(physical, batch.find(physical, filter, options))
       },
     }
   }
@@ -328,6 +346,16 @@ export class DocumentBatch {
     const stored = (await this.store.find(collection, filter, options.sort ? { sort: options.sort } : {})).filter((d) => !c.has(d._id))
     const own = [...c.values()].map((e) => e.current).filter((d): d is Document => d !== undefined && matches(filter, d))
     return structuredClone(query([...stored, ...own], {}, options))
+  }
+}
+
+/** A handler's read, with the store's own failures told apart from the handler's (see {@link DocumentReadError}). */
+const storeRead = async <T>(collection: string, read: Promise<T>): Promise<T> => {
+  try {
+    return await read
+  } catch (cause) {
+    if (cause instanceof EventfoldError || cause instanceof DocumentOperationError) throw cause
+    throw new DocumentReadError(collection, { cause })
   }
 }
 

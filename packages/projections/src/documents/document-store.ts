@@ -41,6 +41,17 @@ export interface CheckpointWrite {
   readonly position: bigint
 }
 
+/**
+ * A read model shown to the store's own clients (psql, sqlite3, mongosh)
+ * under the collection name its projection declares.
+ */
+export interface PublishedReadModel {
+  /** The declared collection name, e.g. `account_balances`. */
+  readonly name: string
+  /** The collection of the active generation that `name` shows, e.g. `account_balances__2`. */
+  readonly collection: string
+}
+
 /** Everything one batch commits. */
 export interface CommitRequest {
   readonly writes: readonly DocumentWrite[]
@@ -51,6 +62,13 @@ export interface CommitRequest {
    * with or without transactions (stores without them write it first).
    */
   readonly fence?: DocumentWrite
+  /**
+   * Read models to show under their declared names from now on (each store
+   * documents how: a view in SQL stores). With transactions they move in the
+   * commit's transaction, so outside readers follow the projection state
+   * written with them; without, they move after the writes.
+   */
+  readonly publish?: readonly PublishedReadModel[]
 }
 
 /** What a commit did. */
@@ -64,7 +82,7 @@ export interface DocumentStoreCapabilities {
   /**
    * Writes and checkpoint of one commit are atomic. Without it, commits write
    * documents first and the checkpoint last; the per-partition positions in
-   * {@link DocumentMeta} make a replayed batch skip what it already applied.
+   * {@link DocumentMeta} make a batch redone after a crash skip what it already applied.
    */
   readonly transactions: boolean
 }

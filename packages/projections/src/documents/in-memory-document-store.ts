@@ -13,12 +13,15 @@ import { DocumentConflictError, DuplicateDocumentError } from '../errors/errors'
 /**
  * The reference {@link DocumentStore}, in process memory, with MongoDB
  * query semantics. Commits are atomic. Unique indexes are enforced.
+ * Published read models are only recorded ({@link publishedCollection}): a
+ * process-local store has no outside readers.
  */
 export class InMemoryDocumentStore implements DocumentStore {
   readonly capabilities: DocumentStoreCapabilities = { transactions: true }
   private readonly collections = new Map<string, Map<string, StoredDocument>>()
   private readonly checkpoints = new Map<string, bigint>()
   private readonly uniqueIndexes = new Map<string, IndexSpec[]>()
+  private readonly published = new Map<string, string>()
 
   async get(collection: string, id: string): Promise<Document | undefined> {
     assertDocumentKey(collection, id)
@@ -55,7 +58,7 @@ export class InMemoryDocumentStore implements DocumentStore {
 
   async commit(request: CommitRequest): Promise<CommitResult> {
     assertCommitRequest(request)
-    const { writes: documentWrites, checkpoint, fence } = request
+    const { writes: documentWrites, checkpoint, fence, publish = [] } = request
     const writes = fence ? [fence, ...documentWrites] : documentWrites
     // Check everything first so that the commit is all or nothing.
     const staged = new Map<string, Map<string, StoredDocument>>()
@@ -79,6 +82,7 @@ export class InMemoryDocumentStore implements DocumentStore {
     for (const [collection, docs] of staged) this.checkUnique(collection, docs)
     for (const [collection, docs] of staged) this.collections.set(collection, docs)
     if (checkpoint) this.checkpoints.set(checkpoint.name, checkpoint.position)
+    for (const { name, collection } of publish) this.published.set(name, collection)
     return { writes: documentWrites.length }
   }
 
@@ -116,6 +120,11 @@ export class InMemoryDocumentStore implements DocumentStore {
   async listCollections(prefix = ''): Promise<string[]> {
     assertCollectionPrefix(prefix)
     return [...this.collections.keys()].filter((c) => c.startsWith(prefix)).sort()
+  }
+
+  /** The collection a read model is published from under `name`, if it is: what an outside reader of this store would see. */
+  publishedCollection(name: string): string | undefined {
+    return this.published.get(name)
   }
 
   async close(): Promise<void> {}

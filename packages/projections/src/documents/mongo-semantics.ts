@@ -186,6 +186,19 @@ export const applyUpdate = (
 export const matches = (filter: Filter | undefined, doc: Document): boolean =>
   !filter || Object.keys(filter).length === 0 || new Query(filter as AnyObject).test(doc as AnyObject)
 
+/**
+ * Checks that a filter compiles (known operators, valid arguments).
+ * @throws {@link InvalidDocumentOperationError} naming the collection.
+ */
+export const assertFilterParses = (collection: string, filter: Filter | undefined): void => {
+  if (!filter || Object.keys(filter).length === 0) return
+  try {
+    new Query(filter as AnyObject)
+  } catch (cause) {
+    throw new InvalidDocumentOperationError(`invalid filter: ${(cause as Error).message}`, collection)
+  }
+}
+
 /** Filters, sorts and pages documents with MongoDB semantics. */
 export const query = (docs: Iterable<Document>, filter: Filter = {}, options: FindOptions = {}): Document[] => {
   let cursor = mingoFind([...docs] as AnyObject[], filter as AnyObject)

@@ -1,4 +1,5 @@
-import { eventTypeOf, UndecoratedClassError, type EventClass, type RecordedEvent } from '@eventfold/core'
+import { UndecoratedClassError, type EventClass, type RecordedEvent } from '@eventfold/core'
+import { eventTypeOf } from '@eventfold/core/spi'
 import type { IndexSpec } from '../documents/document'
 import type { Documents } from '../documents/documents'
 

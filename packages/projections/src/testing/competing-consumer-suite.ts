@@ -6,7 +6,7 @@ import type { CommitRequest, DocumentStore } from '../documents/document-store'
 import { InMemoryDocumentStore } from '../documents/in-memory-document-store'
 import type { DeadLetter } from '../dead-letters/dead-letters'
 import { defineProjection, projectionFilter, type ProjectionDefinition } from '../projection/projection-definition'
-import { physicalCollection } from '../projection/projection-state'
+import { physicalCollection } from '../generations/projection-state'
 import { CompetingConsumerWorker, type CompetingConsumerWorkerOptions } from '../worker/competing-consumer-worker'
 import { ProjectionWorker } from '../worker/projection-worker'
 import type { DocumentStoreUnderTest } from './document-store-contract'
@@ -145,9 +145,9 @@ export const competingConsumerSuite = (name: string, factory: () => Promise<Docu
         await settle(group, workers, running)
 
         expect(group.status.redeliveries).toBeGreaterThan(0)
-        expect(workers[2]!.status.applied).toBeGreaterThan(0)
+        expect(workers[2]!.status.eventsApplied).toBeGreaterThan(0)
         // Applied once each: the counts of all workers add up to the log, however often events were delivered.
-        expect(workers.reduce((sum, w) => sum + w.status.applied, 0)).toBe(n)
+        expect(workers.reduce((sum, w) => sum + w.status.eventsApplied, 0)).toBe(n)
         expect(group.status.deliveries).toBeGreaterThan(n)
         const model = await readModel(documents, projection)
         for (const stream of model[`${tag}_streams`]!) expect(stream.revisions).toEqual(Array.from({ length: 12 }, (_, r) => 2 * r))
@@ -165,7 +165,7 @@ export const competingConsumerSuite = (name: string, factory: () => Promise<Docu
 
       await settle(group, workers, running)
 
-      expect(workers.reduce((sum, w) => sum + w.status.applied, 0)).toBe(n - 1)
+      expect(workers.reduce((sum, w) => sum + w.status.eventsApplied, 0)).toBe(n - 1)
       expect(workers.reduce((sum, w) => sum + w.status.parked, 0)).toBe(1)
       const letters = await collect(workers[0]!.deadLetters())
       expect(letters).toHaveLength(1)
@@ -192,7 +192,7 @@ export const competingConsumerSuite = (name: string, factory: () => Promise<Docu
       group.replayParked()
       await settle(group, [worker], [running])
 
-      expect(worker.status).toMatchObject({ parked: 1, applied: 9 })
+      expect(worker.status).toMatchObject({ parked: 1, eventsApplied: 9 })
       const stream = await documents.get(physicalCollection(`${tag}_streams`, 1), 'Acc-1')
       // A replay comes after the stream's later events: it is applied out of order, as any dead letter retried.
       expect(stream?.revisions).toEqual([2, 4, 0])

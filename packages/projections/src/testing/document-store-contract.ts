@@ -1,16 +1,32 @@
 import { randomBytes } from 'node:crypto'
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
+import { InMemoryEventStore, type RecordedEvent } from '@eventfold/core'
 import type { Document, Filter, FindOptions, UpdateSpec } from '../documents/document'
 import { DocumentBatch, DocumentOperationError } from '../documents/document-batch'
 import type { DocumentMeta, DocumentStore, DocumentWrite } from '../documents/document-store'
 import type { Documents } from '../documents/documents'
 import { DocumentConflictError, DuplicateDocumentError } from '../errors/errors'
+import { ProjectionStates } from '../generations/projection-state'
+import { defineProjection } from '../projection/projection-definition'
+import { ReadModels } from '../read-models/read-models'
+import { rebuildProjection } from '../rebuild/rebuild-projection'
+import { ProjectionWorker } from '../worker/projection-worker'
 
 /** What a contract factory returns: a ready store and how to dispose of what it used. */
 export interface DocumentStoreUnderTest {
   readonly store: DocumentStore
   /** Runs after the store was closed, e.g. to delete its file. */
   readonly teardown?: () => Promise<void>
+}
+
+/** What a {@link documentStoreContract} factory returns: a store under test, and how outside tools read it. */
+export interface DocumentStoreContractSubject extends DocumentStoreUnderTest {
+  /**
+   * Reads the read model published as `name` the way an outside tool does,
+   * through the store's own client (raw SQL on the view, the driver on the
+   * MongoDB view), as plain documents.
+   */
+  readonly readPublished: (name: string) => Promise<Document[]>
 }
 
 /** Options of {@link documentStoreContract}. */
@@ -34,16 +50,20 @@ export interface DocumentStoreContractOptions {
  * with the typed error and does not store its checkpoint.
  * @example
  * ```ts
- * documentStoreContract('InMemoryDocumentStore', async () => ({ store: new InMemoryDocumentStore() }))
+ * documentStoreContract('InMemoryDocumentStore', async () => {
+ *   const store = new InMemoryDocumentStore()
+ *   return { store, readPublished: async (name) => store.find(store.publishedCollection(name) ?? name) }
+ * })
  * ```
  */
 export const documentStoreContract = (
   name: string,
-  factory: () => Promise<DocumentStoreUnderTest>,
+  factory: () => Promise<DocumentStoreContractSubject>,
   { bulkSize = 1000 }: DocumentStoreContractOptions = {},
 ): void => {
   describe(`${name} (DocumentStore contract)`, () => {
     let store: DocumentStore
+    let readPublished: (name: string) => Promise<Document[]>
     let teardown: (() => Promise<void>) | undefined
     /** Unique to the test: every collection and checkpoint it uses starts with it. */
     let tag: string
@@ -94,6 +114,7 @@ export const documentStoreContract = (
     beforeEach(async () => {
       const made = await factory()
       store = made.store
+      readPublished = async (name) => [...(await made.readPublished(name))].sort((a, b) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0))
       teardown = made.teardown
       tag = `t${randomBytes(6).toString('hex')}`
     })
@@ -103,6 +124,7 @@ export const documentStoreContract = (
         // Leave a shared server as it was found.
         for (const c of await store.listCollections(tag)) await store.dropCollection(c)
         await store.deleteCheckpoints([...(await store.listCheckpoints(tag)).keys()])
+        await new ProjectionStates(store).remove(`${tag}-hits`)
       } finally {
         await store.close()
         await teardown?.()
@@ -633,7 +655,7 @@ export const documentStoreContract = (
         })
       })
 
-      it('writes nothing when a committed batch is replayed with the same positions', async () => {
+      it('writes nothing when a committed batch is redone with the same positions', async () => {
         const events: Array<readonly [bigint, (d: Documents) => void]> = [
           [1n, (d) => d.upsert('x', { $inc: { n: 1 }, $push: { log: 1 } })],
           [2n, (d) => d.upsert('x', { $inc: { n: 1 }, $push: { log: 2 } })],
@@ -642,14 +664,14 @@ export const documentStoreContract = (
         await runBatch(coll(), '0/1', events)
         const before = await store.getMany(coll(), ['x', 'y'])
 
-        const replayed = await runBatch(coll(), '0/1', events)
+        const redone = await runBatch(coll(), '0/1', events)
 
-        expect(replayed).toEqual([])
+        expect(redone).toEqual([])
         expect(await store.getMany(coll(), ['x', 'y'])).toEqual(before)
         expect(await store.get(coll(), 'x')).toEqual({ _id: 'x', n: 2, log: [1, 2] })
       })
 
-      it('applies only the events past the stored position when a batch is partly replayed', async () => {
+      it('applies only the events past the stored position when a batch is partly redone', async () => {
         await runBatch(coll(), '0/1', [
           [1n, (d) => d.upsert('x', { $inc: { n: 1 } })],
           [2n, (d) => d.upsert('x', { $inc: { n: 10 } })],
@@ -843,6 +865,81 @@ export const documentStoreContract = (
 
       it('drops a collection that does not exist without an error', async () => {
         await expect(store.dropCollection(coll('missing'))).resolves.toBeUndefined()
+      })
+    })
+
+    describe('read models published under their declared names', () => {
+      it('shows a collection under a published name, live, to the store\'s own client', async () => {
+        await store.commit({ writes: [put(coll('a__1'), { _id: 'x', n: 1 })], publish: [{ name: coll('a'), collection: coll('a__1') }] })
+        expect(await readPublished(coll('a'))).toEqual([{ _id: 'x', n: 1 }])
+
+        await store.commit({ writes: [put(coll('a__1'), { _id: 'y', n: 2 })] })
+        expect(await readPublished(coll('a'))).toEqual([{ _id: 'x', n: 1 }, { _id: 'y', n: 2 }])
+      })
+
+      it('moves a published name to another collection, also in a commit without writes', async () => {
+        await store.commit({ writes: [put(coll('a__1'), { _id: 'x' }), put(coll('a__2'), { _id: 'y' })], publish: [{ name: coll('a'), collection: coll('a__1') }] })
+        await store.commit({ writes: [], publish: [{ name: coll('a'), collection: coll('a__2') }] })
+        expect(await readPublished(coll('a'))).toEqual([{ _id: 'y' }])
+
+        await store.commit({ writes: [], publish: [{ name: coll('a'), collection: coll('a__2') }] })
+        expect(await readPublished(coll('a'))).toEqual([{ _id: 'y' }])
+      })
+
+      it('keeps the published name where it was when a commit with transactions fails', async () => {
+        if (!store.capabilities.transactions) return
+        await store.commit({ writes: [put(coll('a__1'), { _id: 'x' }), put(coll('a__2'), { _id: 'y' })], publish: [{ name: coll('a'), collection: coll('a__1') }] })
+        await expect(
+          store.commit({ writes: [put(coll('a__2'), { _id: 'y' }, 7)], publish: [{ name: coll('a'), collection: coll('a__2') }] }),
+        ).rejects.toBeInstanceOf(DocumentConflictError)
+        expect(await readPublished(coll('a'))).toEqual([{ _id: 'x' }])
+      })
+
+      it('serves a rebuilt projection by its declared name, through ReadModels and the store\'s own client', async () => {
+        const eventStore = new InMemoryEventStore()
+        for (const key of ['a', 'b', 'a']) await eventStore.appendToStream(`K-${key}`, [{ type: 'Hit', data: { key } }])
+        let by = 1
+        const projection = defineProjection({
+          name: `${tag}-hits`,
+          collections: [coll('hits')],
+          handlers: { Hit: (e: RecordedEvent<{ key: string }>, view: Documents) => view.upsert(e.data.key, { $inc: { n: by } }) },
+        })
+        await new ProjectionWorker({ eventStore, documents: store, projection, stopAtHead: true }).run()
+        const hits = new ReadModels(store).collection(coll('hits'))
+        expect(await hits.find({}, { sort: { _id: 1 } })).toEqual([{ _id: 'a', n: 2 }, { _id: 'b', n: 1 }])
+        expect(await readPublished(coll('hits'))).toEqual([{ _id: 'a', n: 2 }, { _id: 'b', n: 1 }])
+
+        by = 10
+        const rebuilt = await rebuildProjection({ eventStore, documents: store, projection })
+        expect(rebuilt).toMatchObject({ generation: 2, previousGeneration: 1, completed: true })
+        expect(await hits.find({}, { sort: { _id: 1 } })).toEqual([{ _id: 'a', n: 20 }, { _id: 'b', n: 10 }])
+        expect(await hits.get('a')).toEqual({ _id: 'a', n: 20 })
+        expect(await hits.count()).toBe(2)
+        expect(await readPublished(coll('hits'))).toEqual([{ _id: 'a', n: 20 }, { _id: 'b', n: 10 }])
+
+        // A live worker after the switch writes into what the name shows.
+        await eventStore.appendToStream('K-c', [{ type: 'Hit', data: { key: 'c' } }])
+        await new ProjectionWorker({ eventStore, documents: store, projection, stopAtHead: true }).run()
+        expect(await readPublished(coll('hits'))).toEqual([{ _id: 'a', n: 20 }, { _id: 'b', n: 10 }, { _id: 'c', n: 10 }])
+        expect(await hits.get('c')).toEqual({ _id: 'c', n: 10 })
+      })
+
+      it('publishes the active generation again when a worker starts, healing a switch whose publishing was lost', async () => {
+        const eventStore = new InMemoryEventStore()
+        await eventStore.appendToStream('K-a', [{ type: 'Hit', data: { key: 'a' } }])
+        const projection = defineProjection({
+          name: `${tag}-hits`,
+          collections: [coll('hits')],
+          handlers: { Hit: (e: RecordedEvent<{ key: string }>, view: Documents) => view.upsert(e.data.key, { $inc: { n: 1 } }) },
+        })
+        await new ProjectionWorker({ eventStore, documents: store, projection, stopAtHead: true }).run()
+        await rebuildProjection({ eventStore, documents: store, projection })
+        // As a crash after the state said generation 2 and before the name moved (a store without transactions).
+        await store.commit({ writes: [], publish: [{ name: coll('hits'), collection: coll('hits__1') }] })
+        expect(await readPublished(coll('hits'))).toEqual([])
+
+        await new ProjectionWorker({ eventStore, documents: store, projection, stopAtHead: true }).run()
+        expect(await readPublished(coll('hits'))).toEqual([{ _id: 'a', n: 1 }])
       })
     })
 

@@ -1,5 +1,5 @@
 import type { EventFilter, EventStore, RecordedEvent, Subscription } from '@eventfold/core'
-import { deadLetterEvent, parkWrite, type DeadLetter } from '../dead-letters/dead-letters'
+import { deadLetterEvent, deadLetterFromDocument, parkWrite, type DeadLetter } from '../dead-letters/dead-letters'
 import type { CompetingConsumerSource, CompetingDelivery, CompetingSubscription } from '../worker/competing-consumer-source'
 import { fnv1a } from '../worker/partition'
 
@@ -283,8 +283,7 @@ export class PinnedCompetingSource implements CompetingConsumerSource {
         const { projection = this.name, generation = 1 } = this.options
         const write = parkWrite(projection, `pinned:${this.name}`, generation, entry.event, error, attempts)
         if (write.kind !== 'put') return
-        const { _id, ...rest } = write.doc
-        this.letters.push({ id: _id, ...(rest as Omit<DeadLetter, 'id'>) })
+        this.letters.push(deadLetterFromDocument(write.doc))
         this.counters.parked++
       },
     }

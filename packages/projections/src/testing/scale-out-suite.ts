@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import type { EventStore } from '@eventfold/core'
 import { DEAD_LETTER_COLLECTION } from '../dead-letters/dead-letters'
 import type { DocumentStore } from '../documents/document-store'
-import { checkpointName, physicalCollection, ProjectionStates } from '../projection/projection-state'
-import { rebuildProjection } from '../replay/rebuild'
+import { checkpointName, physicalCollection, ProjectionStates } from '../generations/projection-state'
+import { rebuildProjection } from '../rebuild/rebuild-projection'
 import { LEASE_COLLECTION } from '../worker/leases'
 import { scaleOutProjection as projection, type ScaleOutWorkerLine, type ScaleOutWorkerOptions } from './scale-out-worker'
 
@@ -230,9 +230,12 @@ export const scaleOutSuite = ({ name, workerScript, open, build, seedConcurrency
       const started = Date.now()
       for (const label of ['w1', 'w2', 'w3']) startWorker(label, workerArgs)
       let appending = true
+      let liveAppends = 0
       const appender = (async () => {
         while (appending) {
           await append(`S-${Math.floor(next() * LIVE_STREAMS)}`, 1 + Math.floor(next() * 5))
+          liveAppends++
+          // Paces the live traffic; not a synchronisation.
           await sleep(15)
         }
       })()
@@ -295,7 +298,8 @@ export const scaleOutSuite = ({ name, workerScript, open, build, seedConcurrency
         }
 
         // 6. A little more live traffic on the taken-over partitions, then the log stops growing.
-        await sleep(1000)
+        const moreTraffic = liveAppends + 40
+        await waitFor('more live appends after the takeover', () => liveAppends >= moreTraffic, 30_000)
         appending = false
         await appender
         const head = (await events.headPosition())!

@@ -4,7 +4,7 @@ import { InMemoryDocumentStore } from '../documents/in-memory-document-store'
 import { defineProjection } from '../projection/projection-definition'
 import { competingConsumerSuite } from '../testing/competing-consumer-suite'
 import { PinnedCompetingSource } from '../testing/pinned-competing-source'
-import { resetProjection } from '../replay/rebuild'
+import { resetProjection } from '../generations/generations'
 import { CompetingConsumerWorker, GenerationSwitchedError, TransactionsRequiredError } from './competing-consumer-worker'
 import { StreamMarkers, streamMarkerCollection } from './stream-markers'
 

@@ -3,8 +3,8 @@ import { InMemoryDocumentStore } from '../documents/in-memory-document-store'
 import type { Documents } from '../documents/documents'
 import { On, Projection } from '../projection/decorators'
 import { projectionFromInstance } from '../projection/projection-definition'
-import { physicalCollection } from '../projection/projection-state'
-import { rebuildProjection } from '../replay/rebuild'
+import { physicalCollection } from '../generations/projection-state'
+import { rebuildProjection } from '../rebuild/rebuild-projection'
 import { LeaseFence, LeaseLostError, Leases } from './leases'
 import { ProjectionHost } from './projection-host'
 
@@ -29,11 +29,12 @@ describe('Leases', () => {
     const store = new InMemoryDocumentStore()
     const a = new Leases(store, 'a', 50)
     const b = new Leases(store, 'b', 50)
-    const held = await a.tryAcquire('p#0/1')
+    const now = Date.now()
+    const held = await a.tryAcquire('p#0/1', now)
     expect(held).toBeDefined()
-    expect(await b.tryAcquire('p#0/1')).toBeUndefined()
-    await new Promise((r) => setTimeout(r, 60))
-    expect(await b.tryAcquire('p#0/1')).toBeDefined()
+    expect(await b.tryAcquire('p#0/1', now + 49)).toBeUndefined()
+    // Once its 50 ms have passed on b's clock, the lease is b's to take.
+    expect(await b.tryAcquire('p#0/1', now + 51)).toBeDefined()
     const fence = new LeaseFence(a, held!)
     await expect(fence.commit((renewal) => store.commit({ writes: [renewal] }))).rejects.toBeInstanceOf(LeaseLostError)
     expect(fence.lost).toBe(true)

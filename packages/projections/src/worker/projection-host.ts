@@ -5,7 +5,7 @@ import type { DocumentStore } from '../documents/document-store'
 import type { ProjectionDefinition } from '../projection/projection-definition'
 import { LeaseFence, LeaseLostError, Leases } from './leases'
 import { partitionKey } from './partition'
-import { ProjectionWorker, type WorkerProgress } from './projection-worker'
+import { ProjectionWorker, type HostedWorkerOptions, type WorkerProgress } from './projection-worker'
 
 /** Options of {@link ProjectionHost}. */
 export interface ProjectionHostOptions {
@@ -141,7 +141,7 @@ export class ProjectionHost {
         const lease = await this.leases.tryAcquire(key)
         if (!lease) continue
         const fence = new LeaseFence(this.leases, lease)
-        const worker = new ProjectionWorker({
+        const options: HostedWorkerOptions = {
           eventStore: this.options.eventStore,
           documents: this.options.documents,
           projection,
@@ -150,7 +150,8 @@ export class ProjectionHost {
           ...(this.options.registry ? { registry: this.options.registry } : {}),
           ...(this.options.batchSize ? { batchSize: this.options.batchSize } : {}),
           ...(this.options.onProgress ? { onProgress: this.options.onProgress } : {}),
-        })
+        }
+        const worker = new ProjectionWorker(options)
         let entry!: Running
         const done = worker.run().catch((error: unknown) => {
           if (!(error instanceof LeaseLostError)) process.emitWarning(`eventfold host ${this.owner}, ${key}: ${(error as Error).message}`)

@@ -3,8 +3,8 @@ import { InMemoryDocumentStore } from '../documents/in-memory-document-store'
 import type { Documents } from '../documents/documents'
 import { DeadLetters } from '../dead-letters/dead-letters'
 import { On, Projection } from '../projection/decorators'
-import { projectionFromInstance } from '../projection/projection-definition'
-import { physicalCollection, PROJECTION_STATE_COLLECTION } from '../projection/projection-state'
+import { defineProjection, projectionFromInstance } from '../projection/projection-definition'
+import { physicalCollection, PROJECTION_STATE_COLLECTION } from '../generations/projection-state'
 import { PartitionCountMismatchError, ProjectionWorker } from './projection-worker'
 
 type Moved = { account: string; amount: number; day: string }
@@ -107,6 +107,38 @@ describe('ProjectionWorker', () => {
     expect(letters[0]).toMatchObject({ projection: 'test-balances', attempts: 3, event: { type: 'Moved', streamId: 'Acc-2' }, error: { message: 'cannot apply e-2-3' } })
     const { balances } = await snapshot(documents)
     expect(balances.reduce((s, d) => s + (d.count as number), 0)).toBe(n - 1)
+  })
+
+  it('parks an event whose handler queries with an invalid filter, and waits out a store whose reads fail without parking anything', async () => {
+    const eventStore = new InMemoryEventStore()
+    await eventStore.appendToStream('T-1', [{ type: 'Looked', data: { filter: { owner: 'ann' } } }])
+    await eventStore.appendToStream('T-2', [{ type: 'Looked', data: { filter: { owner: { $nope: 1 } } } }])
+    await eventStore.appendToStream('T-3', [{ type: 'Looked', data: { filter: { owner: 'bob' } } }])
+    class ReadsFailingStore extends InMemoryDocumentStore {
+      findFailures = 4
+      override async find(...args: Parameters<InMemoryDocumentStore['find']>) {
+        if (this.findFailures-- > 0) throw new Error('connection reset (find)')
+        return super.find(...args)
+      }
+    }
+    const documents = new ReadsFailingStore()
+    const lookups = defineProjection({
+      name: 'lookups',
+      collections: ['lookups'],
+      handlers: {
+        Looked: async (e: RecordedEvent<{ filter: Record<string, unknown> }>, view) => {
+          const found = await view.find(e.data.filter)
+          view.upsert(e.streamId, { $set: { found: found.length } })
+        },
+      },
+    })
+    const outages: unknown[] = []
+
+    const progress = await new ProjectionWorker({ eventStore, documents, projection: lookups, stopAtHead: true, retry: { initialDelayMs: 1, maxDelayMs: 2 }, onError: (e) => outages.push(e) }).run()
+
+    expect(outages).toHaveLength(4)
+    expect(progress).toMatchObject({ parked: 1, eventsApplied: 2 })
+    expect(await new DeadLetters(documents).list('lookups')).toMatchObject([{ event: { streamId: 'T-2' }, error: { name: 'InvalidDocumentOperationError' } }])
   })
 
   it('parks a poison event of a batch that spans several reads, reading the batch again from the log', async () => {

@@ -1,6 +1,6 @@
 import type { RecordedEvent } from '@eventfold/core'
 import type { DocumentStore, DocumentWrite, StoredDocument } from '../documents/document-store'
-import { physicalCollection } from '../projection/projection-state'
+import { physicalCollection } from '../generations/projection-state'
 
 /** The collection of a projection's stream markers in a generation, beside its read model. */
 export const streamMarkerCollection = (projection: string, generation: number): string =>

@@ -1,5 +1,5 @@
 import { InMemoryEventStore } from '@eventfold/core'
-import { InMemoryDocumentStore, physicalCollection, projectionFromInstance, rebuildProjection } from '@eventfold/projections'
+import { InMemoryDocumentStore, projectionFromInstance, ReadModels, rebuildProjection } from '@eventfold/projections'
 import { createBankApp } from '../app'
 import { CloseAccount, DepositMoney, OpenAccount, WithdrawMoney } from '../domain/commands'
 import { AccountBalances, DailyTotals, OwnerSummaries } from './index'
@@ -22,15 +22,16 @@ describe('bank projections', () => {
     for (const p of [new AccountBalances(), new OwnerSummaries(), new DailyTotals()]) {
       await rebuildProjection({ eventStore, documents, projection: projectionFromInstance(p), partitions: 2 })
     }
-    const balances = await documents.find(physicalCollection('account_balances', 1), {}, { sort: { _id: 1 } })
+    const readModels = new ReadModels(documents)
+    const balances = await readModels.collection('account_balances').find({}, { sort: { _id: 1 } })
     expect(balances.map((b) => [b._id, b.owner, b.balance, b.status])).toEqual([
       ['a1', 'Ann', 600, 'open'],
       ['a2', 'Ann', 300, 'open'],
       ['b1', 'Bob', 0, 'closed'],
     ])
-    expect(await documents.get(physicalCollection('owner_summaries', 1), 'Ann')).toMatchObject({ accounts: 2, openAccounts: 2, balance: 900, accountIds: ['a1', 'a2'] })
-    expect(await documents.get(physicalCollection('owner_summaries', 1), 'Bob')).toMatchObject({ accounts: 1, openAccounts: 0, balance: 0 })
-    const [today] = await documents.find(physicalCollection('daily_totals', 1))
+    expect(await readModels.collection('owner_summaries').get('Ann')).toMatchObject({ accounts: 2, openAccounts: 2, balance: 900, accountIds: ['a1', 'a2'] })
+    expect(await readModels.collection('owner_summaries').get('Bob')).toMatchObject({ accounts: 1, openAccounts: 0, balance: 0 })
+    const [today] = await readModels.collection('daily_totals').find()
     expect(today).toMatchObject({ deposits: 1350, withdrawals: 450, net: 900, depositCount: 3, withdrawalCount: 2, largestMovement: 1000 })
   })
 })

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
 import type { RecordedEvent as EsdbRecordedEvent } from '@eventstore/db-client'
-import { prepareEvents, type EventData } from '@eventfold/core'
+import { type EventData } from '@eventfold/core'
+import { prepareEvents } from '@eventfold/core/spi'
 import { isUuid, toEventStoreDBEventId } from './event-id'
 import { fromEventStoreDBEvent, isSystemEvent, toEventStoreDBEvent } from './events'
 import { fromEventStoreDBMetadata, toEventStoreDBMetadata } from './metadata'

@@ -1,5 +1,6 @@
 import { jsonEvent, type EventData as EsdbEventData, type JSONType, type RecordedEvent as EsdbRecordedEvent } from '@eventstore/db-client'
-import { SerializationError, type PreparedEvent, type RecordedEvent } from '@eventfold/core'
+import { SerializationError, type RecordedEvent } from '@eventfold/core'
+import { type PreparedEvent } from '@eventfold/core/spi'
 import { toEventStoreDBEventId } from './event-id'
 import { fromEventStoreDBMetadata, toEventStoreDBMetadata } from './metadata'
 

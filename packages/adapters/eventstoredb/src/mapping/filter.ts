@@ -1,5 +1,6 @@
 import { eventTypeFilter, excludeSystemEvents, streamNameFilter, type Filter, type Position, type AllStreamSubscription } from '@eventstore/db-client'
-import { matchesFilter, type EventFilter } from '@eventfold/core'
+import { type EventFilter } from '@eventfold/core'
+import { matchesFilter } from '@eventfold/core/spi'
 import { isSystemEvent } from './events'
 
 /**

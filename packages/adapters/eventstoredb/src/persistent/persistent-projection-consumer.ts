@@ -1,6 +1,7 @@
 import type { EventStoreDBClient } from '@eventstore/db-client'
-import { backoffDelay, type BackoffPolicy, type RecordedEvent } from '@eventfold/core'
-import type { CompetingDelivery } from '@eventfold/projections'
+import { type BackoffPolicy, type RecordedEvent } from '@eventfold/core'
+import { backoffDelay } from '@eventfold/core/spi'
+import type { CompetingDelivery } from '@eventfold/projections/spi'
 import { PersistentSubscriptionSource, type PersistentSubscriptionFeed, type PersistentSubscriptionSourceOptions } from './persistent-subscription-source'
 
 /** Options of {@link PersistentProjectionConsumer}. */

@@ -45,14 +45,14 @@ describeEventStoreDB('persistentProjectionWorker on a server', (url) => {
         await store.appendToStream(`${tag}Acc-${s}`, [{ type, data: { poison: s === 3 && r === 4 } }])
       }
     }
-    const applied = () => workers.reduce((sum, { worker }) => sum + worker.status.applied, 0)
+    const applied = () => workers.reduce((sum, { worker }) => sum + worker.status.eventsApplied, 0)
     const parked = () => workers.reduce((sum, { worker }) => sum + worker.status.parked, 0)
     await waitFor(() => applied() === streams * perStream - 1 && parked() === 1, 'every event applied or parked')
     await Promise.all(workers.map(({ worker }) => worker.stop()))
     await Promise.all(running)
 
     // Pinned hashes 20 streams over both workers.
-    for (const { worker } of workers) expect(worker.status.applied).toBeGreaterThan(0)
+    for (const { worker } of workers) expect(worker.status.eventsApplied).toBeGreaterThan(0)
     const model = await documents.find(physicalCollection('streams', 1), {}, { sort: { _id: 1 } })
     expect(model).toHaveLength(streams)
     for (const doc of model) {

@@ -2,7 +2,8 @@ import { EventEmitter } from 'node:events'
 import { describe, expect, it } from '@jest/globals'
 import { PARK, PINNED, type EventStoreDBClient, type PersistentSubscriptionToAllResolvedEvent } from '@eventstore/db-client'
 import type { RecordedEvent } from '@eventfold/core'
-import { defineProjection, InMemoryDocumentStore, physicalCollection, TransactionsRequiredError, type CommitRequest } from '@eventfold/projections'
+import { defineProjection, InMemoryDocumentStore, physicalCollection, TransactionsRequiredError } from '@eventfold/projections'
+import { type CommitRequest } from '@eventfold/projections/spi'
 import { SubscriptionDroppedError } from '../errors'
 import { toEventStoreDBFilter } from '../mapping/filter'
 import { encodePosition } from '../mapping/position'
@@ -139,7 +140,7 @@ describe('persistentProjectionWorker', () => {
     expect(await documents.get(physicalCollection('tallies', 1), 'S-1')).toEqual({ _id: 'S-1', n: 2 })
     const reason = subscription.sent.find((s) => s.nack)!.nack!.reason
     expect(decodeParkReason(reason)).toMatchObject({ error: { message: 'cannot count S-2@0' }, attempts: 2 })
-    expect(worker.status).toMatchObject({ received: 3, applied: 2, parked: 1 })
+    expect(worker.status).toMatchObject({ eventsRead: 3, eventsApplied: 2, parked: 1 })
     expect(subscription.unsubscribed).toBe(true)
   })
 
@@ -160,7 +161,7 @@ describe('persistentProjectionWorker', () => {
 
     expect(subscription.sent).toEqual([{ ack: ['S-1@0'] }, { ack: ['S-1@0'] }])
     expect(await documents.get(physicalCollection('tallies', 1), 'S-1')).toEqual({ _id: 'S-1', n: 1 })
-    expect(worker.status).toMatchObject({ applied: 1, skipped: 1 })
+    expect(worker.status).toMatchObject({ eventsRead: 2, eventsApplied: 1 })
   })
 
   it('fails the run with SubscriptionDroppedError when the server ends the subscription', async () => {

@@ -1,6 +1,7 @@
 import type { EventStoreDBClient } from '@eventstore/db-client'
 import type { EventFilter } from '@eventfold/core'
-import { CompetingConsumerWorker, projectionFilter, type CompetingConsumerWorkerOptions } from '@eventfold/projections'
+import { CompetingConsumerWorker, type CompetingConsumerWorkerOptions } from '@eventfold/projections'
+import { projectionFilter } from '@eventfold/projections/spi'
 import { PersistentSubscriptionSource, type PersistentSubscriptionSourceOptions } from './persistent-subscription-source'
 
 /** Options of {@link persistentProjectionWorker}. */

@@ -12,7 +12,8 @@ import {
   type PersistentSubscriptionToAllSettings,
 } from '@eventstore/db-client'
 import type { EventFilter, RecordedEvent } from '@eventfold/core'
-import type { CompetingConsumerSource, CompetingDelivery, CompetingSubscription, DeadLetter } from '@eventfold/projections'
+import type { DeadLetter } from '@eventfold/projections'
+import type { CompetingConsumerSource, CompetingDelivery, CompetingSubscription } from '@eventfold/projections/spi'
 import { isMissingStreamError } from '../mapping/client-errors'
 import { fromEventStoreDBEvent } from '../mapping/events'
 import { matchesEventFilter, toEventStoreDBFilter } from '../mapping/filter'

@@ -159,6 +159,12 @@ export const catchUpSubscription = (source: CatchUpSource, options: CatchUpSubsc
       started = true
       return iterator
     },
+    // The client delivers one event at a time: a batch is the next event.
+    async nextBatch() {
+      started = true
+      const r = await iterator.next()
+      return r.done ? [] : [r.value]
+    },
     async close() {
       closed = true
       buffer.end()

@@ -9,14 +9,12 @@ import {
   type RecordedEvent as EsdbRecordedEvent,
 } from '@eventstore/db-client'
 import {
-  assertDistinctEventIds,
-  assertExpectedRevision,
-  prepareEvents,
   StoreClosedError,
   ValidationError,
   type AppendOptions,
   type AppendResult,
   type EventData,
+  type EventRead,
   type EventFilter,
   type EventStore,
   type ExpectedRevision,
@@ -26,6 +24,7 @@ import {
   type SubscribeToAllOptions,
   type Subscription,
 } from '@eventfold/core'
+import { assertDistinctEventIds, assertExpectedRevision, assertName, eventReadOfEvents, prepareEvents } from '@eventfold/core/spi'
 import { PositionUnavailableError, SubscriptionDroppedError } from '../errors'
 import { isMissingStreamError, refusedAppend, translateClientError } from '../mapping/client-errors'
 import { fromEventStoreDBEvent, toEventStoreDBEvent } from '../mapping/events'
@@ -142,8 +141,19 @@ export class EventStoreDBEventStore implements EventStore {
     return { nextRevision, position }
   }
 
-  async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
+  /** Reads one stream through the client's streaming read; `pages()` gathers its events in pages. */
+  readStream(streamId: string, options: ReadStreamOptions = {}): EventRead {
+    return eventReadOfEvents(() => this.streamEvents(streamId, options))
+  }
+
+  /** Reads the whole log, as {@link readStream} reads a stream. */
+  readAll(options: ReadAllOptions = {}): EventRead {
+    return eventReadOfEvents(() => this.logEvents(options))
+  }
+
+  private async *streamEvents(streamId: string, options: ReadStreamOptions): AsyncGenerator<RecordedEvent> {
     this.assertOpen()
+    assertName(streamId, 'streamId')
     const { direction = 'forwards' } = options
     let maxCount = limitOf(options.maxCount)
     if (maxCount === 0) return
@@ -175,7 +185,7 @@ export class EventStoreDBEventStore implements EventStore {
     }
   }
 
-  async *readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
+  private async *logEvents(options: ReadAllOptions): AsyncGenerator<RecordedEvent> {
     this.assertOpen()
     const { direction = 'forwards', filter } = options
     const maxCount = limitOf(options.maxCount) ?? Number.POSITIVE_INFINITY
@@ -224,6 +234,7 @@ export class EventStoreDBEventStore implements EventStore {
 
   async streamRevision(streamId: string): Promise<bigint | undefined> {
     this.assertOpen()
+    assertName(streamId, 'streamId')
     return (await this.lastOfStream(streamId))?.revision
   }
 

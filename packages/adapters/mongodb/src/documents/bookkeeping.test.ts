@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals'
 import { ObjectId } from 'mongodb'
 import { SerializationError } from '@eventfold/core'
-import { InvalidDocumentOperationError, type DocumentWrite } from '@eventfold/projections'
+import { InvalidDocumentOperationError } from '@eventfold/projections'
+import { type DocumentWrite } from '@eventfold/projections/spi'
 import { assertWritable, fromMongoDocument, storedState, toMongoDocument } from './bookkeeping'
 
 const put = (doc: Record<string, unknown>, positions: Record<string, string> = {}, expectedRevision = 0): DocumentWrite => ({

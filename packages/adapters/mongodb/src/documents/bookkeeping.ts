@@ -1,6 +1,7 @@
 import type { ObjectId } from 'mongodb'
-import { assertJsonSafe } from '@eventfold/core'
-import { InvalidDocumentOperationError, type Document, type DocumentMeta, type DocumentWrite, type StoredDocument } from '@eventfold/projections'
+import { assertJsonSafe } from '@eventfold/core/spi'
+import { InvalidDocumentOperationError, type Document } from '@eventfold/projections'
+import { type DocumentMeta, type DocumentWrite, type StoredDocument } from '@eventfold/projections/spi'
 import type { StoredState } from '../mongo-errors'
 
 /**

@@ -1,5 +1,6 @@
 import type { ClientSession, Collection } from 'mongodb'
-import { InvalidDocumentOperationError, type CheckpointWrite } from '@eventfold/projections'
+import { InvalidDocumentOperationError } from '@eventfold/projections'
+import { type CheckpointWrite } from '@eventfold/projections/spi'
 
 /** The collection that holds checkpoints, beside the read models. */
 export const CHECKPOINT_COLLECTION = '_ef_checkpoints'

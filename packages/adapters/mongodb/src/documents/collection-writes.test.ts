@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import { MongoBulkWriteError, ObjectId } from 'mongodb'
-import type { DocumentWrite } from '@eventfold/projections'
+import type { DocumentWrite } from '@eventfold/projections/spi'
 import type { StoredState } from '../mongo-errors'
 import { allApplied, bulkOperations, judge, sendingOrder, type BulkOutcome } from './collection-writes'
 

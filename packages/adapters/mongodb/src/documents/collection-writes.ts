@@ -1,5 +1,5 @@
 import { MongoBulkWriteError, type AnyBulkWriteOperation, type ClientSession, type Collection, type ObjectId } from 'mongodb'
-import type { DocumentWrite } from '@eventfold/projections'
+import type { DocumentWrite } from '@eventfold/projections/spi'
 import type { StoredState } from '../mongo-errors'
 import { BOOKKEEPING_FIELD, STATE_ONLY, storedState, toMongoDocument, type MongoDocument } from './bookkeeping'
 

@@ -3,17 +3,16 @@ import { beforeEach, describe, expect, it } from '@jest/globals'
 import { ObjectId } from 'mongodb'
 import { InMemoryEventStore, type RecordedEvent } from '@eventfold/core'
 import {
-  checkpointName,
-  DocumentBatch,
   On,
   physicalCollection,
   Projection,
   projectionFromInstance,
   ProjectionWorker,
-  type CommitRequest,
   type DocumentStore,
   type Documents,
 } from '@eventfold/projections'
+import { checkpointName, type CommitRequest } from '@eventfold/projections/spi'
+import { batchWrites } from '@eventfold/projections/testing'
 import { describeMongo } from '../testing/connect'
 import type { MongoDocument } from './bookkeeping'
 import { bulkWrite, sendingOrder } from './collection-writes'
@@ -45,14 +44,7 @@ describeMongo('MongoDocumentStore without transactions, after a crash', (mongo) 
     { _id: 'a2', balance: 7, log: [13] },
   ]
 
-  const batchOf = async (batchEvents: ReadonlyArray<readonly [bigint, Handle]>) => {
-    const batch = new DocumentBatch(store, (c) => c, '0/1', accounts())
-    for (const [position, handle] of batchEvents) {
-      batch.setPosition(position)
-      handle(batch.documents())
-    }
-    return batch.collectWrites()
-  }
+  const batchOf = (batchEvents: ReadonlyArray<readonly [bigint, Handle]>) => batchWrites(store, accounts(), batchEvents)
   const everything = async () => ({
     accounts: await store.getMany(accounts(), ['a1', 'a2', 'closed']),
     days: await store.getMany(days(), ['mon']),

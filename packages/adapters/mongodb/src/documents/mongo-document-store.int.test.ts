@@ -3,18 +3,16 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import { ObjectId, type CommandStartedEvent, type MongoClient } from 'mongodb'
 import { SerializationError, StoreClosedError } from '@eventfold/core'
 import {
-  DocumentBatch,
   DocumentConflictError,
   DuplicateDocumentError,
   InvalidDocumentOperationError,
-  LEASE_COLLECTION,
-  query,
   type Document,
-  type DocumentWrite,
   type Documents,
   type Filter,
   type FindOptions,
 } from '@eventfold/projections'
+import { LEASE_COLLECTION, query, type DocumentWrite } from '@eventfold/projections/spi'
+import { batchWrites } from '@eventfold/projections/testing'
 import { describeMongo } from '../testing/connect'
 import { CHECKPOINT_COLLECTION } from './checkpoints'
 import { MongoDocumentStore } from './mongo-document-store'
@@ -34,12 +32,7 @@ describeMongo('MongoDocumentStore', (mongo) => {
 
   /** Records, handles and commits one batch of partition `partition`, as a worker does. */
   const runBatch = async (partition: string, events: ReadonlyArray<readonly [bigint, (d: Documents) => void]>, target = store) => {
-    const batch = new DocumentBatch(target, (c) => c, partition, coll)
-    for (const [position, handle] of events) {
-      batch.setPosition(position)
-      handle(batch.documents())
-    }
-    const writes = await batch.collectWrites()
+    const writes = await batchWrites(target, coll, events, { partition })
     return { writes, result: await target.commit({ writes }) }
   }
 
@@ -176,6 +169,13 @@ describeMongo('MongoDocumentStore', (mongo) => {
       await expect(commit).rejects.toBeInstanceOf(errorClass)
       expect(await store.count(coll)).toBe(0)
       expect(await store.readCheckpoint(`${coll}:cp`)).toBeUndefined()
+    })
+
+    it('turns a document the server refuses for its content (a nested $ key) into a DocumentRejectedError naming it', async () => {
+      const commit = store.commit({ writes: [put(coll, { _id: 'good' }), put(coll, { _id: 'themed', settings: { $theme: 'dark' } })] })
+
+      await expect(commit).rejects.toMatchObject({ type: 'document-rejected', collection: coll, id: 'themed' })
+      expect(await store.get(coll, 'themed')).toBeUndefined()
     })
 
     it('refuses a partition key that cannot be a field name', async () => {

@@ -1,28 +1,7 @@
 import { MongoClient, ObjectId, type Collection, type Db, type MongoClientOptions } from 'mongodb'
 import { StoreClosedError } from '@eventfold/core'
-import {
-  assertCheckpointName,
-  assertCollectionName,
-  assertCollectionPrefix,
-  assertCommitRequest,
-  assertDocumentKey,
-  assertFilter,
-  assertFindOptions,
-  assertIndexSpec,
-  DocumentConflictError,
-  matches,
-  type CheckpointWrite,
-  type CommitRequest,
-  type CommitResult,
-  type Document,
-  type DocumentStore,
-  type DocumentStoreCapabilities,
-  type DocumentWrite,
-  type Filter,
-  type FindOptions,
-  type IndexSpec,
-  type StoredDocument,
-} from '@eventfold/projections'
+import { DocumentConflictError, type Document, type DocumentStore, type Filter, type FindOptions, type IndexSpec } from '@eventfold/projections'
+import { matches, type CheckpointWrite, type CommitRequest, type CommitResult, type DocumentStoreCapabilities, type DocumentWrite, type PublishedReadModel, type StoredDocument, assertCheckpointName, assertCollectionName, assertCollectionPrefix, assertCommitRequest, assertDocumentKey, assertFilter, assertFindOptions, assertIndexSpec } from '@eventfold/projections/spi'
 import { detectMongoCapabilities, type MongoCapabilities } from '../capabilities'
 import { actualRevision, MongoErrorCode, serverErrorCode, translateMongoError } from '../mongo-errors'
 import { SNAPSHOT_COLLECTION } from '../snapshots/mongo-snapshot-store'
@@ -31,6 +10,12 @@ import { CHECKPOINT_COLLECTION, Checkpoints, encodePosition, prefixPattern, type
 import { allApplied, bulkWrite, idOf, judge, readStates, sendingOrder, type BulkOutcome, type CollectionWrites, type Verdict } from './collection-writes'
 import { findDuplicate, findUniqueHolder, indexDescription, indexName } from './indexes'
 import { planQuery } from './query-plan'
+
+/**
+ * Where each published read model lives: `{ _id: <declared name>, collection: <collection of the active generation> }`.
+ * Outside readers on a server without views (FerretDB 1.x) read the collection it names.
+ */
+export const READ_MODEL_COLLECTION = '_ef_read_models'
 
 /** Options of the {@link MongoDocumentStore} constructor. */
 export interface MongoDocumentStoreOptions {
@@ -98,6 +83,8 @@ export class MongoDocumentStore implements DocumentStore {
   private detected: MongoCapabilities | undefined
   private detecting: Promise<MongoCapabilities> | undefined
   private ownsClient = false
+  /** Whether the server has views; learnt at the first publish. */
+  private views: boolean | undefined
   private closed = false
 
   /**
@@ -247,14 +234,16 @@ export class MongoDocumentStore implements DocumentStore {
   async commit(request: CommitRequest): Promise<CommitResult> {
     this.assertOpen()
     assertCommitRequest(request)
-    const { writes, checkpoint, fence } = request
-    if (writes.length === 0 && !checkpoint && !fence) return { writes: 0 }
+    const { writes, checkpoint, fence, publish = [] } = request
+    if (writes.length === 0 && !checkpoint && !fence && publish.length === 0) return { writes: 0 }
     for (const write of writes) assertWritable(write)
     if (fence) assertWritable(fence)
     if (checkpoint) encodePosition(checkpoint.position)
     await this.ready()
     if (this.capabilities.transactions) await this.commitInTransaction(groupByCollection(fence ? [fence, ...writes] : writes), checkpoint)
     else await this.commitInOrder(groupByCollection(writes), checkpoint, fence)
+    // After the writes: MongoDB changes no view inside a transaction. A crash in between is healed by the next publish.
+    for (const model of publish) await this.publish(model)
     return { writes: writes.length }
   }
 
@@ -318,7 +307,7 @@ export class MongoDocumentStore implements DocumentStore {
   async listCollections(prefix = ''): Promise<string[]> {
     assertCollectionPrefix(prefix)
     this.assertOpen()
-    const internal = new Set([this.checkpointCollection, SNAPSHOT_COLLECTION])
+    const internal = new Set([this.checkpointCollection, SNAPSHOT_COLLECTION, READ_MODEL_COLLECTION])
     const names: string[] = []
     for await (const info of this.db.listCollections(prefix ? { name: prefixPattern(prefix) } : {}, { nameOnly: true })) {
       if ((info.type !== undefined && info.type !== 'collection') || info.name.startsWith('system.') || internal.has(info.name)) continue
@@ -404,6 +393,45 @@ export class MongoDocumentStore implements DocumentStore {
       write.kind === 'put' && code !== MongoErrorCode.DuplicateKey ? await findUniqueHolder(this.documents(write.collection), write.doc) : undefined
     const error = translateMongoError(code, outcome.error, { kind: 'write', write, state, uniqueHolder })
     return error ?? new Error(`The server neither applied the write of ${write.collection}/${id} nor reported an error`)
+  }
+
+  /**
+   * Records where a read model is published from in {@link READ_MODEL_COLLECTION},
+   * and points the read-only view named after it there (its documents without
+   * the bookkeeping field). A server without views (FerretDB 1.x) keeps only
+   * the record, which outside readers follow.
+   */
+  private async publish({ name, collection }: PublishedReadModel): Promise<void> {
+    await this.db.collection<{ _id: string; collection: string }>(READ_MODEL_COLLECTION).updateOne({ _id: name }, { $set: { collection } }, { upsert: true })
+    if (this.views === false) return
+    const pipeline = [{ $project: WITHOUT_BOOKKEEPING }]
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.db.command({ collMod: name, viewOn: collection, pipeline })
+        this.views = true
+        return
+      } catch (error) {
+        const code = serverErrorCode(error)
+        if (code === MongoErrorCode.NotImplemented) {
+          this.views = false
+          return
+        }
+        if (code !== MongoErrorCode.NamespaceNotFound || attempt > 0) throw error
+      }
+      try {
+        await this.db.createCollection(name, { viewOn: collection, pipeline })
+        this.views = true
+        return
+      } catch (error) {
+        const code = serverErrorCode(error)
+        if (code === MongoErrorCode.NotImplemented) {
+          this.views = false
+          return
+        }
+        // Another process created it meanwhile: point it with collMod.
+        if (code !== MongoErrorCode.NamespaceExists) throw error
+      }
+    }
   }
 
   private documents(collection: string): Collection<MongoDocument> {

@@ -1,5 +1,6 @@
 import { Long, type Collection, type MongoClient } from 'mongodb'
-import { assertName, fromJson, toJson, type Snapshot, type SnapshotStore } from '@eventfold/core'
+import { type Snapshot, type SnapshotStore } from '@eventfold/core'
+import { fromJson, toJson, assertName } from '@eventfold/core/spi'
 import { MongoErrorCode, serverErrorCode } from '../mongo-errors'
 
 /** The collection that holds snapshots by default. */

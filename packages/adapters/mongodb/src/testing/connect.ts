@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe } from '@jest/globals'
-import { redactUrl } from '@eventfold/core'
+import { redactUrl } from '@eventfold/core/spi'
 import { MongoClient, type MongoClientOptions } from 'mongodb'
 
 /** The server the integration tests run against, as found when the test file loaded. */

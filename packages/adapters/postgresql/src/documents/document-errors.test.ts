@@ -1,6 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { SerializationError } from '@eventfold/core'
-import { DuplicateDocumentError } from '@eventfold/projections'
+import { DocumentRejectedError, DuplicateDocumentError } from '@eventfold/projections'
 import { isTransactionConflict, translateDocumentError } from './document-errors'
 import { UNIQUE_INDEX_PREFIX } from './unique-index'
 
@@ -11,8 +10,8 @@ describe('translateDocumentError', () => {
     expect(translateDocumentError(driverError('23505', `${UNIQUE_INDEX_PREFIX}abc`), 'users', 'u2')).toEqual(new DuplicateDocumentError('users', 'u2'))
   })
 
-  it('makes a value jsonb cannot hold a SerializationError naming the document', () => {
-    expect(translateDocumentError(driverError('22P05'), 'users', 'u2')).toMatchObject({ constructor: SerializationError, path: 'users/u2' })
+  it('makes a value jsonb cannot hold a DocumentRejectedError naming the document', () => {
+    expect(translateDocumentError(driverError('22P05'), 'users', 'u2')).toMatchObject({ constructor: DocumentRejectedError, collection: 'users', id: 'u2' })
   })
 
   it.each([

@@ -1,5 +1,4 @@
-import { SerializationError } from '@eventfold/core'
-import { DuplicateDocumentError } from '@eventfold/projections'
+import { DocumentRejectedError, DuplicateDocumentError } from '@eventfold/projections'
 import { pgErrorFacts, SQLSTATE } from '../pg/pg-errors'
 import { UNIQUE_INDEX_PREFIX } from './unique-index'
 
@@ -11,14 +10,14 @@ import { UNIQUE_INDEX_PREFIX } from './unique-index'
  *   (the primary key never raises it: writes use `ON CONFLICT DO NOTHING` and
  *   compare-and-set, whose misses are conflicts, not errors);
  * - 22P05 / 22P02: a value jsonb cannot hold (`\u0000`, a lone surrogate): a
- *   `SerializationError`.
+ *   `DocumentRejectedError` (the content is at fault, not the server).
  * Other errors are returned as they are.
  */
 export const translateDocumentError = (error: unknown, collection: string, id: string): unknown => {
   const facts = pgErrorFacts(error)
   if (isDocumentIndexViolation(error)) return new DuplicateDocumentError(collection, id)
   if (facts?.code === SQLSTATE.untranslatableCharacter || facts?.code === SQLSTATE.invalidTextRepresentation) {
-    return new SerializationError('the document cannot be stored as jsonb (e.g. it holds \\u0000)', `${collection}/${id}`, undefined, { cause: error })
+    return new DocumentRejectedError(collection, id, `jsonb cannot hold a value of it (e.g. \\u0000; SQLSTATE ${facts.code})`, { cause: error })
   }
   return error
 }

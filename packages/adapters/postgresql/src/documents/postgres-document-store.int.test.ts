@@ -1,9 +1,10 @@
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it, jest } from '@jest/globals'
 import { SerializationError, StoreClosedError } from '@eventfold/core'
-import { DocumentConflictError, DuplicateDocumentError, type Document, type DocumentWrite } from '@eventfold/projections'
+import { DocumentConflictError, DuplicateDocumentError, type Document } from '@eventfold/projections'
+import { type DocumentWrite } from '@eventfold/projections/spi'
 import { documentStoreContract } from '@eventfold/projections/testing'
 import pg from 'pg'
-import { describePostgres, dropSchema, freshSchema, testPool } from '../testing/connect'
+import { describePostgres, dropSchema, freshSchema, postgresUrl, testPool } from '../testing/connect'
 import { PostgresDocumentStore } from './postgres-document-store'
 
 describePostgres('PostgresDocumentStore contract', () => {
@@ -18,7 +19,18 @@ describePostgres('PostgresDocumentStore contract', () => {
   })
 
   // One schema for the file: the contract tags every collection and checkpoint per test.
-  documentStoreContract('PostgresDocumentStore on a borrowed pool', async () => ({ store: new PostgresDocumentStore(pool, { schema }) }))
+  // What psql sees: the view named after the read model, read on a connection of its own.
+  const readPublished = async (name: string): Promise<Document[]> => {
+    const outside = new pg.Client({ connectionString: postgresUrl() })
+    await outside.connect()
+    try {
+      const { rows } = await outside.query<{ id: string; doc: Document }>(`SELECT id, doc FROM "${schema}"."${name}"`)
+      return rows.map((r) => ({ ...r.doc, _id: r.id }))
+    } finally {
+      await outside.end()
+    }
+  }
+  documentStoreContract('PostgresDocumentStore on a borrowed pool', async () => ({ store: new PostgresDocumentStore(pool, { schema }), readPublished }))
 })
 
 describePostgres('PostgresDocumentStore', () => {
@@ -67,6 +79,13 @@ describePostgres('PostgresDocumentStore', () => {
     jest.restoreAllMocks()
     await store.close()
     await dropSchema(pool, schema)
+  })
+
+  it('refuses to publish a read model under the name of one of its tables, and stores nothing of the commit', async () => {
+    await expect(
+      store.commit({ writes: [put('c', { _id: 'x' })], publish: [{ name: 'eventfold_documents', collection: 'c' }] }),
+    ).rejects.toMatchObject({ type: 'invalid-document-operation', collection: 'eventfold_documents' })
+    expect(await store.get('c', 'x')).toBeUndefined()
   })
 
   it('commits many documents of every kind with one statement per kind, in one transaction, the first locking them all', async () => {

@@ -1,32 +1,10 @@
 import { inspect } from 'node:util'
-import { StoreClosedError, toJson } from '@eventfold/core'
-import {
-  assertCheckpointName,
-  assertCollectionName,
-  assertCollectionPrefix,
-  assertCommitRequest,
-  assertDocumentKey,
-  assertFilter,
-  assertFindOptions,
-  assertIndexSpec,
-  DocumentConflictError,
-  DuplicateDocumentError,
-  query,
-  type CheckpointWrite,
-  type CommitRequest,
-  type CommitResult,
-  type Document,
-  type DocumentMeta,
-  type DocumentStore,
-  type DocumentStoreCapabilities,
-  type DocumentWrite,
-  type Filter,
-  type FindOptions,
-  type IndexSpec,
-  type StoredDocument,
-} from '@eventfold/projections'
+import { StoreClosedError } from '@eventfold/core'
+import { toJson } from '@eventfold/core/spi'
+import { DocumentConflictError, DuplicateDocumentError, InvalidDocumentOperationError, type Document, type DocumentStore, type Filter, type FindOptions, type IndexSpec } from '@eventfold/projections'
+import { query, type CheckpointWrite, type CommitRequest, type CommitResult, type DocumentMeta, type DocumentStoreCapabilities, type DocumentWrite, type PublishedReadModel, type StoredDocument, assertCheckpointName, assertCollectionName, assertCollectionPrefix, assertCommitRequest, assertDocumentKey, assertFilter, assertFindOptions, assertIndexSpec } from '@eventfold/projections/spi'
 import type pg from 'pg'
-import { quoteIdent } from '../pg/identifiers'
+import { quoteIdent, quoteLiteral } from '../pg/identifiers'
 import { migrate } from '../pg/migrate'
 import { warn } from '../pg/warn'
 import { inTransaction, inspectStore, resolvePool, type PostgresSource } from '../pg/pool'
@@ -164,21 +142,31 @@ export class PostgresDocumentStore implements DocumentStore {
    * @throws {@link DocumentConflictError} when a document is not at the expected revision,
    * or PostgreSQL aborted the commit for a concurrent one (read again and retry).
    * @throws {@link DuplicateDocumentError} when a write breaks a unique index.
-   * @throws {@link SerializationError} when a document cannot be stored as JSON.
+   * @throws {@link SerializationError} when a document cannot be written as JSON.
+   * @throws {@link DocumentRejectedError} when jsonb cannot hold a value of a document (e.g. `\u0000`).
+   * @throws {@link InvalidDocumentOperationError} when a read model is published under the name of a table, index or sequence of the schema.
    */
   async commit(request: CommitRequest): Promise<CommitResult> {
     this.assertOpen()
     assertCommitRequest(request)
-    const { writes, checkpoint, fence } = request
+    const { writes, checkpoint, fence, publish = [] } = request
     // The fence goes first: its conflict is the one reported, and the transaction writes nothing.
     const rows = (fence ? [fence, ...writes] : writes).map(toRowWrite)
-    if (rows.length === 0 && !checkpoint) return { writes: 0 }
+    if (rows.length === 0 && !checkpoint && publish.length === 0) return { writes: 0 }
     await this.ready()
-    if (rows.length === 0) {
+    if (rows.length === 0 && publish.length === 0) {
       await this.pool.query(this.sql.saveCheckpoint(checkpoint!.name, checkpoint!.position))
       return { writes: 0 }
     }
-    if (!canBulk(rows) || !(await this.commitBulk(rows, checkpoint))) await this.commitWriteByWrite(rows, checkpoint)
+    if (rows.length === 0) {
+      await inTransaction(this.pool, async (client) => {
+        await this.lockDdl(client)
+        if (checkpoint) await client.query(this.sql.saveCheckpoint(checkpoint.name, checkpoint.position))
+        await this.publishViews(client, publish)
+      })
+      return { writes: 0 }
+    }
+    if (!canBulk(rows) || !(await this.commitBulk(rows, checkpoint, publish))) await this.commitWriteByWrite(rows, checkpoint, publish)
     return { writes: writes.length }
   }
 
@@ -218,7 +206,7 @@ export class PostgresDocumentStore implements DocumentStore {
     try {
       await inTransaction(this.pool, async (client) => {
         // Index DDL of this schema, one process at a time: IF NOT EXISTS alone races on the catalog.
-        await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`eventfold:documents-ddl:${this.schema}`])
+        await this.lockDdl(client)
         for (const entry of unique) {
           failed = entry
           // The extended protocol runs exactly one statement, whatever the text holds.
@@ -282,12 +270,14 @@ export class PostgresDocumentStore implements DocumentStore {
    * @throws {@link DocumentConflictError} for the first write whose document
    * is not at the expected revision.
    */
-  private async commitBulk(rows: readonly RowWrite[], checkpoint: CheckpointWrite | undefined): Promise<boolean> {
+  private async commitBulk(rows: readonly RowWrite[], checkpoint: CheckpointWrite | undefined, publish: readonly PublishedReadModel[]): Promise<boolean> {
     let missed = false
     const done = await inTransaction(this.pool, async (client) => {
+      if (publish.length > 0) await this.lockDdl(client)
       missed = !(await this.applyBulk(client, rows))
       if (missed) throw RERUN
       if (checkpoint) await client.query(this.sql.saveCheckpoint(checkpoint.name, checkpoint.position))
+      await this.publishViews(client, publish)
       return true
     }).catch((error: unknown) => {
       if (error === RERUN || isDocumentWriteError(error) || isTransactionConflict(error)) return false
@@ -306,10 +296,11 @@ export class PostgresDocumentStore implements DocumentStore {
    * order as the bulk statements do.
    * @throws the typed error that names the first write that cannot be applied.
    */
-  private async commitWriteByWrite(rows: readonly RowWrite[], checkpoint: CheckpointWrite | undefined): Promise<void> {
+  private async commitWriteByWrite(rows: readonly RowWrite[], checkpoint: CheckpointWrite | undefined, publish: readonly PublishedReadModel[]): Promise<void> {
     let current: RowWrite | undefined
     try {
       await inTransaction(this.pool, async (client) => {
+        if (publish.length > 0) await this.lockDdl(client)
         if (rows.length > 1) await client.query(this.sql.lockMany(keysOf(rows)))
         for (const row of rows) {
           current = row
@@ -317,6 +308,7 @@ export class PostgresDocumentStore implements DocumentStore {
         }
         current = undefined
         if (checkpoint) await client.query(this.sql.saveCheckpoint(checkpoint.name, checkpoint.position))
+        await this.publishViews(client, publish)
       })
     } catch (error) {
       if (!isTransactionConflict(error)) throw error
@@ -387,6 +379,36 @@ export class PostgresDocumentStore implements DocumentStore {
     // Deleting a document that is expected not to exist is already done.
     if (row.kind === 'delete' && actual === undefined && expectedRevision === 0) return
     throw new DocumentConflictError(collection, id, expectedRevision, actual)
+  }
+
+  /**
+   * DDL of this schema, one transaction at a time: concurrent view or index
+   * changes race on the catalog. Taken before any row lock, as index
+   * creation takes it before its table lock.
+   */
+  private async lockDdl(client: pg.PoolClient): Promise<void> {
+    await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`eventfold:documents-ddl:${this.schema}`])
+  }
+
+  /**
+   * Points the view named after each read model at the collection it is
+   * published from: one row per document, `id` and `doc` (jsonb).
+   */
+  private async publishViews(client: pg.PoolClient, publish: readonly PublishedReadModel[]): Promise<void> {
+    const schema = quoteIdent(this.schema)
+    for (const { name, collection } of publish) {
+      const { rows } = await client.query<{ relkind: string }>({
+        text: 'SELECT c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2',
+        values: [this.schema, name],
+      })
+      const taken = rows[0]?.relkind
+      if (taken !== undefined && taken !== 'v') {
+        throw new InvalidDocumentOperationError(`a read model cannot be published under this name: schema '${this.schema}' has a relation named so`, name)
+      }
+      await client.query(
+        `CREATE OR REPLACE VIEW ${schema}.${quoteIdent(name)} AS SELECT id, doc FROM ${this.sql.documents} WHERE collection = ${quoteLiteral(collection)}`,
+      )
+    }
   }
 
   private async documentsOf(collection: string): Promise<Document[]> {

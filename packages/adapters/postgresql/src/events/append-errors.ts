@@ -1,4 +1,5 @@
-import { ConcurrencyError, matchesExpectedRevision, SerializationError, ValidationError, type ExpectedRevision } from '@eventfold/core'
+import { ConcurrencyError, SerializationError, ValidationError, type ExpectedRevision } from '@eventfold/core'
+import { matchesExpectedRevision } from '@eventfold/core/spi'
 import { pgErrorFacts, SQLSTATE } from '../pg/pg-errors'
 import { EVENT_ID_CONSTRAINT, STREAM_REVISION_CONSTRAINT } from './event-schema'
 

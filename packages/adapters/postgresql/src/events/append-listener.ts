@@ -1,5 +1,5 @@
 import pg from 'pg'
-import type { AppendSignal } from '@eventfold/core'
+import type { AppendSignal } from '@eventfold/core/spi'
 import { quoteIdent } from '../pg/identifiers'
 
 /** Options of {@link AppendListener}. */

@@ -1,4 +1,5 @@
-import type { EventFilter, ExpectedRevision, RecordedEvent } from '@eventfold/core'
+import { type EventFilter, type ExpectedRevision, type RecordedEvent } from '@eventfold/core'
+import { recordedEventFromText } from '@eventfold/core/spi'
 import type { QueryConfig } from 'pg'
 import { Statements } from '../pg/statements'
 import { APPEND_INDEX_BITS, positionSql, SAFE_BOUND_SQL } from './position'
@@ -30,11 +31,16 @@ export interface AppendRow {
 
 const COLUMNS = 'position, stream_id, revision, type, data, metadata'
 
-/** The columns of a stream read: the stream id is the one asked for. */
-const STREAM_COLUMNS = 'position, revision, type, data, metadata'
+/**
+ * The columns of a stream read: the stream id is the one asked for. Data and
+ * metadata come as JSON text, so that metadata is parsed only when read
+ * (loading an aggregate rarely reads it); the schema version that upcasting
+ * needs comes beside it, as the JSON text of `metadata.schemaVersion`.
+ */
+const STREAM_COLUMNS = `position, revision, type, data::text, metadata::text, (metadata -> 'schemaVersion')::text`
 
 /** A row of a stream read, as an array (`rowMode: 'array'`), in {@link STREAM_COLUMNS} order. */
-export type StreamRow = [position: bigint, revision: bigint, type: string, data: unknown, metadata: RecordedEvent['metadata']]
+export type StreamRow = [position: bigint, revision: bigint, type: string, data: string, metadata: string, schemaVersion: string | null]
 
 /** Index of the revision in a {@link StreamRow}. */
 export const STREAM_ROW_REVISION = 1
@@ -228,15 +234,16 @@ export class EventSql extends Statements {
   }
 }
 
-/** A row of a read of `streamId` as the event it records. */
-export const streamRowToEvent = (streamId: string, [position, revision, type, data, metadata]: StreamRow): RecordedEvent => ({
-  type,
-  data,
-  metadata,
-  streamId,
-  revision,
-  position,
-})
+/**
+ * A row of a read of `streamId` as the event it records: `data` parsed at
+ * once, `metadata` at its first access.
+ * @throws SerializationError when `data` is not valid JSON.
+ */
+export const streamRowToEvent = (streamId: string, [position, revision, type, data, metadata, schemaVersion]: StreamRow): RecordedEvent =>
+  recordedEventFromText(streamId, revision, position, type, data, metadata, schemaVersionIn(schemaVersion))
+
+/** The version in the JSON text of `metadata.schemaVersion` when it is a plain integer; else unknown (`null`), and read from the metadata. */
+const schemaVersionIn = (text: string | null): number | null => (text !== null && /^[0-9]{1,9}$/.test(text) ? Number(text) : null)
 
 /** A stored row as the event it records. */
 export const toRecordedEvent = (row: EventRow): RecordedEvent => ({

@@ -45,9 +45,14 @@ describePostgres('PostgresEventStore under concurrent writers (the gap problem)'
       const channel = channelOf(schema)
 
       const delivered: RecordedEvent[] = []
+      let barrierDelivered!: () => void
+      const barrier = new Promise<void>((resolve) => (barrierDelivered = resolve))
       const subscription = store.subscribeToAll({ fromPosition: 'start' })
       const consuming = (async () => {
-        for await (const e of subscription) delivered.push(e)
+        for await (const e of subscription) {
+          if (e.type === 'Barrier') barrierDelivered()
+          else delivered.push(e)
+        }
       })()
 
       // A naive tail (position > the highest seen, no safe bound) on the same log,
@@ -120,13 +125,14 @@ describePostgres('PostgresEventStore under concurrent writers (the gap problem)'
       writing = false
       await naive
 
-      const deadline = Date.now() + 30_000
-      while (delivered.length < committed.size && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
-      await new Promise((resolve) => setTimeout(resolve, 300)) // anything extra would show up now
+      // Delivery is in position order: once an event appended after every writer ended
+      // arrives, every event below it has been delivered, and so has anything extra.
+      await store.appendToStream('Barrier-1', [{ type: 'Barrier', data: {} }])
+      await barrier
       await subscription.close()
       await consuming
       const readBack: RecordedEvent[] = []
-      for await (const e of store.readAll()) readBack.push(e)
+      for await (const e of store.readAll()) if (e.type !== 'Barrier') readBack.push(e)
       await store.close()
 
       const deliveredIds = delivered.map((e) => e.metadata.eventId)

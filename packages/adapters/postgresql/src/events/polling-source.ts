@@ -1,4 +1,5 @@
-import type { AppendSignal, EventFilter, PollingSource, RecordedEvent } from '@eventfold/core'
+import type { EventFilter, RecordedEvent } from '@eventfold/core'
+import type { AppendSignal, PollingSource } from '@eventfold/core/spi'
 
 /** One page read for a subscription. */
 export interface SubscriptionPage {

@@ -65,6 +65,69 @@ describePostgres('PostgresEventStore', () => {
     }
     return { position: rows[0]!.position!, commit: () => end('COMMIT'), rollback: () => end('ROLLBACK') }
   }
+  /**
+   * A pool for a store that tells which of its statements have run: `after`
+   * resolves once `count` more results of statements whose text contains
+   * `marker` (and whose rows satisfy `rows`) have come back.
+   */
+  const watchedPool = () => {
+    const watched = testPool(4)
+    toClose.push({ close: () => watched.end() })
+    const listeners = new Set<(text: string, rows: readonly Record<string, unknown>[]) => void>()
+    const query = watched.query.bind(watched) as (...args: unknown[]) => unknown
+    watched.query = ((...args: unknown[]) => {
+      const config = args[0] as { text?: unknown } | string
+      const text = typeof config === 'string' ? config : typeof config.text === 'string' ? config.text : ''
+      const result = query(...args)
+      if (result instanceof Promise) {
+        void result.then(
+          (r: { rows?: Record<string, unknown>[] }) => listeners.forEach((l) => l(text, r.rows ?? [])),
+          () => undefined,
+        )
+      }
+      return result
+    }) as typeof watched.query
+    const after = (marker: string, count: number, rows: (rows: readonly Record<string, unknown>[]) => boolean = () => true): Promise<void> =>
+      new Promise((resolve) => {
+        let seen = 0
+        const listener = (text: string, result: readonly Record<string, unknown>[]) => {
+          if (!text.includes(marker) || !rows(result)) return
+          if (++seen < count) return
+          listeners.delete(listener)
+          resolve()
+        }
+        listeners.add(listener)
+      })
+    return { pool: watched, after }
+  }
+  /** The store's snapshot read (see `settledBound`): a call that reads a second one found an older append still open. */
+  const SNAPSHOT = 'FROM pg_current_snapshot() AS s'
+  /** The store's page read; `held` says committed events wait behind an older open append. */
+  const PAGE = 'AS held'
+  /** The pid of the connection of `applicationName` that has run LISTEN (other than `other`), once there is one. */
+  const listenerOf = async (applicationName: string, other?: number): Promise<number> => {
+    for (let i = 0; i < 400; i++) {
+      const { rows } = await pool.query<{ pid: number }>(
+        "SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'LISTEN %'",
+        [applicationName],
+      )
+      const pid = rows[0]?.pid
+      if (pid !== undefined && pid !== other) return pid
+      await sleep(25)
+    }
+    throw new Error(`no listening connection of ${applicationName}`)
+  }
+  /** Resolves once a statement on this test's schema waits for a lock, e.g. an append queued behind an open transaction. */
+  const lockWaiter = async (): Promise<void> => {
+    for (;;) {
+      const { rows } = await pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND strpos(query, $1) > 0`,
+        [schema],
+      )
+      if (rows[0]!.n > 0) return
+      await sleep(10)
+    }
+  }
 
   beforeAll(() => {
     pool = testPool()
@@ -152,49 +215,60 @@ describePostgres('PostgresEventStore', () => {
 
   describe('an append still open at a lower position', () => {
     it('holds back younger events until it commits, then delivers both in position order', async () => {
-      const store = open({ settleTimeoutMs: 100 })
+      const watched = watchedPool()
+      const store = open({ settleTimeoutMs: 100 }, watched.pool)
       const older = await openAppend('Slow-1')
       const younger = await store.appendToStream('Fast-1', [{ type: 'Fast', data: {} }])
+      // Two page reads that came back held: the subscriber has looked, and looked again, and waits.
+      const held = watched.after(PAGE, 2, (rows) => rows[0]?.held === true)
       const next = reader(store.subscribeToAll())
+      const pending = next(30_000)
+      await held
 
       expect(younger.position > older.position).toBe(true)
-      expect(await next(300)).toBe(TIMEOUT)
+      expect(await next(0)).toBe(TIMEOUT)
       expect(await collect(store.readAll())).toEqual([])
       expect(await store.headPosition()).toBeUndefined()
 
       await older.commit()
 
-      expect(await next(2000)).toMatchObject({ streamId: 'Slow-1', position: older.position })
+      expect(await pending).toMatchObject({ streamId: 'Slow-1', position: older.position })
       expect(await next(2000)).toMatchObject({ streamId: 'Fast-1', position: younger.position })
       expect((await collect(store.readAll())).map((e) => e.position)).toEqual([older.position, younger.position])
     })
 
     it('releases the younger events soon after it rolls back, though a rollback notifies nobody', async () => {
-      const store = open({ pollIntervalMs: 60_000 })
+      // It would poll again only in a minute: delivery before that comes from waiting on the open append.
+      const watched = watchedPool()
+      const store = open({ pollIntervalMs: 60_000 }, watched.pool)
       const older = await openAppend('Slow-1', 3)
       const ready = caughtUp()
       const next = reader(store.subscribeToAll({ onCaughtUp: ready.onCaughtUp }))
-      const first = next(3000)
+      const first = next(30_000)
       await ready.promise
+      // The subscriber woke for Fast-1 and found it held back by the open append below it.
+      const held = watched.after(PAGE, 1, (rows) => rows[0]?.held === true)
       await store.appendToStream('Fast-1', [{ type: 'Fast', data: {} }])
-      await sleep(100)
+      await held
 
-      const started = Date.now()
       await older.rollback()
 
       expect(await first).toMatchObject({ streamId: 'Fast-1' })
-      expect(Date.now() - started).toBeLessThan(1000)
       expect((await collect(store.readAll())).map((e) => e.streamId)).toEqual(['Fast-1'])
     })
 
     it('makes headPosition and readAll wait for it, to see the younger appends committed before the call', async () => {
-      const store = open()
+      // Two stores on pools of their own, so that each call's statements can be told apart.
+      const [forHead, forAll] = [watchedPool(), watchedPool()]
+      const [store, other] = [open({}, forHead.pool), open({}, forAll.pool)]
       const older = await openAppend('Slow-1')
       const younger = await store.appendToStream('Fast-1', [{ type: 'Fast', data: {} }])
 
+      // A call reads a second snapshot only once its first showed the older append still open.
+      const waiting = [forHead.after(SNAPSHOT, 2), forAll.after(SNAPSHOT, 2)]
       const head = store.headPosition()
-      const all = collect(store.readAll())
-      await sleep(200)
+      const all = collect(other.readAll())
+      await Promise.all(waiting)
       await older.commit()
 
       expect(await head).toBe(younger.position)
@@ -204,19 +278,19 @@ describePostgres('PostgresEventStore', () => {
 
   describe('waking subscribers', () => {
     it('wakes the subscribers of another store (another process) by NOTIFY, whatever the poll interval', async () => {
-      const reading = open({ pollIntervalMs: 60_000 }, { connectionString: postgresUrl(), max: 2 })
+      // It would poll again only in a minute: only the notification can deliver the event sooner.
+      const applicationName = `eventfold-test-${randomUUID().slice(0, 8)}`
+      const reading = open({ pollIntervalMs: 60_000 }, { connectionString: postgresUrl(), max: 2, application_name: applicationName })
       const writing = open({}, { connectionString: postgresUrl(), max: 2 })
       const ready = caughtUp()
       const next = reader(reading.subscribeToAll({ onCaughtUp: ready.onCaughtUp }))
-      const first = next(3000)
+      const first = next(30_000)
       await ready.promise
-      await sleep(200) // the listening connection is up by now
+      await listenerOf(applicationName)
 
-      const started = Date.now()
       await writing.appendToStream('Account-1', [{ type: 'Opened', data: {} }])
 
       expect(await first).toMatchObject({ type: 'Opened' })
-      expect(Date.now() - started).toBeLessThan(500)
     })
 
     it('listens again after its connection is lost, and meanwhile polls', async () => {
@@ -229,32 +303,15 @@ describePostgres('PostgresEventStore', () => {
       const writing = open({}, { connectionString: postgresUrl(), max: 2 })
       const ready = caughtUp()
       const next = reader(reading.subscribeToAll({ onCaughtUp: ready.onCaughtUp }))
-      const first = next(5000)
+      const first = next(30_000)
       await ready.promise
-      const listener = async (): Promise<number | undefined> =>
-        (
-          await pool.query<{ pid: number }>(
-            "SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'LISTEN %'",
-            [applicationName],
-          )
-        ).rows[0]?.pid
-      const waitForListener = async (other?: number): Promise<number> => {
-        for (let i = 0; i < 200; i++) {
-          const pid = await listener()
-          if (pid !== undefined && pid !== other) return pid
-          await sleep(25)
-        }
-        throw new Error('no listening connection')
-      }
-      const lost = await waitForListener()
+      const lost = await listenerOf(applicationName)
 
       await pool.query('SELECT pg_terminate_backend($1)', [lost])
-      await waitForListener(lost)
-      const started = Date.now()
+      await listenerOf(applicationName, lost)
       await writing.appendToStream('Account-1', [{ type: 'Opened', data: {} }])
 
       expect(await first).toMatchObject({ type: 'Opened' })
-      expect(Date.now() - started).toBeLessThan(500)
       expect(errors.length).toBeGreaterThan(0)
     })
 
@@ -288,7 +345,8 @@ describePostgres('PostgresEventStore', () => {
       const racing = await openAppend('Account-1')
 
       const losing = store.appendToStream('Account-1', [{ type: 'Deposited', data: {} }], { expectedRevision: 0n })
-      await sleep(100)
+      // The losing append is queued behind the racing one's lock.
+      await lockWaiter()
       await racing.commit()
 
       await expect(losing).rejects.toMatchObject({ type: 'concurrency', expected: 0n, actual: 1n, cause: expect.objectContaining({ code: '23505' }) })

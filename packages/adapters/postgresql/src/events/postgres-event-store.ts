@@ -1,14 +1,7 @@
 import { inspect } from 'node:util'
 import { createHash } from 'node:crypto'
 import {
-  AppendSignal,
-  assertDistinctEventIds,
-  assertExpectedRevision,
   ConcurrencyError,
-  findIdempotentAppend,
-  pagedRead,
-  pollingSubscription,
-  prepareEvents,
   StoreClosedError,
   ValidationError,
   type AppendOptions,
@@ -17,14 +10,24 @@ import {
   type EventFilter,
   type EventStore,
   type ExpectedRevision,
-  type PagedRead,
+  type EventRead,
   type ReadAllOptions,
   type ReadStreamOptions,
   type RecordedEvent,
-  type StoredEventRef,
   type SubscribeToAllOptions,
   type Subscription,
 } from '@eventfold/core'
+import {
+  AppendSignal,
+  assertName,
+  assertDistinctEventIds,
+  assertExpectedRevision,
+  findIdempotentAppend,
+  eventRead,
+  pollingSubscription,
+  prepareEvents,
+  type StoredEventRef,
+} from '@eventfold/core/spi'
 import type pg from 'pg'
 import { MAX_IDENTIFIER_BYTES, quoteIdent } from '../pg/identifiers'
 import { migrate } from '../pg/migrate'
@@ -199,15 +202,16 @@ export class PostgresEventStore implements EventStore {
   }
 
   /**
-   * Reads one stream. The read is also a {@link PagedRead}: the repository
-   * folds it a page at a time, one await per page instead of one per event.
+   * Reads one stream, a page per query: the repository folds it a page at a
+   * time, one await per page instead of one per event.
    */
-  readStream(streamId: string, options: ReadStreamOptions = {}): PagedRead {
-    return pagedRead(() => this.streamPages(streamId, options))
+  readStream(streamId: string, options: ReadStreamOptions = {}): EventRead {
+    return eventRead(() => this.streamPages(streamId, options))
   }
 
   private async *streamPages(streamId: string, options: ReadStreamOptions): AsyncGenerator<readonly RecordedEvent[]> {
     this.assertOpen()
+    assertName(streamId, 'streamId')
     await this.ready()
     const { direction = 'forwards', maxCount = Number.POSITIVE_INFINITY } = options
     const forwards = direction === 'forwards'
@@ -237,7 +241,11 @@ export class PostgresEventStore implements EventStore {
    * committed before the call, then reads only below the safe bound: what
    * it returns is never followed later by an event at a lower position.
    */
-  async *readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
+  readAll(options: ReadAllOptions = {}): EventRead {
+    return eventRead(() => this.logPages(options))
+  }
+
+  private async *logPages(options: ReadAllOptions): AsyncGenerator<readonly RecordedEvent[]> {
     this.assertOpen()
     await this.ready()
     const { direction = 'forwards', maxCount = Number.POSITIVE_INFINITY, filter } = options
@@ -257,7 +265,7 @@ export class PostgresEventStore implements EventStore {
         (last) => (after = last.position),
         { pageSize: this.pageSize, maxCount, beforePage: () => this.assertOpen() },
       )
-      for await (const events of pages) yield* events
+      yield* pages
       return
     }
     let before = from
@@ -266,7 +274,7 @@ export class PostgresEventStore implements EventStore {
       (last) => (before = last.position - 1n),
       { pageSize: this.pageSize, maxCount, beforePage: () => this.assertOpen() },
     )
-    for await (const rows of pages) for (const row of rows) yield toRecordedEvent(row)
+    for await (const rows of pages) yield rows.map(toRecordedEvent)
   }
 
   subscribeToAll(options: SubscribeToAllOptions = {}): Subscription {
@@ -299,6 +307,7 @@ export class PostgresEventStore implements EventStore {
 
   async streamRevision(streamId: string): Promise<bigint | undefined> {
     this.assertOpen()
+    assertName(streamId, 'streamId')
     await this.ready()
     return this.revisionOf(streamId)
   }

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { describe, it } from '@jest/globals'
-import { redactUrl } from '@eventfold/core'
+import { redactUrl } from '@eventfold/core/spi'
 import pg from 'pg'
 import { quoteIdent } from '../pg/identifiers'
 

@@ -1,14 +1,27 @@
 import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
-import { DocumentConflictError, DuplicateDocumentError, InvalidDocumentOperationError, type DocumentWrite } from '@eventfold/projections'
+import { DocumentConflictError, DuplicateDocumentError, InvalidDocumentOperationError } from '@eventfold/projections'
+import { type DocumentWrite } from '@eventfold/projections/spi'
 import { documentStoreContract } from '@eventfold/projections/testing'
 import { SerializationError, StoreClosedError } from '@eventfold/core'
 import { tempDir, type TempDir } from '../test-support/temp-dir'
 import { SqliteDocumentStore } from './sqlite-document-store'
 
+/** What `sqlite3 <file>` sees: a connection of its own, reading the view named after the read model. */
+const readPublishedWithSql = (path: string) => async (name: string) => {
+  const outside = new Database(path, { readonly: true })
+  try {
+    const rows = outside.prepare<[], { id: string; doc: string }>(`SELECT id, doc FROM "${name}"`).all()
+    return rows.map((r) => ({ ...JSON.parse(r.doc), _id: r.id }))
+  } finally {
+    outside.close()
+  }
+}
+
 documentStoreContract('SqliteDocumentStore opened on its own file', async () => {
   const dir = tempDir()
-  return { store: SqliteDocumentStore.open(dir.file('documents.db')), teardown: async () => dir.remove() }
+  const path = dir.file('documents.db')
+  return { store: SqliteDocumentStore.open(path), readPublished: readPublishedWithSql(path), teardown: async () => dir.remove() }
 })
 
 documentStoreContract('SqliteDocumentStore on a shared WAL handle', async () => {
@@ -16,6 +29,7 @@ documentStoreContract('SqliteDocumentStore on a shared WAL handle', async () => 
   const db = openWal(dir.file('shared.db'))
   return {
     store: new SqliteDocumentStore(db),
+    readPublished: readPublishedWithSql(dir.file('shared.db')),
     teardown: async () => {
       db.close()
       dir.remove()
@@ -45,6 +59,18 @@ describe('SqliteDocumentStore on a file', () => {
   })
   afterEach(() => {
     dir.remove()
+  })
+
+  it('refuses to publish a read model under the name of one of its tables, and stores nothing of the commit', async () => {
+    const store = SqliteDocumentStore.open(dir.file('documents.db'))
+    try {
+      await expect(
+        store.commit({ writes: [put('c', { _id: 'x' })], publish: [{ name: 'eventfold_documents', collection: 'c' }] }),
+      ).rejects.toMatchObject({ type: 'invalid-document-operation', collection: 'eventfold_documents' })
+      expect(await store.get('c', 'x')).toBeUndefined()
+    } finally {
+      await store.close()
+    }
   })
 
   it('keeps a commit, its checkpoint and its unique indexes after the file is closed and reopened', async () => {

@@ -1,32 +1,11 @@
 import Database from 'better-sqlite3'
-import { fromJson, StoreClosedError, toJson } from '@eventfold/core'
-import {
-  assertCheckpointName,
-  assertCollectionName,
-  assertCollectionPrefix,
-  assertCommitRequest,
-  assertDocumentKey,
-  assertFilter,
-  assertFindOptions,
-  assertIndexSpec,
-  DocumentConflictError,
-  DuplicateDocumentError,
-  query,
-  type CheckpointWrite,
-  type CommitRequest,
-  type CommitResult,
-  type Document,
-  type DocumentMeta,
-  type DocumentStore,
-  type DocumentStoreCapabilities,
-  type DocumentWrite,
-  type Filter,
-  type FindOptions,
-  type IndexSpec,
-  type StoredDocument,
-} from '@eventfold/projections'
+import { StoreClosedError } from '@eventfold/core'
+import { fromJson, toJson } from '@eventfold/core/spi'
+import { DocumentConflictError, DuplicateDocumentError, InvalidDocumentOperationError, type Document, type DocumentStore, type Filter, type FindOptions, type IndexSpec } from '@eventfold/projections'
+import { query, type CheckpointWrite, type CommitRequest, type CommitResult, type DocumentMeta, type DocumentStoreCapabilities, type DocumentWrite, type PublishedReadModel, type StoredDocument, assertCheckpointName, assertCollectionName, assertCollectionPrefix, assertCommitRequest, assertDocumentKey, assertFilter, assertFindOptions, assertIndexSpec } from '@eventfold/projections/spi'
 import { isUniqueViolation, translateDocumentError } from './document-errors'
-import { migrateDocumentSchema } from './document-schema'
+import { DOCUMENT_SCHEMA, DOCUMENT_SCHEMA_MODULE, migrateDocumentSchema } from './document-schema'
+import { permanentSqliteError } from '../sqlite-errors'
 import { uniqueIndexSql } from './unique-index'
 import { openSqlite, type OpenSqliteOptions, type SqliteConnection } from '../sqlite-connection'
 
@@ -72,6 +51,9 @@ type RowWrite =
  * (through `@eventfold/projections`) over the collection's rows; a read scans
  * the collection, which suits the read models of one process. Unique indexes
  * are real SQLite partial expression indexes, checked as each row is written.
+ * A published read model is a view named after its declared collection
+ * (`SELECT json_extract(doc, '$.balance') FROM account_balances`), re-pointed
+ * in the commit that switches its projection's generation.
  * @example
  * ```ts
  * const db = new Database('bank.db')
@@ -85,7 +67,9 @@ export class SqliteDocumentStore implements DocumentStore {
   private readonly closeDatabase: boolean
   private closed = false
   private readonly statements: ReturnType<typeof prepareStatements>
-  private readonly commitTransaction: Database.Transaction<(writes: readonly RowWrite[], checkpoint: CheckpointWrite | undefined) => void>
+  private readonly commitTransaction: Database.Transaction<
+    (writes: readonly RowWrite[], checkpoint: CheckpointWrite | undefined, publish: readonly PublishedReadModel[]) => void
+  >
 
   private readonly db: Database.Database
   private readonly connection: SqliteConnection | undefined
@@ -101,12 +85,21 @@ export class SqliteDocumentStore implements DocumentStore {
     this.connection = isConnection ? source : undefined
     this.db = isConnection ? source.db : source
     this.closeDatabase = closeDatabase
-    migrateDocumentSchema(this.db)
+    // A connection migrates (or, read-only, only checks) the shared schema table itself.
+    if (isConnection) source.migrate(DOCUMENT_SCHEMA_MODULE, DOCUMENT_SCHEMA)
+    else migrateDocumentSchema(this.db)
     this.statements = prepareStatements(this.db)
-    this.commitTransaction = this.db.transaction((writes: readonly RowWrite[], checkpoint: CheckpointWrite | undefined) => {
-      for (const write of writes) this.applyWrite(write)
-      if (checkpoint) this.statements.saveCheckpoint.run(checkpoint.name, checkpoint.position.toString())
-    })
+    this.commitTransaction = this.db.transaction(
+      (writes: readonly RowWrite[], checkpoint: CheckpointWrite | undefined, publish: readonly PublishedReadModel[]) => {
+        for (const write of writes) this.applyWrite(write)
+        if (checkpoint) this.statements.saveCheckpoint.run(checkpoint.name, checkpoint.position.toString())
+        for (const model of publish) {
+          const taken = this.statements.schemaObjectType.get(model.name)
+          if (taken !== undefined && taken !== 'view') throw nameTaken(model.name, taken)
+          this.db.exec(publishViewSql(model))
+        }
+      },
+    )
     this.connection?.onClose(() => this.close())
   }
 
@@ -163,19 +156,25 @@ export class SqliteDocumentStore implements DocumentStore {
   }
 
   /**
-   * Applies the writes in order, then stores the checkpoint, in one
-   * transaction: on any error nothing of the commit is stored.
+   * Applies the writes in order, then stores the checkpoint and re-points
+   * the published read models' views, in one transaction: on any error
+   * nothing of the commit is stored.
    * @throws {@link DocumentConflictError} when a document is not at the expected revision.
    * @throws {@link DuplicateDocumentError} when a write breaks a unique index.
    * @throws {@link SerializationError} when a document cannot be stored as JSON.
+   * @throws {@link InvalidDocumentOperationError} when a read model is published under the name of a table or index of the file.
    */
   async commit(request: CommitRequest): Promise<CommitResult> {
     this.assertOpen()
     assertCommitRequest(request)
-    const { writes, checkpoint, fence } = request
-    if (writes.length === 0 && !checkpoint && !fence) return { writes: 0 }
+    const { writes, checkpoint, fence, publish = [] } = request
+    if (writes.length === 0 && !checkpoint && !fence && publish.length === 0) return { writes: 0 }
     const rows = writes.map(toRowWrite)
-    this.commitTransaction.immediate(fence ? [toRowWrite(fence), ...rows] : rows, checkpoint)
+    try {
+      this.commitTransaction.immediate(fence ? [toRowWrite(fence), ...rows] : rows, checkpoint, publish)
+    } catch (error) {
+      throw permanentSqliteError(error, this.connection?.path ?? this.db.name) ?? error
+    }
     return { writes: writes.length }
   }
 
@@ -333,6 +332,7 @@ const prepareStatements = (db: Database.Database) => ({
   ),
   indexesOf: db.prepare<[string], string>('SELECT sql_name FROM eventfold_document_indexes WHERE collection = ?').pluck(),
   forgetIndexes: db.prepare<[string]>('DELETE FROM eventfold_document_indexes WHERE collection = ?'),
+  schemaObjectType: db.prepare<[string], string>('SELECT type FROM sqlite_schema WHERE name = ? COLLATE NOCASE').pluck(),
 })
 
 const toRowWrite = (write: DocumentWrite): RowWrite => {
@@ -348,5 +348,20 @@ const toRowWrite = (write: DocumentWrite): RowWrite => {
     expectedRevision: write.expectedRevision,
   }
 }
+
+const quoteIdentifier = (name: string): string => `"${name.replaceAll('"', '""')}"`
+const quoteText = (text: string): string => `'${text.replaceAll("'", "''")}'`
+
+/**
+ * The view that shows a read model under its declared name to any SQLite
+ * client: one row per document, `id` and `doc` (JSON text), of the
+ * collection it is published from.
+ */
+const publishViewSql = ({ name, collection }: PublishedReadModel): string =>
+  `DROP VIEW IF EXISTS ${quoteIdentifier(name)};
+   CREATE VIEW ${quoteIdentifier(name)} AS SELECT id, doc FROM eventfold_documents WHERE collection = ${quoteText(collection)};`
+
+const nameTaken = (name: string, type: string): InvalidDocumentOperationError =>
+  new InvalidDocumentOperationError(`a read model cannot be published under this name: the file has a ${type} named so`, name)
 
 const parseDocument = (text: string, collection: string, id: string): Document => fromJson<Document>(text, `${collection}/${id}`)

@@ -35,6 +35,6 @@ export const listCommand = (projections: Command): void => {
           ],
           'the config registers no projections',
         )
-      }),
+      }, { readOnly: true }),
     )
 }

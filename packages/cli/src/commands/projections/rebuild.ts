@@ -5,6 +5,7 @@ import { EXIT, UsageError } from '../../errors'
 import { jsonLinesReporter, progressBarReporter } from '../../output/rebuild-progress'
 import { withContext } from '../context'
 import { onStopSignal } from '../signals'
+import { quote, writeErr } from '../../output/terminal'
 
 /** `eventfold projections rebuild <name>`. */
 export const rebuildCommand = (projections: Command): void => {
@@ -23,7 +24,7 @@ export const rebuildCommand = (projections: Command): void => {
         const state = await new ProjectionStates(documents).get(name)
         if (state?.rebuilding && opts.partitions !== undefined && opts.partitions !== state.rebuilding.partitions) {
           throw new UsageError(
-            `a rebuild of '${name}' into generation ${state.rebuilding.generation} with ${state.rebuilding.partitions} partition(s) is in progress: ` +
+            `a rebuild of ${quote(name)} into generation ${state.rebuilding.generation} with ${state.rebuilding.partitions} partition(s) is in progress: ` +
               `resume it without --partitions (or with --partitions ${state.rebuilding.partitions}), or drop it with: eventfold projections reset ${name}`,
           )
         }
@@ -32,8 +33,8 @@ export const rebuildCommand = (projections: Command): void => {
         // running the command again resumes from the checkpoints.
         const dispose = onStopSignal((signal) => {
           const last = reporter.abort()
-          process.stderr.write(
-            `\n${signal}: rebuild of '${name}' interrupted at position ${last?.position ?? 'none'}; run the same command again to resume\n`,
+          writeErr(
+            `\n${signal}: rebuild of ${quote(name)} interrupted at position ${last?.position ?? 'none'}; run the same command again to resume\n`,
           )
           process.exit(EXIT.interrupted)
         })

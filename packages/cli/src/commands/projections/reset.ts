@@ -2,6 +2,7 @@ import { ProjectionStates, resetProjection } from '@eventfold/projections'
 import type { Command } from 'commander'
 import { printJson } from '../../output/json'
 import { withContext } from '../context'
+import { quote, writeOut } from '../../output/terminal'
 
 /** `eventfold projections reset <name>`. */
 export const resetCommand = (projections: Command): void => {
@@ -28,11 +29,11 @@ export const resetCommand = (projections: Command): void => {
         }
         if (opts.json) return printJson(report)
         if (!before) {
-          process.stdout.write(`'${name}' has never run: nothing to reset\n`)
+          writeOut(`${quote(name)} has never run: nothing to reset\n`)
           return
         }
-        process.stdout.write(
-          `reset '${name}': ` +
+        writeOut(
+          `reset ${quote(name)}: ` +
             (report.droppedGeneration !== null ? `generation ${report.droppedGeneration} dropped` : 'no read model to drop') +
             (report.droppedRebuild !== null ? `, rebuild into generation ${report.droppedRebuild} dropped` : '') +
             `; the next worker builds generation ${report.nextGeneration} from the start of the log\n`,

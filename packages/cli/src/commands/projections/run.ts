@@ -6,6 +6,7 @@ import { printJson } from '../../output/json'
 import { printTable } from '../../output/table'
 import { withContext } from '../context'
 import { onStopSignal } from '../signals'
+import { quote, writeErr } from '../../output/terminal'
 
 interface RunOptions {
   readonly partitions?: number
@@ -39,13 +40,13 @@ export const runCommand = (projections: Command): void => {
           const partitions = opts.partitions ?? state?.partitions ?? 1
           if (state && state.generation === 0 && state.rebuilding) {
             throw new UsageError(
-              `projection '${projection.name}' has no read model yet: a first rebuild into generation ${state.rebuilding.generation} is in progress; ` +
+              `projection ${quote(projection.name)} has no read model yet: a first rebuild into generation ${state.rebuilding.generation} is in progress; ` +
                 `finish it with: eventfold projections rebuild ${projection.name}`,
             )
           }
           if (state && state.partitions !== partitions) {
             throw new UsageError(
-              `projection '${projection.name}' is built with ${state.partitions} partition(s), not ${partitions}: ` +
+              `projection ${quote(projection.name)} is built with ${state.partitions} partition(s), not ${partitions}: ` +
                 `run it with --partitions ${state.partitions}, or change the count with: eventfold projections rebuild ${projection.name} --partitions ${partitions}`,
             )
           }
@@ -67,11 +68,11 @@ export const runCommand = (projections: Command): void => {
           ),
         )
         const dispose = onStopSignal((signal) => {
-          process.stderr.write(`${signal}: stopping after the batches in flight…\n`)
+          writeErr(`${signal}: stopping after the batches in flight…\n`)
           void Promise.all(workers.map((w) => w.stop()))
         })
         const reporter = setInterval(() => reportOnStderr(workers.map((w) => w.status)), REPORT_EVERY_MS)
-        process.stderr.write(
+        writeErr(
           `running ${plan.map((p) => `${p.projection.name} (${p.partitions} partition${p.partitions === 1 ? '' : 's'})`).join(', ')}` +
             (opts.catchUp ? ' until caught up\n' : '; Ctrl-C to stop\n'),
         )
@@ -110,6 +111,6 @@ export const runCommand = (projections: Command): void => {
 
 const reportOnStderr = (progress: readonly WorkerProgress[]): void => {
   for (const p of progress) {
-    process.stderr.write(`${p.projection} ${p.partition}: checkpoint ${p.checkpoint ?? 'none'}, applied ${p.eventsApplied}, parked ${p.parked}\n`)
+    writeErr(`${p.projection} ${p.partition}: checkpoint ${p.checkpoint ?? 'none'}, applied ${p.eventsApplied}, parked ${p.parked}\n`)
   }
 }

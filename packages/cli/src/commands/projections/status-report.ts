@@ -1,13 +1,6 @@
 import type { EventStore } from '@eventfold/core'
-import {
-  checkpointName,
-  DEAD_LETTER_COLLECTION,
-  inPartition,
-  partitionKey,
-  ProjectionStates,
-  type DocumentStore,
-  type ProjectionDefinition,
-} from '@eventfold/projections'
+import { ProjectionStates, type DocumentStore, type ProjectionDefinition } from '@eventfold/projections'
+import { checkpointName, DEAD_LETTER_COLLECTION, inPartition, partitionKey } from '@eventfold/projections/spi'
 
 /** One partition of one generation. */
 export interface PartitionStatus {

@@ -3,6 +3,7 @@ import { printJson } from '../../output/json'
 import { printTable } from '../../output/table'
 import { withContext } from '../context'
 import { projectionStatus, type GenerationStatus, type ProjectionStatus } from './status-report'
+import { writeOut } from '../../output/terminal'
 
 const lowestCheckpoint = (g: GenerationStatus | null): string => {
   if (!g) return '-'
@@ -41,7 +42,7 @@ const printStatuses = (statuses: readonly ProjectionStatus[]): void => {
     ),
   )
   if (partitions.length === 0) return
-  process.stdout.write('\n')
+  writeOut('\n')
   printTable(
     partitions,
     [
@@ -71,6 +72,6 @@ export const statusCommand = (projections: Command): void => {
         for (const p of selected) statuses.push(await projectionStatus(eventStore, documents, p))
         if (opts.json) return printJson(statuses)
         printStatuses(statuses)
-      }),
+      }, { readOnly: true }),
     )
 }

@@ -1,8 +1,8 @@
 import type { EventRegistry, EventStore } from '@eventfold/core'
 import type { DocumentStore } from '../documents/document-store'
 import type { ProjectionDefinition } from '../projection/projection-definition'
-import { ProjectionStates, type ProjectionState } from '../projection/projection-state'
-import { dropGeneration } from '../worker/generation-collections'
+import { beginRebuild, switchGeneration } from '../generations/generations'
+import { ProjectionStates } from '../generations/projection-state'
 import { PartitionCountMismatchError, ProjectionWorker, type WorkerProgress } from '../worker/projection-worker'
 
 /** Progress of a rebuild, summed over its partitions. */
@@ -72,27 +72,12 @@ export const rebuildProjection = async ({
   onProgress,
   signal,
 }: RebuildOptions): Promise<RebuildResult> => {
-  const states = new ProjectionStates(documents)
-  const before = await states.get(projection.name)
-  const resumed = before?.rebuilding !== undefined
+  const before = await new ProjectionStates(documents).get(projection.name)
   if (before?.rebuilding && partitions !== undefined && partitions !== before.rebuilding.partitions) {
     throw new PartitionCountMismatchError(projection.name, before.rebuilding.partitions, partitions)
   }
-  if (before?.retired) await retire(documents, states, projection, before.retired)
-  const started = await states.update(projection.name, (s): ProjectionState => {
-    if (s?.rebuilding) return s
-    const generation = Math.max(s?.generation ?? 0, 0) + 1
-    const rebuilding = {
-      generation,
-      version: projection.version,
-      partitions: partitions ?? s?.partitions ?? 1,
-      startedAt: new Date().toISOString(),
-    }
-    // A projection never run has no readers yet: generation 0 stands for "nothing to serve".
-    return s ? { ...s, rebuilding } : { name: projection.name, generation: 0, version: projection.version, partitions: rebuilding.partitions, rebuilding, updatedAt: '' }
-  })
-  const target = started!.rebuilding!
-  if (!resumed) await dropGeneration(documents, projection, target.generation, target.partitions)
+  const target = await beginRebuild(documents, projection, partitions)
+  const { resumed } = target
   const head = await eventStore.headPosition()
   const perPartition = new Map<string, WorkerProgress>()
   const report = (): RebuildProgress => {
@@ -137,52 +122,7 @@ export const rebuildProjection = async ({
       return worker.run().then((p) => perPartition.set(p.partition, p))
     }),
   ).finally(() => signal?.removeEventListener('abort', stop))
-  if (signal?.aborted) return { ...report(), previousGeneration: before?.generation, completed: false }
-  let previous: { generation: number; partitions: number } | undefined
-  const switched = await states.update(projection.name, (s) => {
-    previous = s && s.generation > 0 ? { generation: s.generation, partitions: s.partitions } : undefined
-    return {
-      name: projection.name,
-      generation: target.generation,
-      version: target.version,
-      partitions: target.partitions,
-      ...(previous ? { retired: previous } : {}),
-      updatedAt: '',
-    }
-  })
-  if (switched?.retired) await retire(documents, states, projection, switched.retired)
-  return { ...report(), previousGeneration: previous?.generation, completed: true }
-}
-
-/** Drops a retired generation, then forgets it. */
-const retire = async (
-  documents: DocumentStore,
-  states: ProjectionStates,
-  projection: Pick<ProjectionDefinition, 'name' | 'collections'>,
-  retired: { generation: number; partitions: number },
-): Promise<void> => {
-  await dropGeneration(documents, projection, retired.generation, retired.partitions)
-  await states.update(projection.name, (s) => {
-    if (!s || s.retired?.generation !== retired.generation) return s
-    const { retired: _done, ...rest } = s
-    return rest
-  })
-}
-
-/**
- * Resets a projection: the next worker builds a fresh generation from
- * position 0. The old generation's collections and checkpoints are dropped.
- */
-export const resetProjection = async (documents: DocumentStore, projection: Pick<ProjectionDefinition, 'name' | 'collections' | 'version'>): Promise<void> => {
-  const states = new ProjectionStates(documents)
-  const before = await states.get(projection.name)
-  if (!before) return
-  // The fresh generation must be above every one a rebuild may have written.
-  const next = Math.max(before.generation, before.rebuilding?.generation ?? 0, before.retired?.generation ?? 0) + 1
-  await states.update(projection.name, (s) =>
-    s && { name: s.name, generation: next, version: projection.version, partitions: s.partitions, updatedAt: '' },
-  )
-  if (before.generation > 0) await dropGeneration(documents, projection, before.generation, before.partitions)
-  if (before.rebuilding) await dropGeneration(documents, projection, before.rebuilding.generation, before.rebuilding.partitions)
-  if (before.retired) await dropGeneration(documents, projection, before.retired.generation, before.retired.partitions)
+  if (signal?.aborted) return { ...report(), previousGeneration: target.previousGeneration, completed: false }
+  const { previousGeneration } = await switchGeneration(documents, projection, target)
+  return { ...report(), previousGeneration, completed: true }
 }

@@ -1,4 +1,4 @@
-import type { DocumentStore } from '../documents/document-store'
+import type { DocumentStore, PublishedReadModel } from '../documents/document-store'
 import { DocumentConflictError } from '../errors/errors'
 
 /** The system collection that says which generation of each read model readers use. */
@@ -7,8 +7,13 @@ export const PROJECTION_STATE_COLLECTION = '_ef_projections'
 /** Where a projection's read model lives and what is being done to it. */
 export interface ProjectionState {
   readonly name: string
-  /** Generation readers use; its collections are `<collection>__<generation>`. */
+  /** Generation readers use; its collections are stored as `<collection>__<generation>`. */
   readonly generation: number
+  /**
+   * Collections the projection declares, published under these names for
+   * the active generation. Absent in states written before names were published.
+   */
+  readonly collections?: readonly string[]
   /** Projection version that built the active generation. */
   readonly version: number
   /** Partition count the active generation is built with; changing it needs a rebuild. */
@@ -24,7 +29,7 @@ export interface ProjectionState {
   readonly updatedAt: string
 }
 
-/** The physical collection of a logical one in a generation. */
+/** The physical collection of a declared one in a generation; readers use the declared name (see {@link ReadModels}). */
 export const physicalCollection = (logical: string, generation: number): string => `${logical}__${generation}`
 
 /** Checkpoint name of one partition of one generation. */
@@ -46,32 +51,53 @@ export class ProjectionStates {
 
   /**
    * Reads the state, lets `change` derive the next one, and writes it if no
-   * one else changed it meanwhile (retrying on conflict).
+   * one else changed it meanwhile (retrying on conflict). `publish` names
+   * the read models to publish in the same commit as the new state.
    */
-  async update(name: string, change: (current: ProjectionState | undefined) => ProjectionState | undefined): Promise<ProjectionState | undefined> {
+  async update(
+    name: string,
+    change: (current: ProjectionState | undefined) => ProjectionState | undefined,
+    publish?: (next: ProjectionState) => readonly PublishedReadModel[],
+  ): Promise<ProjectionState | undefined> {
     for (let attempt = 0; attempt < 20; attempt++) {
-      const stored = await this.getStored(name)
-      const next = change(stored?.state)
-      if (next === undefined || next === stored?.state) return stored?.state
-      const { name: _name, ...rest } = { ...next, updatedAt: new Date().toISOString() }
-      try {
-        await this.store.commit({
-          writes: [
-            {
-              kind: 'put',
-              collection: PROJECTION_STATE_COLLECTION,
-              doc: { _id: name, ...rest },
-              meta: { revision: (stored?.revision ?? 0) + 1, positions: {} },
-              expectedRevision: stored?.revision ?? 0,
-            },
-          ],
-        })
-        return { ...next, name }
-      } catch (e) {
-        if (!(e instanceof DocumentConflictError)) throw e
-      }
+      const outcome = await this.updateOnce(name, change, publish)
+      if (outcome.written !== false) return outcome.state
     }
     throw new Error(`Could not update the state of projection '${name}': too much contention`)
+  }
+
+  /**
+   * {@link update} with one attempt: `written` is false, and nothing was
+   * written, when someone else changed the state between the read and the
+   * write; undefined when `change` left it as it was.
+   */
+  async updateOnce(
+    name: string,
+    change: (current: ProjectionState | undefined) => ProjectionState | undefined,
+    publish?: (next: ProjectionState) => readonly PublishedReadModel[],
+  ): Promise<{ readonly state: ProjectionState | undefined; readonly written?: boolean }> {
+    const stored = await this.getStored(name)
+    const next = change(stored?.state)
+    if (next === undefined || next === stored?.state) return { state: stored?.state }
+    const { name: _name, ...rest } = { ...next, updatedAt: new Date().toISOString() }
+    try {
+      await this.store.commit({
+        writes: [
+          {
+            kind: 'put',
+            collection: PROJECTION_STATE_COLLECTION,
+            doc: { _id: name, ...rest },
+            meta: { revision: (stored?.revision ?? 0) + 1, positions: {} },
+            expectedRevision: stored?.revision ?? 0,
+          },
+        ],
+        ...(publish ? { publish: publish({ ...next, name }) } : {}),
+      })
+      return { state: { ...next, name }, written: true }
+    } catch (e) {
+      if (!(e instanceof DocumentConflictError)) throw e
+      return { state: stored?.state, written: false }
+    }
   }
 
   /** Removes the state of a projection. */

@@ -1,14 +1,13 @@
 import { InMemoryEventStore, type RecordedEvent } from '@eventfold/core'
 import { InMemoryDocumentStore } from '../documents/in-memory-document-store'
 import type { Documents } from '../documents/documents'
-import { DeadLetters } from '../dead-letters/dead-letters'
-import { retryDeadLetter } from '../dead-letters/retry-dead-letter'
 import { On, Projection } from '../projection/decorators'
 import { projectionFromInstance } from '../projection/projection-definition'
-import { physicalCollection, ProjectionStates } from '../projection/projection-state'
+import { physicalCollection, ProjectionStates } from '../generations/projection-state'
 import { PartitionCountMismatchError, ProjectionWorker, RebuildInProgressError } from '../worker/projection-worker'
 import { streamMarkerCollection } from '../worker/stream-markers'
-import { rebuildProjection, resetProjection } from './rebuild'
+import { resetProjection } from '../generations/generations'
+import { rebuildProjection } from './rebuild-projection'
 
 @Projection('test-counts', { collection: 'counts' })
 class Counts {
@@ -193,27 +192,5 @@ describe('a live worker when the active generation changes', () => {
     await rebuildProjection({ eventStore, documents, projection, partitions: 2 })
     await seed(eventStore, ['b'])
     await expect(running).rejects.toBeInstanceOf(PartitionCountMismatchError)
-  })
-})
-
-describe('retryDeadLetter', () => {
-  it('applies a parked event once the handler is fixed, and removes it', async () => {
-    const eventStore = new InMemoryEventStore()
-    const documents = new InMemoryDocumentStore()
-    await seed(eventStore, ['a', 'bad', 'a'])
-    const counts = new Counts()
-    counts.broken = true
-    const projection = projectionFromInstance(counts)
-    await new ProjectionWorker({ eventStore, documents, projection, stopAtHead: true, retry: { initialDelayMs: 1 } }).run()
-    const dlq = new DeadLetters(documents)
-    const [letter] = await dlq.list()
-    expect(letter).toMatchObject({ event: { streamId: 'K-bad' }, error: { message: 'handler bug' } })
-    await expect(retryDeadLetter(documents, projection, letter!.id)).rejects.toThrow('handler bug')
-    expect((await dlq.get(letter!.id))!.attempts).toBe(letter!.attempts + 1)
-    counts.broken = false
-    await retryDeadLetter(documents, projection, letter!.id)
-    expect(await dlq.list()).toEqual([])
-    expect(await documents.get(physicalCollection('counts', 1), 'bad')).toEqual({ _id: 'bad', n: 1 })
-    await expect(retryDeadLetter(documents, projection, letter!.id)).rejects.toMatchObject({ type: 'dead-letter-not-found' })
   })
 })

@@ -1,10 +1,11 @@
+import { DEAD_LETTER_COLLECTION } from '../dead-letters/dead-letters'
 import type { IndexSpec } from '../documents/document'
 import type { DocumentStore } from '../documents/document-store'
 import { InvalidDocumentOperationError } from '../errors/errors'
 import type { ProjectionDefinition } from '../projection/projection-definition'
-import { checkpointName, physicalCollection, type ProjectionStates } from '../projection/projection-state'
-import { partitionKey } from './partition'
-import { streamMarkerCollection } from './stream-markers'
+import { checkpointName, physicalCollection, type ProjectionStates } from './projection-state'
+import { partitionKey } from '../worker/partition'
+import { streamMarkerCollection } from '../worker/stream-markers'
 
 /**
  * Maps the collections a projection declares to their physical names in a
@@ -24,7 +25,7 @@ export const generationCollections =
 export const generationIndexes = (projection: ProjectionDefinition, generation: number): IndexSpec[] =>
   projection.indexes.map((i) => ({ ...i, collection: physicalCollection(i.collection, generation) }))
 
-/** Drops a generation's collections (read model and stream markers) and checkpoints. */
+/** Drops a generation's collections (read model and stream markers), checkpoints and dead letters. */
 export const dropGeneration = async (
   documents: DocumentStore,
   projection: Pick<ProjectionDefinition, 'name' | 'collections'>,
@@ -38,6 +39,13 @@ export const dropGeneration = async (
   const names = [...(await documents.listCheckpoints(prefix)).keys()]
   for (let index = 0; index < partitions; index++) names.push(checkpointName(projection.name, generation, partitionKey({ index, count: partitions })))
   await documents.deleteCheckpoints([...new Set(names)])
+  // A letter belongs to its generation: whatever replaces the generation reads the event again.
+  const letters = await documents.find(DEAD_LETTER_COLLECTION, { projection: projection.name, generation })
+  if (letters.length === 0) return
+  const stored = await documents.getMany(DEAD_LETTER_COLLECTION, letters.map((l) => l._id))
+  await documents.commit({
+    writes: [...stored].map(([id, s]) => ({ kind: 'delete' as const, collection: DEAD_LETTER_COLLECTION, id, expectedRevision: s.meta.revision })),
+  })
 }
 
 /**

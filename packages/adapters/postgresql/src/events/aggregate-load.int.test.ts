@@ -1,0 +1,64 @@
+import { afterAll, afterEach, beforeAll, beforeEach, expect, it, jest } from '@jest/globals'
+import { AggregateRepository, defineAggregate, defineUpcaster, EventRegistry } from '@eventfold/core'
+import type pg from 'pg'
+import { describePostgres, dropSchema, freshSchema, testPool } from '../testing/connect'
+import { PostgresEventStore } from './postgres-event-store'
+
+const EVENTS = 100
+
+const tally = defineAggregate<{ count: number; total: number }, object, { type: string; data: { n: number } }>({
+  category: 'Tally',
+  commands: {},
+  initialState: () => ({ count: 0, total: 0 }),
+  decide: () => [],
+  evolve: (s, e) => ({ count: s.count + 1, total: s.total + e.data.n }),
+})
+
+describePostgres('Loading an aggregate from PostgreSQL', () => {
+  let pool: pg.Pool
+  let schema: string
+  let store: PostgresEventStore
+
+  beforeAll(() => {
+    pool = testPool(2)
+  })
+  afterAll(async () => {
+    await pool.end()
+  })
+  beforeEach(async () => {
+    schema = freshSchema('load')
+    store = new PostgresEventStore(pool, { schema })
+    await store.appendToStream(
+      'Tally-1',
+      Array.from({ length: EVENTS }, (_, n) => ({ type: 'Counted', data: { n } })),
+    )
+  })
+  afterEach(async () => {
+    jest.restoreAllMocks()
+    await store.close()
+    await dropSchema(pool, schema)
+  })
+
+  it('parses each event’s data and none of its metadata', async () => {
+    const repository = new AggregateRepository(store, { registry: new EventRegistry() })
+    const parse = jest.spyOn(JSON, 'parse')
+
+    const loaded = await repository.get(tally, '1')
+
+    expect(loaded.state).toEqual({ count: EVENTS, total: (EVENTS * (EVENTS - 1)) / 2 })
+    expect(parse).toHaveBeenCalledTimes(EVENTS)
+  })
+
+  it('still hands out the metadata, parsed at first access, and upcasts by the stored version', async () => {
+    const registry = new EventRegistry()
+    registry.register('Counted', { version: 2 })
+    registry.addUpcaster(defineUpcaster('Counted', 1, (data: { n: number }) => ({ n: data.n * 10 })))
+    const seen: string[] = []
+    const loaded = await new AggregateRepository(store, { registry }).get(tally, '1', { onEvent: (e) => seen.push(e.metadata.eventId) })
+
+    expect(loaded.state.total).toBe(((EVENTS * (EVENTS - 1)) / 2) * 10)
+    const ids: string[] = []
+    for await (const e of store.readStream('Tally-1')) ids.push(e.metadata.eventId)
+    expect(seen).toEqual(ids)
+  })
+})

@@ -1,0 +1,3 @@
+export type { EngineCounters } from './counters'
+export type { BatchAttempt, EngineSink, EngineSource, OpenBatch } from './ports'
+export { WorkerEngine, type BatchPolicy, type GenerationCheck, type WorkerEngineOptions } from './worker-engine'
