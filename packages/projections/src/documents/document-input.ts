@@ -109,13 +109,35 @@ export const assertUpdateFields = (collection: string, id: string, spec: object)
       if (bad) fail(`${op}: ${bad}`, collection, id)
       const value = (fields as Record<string, unknown>)[path]
       if (typeof value === 'number' || typeof value === 'boolean' || value === null) continue
-      const valueBad = checkValue(value, path, 1, true)
+      const valueBad = checkOperand(op, value, path)
       if (valueBad) fail(`${op}: ${valueBad}`, collection, id)
     }
   }
 }
 
 const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k)
+
+/**
+ * Checks what an update operator is given for one field. `$pull` takes a
+ * condition (operators allowed, as in a filter); `$push` and `$addToSet`
+ * take a value or modifiers (`$each`, `$sort`, …) whose `$each` items are
+ * stored; every other operand is stored as it is.
+ */
+const checkOperand = (op: string, value: unknown, path: string): string | undefined => {
+  if (op === '$pull') return checkValue(value, path, 1, false)
+  if ((op === '$push' || op === '$addToSet') && isModifierForm(value)) {
+    for (const key of Object.keys(value)) {
+      const operand = (value as Record<string, unknown>)[key]
+      const bad = key === '$each' ? checkValue(operand, `${path}.$each`, 1, true) : checkValue(operand, `${path}.${key}`, 1, false)
+      if (bad) return bad
+    }
+    return undefined
+  }
+  return checkValue(value, path, 1, true)
+}
+
+const isModifierForm = (value: unknown): value is object =>
+  value !== null && typeof value === 'object' && !Array.isArray(value) && hasOwn(value, '$each')
 
 /** Checks an index declaration: its collection and key paths. @throws {@link InvalidDocumentOperationError} */
 export const assertIndexSpec = (spec: IndexSpec): void => {
