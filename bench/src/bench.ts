@@ -41,7 +41,9 @@ POSTGRES_URL / MONGODB_URL are unset or do not answer.
   --help                           print this and exit`
 
 /** Minimum eventfold/raw ratio per workload. */
-const TARGETS: Readonly<Record<WorkloadId, number>> = { W1: 0.5, W2: 0.7, W3: 0.5, W4: 0.5 }
+/** Ratio eventfold/raw each workload should reach, on SQLite and on PostgreSQL. */
+const TARGETS: Readonly<Record<WorkloadId, number>> = { W1: 0.8, W2: 0.8, W3: 0.5, W4: 0.8 }
+const PG_TARGETS: Readonly<Record<WorkloadId, number>> = { W1: 0.5, W2: 0.8, W3: 0.5, W4: 0.5 }
 
 interface Plan {
   readonly settings: readonly Synchronous[]
@@ -394,8 +396,8 @@ const main = async (): Promise<number> => {
           eventfold: eventfold === undefined ? undefined : { median: eventfold, runs: ef! },
           raw: limit === undefined ? undefined : { median: limit, runs: raw! },
           ratio,
-          target: TARGETS[w],
-          pass: ratio === undefined ? undefined : ratio >= TARGETS[w],
+          target: PG_TARGETS[w],
+          pass: ratio === undefined ? undefined : ratio >= PG_TARGETS[w],
         }
       })
       const observed = Object.fromEntries(
