@@ -48,7 +48,9 @@ const REHYDRATIONS: readonly (readonly [WorkloadId, AggregateStyle])[] = [
   ['W3D', 'decider'],
 ]
 
-const TARGETS: Readonly<Record<WorkloadId, number>> = { W1: 0.5, W2: 0.7, W3: 0.5, W3D: 0.5, W4: 0.5 }
+/** Ratio eventfold/raw each workload should reach, on SQLite and on PostgreSQL. */
+const TARGETS: Readonly<Record<WorkloadId, number>> = { W1: 0.8, W2: 0.8, W3: 0.8, W3D: 0.8, W4: 0.8 }
+const PG_TARGETS: Readonly<Record<WorkloadId, number>> = { W1: 0.5, W2: 0.8, W3: 0.75, W3D: 0.75, W4: 0.5 }
 
 interface Plan {
   readonly settings: readonly Synchronous[]
@@ -286,8 +288,8 @@ const runPostgres = async (
       eventfold: eventfold === undefined ? undefined : { median: eventfold, runs: ef! },
       raw: limit === undefined ? undefined : { median: limit, runs: raw! },
       ratio,
-      target: TARGETS[w],
-      pass: ratio === undefined ? undefined : ratio >= TARGETS[w],
+      target: PG_TARGETS[w],
+      pass: ratio === undefined ? undefined : ratio >= PG_TARGETS[w],
     }
   })
 }

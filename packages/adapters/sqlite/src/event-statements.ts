@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3'
 import type { EventFilter, RecordedEvent } from '@eventfold/core'
+import { InsertStatements } from './insert-rows'
 import { STREAM_ROW, streamRowToEvent, type EventColumns, type ReadColumns } from './stream-row'
 
 /**
@@ -47,7 +48,8 @@ type PageQuery<Key, Row> = Database.Statement<PageParams & Key, Row>
 export interface EventStatements {
   readonly streamHead: Database.Statement<[string], { revision: bigint; position: bigint }>
   readonly byEventId: Database.Statement<[string], EventRef>
-  readonly insert: Database.Statement<[string, bigint, string, string, string, string, number | null]>
+  /** Multi-row inserts, by number of rows (see `insert-rows.ts`). */
+  readonly inserts: InsertStatements
   readonly headPosition: Database.Statement<[], bigint | null>
   readonly firstPosition: Database.Statement<[], bigint | null>
   /** Rows as text, see `stream-row.ts`; the stream id is the one asked for, so it is not selected. */
@@ -59,12 +61,10 @@ export interface EventStatements {
   readonly dataVersion: Database.Statement<[], number>
 }
 
-/** The SQL of every statement, by name (module-internal; tests check their query plans). */
-export const EVENT_SQL: Readonly<Record<keyof EventStatements, string>> = {
+/** The SQL of every statement but the inserts, by name (module-internal; tests check their query plans). */
+export const EVENT_SQL: Readonly<Record<Exclude<keyof EventStatements, 'inserts'>, string>> = {
   streamHead: 'SELECT revision, position FROM eventfold_events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1',
   byEventId: 'SELECT stream_id AS streamId, revision, position FROM eventfold_events WHERE event_id = ?',
-  insert: `INSERT INTO eventfold_events (stream_id, revision, event_id, type, data, metadata, schema_version)
-    VALUES (?, ?, ?, ?, ?, ?, ?)`,
   headPosition: 'SELECT max(position) FROM eventfold_events',
   firstPosition: 'SELECT min(position) FROM eventfold_events',
   streamForwards: `SELECT ${STREAM_ROW} FROM eventfold_events
@@ -82,7 +82,7 @@ export const EVENT_SQL: Readonly<Record<keyof EventStatements, string>> = {
 export const prepareEventStatements = (db: Database.Database): EventStatements => ({
   streamHead: db.prepare<[string], { revision: bigint; position: bigint }>(EVENT_SQL.streamHead).safeIntegers(true),
   byEventId: db.prepare<[string], EventRef>(EVENT_SQL.byEventId).safeIntegers(true),
-  insert: db.prepare<[string, bigint, string, string, string, string, number | null]>(EVENT_SQL.insert).safeIntegers(true),
+  inserts: new InsertStatements(db),
   headPosition: db.prepare<[], bigint | null>(EVENT_SQL.headPosition).pluck().safeIntegers(true),
   firstPosition: db.prepare<[], bigint | null>(EVENT_SQL.firstPosition).pluck().safeIntegers(true),
   streamForwards: db.prepare<PageParams & { streamId: string }, string>(EVENT_SQL.streamForwards).pluck(),

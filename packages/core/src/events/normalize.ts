@@ -199,6 +199,19 @@ export const serializeEvents = (streamId: string, events: readonly EventData[]):
         metadata: metadataJson,
         schemaVersion: Number.isSafeInteger(version) && version >= 1 ? version : null,
       }
+    } else if (e !== null && typeof e === 'object' && e.metadata === undefined && typeof e.type === 'string' && e.type.length > 0) {
+      // No metadata given: what it completes to is known, and its text is
+      // built directly (an id of hex digits and an ISO instant need no escaping).
+      now ??= new Date().toISOString()
+      assertJsonSafe(e.data, 'data', e.type)
+      const eventId = newEventId()
+      out[i] = {
+        type: e.type,
+        eventId,
+        data: JSON.stringify(e.data ?? null),
+        metadata: `{"eventId":"${eventId}","occurredAt":"${now}","schemaVersion":1}`,
+        schemaVersion: 1,
+      }
     } else {
       now ??= new Date().toISOString()
       const metadata = checkedMetadata(streamId, e, i, now)

@@ -381,6 +381,32 @@ export const eventStoreContract = (
         expect(await observe(streamId)).toEqual(before)
       })
 
+      it('appends a batch of 150 events at contiguous revisions and increasing positions, each with its own payload', async () => {
+        const streamId = streamOf('Account')
+        await store.appendToStream(streamId, [event('First')])
+        const batch = Array.from({ length: 150 }, (_, i) => event(`E${i}`, { n: i }, { eventId: randomUUID() }))
+
+        const result = await store.appendToStream(streamId, batch, { expectedRevision: 0n })
+
+        const read = await readStream(streamId, { fromRevision: 1n })
+        expect(read.map((e) => [e.revision, e.type, e.data, e.metadata.eventId])).toEqual(
+          batch.map((e, i) => [BigInt(i + 1), e.type, e.data, e.metadata!.eventId]),
+        )
+        expect(read.every((e, i) => i === 0 || e.position > read[i - 1]!.position)).toBe(true)
+        expect(result).toEqual({ nextRevision: 150n, position: read[149]!.position })
+      })
+
+      it('refuses a batch of 150 events whose last event id is already stored, and appends nothing of it', async () => {
+        const stored = event('Stored', {}, { eventId: randomUUID() })
+        await store.appendToStream(streamOf('Account', 'other'), [stored])
+        const streamId = streamOf('Account')
+        const before = await observe(streamId)
+        const batch = [...Array.from({ length: 149 }, (_, i) => event('E', { n: i })), stored]
+
+        await expect(store.appendToStream(streamId, batch)).rejects.toMatchObject({ type: 'validation' })
+        expect(await observe(streamId)).toEqual(before)
+      })
+
       it('accepts appends again after a refused batch', async () => {
         const streamId = streamOf('Account')
         await expect(store.appendToStream(streamId, [event('A'), event('Bad', { n: 1n })])).rejects.toMatchObject({
@@ -419,6 +445,17 @@ export const eventStoreContract = (
         const before = await observe(streamId)
 
         await expect(store.appendToStream(streamId, batch, { expectedRevision: 0n })).resolves.toEqual(original)
+        await expect(store.appendToStream(streamId, batch, { expectedRevision: 'any' })).resolves.toEqual(original)
+        expect(await observe(streamId)).toEqual(before)
+      })
+
+      it('returns the original result when a batch of 150 events is retried, and appends nothing', async () => {
+        const streamId = streamOf('Account')
+        const batch = withIds(...Array.from({ length: 150 }, (_, i) => `E${i}`))
+        const original = await store.appendToStream(streamId, batch, { expectedRevision: 'no_stream' })
+        const before = await observe(streamId)
+
+        await expect(store.appendToStream(streamId, batch, { expectedRevision: 'no_stream' })).resolves.toEqual(original)
         await expect(store.appendToStream(streamId, batch, { expectedRevision: 'any' })).resolves.toEqual(original)
         expect(await observe(streamId)).toEqual(before)
       })

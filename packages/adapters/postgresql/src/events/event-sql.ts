@@ -1,5 +1,5 @@
-import { type EventFilter, type ExpectedRevision, type RecordedEvent } from '@eventfold/core'
-import { recordedEventFromText } from '@eventfold/core/spi'
+import type { EventFilter, ExpectedRevision, RecordedEvent } from '@eventfold/core'
+import { recordedEventFromText, type SerializedEvent } from '@eventfold/core/spi'
 import type { QueryConfig } from 'pg'
 import { Statements } from '../pg/statements'
 import { APPEND_INDEX_BITS, positionSql, SAFE_BOUND_SQL } from './position'
@@ -58,13 +58,18 @@ const filterParams = (filter: EventFilter | undefined): [string[] | null, string
   filter?.streamPrefixes?.length ? [...filter.streamPrefixes] : null,
 ]
 
-/** The JSON array an append sends: one element per event, `n` its index in the append. */
-export interface AppendElement {
-  readonly n: number
-  readonly id: string
-  readonly type: string
-  readonly data: unknown
-  readonly metadata: object
+/**
+ * The JSON array an append sends: one element `{ n, id, type, data, metadata }`
+ * per event, `n` its index in the append. Built from the payloads' JSON text
+ * as it is, so no payload is parsed or serialized again here.
+ */
+export const appendElements = (events: readonly SerializedEvent[]): string => {
+  let json = '['
+  for (let n = 0; n < events.length; n++) {
+    const e = events[n]!
+    json += `${n === 0 ? '' : ','}{"n":${n},"id":${JSON.stringify(e.eventId)},"type":${JSON.stringify(e.type)},"data":${e.data},"metadata":${e.metadata}}`
+  }
+  return json + ']'
 }
 
 /**

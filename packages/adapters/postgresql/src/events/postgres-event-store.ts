@@ -25,7 +25,7 @@ import {
   findIdempotentAppend,
   eventRead,
   pollingSubscription,
-  prepareEvents,
+  serializeEvents,
   type StoredEventRef,
 } from '@eventfold/core/spi'
 import type pg from 'pg'
@@ -36,7 +36,7 @@ import { clientConfigOf, inspectStore, resolvePool, type PostgresSource } from '
 import { AppendListener } from './append-listener'
 import { isAppendConflict, RETRY_APPEND, translateAppendError } from './append-errors'
 import { EVENT_SCHEMA } from './event-schema'
-import { EventSql, STREAM_ROW_REVISION, streamRowToEvent, toRecordedEvent, type AppendElement, type AppendRow, type EventRow, type ForwardPageRow, type StreamRow } from './event-sql'
+import { appendElements, EventSql, STREAM_ROW_REVISION, streamRowToEvent, toRecordedEvent, type AppendRow, type EventRow, type ForwardPageRow, type StreamRow } from './event-sql'
 import { readPages } from './paged-read'
 import { postgresPollingSource, type SubscriptionPage } from './polling-source'
 import { MAX_EVENTS_PER_APPEND } from './position'
@@ -165,8 +165,8 @@ export class PostgresEventStore implements EventStore {
     { expectedRevision = 'any' }: AppendOptions = {},
   ): Promise<AppendResult> {
     this.assertOpen()
-    const prepared = prepareEvents(streamId, events)
-    const ids = prepared.map((e) => e.metadata.eventId)
+    const prepared = serializeEvents(streamId, events)
+    const ids = prepared.map((e) => e.eventId)
     assertDistinctEventIds(ids)
     if (prepared.length > MAX_EVENTS_PER_APPEND) {
       throw new ValidationError(`An append holds at most ${MAX_EVENTS_PER_APPEND} events, got ${prepared.length}: split it`)
@@ -174,8 +174,7 @@ export class PostgresEventStore implements EventStore {
     await this.ready()
     if (this.marking.size > 0) await Promise.all(this.marking)
     if (prepared.length === 0) return this.appendNothing(streamId, expectedRevision)
-    const elements: AppendElement[] = prepared.map((e, n) => ({ n, id: e.metadata.eventId, type: e.type, data: e.data, metadata: e.metadata }))
-    const json = JSON.stringify(elements)
+    const json = appendElements(prepared)
     for (let attempt = 1; ; attempt++) {
       let failure: unknown
       try {
