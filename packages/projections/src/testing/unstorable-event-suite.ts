@@ -21,8 +21,16 @@ export interface OutageUnderTest {
 export interface UnstorableEventSuiteOptions {
   /** A document store on the real server (closed by the caller). */
   readonly documents: () => DocumentStore
-  /** Settings that a document of this store cannot hold, e.g. `{ $theme: 'dark' }` on MongoDB. */
+  /** Settings that a document of this store cannot hold; they are copied into a document. */
   readonly unstorable: Readonly<Record<string, unknown>>
+  /** Declare a unique index on `settings.theme`, so that a theme too large for an index is refused. @default false */
+  readonly indexTheme?: boolean
+  /**
+   * The error the event is parked with: the store's refusal at commit, or
+   * the document port's when it refuses the content before the store sees it.
+   * @default 'DocumentRejectedError'
+   */
+  readonly refusedWith?: 'DocumentRejectedError' | 'InvalidDocumentOperationError'
   /** A store whose server a test cuts off and restores. */
   readonly outage: () => Promise<OutageUnderTest>
   /** Per test. @default 30000 */
@@ -32,10 +40,11 @@ export interface UnstorableEventSuiteOptions {
 type PreferencesSet = { user: string; settings: Record<string, unknown> }
 
 /** A read model that copies event data into its documents, as many do, and reads the store in its handler. */
-const preferences = () =>
+const preferences = (indexTheme = false) =>
   defineProjection({
     name: `prefs-${randomBytes(4).toString('hex')}`,
     collections: ['preferences', 'users'],
+    indexes: indexTheme ? [{ collection: 'preferences', keys: { 'settings.theme': 1 }, unique: true }] : [],
     handlers: {
       PreferencesSet: async (e: RecordedEvent<PreferencesSet>, view) => {
         const users = await view.collection('users').get(e.data.user)
@@ -95,7 +104,7 @@ export const unstorableEventSuite = (name: string, options: UnstorableEventSuite
         await eventStore.appendToStream('Prefs-u2', [set('u2', options.unstorable)])
         await eventStore.appendToStream('Prefs-u3', [set('u3', { theme: 'light' })])
         const documents = options.documents()
-        const projection = preferences()
+        const projection = preferences(options.indexTheme)
         const outages: unknown[] = []
         const worker: ProjectionWorker = new ProjectionWorker({
           eventStore,
@@ -124,7 +133,7 @@ export const unstorableEventSuite = (name: string, options: UnstorableEventSuite
         expect(letters[0]).toMatchObject({
           attempts: 3,
           event: { streamId: 'Prefs-u2', data: { user: 'u2', settings: options.unstorable } },
-          error: { name: 'DocumentRejectedError' },
+          error: { name: options.refusedWith ?? 'DocumentRejectedError' },
         })
       },
       timeout,

@@ -171,10 +171,11 @@ describeMongo('MongoDocumentStore', (mongo) => {
       expect(await store.readCheckpoint(`${coll}:cp`)).toBeUndefined()
     })
 
-    it('turns a document the server refuses for its content (a nested $ key) into a DocumentRejectedError naming it', async () => {
+    it('refuses a document with a nested $ key before the server sees it, naming it, and stores nothing of the commit', async () => {
       const commit = store.commit({ writes: [put(coll, { _id: 'good' }), put(coll, { _id: 'themed', settings: { $theme: 'dark' } })] })
 
-      await expect(commit).rejects.toMatchObject({ type: 'document-rejected', collection: coll, id: 'themed' })
+      await expect(commit).rejects.toMatchObject({ type: 'invalid-document-operation', collection: coll, id: 'themed' })
+      expect(await store.get(coll, 'good')).toBeUndefined()
       expect(await store.get(coll, 'themed')).toBeUndefined()
     })
 

@@ -14,6 +14,10 @@ describe('translateDocumentError', () => {
     expect(translateDocumentError(driverError('22P05'), 'users', 'u2')).toMatchObject({ constructor: DocumentRejectedError, collection: 'users', id: 'u2' })
   })
 
+  it('makes a value too large for an index a DocumentRejectedError naming the document', () => {
+    expect(translateDocumentError(driverError('54000'), 'users', 'u2')).toMatchObject({ constructor: DocumentRejectedError, collection: 'users', id: 'u2' })
+  })
+
   it.each([
     ['the primary key', driverError('23505', 'eventfold_documents_pkey')],
     ['a catalog race', driverError('23505', 'pg_class_relname_nsp_index')],

@@ -9,7 +9,8 @@ import { UNIQUE_INDEX_PREFIX } from './unique-index'
  * - 23505 on one of the declared unique indexes: a `DuplicateDocumentError`
  *   (the primary key never raises it: writes use `ON CONFLICT DO NOTHING` and
  *   compare-and-set, whose misses are conflicts, not errors);
- * - 22P05 / 22P02: a value jsonb cannot hold (`\u0000`, a lone surrogate): a
+ * - 22P05 / 22P02: a value jsonb cannot hold (`\u0000`, a lone surrogate), and
+ *   54000: a value too large for an index of the collection: a
  *   `DocumentRejectedError` (the content is at fault, not the server).
  * Other errors are returned as they are.
  */
@@ -18,6 +19,9 @@ export const translateDocumentError = (error: unknown, collection: string, id: s
   if (isDocumentIndexViolation(error)) return new DuplicateDocumentError(collection, id)
   if (facts?.code === SQLSTATE.untranslatableCharacter || facts?.code === SQLSTATE.invalidTextRepresentation) {
     return new DocumentRejectedError(collection, id, `jsonb cannot hold a value of it (e.g. \\u0000; SQLSTATE ${facts.code})`, { cause: error })
+  }
+  if (facts?.code === SQLSTATE.programLimitExceeded) {
+    return new DocumentRejectedError(collection, id, `a value of it is too large for an index of the collection (SQLSTATE ${facts.code})`, { cause: error })
   }
   return error
 }
@@ -31,7 +35,12 @@ export const isDocumentIndexViolation = (error: unknown): boolean => {
 /** True for errors that a write-by-write rerun of a commit explains with the document that caused them. */
 export const isDocumentWriteError = (error: unknown): boolean => {
   const code = pgErrorFacts(error)?.code
-  return isDocumentIndexViolation(error) || code === SQLSTATE.untranslatableCharacter || code === SQLSTATE.invalidTextRepresentation
+  return (
+    isDocumentIndexViolation(error) ||
+    code === SQLSTATE.untranslatableCharacter ||
+    code === SQLSTATE.invalidTextRepresentation ||
+    code === SQLSTATE.programLimitExceeded
+  )
 }
 
 /**

@@ -6,6 +6,8 @@ export const SQLSTATE = {
   untranslatableCharacter: '22P05',
   /** Malformed text for a type, e.g. invalid JSON. */
   invalidTextRepresentation: '22P02',
+  /** A value over a limit of the server, e.g. an index row larger than a btree page allows. */
+  programLimitExceeded: '54000',
   /** The transaction could not be serialized with a concurrent one (REPEATABLE READ, SERIALIZABLE). */
   serializationFailure: '40001',
   /** The transaction was chosen as the victim of a deadlock. */
