@@ -189,6 +189,25 @@ describe('read commands open the database read-only', () => {
     }
   })
 
+  it("a write command on a file whose -wal and -shm the user may not write fails naming the file", async () => {
+    const app = createFixtureApp()
+    try {
+      await app.withStores((stores) => seedTallies(stores, { streams: 1, perStream: 3 }))
+      chmodSync(app.dir, 0o1777)
+      for (const suffix of ['-wal', '-shm']) {
+        writeFileSync(app.db + suffix, '', { mode: 0o444 })
+        if (otherUser) chownSync(app.db + suffix, 65533, 65533)
+      }
+      if (otherUser) chownSync(app.db, otherUser.uid, otherUser.gid)
+      else chmodSync(app.db, 0o444)
+      const r = await app.run(['projections', 'run', '--catch-up'], { user: otherUser })
+      expect(r).toMatchObject({ code: 1, stdout: '' })
+      expect(r.stderr).toMatch(new RegExp(`^eventfold: error: SQLite file ${app.db} is read-only \\(SQLITE_READONLY[^\n]*\n$`))
+    } finally {
+      app.remove()
+    }
+  })
+
   it('a write command still creates a missing file', async () => {
     const app = appOn('fresh.db')
     try {

@@ -150,6 +150,15 @@ class Connection implements SqliteConnection {
   migrate(module: string, steps: readonly string[]): void {
     this.assertOpen(`SQLite schema '${module}'`)
     if (this.readOnly) return this.checkSchema(module, steps)
+    try {
+      this.migrateNow(module, steps)
+    } catch (error) {
+      // The first write a store makes: a file it cannot write (or whose -wal it cannot) fails here.
+      throw permanentSqliteError(error, this.path) ?? error
+    }
+  }
+
+  private migrateNow(module: string, steps: readonly string[]): void {
     this.immediate(() => {
       const row = this.db.prepare('SELECT version FROM eventfold_schema WHERE module = ?').get(module) as
         | { version: number }
