@@ -222,5 +222,27 @@ describe('eventfold (the built binary)', () => {
       expect(doc).toMatchObject({ label: 'from the container: label t0', applied: 2 })
     })
   })
-})
 
+  describe('when the reader closes the output early (| head)', () => {
+    let app: FixtureApp
+    beforeAll(async () => {
+      app = createFixtureApp()
+      // Far more output than a pipe holds, so the command is still writing when the reader goes.
+      await app.withStores((s) => seedTallies(s, { streams: 1, perStream: 10000 }))
+    })
+    afterAll(() => app.remove())
+
+    it.each([
+      [['streams', 'read', 'Tally-t0']],
+      [['streams', 'read', 'Tally-t0', '--json']],
+      [['replay', 'Tally-t0', '--json']],
+    ])('%j stops quietly with exit 141, as a tool killed by SIGPIPE', async (args) => {
+      const running = app.spawn(args)
+      await running.waitFor(({ stdout }) => stdout.length > 0)
+      running.child.stdout!.destroy()
+      const r = await running.exited
+      expect(r.stderr).toBe('')
+      expect(r.code).toBe(141)
+    })
+  })
+})
