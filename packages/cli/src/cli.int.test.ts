@@ -128,6 +128,15 @@ describe('eventfold (the built binary)', () => {
       expect(r.stderr).toContain(message)
     })
 
+    it("names the config when its connect() throws an error of the application's own", async () => {
+      const a = app(() => ({
+        'eventfold.config.js': `module.exports = { connect: async () => { throw new Error('ECONNREFUSED 127.0.0.1:5432') }, projections: [] }`,
+      }))
+      const r = await a.run(['streams', 'list'])
+      expect(r).toMatchObject({ code: 1, stdout: '' })
+      expect(r.stderr).toBe(`eventfold: error: connecting through ${join(a.dir, 'eventfold.config.js')} (its connect()) failed: ECONNREFUSED 127.0.0.1:5432\n`)
+    })
+
     it('loads an ES module config (eventfold.config.mjs)', async () => {
       const a = app((db) => ({
         'eventfold.config.mjs': `
