@@ -181,6 +181,25 @@ describe('a live worker when the active generation changes', () => {
     expect(await documents.listCollections('counts__')).toEqual(['counts__2'])
   })
 
+  it('follows a reset on a quiet log: an idle worker builds the new generation without waiting for an append', async () => {
+    const eventStore = new InMemoryEventStore()
+    const documents = new InMemoryDocumentStore()
+    const projection = projectionFromInstance(new Counts())
+    await seed(eventStore, ['a', 'b', 'a'])
+    const live = new ProjectionWorker({ eventStore, documents, projection, maxBatchWaitMs: 5 })
+    const running = live.run()
+    await until(async () => (await counts(documents, 1)).length === 2, 'the live worker to catch up')
+
+    await resetProjection(documents, projection)
+    await until(async () => (await counts(documents, 2)).length === 2, 'generation 2 to be built with no new event')
+    await live.stop()
+    expect((await running).generation).toBe(2)
+    expect(await counts(documents, 2)).toEqual([
+      { _id: 'a', n: 2 },
+      { _id: 'b', n: 1 },
+    ])
+  })
+
   it('stops with PartitionCountMismatchError when the rebuild changed the partition count', async () => {
     const eventStore = new InMemoryEventStore()
     const documents = new InMemoryDocumentStore()
