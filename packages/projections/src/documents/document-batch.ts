@@ -148,11 +148,12 @@ export class DocumentBatch {
         assertDocumentId(logical, id)
         record(id, { kind: 'delete' })
       },
-      get: (id) => {
+      // async: a bad id or filter rejects the promise, as any read failure does, instead of throwing at the call.
+      get: async (id) => {
         assertDocumentId(logical, id)
         return storeRead(physical, batch.get(physical, id))
       },
-      find: (filter, options) => {
+      find: async (filter, options) => {
         // A bad filter is the handler's fault: it must fail the event, not pass for a store outage.
         assertFilter(logical, filter)
         assertFindOptions(logical, options)
