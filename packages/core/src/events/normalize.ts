@@ -203,15 +203,14 @@ export const serializeEvents = (streamId: string, events: readonly EventData[]):
       // No metadata given: what it completes to is known, and its text is
       // built directly (an id of hex digits and an ISO instant need no escaping).
       now ??= new Date().toISOString()
+      assertName(e.type, `[${i}].type`)
       assertJsonSafe(e.data, 'data', e.type)
       const eventId = newEventId()
-      out[i] = {
-        type: e.type,
-        eventId,
-        data: JSON.stringify(e.data ?? null),
-        metadata: `{"eventId":"${eventId}","occurredAt":"${now}","schemaVersion":1}`,
-        schemaVersion: 1,
-      }
+      const data = JSON.stringify(e.data ?? null)
+      checkText(size, data, e.data, 'data', e.type)
+      const metadata = `{"eventId":"${eventId}","occurredAt":"${now}","schemaVersion":1}`
+      size.add(metadata)
+      out[i] = { type: e.type, eventId, data, metadata, schemaVersion: 1 }
     } else {
       now ??= new Date().toISOString()
       const metadata = checkedMetadata(streamId, e, i, now)
