@@ -21,7 +21,11 @@ export interface OutageUnderTest {
 export interface UnstorableEventSuiteOptions {
   /** A document store on the real server (closed by the caller). */
   readonly documents: () => DocumentStore
-  /** Settings that a document of this store cannot hold, e.g. `{ $theme: 'dark' }` on MongoDB. */
+  /**
+   * Settings that a document of this store cannot hold, and that an event
+   * may carry, e.g. `{ $theme: 'dark' }`. The Documents handle refuses them
+   * before they reach the store, with the rule every store shares.
+   */
   readonly unstorable: Readonly<Record<string, unknown>>
   /** A store whose server a test cuts off and restores. */
   readonly outage: () => Promise<OutageUnderTest>
@@ -124,7 +128,8 @@ export const unstorableEventSuite = (name: string, options: UnstorableEventSuite
         expect(letters[0]).toMatchObject({
           attempts: 3,
           event: { streamId: 'Prefs-u2', data: { user: 'u2', settings: options.unstorable } },
-          error: { name: 'DocumentRejectedError' },
+          // Refused by the Documents handle, with the rule every store shares, before the store saw it.
+          error: { name: 'InvalidDocumentOperationError' },
         })
       },
       timeout,

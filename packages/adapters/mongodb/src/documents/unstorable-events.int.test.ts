@@ -7,7 +7,7 @@ import { MongoDocumentStore } from './mongo-document-store'
 describeMongo('MongoDB document store', (mongo) => {
   unstorableEventSuite('MongoDB', {
     documents: () => new MongoDocumentStore(mongo().client, mongo().dbName),
-    // A nested key starting with '$': the server refuses the document (FerretDB: BadValue).
+    // A nested key starting with '$': an event may carry it, a document may not (the server would refuse it: BadValue).
     unstorable: { $theme: 'dark' },
     // The real server over real connections, made unreachable by closing the proxy in front of it.
     outage: async () => {

@@ -20,8 +20,9 @@ describePostgres('PostgreSQL document store', () => {
 
   unstorableEventSuite('PostgreSQL', {
     documents: () => new PostgresDocumentStore(pool, { schema }),
-    // jsonb cannot hold the character U+0000 (SQLSTATE 22P05).
-    unstorable: { theme: 'dark\u0000' },
+    // A nested key starting with '$': an event may carry it, a document may not. (NUL, which jsonb
+    // cannot hold, no longer gets this far: every event store refuses it at the append.)
+    unstorable: { $theme: 'dark' },
     // A server of the test's own, stopped and started again, so that the shared one never stops.
     outage: async () => {
       const server = await PrivateServer.start()
