@@ -171,11 +171,13 @@ describeMongo('MongoDocumentStore', (mongo) => {
       expect(await store.readCheckpoint(`${coll}:cp`)).toBeUndefined()
     })
 
-    it('turns a document the server refuses for its content (a nested $ key) into a DocumentRejectedError naming it', async () => {
+    it('refuses a document the server could not hold (a nested $ key) before sending anything, naming it', async () => {
       const commit = store.commit({ writes: [put(coll, { _id: 'good' }), put(coll, { _id: 'themed', settings: { $theme: 'dark' } })] })
 
-      await expect(commit).rejects.toMatchObject({ type: 'document-rejected', collection: coll, id: 'themed' })
+      // The rule every store shares (see the Limits in the README), checked at the port.
+      await expect(commit).rejects.toMatchObject({ type: 'invalid-document-operation', collection: coll, id: 'themed' })
       expect(await store.get(coll, 'themed')).toBeUndefined()
+      expect(await store.get(coll, 'good')).toBeUndefined()
     })
 
     it('refuses a partition key that cannot be a field name', async () => {
