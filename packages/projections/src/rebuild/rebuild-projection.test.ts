@@ -42,6 +42,22 @@ describe('rebuildProjection', () => {
     expect(await documents.listCollections('counts__')).toEqual(['counts__2'])
   })
 
+  it('two rebuilds started at once leave the active generation whole: neither drops what readers use', async () => {
+    const eventStore = new InMemoryEventStore()
+    const documents = new InMemoryDocumentStore()
+    await seed(eventStore, ['a', 'b', 'a'])
+    const projection = projectionFromInstance(new Counts())
+    await new ProjectionWorker({ eventStore, documents, projection, stopAtHead: true }).run()
+
+    await Promise.all([rebuildProjection({ eventStore, documents, projection }), rebuildProjection({ eventStore, documents, projection })])
+
+    const { generation } = (await new ProjectionStates(documents).get('test-counts'))!
+    expect(await documents.find(physicalCollection('counts', generation), {}, { sort: { _id: 1 } })).toEqual([
+      { _id: 'a', n: 2 },
+      { _id: 'b', n: 1 },
+    ])
+  })
+
   it('resumes a rebuild in progress from its checkpoints', async () => {
     const eventStore = new InMemoryEventStore()
     const documents = new InMemoryDocumentStore()
