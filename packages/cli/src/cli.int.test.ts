@@ -52,10 +52,12 @@ describe('eventfold (the built binary)', () => {
     [['streams', 'list', '--bogus'], "unknown option '--bogus'"],
     [['streams', 'read'], "missing required argument 'stream'"],
     [['streams', 'read', 'a', 'b'], 'too many arguments'],
-  ])('exits 2 on the command line %j, saying what was wrong', async (args, message) => {
+    [['streams', 'read', 'a', '--from', 'x'], "option '--from <revision>' argument 'x' is invalid"],
+  ])('exits 2 on the command line %j, saying what was wrong on one line', async (args, message) => {
     const r = await runCli(args, { cwd: empty })
     expect(r.code).toBe(2)
     expect(r.stderr).toContain(message)
+    expect(r.stderr).toMatch(/^eventfold: error: [^\n]* \(add --help for usage\)\n$/)
   })
 
   it('exits 2 when there is no config file, naming the files it looked for', async () => {
