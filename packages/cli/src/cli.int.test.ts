@@ -52,10 +52,12 @@ describe('eventfold (the built binary)', () => {
     [['streams', 'list', '--bogus'], "unknown option '--bogus'"],
     [['streams', 'read'], "missing required argument 'stream'"],
     [['streams', 'read', 'a', 'b'], 'too many arguments'],
-  ])('exits 2 on the command line %j, saying what was wrong', async (args, message) => {
+    [['streams', 'read', 'a', '--from', 'x'], "option '--from <revision>' argument 'x' is invalid"],
+  ])('exits 2 on the command line %j, saying what was wrong on one line', async (args, message) => {
     const r = await runCli(args, { cwd: empty })
     expect(r.code).toBe(2)
     expect(r.stderr).toContain(message)
+    expect(r.stderr).toMatch(/^eventfold: error: [^\n]* \(add --help for usage\)\n$/)
   })
 
   it('exits 2 when there is no config file, naming the files it looked for', async () => {
@@ -126,6 +128,15 @@ describe('eventfold (the built binary)', () => {
       const r = await a.run(['projections', 'list'])
       expect(r.code).toBe(2)
       expect(r.stderr).toContain(message)
+    })
+
+    it("names the config when its connect() throws an error of the application's own", async () => {
+      const a = app(() => ({
+        'eventfold.config.js': `module.exports = { connect: async () => { throw new Error('ECONNREFUSED 127.0.0.1:5432') }, projections: [] }`,
+      }))
+      const r = await a.run(['streams', 'list'])
+      expect(r).toMatchObject({ code: 1, stdout: '' })
+      expect(r.stderr).toBe(`eventfold: error: connecting through ${join(a.dir, 'eventfold.config.js')} (its connect()) failed: ECONNREFUSED 127.0.0.1:5432\n`)
     })
 
     it('loads an ES module config (eventfold.config.mjs)', async () => {
@@ -222,5 +233,27 @@ describe('eventfold (the built binary)', () => {
       expect(doc).toMatchObject({ label: 'from the container: label t0', applied: 2 })
     })
   })
-})
 
+  describe('when the reader closes the output early (| head)', () => {
+    let app: FixtureApp
+    beforeAll(async () => {
+      app = createFixtureApp()
+      // Far more output than a pipe holds, so the command is still writing when the reader goes.
+      await app.withStores((s) => seedTallies(s, { streams: 1, perStream: 10000 }))
+    })
+    afterAll(() => app.remove())
+
+    it.each([
+      [['streams', 'read', 'Tally-t0']],
+      [['streams', 'read', 'Tally-t0', '--json']],
+      [['replay', 'Tally-t0', '--json']],
+    ])('%j stops quietly with exit 141, as a tool killed by SIGPIPE', async (args) => {
+      const running = app.spawn(args)
+      await running.waitFor(({ stdout }) => stdout.length > 0)
+      running.child.stdout!.destroy()
+      const r = await running.exited
+      expect(r.stderr).toBe('')
+      expect(r.code).toBe(141)
+    })
+  })
+})

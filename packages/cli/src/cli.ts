@@ -19,9 +19,11 @@ export const createProgram = (): Command => {
     .description('Inspect the event log, replay aggregates, and run, rebuild and repair projections.')
     .version(VERSION, '-V, --version')
     .option('-c, --config <path>', 'config file (default: eventfold.config.{js,cjs,mjs,json,ts} in the working directory)')
-    .showHelpAfterError('(add --help for usage)')
-    // Commander's own messages ("error: unknown option …") in the form of every other error, escaped like them.
-    .configureOutput({ outputError: (text, write) => write(escapeLines(text.startsWith('error: ') ? `eventfold: ${text}` : text)) })
+    // Commander's own messages ("error: unknown option …") in the form of every other error, escaped like
+    // them, on one line with the pointer to --help that the command groups' messages carry too.
+    .configureOutput({
+      outputError: (text, write) => write(text.startsWith('error: ') ? `eventfold: ${escapeControls(text.trimEnd())} (add --help for usage)\n` : escapeLines(text)),
+    })
     // Errors are turned into exit codes by runCli, never by commander's process.exit.
     .exitOverride()
   streamsCommand(program)

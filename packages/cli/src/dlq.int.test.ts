@@ -112,6 +112,9 @@ describe('eventfold dlq', () => {
     it.each([
       [['dlq', 'retry', 'no-such-id'], "no dead letter with id 'no-such-id'"],
       [['dlq', 'discard', 'no-such-id'], "no dead letter with id 'no-such-id'"],
+      [['dlq', 'retry', ''], "no dead letter with id '': a dead letter id is never empty"],
+      [['dlq', 'discard', ''], "no dead letter with id '': a dead letter id is never empty"],
+      [['dlq', 'discard', 'x'.repeat(1100)], `no dead letter with id '${'x'.repeat(40)}…': a dead letter id is at most 1024 bytes (this one has 1100)`],
       [['dlq', 'list', '--projection', 'nope'], "Unknown projection 'nope' (known: tallies, event-counts, stream-counts)"],
       [['dlq', 'retry'], "missing required argument 'id'"],
     ])('exits 2 on %j, says why, and changes nothing', async (args, message) => {

@@ -4,8 +4,11 @@
  * `usage` covers everything the person at the keyboard can fix by typing
  * something else: a bad argument, an unknown stream, projection or dead
  * letter, a missing or malformed config file. Nothing was changed.
+ *
+ * `brokenPipe` (128 + SIGPIPE, as a shell reports a tool killed by it): the
+ * reader of the output closed it before the end, e.g. `| head`.
  */
-export const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const
+export const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130, brokenPipe: 141 } as const
 
 /**
  * Bad input: the command ran nothing that changes a store, and exits with

@@ -117,6 +117,15 @@ describe('eventfold projections', () => {
     expect(parseJson<{ partition: string }[]>(run).map((p) => p.partition)).toEqual(['0/2', '1/2'])
   })
 
+  it("run --json names its lag lagMs (milliseconds), so it is not read as status's lag (events)", async () => {
+    const run = await app.run(['projections', 'run', 'tallies', '--catch-up', '--json'])
+    expect(run.code).toBe(0)
+    for (const worker of parseJson<Record<string, unknown>[]>(run)) {
+      expect(worker).not.toHaveProperty('lag')
+      expect(worker).toMatchObject({ lagMs: expect.any(Number), checkpoint: expect.any(String) })
+    }
+  })
+
   it('stops on SIGINT as on SIGTERM, exiting 0', async () => {
     const running = app.spawn(['projections', 'run', 'tallies'])
     await running.waitFor(({ stderr }) => stderr.includes('Ctrl-C to stop'))

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, chownSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { ensureBuilt } from './test-support/build'
@@ -170,6 +170,42 @@ describe('read commands open the database read-only', () => {
       expect(r).toMatchObject({ code: 1, stdout: '' })
       expect(r.stderr).toMatch(new RegExp(`^eventfold: error: SQLite file ${app.db} is read-only \\(SQLITE_READONLY[^\n]*\n$`))
     })
+  })
+
+  it("a read by another user leaves the owner able to write the file", async () => {
+    // SQLite creates a WAL file's -wal and -shm as whoever opens it first; the owner could not write through a reader's.
+    const owner = otherUser ? { uid: 65533, gid: 65533 } : undefined
+    const app = createFixtureApp()
+    try {
+      await app.withStores((stores) => seedTallies(stores, { streams: 1, perStream: 3 }))
+      chmodSync(app.dir, 0o1777)
+      if (owner) chownSync(app.db, owner.uid, owner.gid)
+      for (const args of READ_COMMANDS) expect(await app.run(args, { user: otherUser })).toMatchObject({ code: 0, stderr: '' })
+      const run = await app.run(['projections', 'run', '--catch-up'], { user: owner })
+      expect(run.stderr.split('\n').filter((l) => l.startsWith('eventfold: error:'))).toEqual([])
+      expect(run.code).toBe(0)
+    } finally {
+      app.remove()
+    }
+  })
+
+  it("a write command on a file whose -wal and -shm the user may not write fails naming the file", async () => {
+    const app = createFixtureApp()
+    try {
+      await app.withStores((stores) => seedTallies(stores, { streams: 1, perStream: 3 }))
+      chmodSync(app.dir, 0o1777)
+      for (const suffix of ['-wal', '-shm']) {
+        writeFileSync(app.db + suffix, '', { mode: 0o444 })
+        if (otherUser) chownSync(app.db + suffix, 65533, 65533)
+      }
+      if (otherUser) chownSync(app.db, otherUser.uid, otherUser.gid)
+      else chmodSync(app.db, 0o444)
+      const r = await app.run(['projections', 'run', '--catch-up'], { user: otherUser })
+      expect(r).toMatchObject({ code: 1, stdout: '' })
+      expect(r.stderr).toMatch(new RegExp(`^eventfold: error: SQLite file ${app.db} is read-only \\(SQLITE_READONLY[^\n]*\n$`))
+    } finally {
+      app.remove()
+    }
   })
 
   it('a write command still creates a missing file', async () => {

@@ -75,6 +75,7 @@ describe('eventfold replay', () => {
 
   it.each([
     [['replay', 'Tally-t7'], "stream 'Tally-t7' does not exist"],
+    [['replay', ''], "stream '' does not exist: a stream id is never empty"],
     [['replay', 'Tally-t0', '--to-revision', '5'], "stream 'Tally-t0' ends at revision 4; --to-revision 5 is past its end"],
     [['replay', 'Tally-t0', '--to-revision', 'two'], "option '--to-revision <revision>' argument 'two' is invalid"],
     [['replay', 'Tally-t0', '--to-revision', '-1'], "option '--to-revision <revision>' argument '-1' is invalid"],

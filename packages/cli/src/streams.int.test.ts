@@ -80,6 +80,8 @@ describe('eventfold streams', () => {
 
     it.each([
       [['streams', 'read', 'Tally-t9'], "stream 'Tally-t9' does not exist"],
+      [['streams', 'read', ''], "stream '' does not exist: a stream id is never empty"],
+      [['streams', 'read', 'T'.repeat(1100)], `stream '${'T'.repeat(40)}…' does not exist: a stream id is at most 1024 bytes (this one has 1100)`],
       [['streams', 'read', 'Tally-t1', '--from', 'abc'], "option '--from <revision>' argument 'abc' is invalid"],
       [['streams', 'read', 'Tally-t1', '--from', '-1'], "option '--from <revision>' argument '-1' is invalid"],
       [['streams', 'read', 'Tally-t1', '--from', '1.5'], "option '--from <revision>' argument '1.5' is invalid"],

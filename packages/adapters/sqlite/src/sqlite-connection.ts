@@ -150,6 +150,15 @@ class Connection implements SqliteConnection {
   migrate(module: string, steps: readonly string[]): void {
     this.assertOpen(`SQLite schema '${module}'`)
     if (this.readOnly) return this.checkSchema(module, steps)
+    try {
+      this.migrateNow(module, steps)
+    } catch (error) {
+      // The first write a store makes: a file it cannot write (or whose -wal it cannot) fails here.
+      throw permanentSqliteError(error, this.path) ?? error
+    }
+  }
+
+  private migrateNow(module: string, steps: readonly string[]): void {
     this.immediate(() => {
       const row = this.db.prepare('SELECT version FROM eventfold_schema WHERE module = ?').get(module) as
         | { version: number }
@@ -221,7 +230,8 @@ const translateOpen = (path: string, open: () => Database.Database): Database.Da
  * A WAL-mode file needs its `-shm` index: when that cannot be created (the
  * directory is read-only), SQLite refuses, and the file is read from a
  * temporary copy instead (nothing can be writing to it then: a writer would
- * need the same `-shm`).
+ * need the same `-shm`). So is a file of another user whose `-wal` or `-shm`
+ * is missing (no writer has it open), so that none is left behind.
  */
 const openReadOnly = (path: string, timeout: number): { db: Database.Database; cleanup?: () => void } => {
   if (path === '' || path === ':memory:') throw new RangeError('a read-only SQLite connection needs a file, not an in-memory database')
@@ -235,11 +245,18 @@ const openReadOnly = (path: string, timeout: number): { db: Database.Database; c
   } catch (error) {
     throw new PermanentStoreError('SQLite', path, 'may not be read by this user', (error as NodeJS.ErrnoException).code, { cause: error })
   }
-  try {
-    return { db: checked(path, translateOpen(path, () => new Database(file, { readonly: true, fileMustExist: true, timeout }))) }
-  } catch (error) {
-    const code = (error as PermanentStoreError).code
-    if (code !== 'SQLITE_READONLY_DIRECTORY' && code !== 'SQLITE_CANTOPEN') throw error
+  // SQLite creates a missing -wal or -shm as the user who opens the file
+  // (root's are handed to the file's owner): another user's would stay
+  // behind, and the owner could not write through them.
+  const uid = process.getuid?.()
+  const foreign = uid !== undefined && uid !== 0 && uid !== stat.uid
+  if (!foreign || (existsSync(`${file}-wal`) && existsSync(`${file}-shm`))) {
+    try {
+      return { db: checked(path, translateOpen(path, () => new Database(file, { readonly: true, fileMustExist: true, timeout }))) }
+    } catch (error) {
+      const code = (error as PermanentStoreError).code
+      if (code !== 'SQLITE_READONLY_DIRECTORY' && code !== 'SQLITE_CANTOPEN') throw error
+    }
   }
   const dir = mkdtempSync(join(tmpdir(), 'eventfold-readonly-'))
   const remove = (): void => rmSync(dir, { recursive: true, force: true })

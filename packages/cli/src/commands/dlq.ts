@@ -1,5 +1,6 @@
 import { DeadLetters, retryDeadLetter, type DeadLetter } from '@eventfold/projections'
 import type { Command } from 'commander'
+import { impossibleName, quoteShort } from '../args/names'
 import { UsageError } from '../errors'
 import { printJson } from '../output/json'
 import { printTable } from '../output/table'
@@ -10,6 +11,8 @@ import { escapeControls, quote, writeOut } from '../output/terminal'
 const unknownLetter = (id: string): UsageError => new UsageError(`no dead letter with id ${quote(id)} (see: eventfold dlq list)`)
 
 const requireLetter = async (ctx: CommandContext, id: string): Promise<DeadLetter> => {
+  const impossible = impossibleName(id, 'a dead letter id')
+  if (impossible) throw new UsageError(`no dead letter with id ${quoteShort(id)}: ${impossible} (see: eventfold dlq list)`)
   const { documents } = await ctx.stores()
   const letter = await new DeadLetters(documents).get(id)
   if (!letter) throw unknownLetter(id)

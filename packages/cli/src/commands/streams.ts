@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import { bigintOption, integerOption } from '../args/integers'
+import { impossibleName, quoteShort } from '../args/names'
 import { UsageError } from '../errors'
 import { streamEvents } from '../output/events'
 import { printJson } from '../output/json'
@@ -18,6 +19,8 @@ export interface StreamSummary {
 
 /** Fails with a usage error when the stream has no events. */
 export const requireStream = async (eventStore: { streamRevision(id: string): Promise<bigint | undefined> }, streamId: string): Promise<bigint> => {
+  const impossible = impossibleName(streamId, 'a stream id')
+  if (impossible) throw new UsageError(`stream ${quoteShort(streamId)} does not exist: ${impossible} (see: eventfold streams list)`)
   const last = await eventStore.streamRevision(streamId)
   if (last === undefined) throw new UsageError(`stream ${quote(streamId)} does not exist (see: eventfold streams list)`)
   return last

@@ -2,6 +2,7 @@ import { type AggregateClass, type AggregateDefinition, type EventRegistry } fro
 import { aggregateMetadataOf, defaultEventRegistry, toAggregateDefinition } from '@eventfold/core/spi'
 import { projectionFromInstance, UnknownProjectionError, type ProjectionDefinition } from '@eventfold/projections'
 import { projectionMetadataOf } from '@eventfold/projections/spi'
+import { ConfigConnectError } from './import-module'
 import { ConfigError } from './config-error'
 import type { ConnectOptions, EventfoldCliConfig, EventfoldConnection, ProjectionClass, ServiceContainer } from './define-config'
 
@@ -76,7 +77,14 @@ export const resolveApp = (configPath: string, config: EventfoldCliConfig): CliA
     registry,
     projections,
     aggregates,
-    connect: (options) => config.connect(options),
+    connect: async (options) => {
+      try {
+        return await config.connect(options)
+      } catch (error) {
+        if (typeof (error as { type?: unknown } | null)?.type === 'string') throw error
+        throw new ConfigConnectError(configPath, error)
+      }
+    },
     projection: (name) => {
       const def = projections.get(name)
       if (!def) throw new UnknownProjectionError(name, [...projections.keys()])

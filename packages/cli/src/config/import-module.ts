@@ -63,3 +63,20 @@ export const exportedValue = (mod: unknown): unknown => {
   }
   return mod
 }
+
+/**
+ * The config's `connect()` threw an error of the application's own (a
+ * driver's "connection refused", a missing environment variable): a runtime
+ * failure, exit code 1, named after the config whose code threw it.
+ * eventfold's own errors (a missing SQLite file) already say what they are about.
+ */
+export class ConfigConnectError extends EventfoldError {
+  readonly type = 'config-connect' as const
+  constructor(
+    /** The config file. */
+    readonly configPath: string,
+    cause: unknown,
+  ) {
+    super(`connecting through ${configPath} (its connect()) failed: ${(cause as Error)?.message ?? String(cause)}`, { cause })
+  }
+}

@@ -148,6 +148,7 @@ export class DocumentBatch {
         assertDocumentId(logical, id)
         record(id, { kind: 'delete' })
       },
+      // async: a bad id or filter rejects the promise, as any read failure does, instead of throwing at the call.
       get: async (id) => {
         assertDocumentId(logical, id)
         return storeRead(physical, batch.get(physical, id))

@@ -121,7 +121,13 @@ export const switchGeneration = async (
   const switched = await new ProjectionStates(documents).update(
     projection.name,
     (s) => {
-      previous = s && s.generation > 0 ? { generation: s.generation, partitions: s.partitions } : undefined
+      // Another process ran the same rebuild and switched first (or a reset replaced it): what
+      // it made active is no "previous" generation to drop.
+      if (s?.rebuilding?.generation !== target.generation) {
+        previous = undefined
+        return s
+      }
+      previous = s.generation > 0 ? { generation: s.generation, partitions: s.partitions } : undefined
       return {
         name: projection.name,
         generation: target.generation,
@@ -134,7 +140,7 @@ export const switchGeneration = async (
     },
     publishedBy,
   )
-  if (switched?.retired) await retireGeneration(documents, projection, switched.retired)
+  if (previous && switched?.retired) await retireGeneration(documents, projection, switched.retired)
   return { previousGeneration: previous?.generation }
 }
 

@@ -42,6 +42,22 @@ describe('rebuildProjection', () => {
     expect(await documents.listCollections('counts__')).toEqual(['counts__2'])
   })
 
+  it('two rebuilds started at once leave the active generation whole: neither drops what readers use', async () => {
+    const eventStore = new InMemoryEventStore()
+    const documents = new InMemoryDocumentStore()
+    await seed(eventStore, ['a', 'b', 'a'])
+    const projection = projectionFromInstance(new Counts())
+    await new ProjectionWorker({ eventStore, documents, projection, stopAtHead: true }).run()
+
+    await Promise.all([rebuildProjection({ eventStore, documents, projection }), rebuildProjection({ eventStore, documents, projection })])
+
+    const { generation } = (await new ProjectionStates(documents).get('test-counts'))!
+    expect(await documents.find(physicalCollection('counts', generation), {}, { sort: { _id: 1 } })).toEqual([
+      { _id: 'a', n: 2 },
+      { _id: 'b', n: 1 },
+    ])
+  })
+
   it('resumes a rebuild in progress from its checkpoints', async () => {
     const eventStore = new InMemoryEventStore()
     const documents = new InMemoryDocumentStore()
@@ -179,6 +195,25 @@ describe('a live worker when the active generation changes', () => {
       { _id: 'b', n: 2 },
     ])
     expect(await documents.listCollections('counts__')).toEqual(['counts__2'])
+  })
+
+  it('follows a reset on a quiet log: an idle worker builds the new generation without waiting for an append', async () => {
+    const eventStore = new InMemoryEventStore()
+    const documents = new InMemoryDocumentStore()
+    const projection = projectionFromInstance(new Counts())
+    await seed(eventStore, ['a', 'b', 'a'])
+    const live = new ProjectionWorker({ eventStore, documents, projection, maxBatchWaitMs: 5 })
+    const running = live.run()
+    await until(async () => (await counts(documents, 1)).length === 2, 'the live worker to catch up')
+
+    await resetProjection(documents, projection)
+    await until(async () => (await counts(documents, 2)).length === 2, 'generation 2 to be built with no new event')
+    await live.stop()
+    expect((await running).generation).toBe(2)
+    expect(await counts(documents, 2)).toEqual([
+      { _id: 'a', n: 2 },
+      { _id: 'b', n: 1 },
+    ])
   })
 
   it('stops with PartitionCountMismatchError when the rebuild changed the partition count', async () => {

@@ -177,6 +177,7 @@ describeMongo('MongoDocumentStore', (mongo) => {
       await expect(commit).rejects.toMatchObject({ type: 'invalid-document-operation', collection: coll, id: 'themed' })
       expect(await store.get(coll, 'good')).toBeUndefined()
       expect(await store.get(coll, 'themed')).toBeUndefined()
+      expect(await store.get(coll, 'good')).toBeUndefined()
     })
 
     it('refuses a partition key that cannot be a field name', async () => {

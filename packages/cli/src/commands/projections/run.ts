@@ -91,7 +91,8 @@ export const runCommand = (projections: Command): void => {
           clearInterval(reporter)
           dispose()
         }
-        if (opts.json) return printJson(results)
+        // The engine's lag is milliseconds; `projections status` calls a count of events lag.
+        if (opts.json) return printJson(results.map(({ lag, ...rest }) => ({ ...rest, checkpoint: rest.checkpoint ?? null, lagMs: lag })))
         printTable(
           results,
           [

@@ -29,6 +29,9 @@ export interface BatchPolicy {
   readonly onError?: (error: unknown) => void
 }
 
+/** How often a worker with nothing to commit checks that its generation is still the active one. */
+const IDLE_GENERATION_CHECK_MS = 1000
+
 /** Options of {@link WorkerEngine}. */
 export interface WorkerEngineOptions<T> extends BatchPolicy {
   /** The item's identity for attempts and parking (an event's position). */
@@ -107,6 +110,7 @@ export class WorkerEngine<T> {
   private open: Open<T, unknown> | undefined
   private counts: EngineCounters = NO_COUNTS
   private generation: GenerationCheck | undefined
+  private generationCheckedAt = 0
 
   /** @throws {RangeError} for a batch size, read chunk or attempt count below 1. */
   constructor(private readonly options: WorkerEngineOptions<T>) {
@@ -154,7 +158,7 @@ export class WorkerEngine<T> {
     try {
       while (!this.stopping) {
         // An open batch waits for more items only `maxBatchWaitMs`; an empty one until there is something to do.
-        const wait = this.wakeup.next(this.open ? maxBatchWaitMs : undefined)
+        const wait = this.wakeup.next(this.open ? maxBatchWaitMs : this.generation ? IDLE_GENERATION_CHECK_MS : undefined)
         let items: readonly T[]
         try {
           items = await source.read(Math.min(this.readChunk, this.batchSize - (this.open?.read ?? 0)), maxBatchWaitMs, wait.promise)
@@ -166,6 +170,7 @@ export class WorkerEngine<T> {
         const full = open !== undefined && (open.read >= this.batchSize || performance.now() - open.openedAt >= maxBatchMs)
         if (open && !this.dropOnStop && (full || items.length < this.readChunk || this.stopping)) await this.commit(source, sink)
         if (!this.open && sink.idle) await sink.idle(beforeCommit)
+        if (items.length === 0 && !this.open) await this.checkGenerationWhileIdle()
         if (items.length === 0 && !this.open && source.finished) break
         // Let timers and I/O run between batches. With a synchronous store
         // (SQLite, in-memory) a catch-up is otherwise one unbroken chain of
@@ -342,10 +347,33 @@ export class WorkerEngine<T> {
     if (this.stopping && outages > 2) throw error
   }
 
+  /**
+   * An idle worker has no commit to check the generation before: after a
+   * reset on a quiet log, readers would see the new, empty generation until
+   * the next append. It checks every {@link IDLE_GENERATION_CHECK_MS} instead;
+   * a store error there is reported and the check tried again later.
+   * @throws the sink's `switched(active)` when another generation became active.
+   */
+  private async checkGenerationWhileIdle(): Promise<void> {
+    const g = this.generation
+    if (!g || performance.now() - this.generationCheckedAt < IDLE_GENERATION_CHECK_MS) return
+    this.generationCheckedAt = performance.now()
+    let active: number | undefined
+    try {
+      active = await generationSwitchedFrom(g.states, g.projection, g.generation)
+    } catch (error) {
+      if (isPermanentStoreError(error) || error instanceof StoreClosedError) throw error
+      ;(this.options.onError ?? defaultOnError)(error)
+      return
+    }
+    if (active !== undefined) throw g.switched(active)
+  }
+
   /** @throws the sink's `switched(active)` when another generation than the one written to became active. */
   private async checkGeneration(): Promise<void> {
     const g = this.generation
     if (!g) return
+    this.generationCheckedAt = performance.now()
     const active = await generationSwitchedFrom(g.states, g.projection, g.generation)
     if (active !== undefined) throw g.switched(active)
   }
