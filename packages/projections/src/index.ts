@@ -34,7 +34,7 @@ export {
 export { type DeadLetter, DeadLetters } from './dead-letters/dead-letters'
 export { type ProjectionState, physicalCollection, ProjectionStates } from './generations/projection-state'
 export { type ReadModel, type ReadModelsOptions, ReadModels } from './read-models/read-models'
-export { type Partition } from './worker/partition'
+export { type Partition } from './projection/partition'
 export {
   type WorkerProgress,
   type ProjectionWorkerOptions,

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto'
 import type { RecordedEvent } from '@eventfold/core'
 import type { Document } from '../documents/document'
 import type { DocumentStore, DocumentWrite } from '../documents/document-store'
+import { DEAD_LETTER_COLLECTION } from '../generations/projection-state'
 
-/** The system collection that holds parked events, in the projection's document store. */
-export const DEAD_LETTER_COLLECTION = '_ef_dead_letters'
+export { DEAD_LETTER_COLLECTION }
 
 /** An event a projection could not apply, parked with its error. */
 export interface DeadLetter {

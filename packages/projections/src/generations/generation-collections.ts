@@ -1,11 +1,9 @@
-import { DEAD_LETTER_COLLECTION } from '../dead-letters/dead-letters'
 import type { IndexSpec } from '../documents/document'
 import type { DocumentStore } from '../documents/document-store'
 import { InvalidDocumentOperationError } from '../errors/errors'
 import type { ProjectionDefinition } from '../projection/projection-definition'
-import { checkpointName, physicalCollection, type ProjectionStates } from './projection-state'
-import { partitionKey } from '../worker/partition'
-import { streamMarkerCollection } from '../worker/stream-markers'
+import { checkpointName, DEAD_LETTER_COLLECTION, physicalCollection, streamMarkerCollection, type ProjectionStates } from './projection-state'
+import { partitionKey } from '../projection/partition'
 
 /**
  * Maps the collections a projection declares to their physical names in a

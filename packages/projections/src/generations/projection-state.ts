@@ -1,6 +1,9 @@
 import type { DocumentStore, PublishedReadModel } from '../documents/document-store'
 import { DocumentConflictError } from '../errors/errors'
 
+/** The system collection that holds parked events; a generation's letters are dropped with it. */
+export const DEAD_LETTER_COLLECTION = '_ef_dead_letters'
+
 /** The system collection that says which generation of each read model readers use. */
 export const PROJECTION_STATE_COLLECTION = '_ef_projections'
 
@@ -31,6 +34,10 @@ export interface ProjectionState {
 
 /** The physical collection of a declared one in a generation; readers use the declared name (see {@link ReadModels}). */
 export const physicalCollection = (logical: string, generation: number): string => `${logical}__${generation}`
+
+/** The collection of a projection's stream markers in a generation, beside its read model. */
+export const streamMarkerCollection = (projection: string, generation: number): string =>
+  physicalCollection(`_ef_stream_markers.${projection}`, generation)
 
 /** Checkpoint name of one partition of one generation. */
 export const checkpointName = (projection: string, generation: number, partition: string): string =>

@@ -5,7 +5,7 @@ import { On, Projection } from '../projection/decorators'
 import { projectionFromInstance } from '../projection/projection-definition'
 import { physicalCollection, ProjectionStates } from '../generations/projection-state'
 import { PartitionCountMismatchError, ProjectionWorker, RebuildInProgressError } from '../worker/projection-worker'
-import { streamMarkerCollection } from '../worker/stream-markers'
+import { streamMarkerCollection } from '../generations/projection-state'
 import { resetProjection } from '../generations/generations'
 import { rebuildProjection } from './rebuild-projection'
 

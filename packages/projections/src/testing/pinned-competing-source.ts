@@ -1,7 +1,7 @@
 import type { EventFilter, EventStore, RecordedEvent, Subscription } from '@eventfold/core'
 import { deadLetterEvent, deadLetterFromDocument, parkWrite, type DeadLetter } from '../dead-letters/dead-letters'
 import type { CompetingConsumerSource, CompetingDelivery, CompetingSubscription } from '../worker/competing-consumer-source'
-import { fnv1a } from '../worker/partition'
+import { fnv1a } from '../projection/partition'
 
 /** Options of {@link PinnedCompetingSource}. */
 export interface PinnedCompetingSourceOptions {

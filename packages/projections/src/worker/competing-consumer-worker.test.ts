@@ -6,7 +6,8 @@ import { competingConsumerSuite } from '../testing/competing-consumer-suite'
 import { PinnedCompetingSource } from '../testing/pinned-competing-source'
 import { resetProjection } from '../generations/generations'
 import { CompetingConsumerWorker, GenerationSwitchedError, TransactionsRequiredError } from './competing-consumer-worker'
-import { StreamMarkers, streamMarkerCollection } from './stream-markers'
+import { streamMarkerCollection } from '../generations/projection-state'
+import { StreamMarkers } from './stream-markers'
 
 competingConsumerSuite('InMemoryDocumentStore', async () => ({ store: new InMemoryDocumentStore() }))
 

@@ -12,7 +12,7 @@ import { WorkerEngine, type EngineCounters, type EngineSource } from './engine'
 import { generationCollections, generationIndexes } from '../generations/generation-collections'
 import { RebuildInProgressError, type ProjectionWorkerOptions } from './projection-worker'
 import { occurredAt, policyOf } from './worker-options'
-import { streamMarkerCollection } from './stream-markers'
+import { streamMarkerCollection } from '../generations/projection-state'
 
 /** Progress of a {@link CompetingConsumerWorker}, reported after each committed batch. */
 /**

@@ -4,7 +4,7 @@ import type { EventRegistry, EventStore } from '@eventfold/core'
 import type { DocumentStore } from '../documents/document-store'
 import type { ProjectionDefinition } from '../projection/projection-definition'
 import { LeaseFence, LeaseLostError, Leases } from './leases'
-import { partitionKey } from './partition'
+import { partitionKey } from '../projection/partition'
 import { ProjectionWorker, type HostedWorkerOptions, type WorkerProgress } from './projection-worker'
 
 /** Options of {@link ProjectionHost}. */

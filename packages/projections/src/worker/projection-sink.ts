@@ -6,7 +6,7 @@ import type { Documents } from '../documents/documents'
 import type { ProjectionDefinition } from '../projection/projection-definition'
 import type { BatchAttempt, EngineSink, OpenBatch } from './engine'
 import { LeaseLostError, type LeaseFence } from './leases'
-import { inPartition, type Partition } from './partition'
+import { inPartition, type Partition } from '../projection/partition'
 
 interface ParkedEvent {
   readonly event: RecordedEvent

@@ -10,7 +10,7 @@ import { occurredAt, policyOf } from './worker-options'
 import { generationCollections, generationIndexes } from '../generations/generation-collections'
 import type { LeaseFence } from './leases'
 import { LogSource } from './log-source'
-import { assertPartition, partitionKey, SINGLE_PARTITION, type Partition } from './partition'
+import { assertPartition, partitionKey, SINGLE_PARTITION, type Partition } from '../projection/partition'
 import { ProjectionSink } from './projection-sink'
 
 /**

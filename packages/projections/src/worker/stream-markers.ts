@@ -1,10 +1,5 @@
 import type { RecordedEvent } from '@eventfold/core'
 import type { DocumentStore, DocumentWrite, StoredDocument } from '../documents/document-store'
-import { physicalCollection } from '../generations/projection-state'
-
-/** The collection of a projection's stream markers in a generation, beside its read model. */
-export const streamMarkerCollection = (projection: string, generation: number): string =>
-  physicalCollection(`_ef_stream_markers.${projection}`, generation)
 
 /**
  * What one projection generation has done with the events of one stream,

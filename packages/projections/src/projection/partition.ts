@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '@eventfold/core'
-import type { PartitionBy } from '../projection/decorators'
+import type { PartitionBy } from './decorators'
 
 /** One slice of a projection: events whose key hashes to `index` modulo `count`. */
 export interface Partition {
