@@ -29,6 +29,7 @@ export interface PostgresDocumentStoreOptions {
    * the store creates and migrates nothing, checks that its tables exist at
    * the version this code expects, and refuses `commit`, `deleteCheckpoints`,
    * `ensureIndexes` and `dropCollection` before sending anything.
+   * The sessions of a pool the store opens are read-only too (`default_transaction_read_only`).
    * @default false
    */
   readonly readOnly?: boolean
@@ -98,7 +99,7 @@ export class PostgresDocumentStore implements DocumentStore {
    */
   constructor(source: PostgresSource, { schema = 'public', onError = warn, readOnly = false }: PostgresDocumentStoreOptions = {}) {
     if (schema.length === 0) throw new RangeError('schema must not be empty')
-    const { pool, owned } = resolvePool(source, onError)
+    const { pool, owned } = resolvePool(source, onError, { readOnly })
     this.pool = pool
     this.ownsPool = owned
     this.schema = schema

@@ -84,6 +84,7 @@ export interface PostgresEventStoreOptions {
    * Open the log for reading only, as the CLI's read commands do: the store
    * creates and migrates nothing, checks that the event table exists at the
    * version this code expects, and refuses `appendToStream` before sending anything.
+   * The sessions of a pool the store opens are read-only too (`default_transaction_read_only`).
    * @default false
    */
   readonly readOnly?: boolean
@@ -151,7 +152,7 @@ export class PostgresEventStore implements EventStore {
     if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw new RangeError(`pageSize must be a positive integer, got ${pageSize}`)
     if (!(pollIntervalMs > 0)) throw new RangeError(`pollIntervalMs must be positive, got ${pollIntervalMs}`)
     if (schema.length === 0) throw new RangeError('schema must not be empty')
-    const { pool, owned } = resolvePool(source, onError)
+    const { pool, owned } = resolvePool(source, onError, { readOnly })
     this.pool = pool
     this.ownsPool = owned
     this.schema = schema

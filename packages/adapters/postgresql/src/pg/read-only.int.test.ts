@@ -6,6 +6,7 @@ import { PostgresDocumentStore } from '../documents/postgres-document-store'
 import { PostgresEventStore } from '../events/postgres-event-store'
 import { describePostgres, dropSchema, freshSchema, postgresUrl, testPool } from '../testing/connect'
 import { quoteIdent } from './identifiers'
+import type { PostgresSource } from './pool'
 import { PostgresReadOnlyError, PostgresSchemaMissingError } from './schema-errors'
 
 const collect = async (read: AsyncIterable<RecordedEvent>): Promise<RecordedEvent[]> => {
@@ -138,6 +139,26 @@ describePostgres('PostgreSQL stores opened read-only', () => {
     expect(await documents.readCheckpoint('balances')).toBe(7n)
     await Promise.all([events.close(), documents.close()])
     await readOnlyPool.end()
+  })
+
+  it.each([
+    ['a connection string', (): PostgresSource => postgresUrl(), '0'],
+    ['a pool config with options of its own', (): PostgresSource => ({ connectionString: postgresUrl(), options: '-c statement_timeout=4321' }), '4321ms'],
+  ])('opens read-only sessions on the pool it opens from %s', async (_, source, statementTimeout) => {
+    await seed()
+    const events = new PostgresEventStore(source(), { schema, notifications: false, readOnly: true })
+    const documents = new PostgresDocumentStore(source(), { schema, readOnly: true })
+    expect(await events.streamRevision('Account-1')).toBe(1n)
+    expect(await documents.get('balances', 'a')).toEqual({ _id: 'a', n: 5 })
+    // The pools are the stores' own: asked directly what their sessions are.
+    for (const store of [events, documents]) {
+      const own = (store as unknown as { pool: pg.Pool }).pool
+      expect((await own.query('SHOW transaction_read_only')).rows).toEqual([{ transaction_read_only: 'on' }])
+      expect((await own.query('SHOW statement_timeout')).rows).toEqual([{ statement_timeout: statementTimeout }])
+      await expect(own.query(`CREATE TABLE ${quoteIdent(schema)}.intruder (x int)`)).rejects.toMatchObject({ code: '25006' })
+    }
+    await Promise.all([events.close(), documents.close()])
+    expect((await catalog()).tables).not.toContain('intruder')
   })
 
   it('refuses every write with a typed error before sending anything, and changes nothing', async () => {
