@@ -16,7 +16,7 @@ import { uniqueIndexSql } from './unique-index'
 
 /** Options of {@link PostgresDocumentStore}. */
 export interface PostgresDocumentStoreOptions {
-  /** Schema of the document tables; created on first use when missing. @default 'public' */
+  /** Schema of the document tables; created on first use when missing (unless `readOnly`). @default 'public' */
   readonly schema?: string
   /**
    * Told about errors of idle clients of a pool the store opened (the pool

@@ -45,7 +45,7 @@ import { settledBound, type SnapshotMarks } from './visibility'
 
 /** Options of {@link PostgresEventStore}. */
 export interface PostgresEventStoreOptions {
-  /** Schema of the event table; created on first use when missing. @default 'public' */
+  /** Schema of the event table; created on first use when missing (unless `readOnly`). @default 'public' */
   readonly schema?: string
   /**
    * Wake subscribers with LISTEN/NOTIFY: every append notifies the store's
