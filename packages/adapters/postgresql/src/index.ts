@@ -3,3 +3,4 @@
 export { PostgresEventStore, type PostgresEventStoreOptions } from './events/postgres-event-store'
 export { PostgresDocumentStore, type PostgresDocumentStoreOptions } from './documents/postgres-document-store'
 export type { PostgresSource } from './pg/pool'
+export { PostgresSchemaMissingError, isPostgresSchemaMissingError, PostgresReadOnlyError, isPostgresReadOnlyError } from './pg/schema-errors'

@@ -1,10 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals'
 import { appendAndRead, checkOutACart } from './core'
 import { specifyTheCart } from './core-spec'
 import { projectCarts } from './projections'
+import { randomBytes } from 'node:crypto'
+import { PostgresReadOnlyError, PostgresSchemaMissingError } from '@eventfold/postgresql'
+import pg from 'pg'
+import { connect } from './postgresql'
 import { bankInOneFile } from './sqlite'
 
 /** Runs the README snippets and checks what they print. */
@@ -54,5 +58,58 @@ describe('the package README snippets', () => {
       rmSync(dir, { recursive: true, force: true })
     }
     expect(printed()).toEqual([[expect.objectContaining({ _id: 'ann', owner: 'Ann', balance: 500 })]])
+  })
+})
+
+/** Runs the PostgreSQL CLI config of the READMEs as the CLI does: read commands pass readOnly: true. */
+describe('the PostgreSQL CLI config of the READMEs', () => {
+  const url = process.env.POSTGRES_URL || 'postgres://eventfold:eventfold@127.0.0.1:5432/eventfold'
+  const env = { url: process.env.POSTGRES_URL, schema: process.env.BANK_SCHEMA }
+  const schema = `bank_readme_${randomBytes(5).toString('hex')}`
+  let admin: pg.Pool
+
+  beforeAll(() => {
+    admin = new pg.Pool({ connectionString: url, max: 1 })
+    process.env.POSTGRES_URL = url
+    process.env.BANK_SCHEMA = schema
+  })
+  afterAll(async () => {
+    for (const [key, value] of [['POSTGRES_URL', env.url], ['BANK_SCHEMA', env.schema]] as const) {
+      if (value === undefined) delete process.env[key]
+      else process.env[key] = value
+    }
+    await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
+    await admin.end()
+  })
+
+  const schemaExists = async (): Promise<boolean> =>
+    (await admin.query('SELECT 1 FROM information_schema.schemata WHERE schema_name = $1', [schema])).rows.length > 0
+
+  it('reads nothing and creates nothing on a schema that does not exist yet', async () => {
+    const stores = await connect({ readOnly: true })
+    try {
+      await expect(stores.eventStore.streamRevision('Account-ann')).rejects.toBeInstanceOf(PostgresSchemaMissingError)
+      await expect(stores.documents.listCollections()).rejects.toMatchObject({ type: 'postgres-schema-missing', schema })
+    } finally {
+      await stores.close()
+    }
+    expect(await schemaExists()).toBe(false)
+  })
+
+  it('reads what a writing command stored, and refuses to write', async () => {
+    const writer = await connect({ readOnly: false })
+    await writer.eventStore.appendToStream('Account-ann', [{ type: 'AccountOpened', data: { owner: 'Ann' } }])
+    await writer.documents.ready()
+    await writer.close()
+    const reader = await connect({ readOnly: true })
+    try {
+      expect(await reader.eventStore.streamRevision('Account-ann')).toBe(0n)
+      expect(await reader.documents.listCollections()).toEqual([])
+      await expect(reader.eventStore.appendToStream('Account-ann', [{ type: 'Deposited', data: { amount: 5 } }])).rejects.toBeInstanceOf(
+        PostgresReadOnlyError,
+      )
+    } finally {
+      await reader.close()
+    }
   })
 })

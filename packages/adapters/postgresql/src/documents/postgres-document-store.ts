@@ -5,7 +5,8 @@ import { DocumentConflictError, DuplicateDocumentError, InvalidDocumentOperation
 import { query, type CheckpointWrite, type CommitRequest, type CommitResult, type DocumentMeta, type DocumentStoreCapabilities, type DocumentWrite, type PublishedReadModel, type StoredDocument, assertCheckpointName, assertCollectionName, assertCollectionPrefix, assertCommitRequest, assertDocumentKey, assertFilter, assertFindOptions, assertIndexSpec } from '@eventfold/projections/spi'
 import type pg from 'pg'
 import { quoteIdent, quoteLiteral } from '../pg/identifiers'
-import { migrate } from '../pg/migrate'
+import { checkSchema, migrate } from '../pg/migrate'
+import { PostgresReadOnlyError } from '../pg/schema-errors'
 import { warn } from '../pg/warn'
 import { inTransaction, inspectStore, resolvePool, type PostgresSource } from '../pg/pool'
 import { isDocumentIndexViolation, isDocumentWriteError, isTransactionConflict, translateDocumentError } from './document-errors'
@@ -15,7 +16,7 @@ import { uniqueIndexSql } from './unique-index'
 
 /** Options of {@link PostgresDocumentStore}. */
 export interface PostgresDocumentStoreOptions {
-  /** Schema of the document tables; created on first use when missing. @default 'public' */
+  /** Schema of the document tables; created on first use when missing (unless `readOnly`). @default 'public' */
   readonly schema?: string
   /**
    * Told about errors of idle clients of a pool the store opened (the pool
@@ -23,6 +24,15 @@ export interface PostgresDocumentStoreOptions {
    * @default process.emitWarning
    */
   readonly onError?: (error: unknown) => void
+  /**
+   * Open the read models for reading only, as the CLI's read commands do:
+   * the store creates and migrates nothing, checks that its tables exist at
+   * the version this code expects, and refuses `commit`, `deleteCheckpoints`,
+   * `ensureIndexes` and `dropCollection` before sending anything.
+   * The sessions of a pool the store opens are read-only too (`default_transaction_read_only`).
+   * @default false
+   */
+  readonly readOnly?: boolean
 }
 
 /** A write with its JSON already made, so that serialization fails before anything is sent. */
@@ -78,6 +88,7 @@ export class PostgresDocumentStore implements DocumentStore {
   private readonly ownsPool: boolean
   private readonly schema: string
   private readonly sql: DocumentSql
+  private readonly readOnly: boolean
   private migrated: Promise<void> | undefined
   private closed = false
   private shutdown: Promise<void> | undefined
@@ -86,13 +97,14 @@ export class PostgresDocumentStore implements DocumentStore {
    * @param source a `pg.Pool` to borrow (the store never ends it), or a
    * connection string or pool config for a pool of its own (ended by `close()`).
    */
-  constructor(source: PostgresSource, { schema = 'public', onError = warn }: PostgresDocumentStoreOptions = {}) {
+  constructor(source: PostgresSource, { schema = 'public', onError = warn, readOnly = false }: PostgresDocumentStoreOptions = {}) {
     if (schema.length === 0) throw new RangeError('schema must not be empty')
-    const { pool, owned } = resolvePool(source, onError)
+    const { pool, owned } = resolvePool(source, onError, { readOnly })
     this.pool = pool
     this.ownsPool = owned
     this.schema = schema
     this.sql = new DocumentSql(quoteIdent(schema))
+    this.readOnly = readOnly
   }
 
   [inspect.custom](): string {
@@ -147,7 +159,7 @@ export class PostgresDocumentStore implements DocumentStore {
    * @throws {@link InvalidDocumentOperationError} when a read model is published under the name of a table, index or sequence of the schema.
    */
   async commit(request: CommitRequest): Promise<CommitResult> {
-    this.assertOpen()
+    this.assertWritable('commit')
     assertCommitRequest(request)
     const { writes, checkpoint, fence, publish = [] } = request
     // The fence goes first: its conflict is the one reported, and the transaction writes nothing.
@@ -178,7 +190,7 @@ export class PostgresDocumentStore implements DocumentStore {
 
   async deleteCheckpoints(names: readonly string[]): Promise<void> {
     for (const name of names) assertCheckpointName(name)
-    this.assertOpen()
+    this.assertWritable('deleteCheckpoints')
     if (names.length > 0) await this.rows(this.sql.deleteCheckpoints(names))
   }
 
@@ -197,7 +209,7 @@ export class PostgresDocumentStore implements DocumentStore {
    * @throws {@link InvalidDocumentOperationError} for an empty key list or path segment.
    */
   async ensureIndexes(indexes: readonly IndexSpec[]): Promise<void> {
-    this.assertOpen()
+    this.assertWritable('ensureIndexes')
     for (const spec of indexes) assertIndexSpec(spec)
     const unique = indexes.filter((spec) => spec.unique).map((spec) => ({ spec, sql: uniqueIndexSql(this.sql.documents, spec) }))
     if (unique.length === 0) return
@@ -226,7 +238,7 @@ export class PostgresDocumentStore implements DocumentStore {
   }
 
   async dropCollection(collection: string): Promise<void> {
-    this.assertOpen()
+    this.assertWritable('dropCollection')
     assertCollectionName(collection)
     await this.ready()
     await inTransaction(this.pool, async (client) => {
@@ -243,11 +255,13 @@ export class PostgresDocumentStore implements DocumentStore {
   }
 
   /**
-   * Creates the schema and the document tables when they are missing. Every
-   * other method does it on first use; call it to fail fast at startup.
+   * Creates the schema and the document tables when they are missing
+   * (read-only: checks they are there). Every other method does it on first
+   * use; call it to fail fast at startup.
+   * @throws {@link PostgresSchemaMissingError} read-only, when the tables are missing or at another version.
    */
   async ready(): Promise<void> {
-    this.migrated ??= migrate(this.pool, this.schema, DOCUMENT_SCHEMA).catch((error: unknown) => {
+    this.migrated ??= (this.readOnly ? checkSchema : migrate)(this.pool, this.schema, DOCUMENT_SCHEMA).catch((error: unknown) => {
       this.migrated = undefined
       throw error
     })
@@ -423,6 +437,11 @@ export class PostgresDocumentStore implements DocumentStore {
 
   private assertOpen(): void {
     if (this.closed) throw new StoreClosedError('PostgresDocumentStore')
+  }
+
+  private assertWritable(operation: string): void {
+    this.assertOpen()
+    if (this.readOnly) throw new PostgresReadOnlyError('PostgresDocumentStore', this.schema, operation)
   }
 }
 

@@ -30,7 +30,8 @@ import {
 } from '@eventfold/core/spi'
 import type pg from 'pg'
 import { MAX_IDENTIFIER_BYTES, quoteIdent } from '../pg/identifiers'
-import { migrate } from '../pg/migrate'
+import { checkSchema, migrate } from '../pg/migrate'
+import { PostgresReadOnlyError } from '../pg/schema-errors'
 import { warn } from '../pg/warn'
 import { clientConfigOf, inspectStore, resolvePool, type PostgresSource } from '../pg/pool'
 import { AppendListener } from './append-listener'
@@ -44,7 +45,7 @@ import { settledBound, type SnapshotMarks } from './visibility'
 
 /** Options of {@link PostgresEventStore}. */
 export interface PostgresEventStoreOptions {
-  /** Schema of the event table; created on first use when missing. @default 'public' */
+  /** Schema of the event table; created on first use when missing (unless `readOnly`). @default 'public' */
   readonly schema?: string
   /**
    * Wake subscribers with LISTEN/NOTIFY: every append notifies the store's
@@ -79,6 +80,14 @@ export interface PostgresEventStoreOptions {
    * @default process.emitWarning
    */
   readonly onError?: (error: unknown) => void
+  /**
+   * Open the log for reading only, as the CLI's read commands do: the store
+   * creates and migrates nothing, checks that the event table exists at the
+   * version this code expects, and refuses `appendToStream` before sending anything.
+   * The sessions of a pool the store opens are read-only too (`default_transaction_read_only`).
+   * @default false
+   */
+  readonly readOnly?: boolean
 }
 
 /** How many times an append that keeps losing races its expected revision allows is run before giving up. */
@@ -117,6 +126,7 @@ export class PostgresEventStore implements EventStore {
   private readonly pollIntervalMs: number
   private readonly pageSize: number
   private readonly settleTimeoutMs: number
+  private readonly readOnly: boolean
   /** Snapshots that `'end'` subscriptions are taking: appends wait for them, so that they come after. */
   private readonly marking = new Set<Promise<void>>()
   private migrated: Promise<void> | undefined
@@ -136,12 +146,13 @@ export class PostgresEventStore implements EventStore {
       pageSize = 500,
       settleTimeoutMs = 5000,
       onError = warn,
+      readOnly = false,
     }: PostgresEventStoreOptions = {},
   ) {
     if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw new RangeError(`pageSize must be a positive integer, got ${pageSize}`)
     if (!(pollIntervalMs > 0)) throw new RangeError(`pollIntervalMs must be positive, got ${pollIntervalMs}`)
     if (schema.length === 0) throw new RangeError('schema must not be empty')
-    const { pool, owned } = resolvePool(source, onError)
+    const { pool, owned } = resolvePool(source, onError, { readOnly })
     this.pool = pool
     this.ownsPool = owned
     this.schema = schema
@@ -149,6 +160,7 @@ export class PostgresEventStore implements EventStore {
     this.pollIntervalMs = pollIntervalMs
     this.pageSize = pageSize
     this.settleTimeoutMs = settleTimeoutMs
+    this.readOnly = readOnly
     this.channel = notifications ? channelOf(schema) : undefined
     const client = notifications ? clientConfigOf(pool) : undefined
     this.listener =
@@ -165,6 +177,7 @@ export class PostgresEventStore implements EventStore {
     { expectedRevision = 'any' }: AppendOptions = {},
   ): Promise<AppendResult> {
     this.assertOpen()
+    if (this.readOnly) throw new PostgresReadOnlyError('PostgresEventStore', this.schema, 'appendToStream')
     const prepared = serializeEvents(streamId, events)
     const ids = prepared.map((e) => e.eventId)
     assertDistinctEventIds(ids)
@@ -323,8 +336,10 @@ export class PostgresEventStore implements EventStore {
   }
 
   /**
-   * Creates the schema and the event table when they are missing. Every other
-   * method does it on first use; call it to fail fast at startup.
+   * Creates the schema and the event table when they are missing (read-only:
+   * checks they are there). Every other method does it on first use; call it
+   * to fail fast at startup.
+   * @throws {@link PostgresSchemaMissingError} read-only, when the event table is missing or at another version.
    * @throws Error when the log holds positions from transaction ids this
    * server has not given out yet: a log restored into another cluster (see README).
    */
@@ -348,7 +363,8 @@ export class PostgresEventStore implements EventStore {
   }
 
   private async migrate(): Promise<void> {
-    await migrate(this.pool, this.schema, EVENT_SCHEMA)
+    if (this.readOnly) await checkSchema(this.pool, this.schema, EVENT_SCHEMA)
+    else await migrate(this.pool, this.schema, EVENT_SCHEMA)
     const [check] = await this.rows<{ last: string | null; next: string }>(this.sql.transactionCheck())
     if (check?.last != null && BigInt(check.last) >= BigInt(check.next)) {
       throw new Error(

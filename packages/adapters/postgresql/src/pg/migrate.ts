@@ -1,6 +1,7 @@
 import type pg from 'pg'
 import { inTransaction } from './pool'
 import { quoteIdent } from './identifiers'
+import { PostgresSchemaMissingError } from './schema-errors'
 
 /**
  * The tables of one store, as migration steps: each step is SQL run in the
@@ -40,4 +41,21 @@ export const migrate = async (pool: pg.Pool, schema: string, module: SchemaModul
       [module.name, module.steps.length],
     )
   })
+}
+
+/**
+ * Checks, without writing anything, that `module`'s tables in `schema` are at
+ * the version this code expects: what a read-only store does instead of
+ * {@link migrate}.
+ * @throws {@link PostgresSchemaMissingError} when the schema or the module's tables are missing, or at another version.
+ */
+export const checkSchema = async (pool: pg.Pool, schema: string, module: SchemaModule): Promise<void> => {
+  const q = quoteIdent(schema)
+  // to_regclass answers NULL for a missing schema or table instead of failing.
+  const { rows: found } = await pool.query<{ relation: string | null }>('SELECT to_regclass($1) AS relation', [`${q}.eventfold_schema`])
+  const expected = module.steps.length
+  if (found[0]?.relation == null) throw new PostgresSchemaMissingError(schema, module.name, expected)
+  const { rows } = await pool.query<{ version: number }>(`SELECT version FROM ${q}.eventfold_schema WHERE module = $1`, [module.name])
+  const version = rows[0]?.version
+  if (version !== expected) throw new PostgresSchemaMissingError(schema, module.name, expected, version)
 }

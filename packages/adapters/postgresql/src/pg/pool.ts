@@ -19,11 +19,20 @@ const isPool = (source: PostgresSource): source is pg.Pool =>
 /**
  * The pool of a store. A pool it opens reports the errors of idle clients
  * (e.g. the server restarted) to `onError`: an `'error'` event without a
- * listener would crash the process.
+ * listener would crash the process. For a read-only store, the sessions of a
+ * pool it opens are read-only too, so the server refuses a write that the
+ * store itself would not.
  */
-export const resolvePool = (source: PostgresSource, onError: (error: unknown) => void): ResolvedPool => {
+export const resolvePool = (
+  source: PostgresSource,
+  onError: (error: unknown) => void,
+  { readOnly = false }: { readOnly?: boolean } = {},
+): ResolvedPool => {
   if (isPool(source)) return { pool: source, owned: false }
-  const config: pg.PoolConfig = typeof source === 'string' ? { connectionString: source } : source
+  const given: pg.PoolConfig = typeof source === 'string' ? { connectionString: source } : source
+  const options = [given.options, readOnly ? '-c default_transaction_read_only=on' : undefined].filter(Boolean).join(' ')
+  // Copied by descriptors: a password kept non-enumerable stays so.
+  const config: pg.PoolConfig = options ? Object.defineProperties({}, { ...Object.getOwnPropertyDescriptors(given), options: { value: options, enumerable: true } }) : given
   const pool = new pg.Pool(config)
   pool.on('error', onError)
   return { pool, owned: true }
