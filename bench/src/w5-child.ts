@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import type { EventStore } from '@eventfold/core'
-import { physicalCollection, projectionFromInstance, rebuildProjection, type DocumentStore } from '@eventfold/projections'
+import { projectionFromInstance, rebuildProjection, type DocumentStore } from '@eventfold/projections'
+import { physicalCollection } from '@eventfold/projections/spi'
 import { AccountBalances } from '@eventfold/sample-bank-account'
 import { openSqlite, SqliteDocumentStore, SqliteEventStore } from '@eventfold/sqlite'
 import type { BankSummary } from './bank-log'

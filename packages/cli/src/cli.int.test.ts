@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { physicalCollection } from '@eventfold/projections'
+import { physicalCollection } from '@eventfold/projections/spi'
 import { connectSqlite } from './config/sqlite'
 import { CLI_INDEX, ensureBuilt, FIXTURE_APP } from './test-support/build'
 import { createFixtureApp, fixtureConfigJs, seedTallies, type FixtureApp } from './test-support/fixture-app'

@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process'
-import { physicalCollection, ProjectionStates } from '@eventfold/projections'
+import { ProjectionStates } from '@eventfold/projections'
+import { physicalCollection } from '@eventfold/projections/spi'
 import { BIN, ensureBuilt } from './test-support/build'
 import { createFixtureApp, seedTallies, type FixtureApp } from './test-support/fixture-app'
 import { parseJson, type CliResult } from './test-support/run-cli'

@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto'
 import type { EventData } from '@eventfold/core'
-import { physicalCollection, ProjectionStates, type Document } from '@eventfold/projections'
+import { ProjectionStates, type Document } from '@eventfold/projections'
+import { physicalCollection } from '@eventfold/projections/spi'
 import { connectSqlite } from './config/sqlite'
 import { ensureBuilt } from './test-support/build'
 import { createFixtureApp, type FixtureApp } from './test-support/fixture-app'

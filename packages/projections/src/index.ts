@@ -32,7 +32,7 @@ export {
   projectionFromInstance,
 } from './projection/projection-definition'
 export { type DeadLetter, DeadLetters } from './dead-letters/dead-letters'
-export { type ProjectionState, physicalCollection, ProjectionStates } from './generations/projection-state'
+export { type ProjectionState, ProjectionStates } from './generations/projection-state'
 export { type ReadModel, type ReadModelsOptions, ReadModels } from './read-models/read-models'
 export { type Partition } from './projection/partition'
 export {

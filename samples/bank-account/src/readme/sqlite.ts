@@ -4,7 +4,7 @@
 import { Account, AccountBalances, DepositMoney, OpenAccount } from '..'
 // #region one-file
 import { createEventfold } from '@eventfold/core'
-import { physicalCollection, projectionFromInstance, ProjectionWorker } from '@eventfold/projections'
+import { projectionFromInstance, ProjectionWorker, ReadModels } from '@eventfold/projections'
 import { openSqlite, SqliteDocumentStore, SqliteEventStore, SqliteSnapshotStore } from '@eventfold/sqlite'
 
 export async function bankInOneFile(path: string): Promise<void> {
@@ -19,8 +19,8 @@ export async function bankInOneFile(path: string): Promise<void> {
   // Each batch's documents and its checkpoint commit in one SQLite transaction.
   const projection = projectionFromInstance(new AccountBalances())
   await new ProjectionWorker({ eventStore, documents, projection, stopAtHead: true }).run()
-  // A new read model starts at generation 1: `<collection>__1`.
-  console.log(await documents.get(physicalCollection('account_balances', 1), 'ann')) // { _id: 'ann', owner: 'Ann', balance: 500, … }
+  // Read by the collection name the projection declares; `sqlite3` sees a view of that name.
+  console.log(await new ReadModels(documents).collection('account_balances').get('ann')) // { _id: 'ann', owner: 'Ann', balance: 500, … }
 
   await sqlite.close() // closes the three stores, then the file
 }

@@ -1,6 +1,7 @@
 import { expect, it } from '@jest/globals'
 import type { RecordedEvent } from '@eventfold/core'
-import { defineProjection, InMemoryDocumentStore, physicalCollection, type DeadLetter } from '@eventfold/projections'
+import { defineProjection, InMemoryDocumentStore, type DeadLetter } from '@eventfold/projections'
+import { physicalCollection } from '@eventfold/projections/spi'
 import { describeEventStoreDB, waitFor, withPersistentGroup } from '../testing/server'
 import { persistentProjectionWorker } from './persistent-projection-worker'
 

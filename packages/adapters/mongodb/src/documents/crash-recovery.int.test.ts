@@ -2,16 +2,8 @@ import { randomBytes } from 'node:crypto'
 import { beforeEach, describe, expect, it } from '@jest/globals'
 import { ObjectId } from 'mongodb'
 import { InMemoryEventStore, type RecordedEvent } from '@eventfold/core'
-import {
-  On,
-  physicalCollection,
-  Projection,
-  projectionFromInstance,
-  ProjectionWorker,
-  type DocumentStore,
-  type Documents,
-} from '@eventfold/projections'
-import { checkpointName, type CommitRequest } from '@eventfold/projections/spi'
+import { On, Projection, projectionFromInstance, ProjectionWorker, type DocumentStore, type Documents } from '@eventfold/projections'
+import { checkpointName, type CommitRequest, physicalCollection } from '@eventfold/projections/spi'
 import { batchWrites } from '@eventfold/projections/testing'
 import { describeMongo } from '../testing/connect'
 import type { MongoDocument } from './bookkeeping'
