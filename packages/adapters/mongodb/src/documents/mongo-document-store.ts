@@ -405,9 +405,16 @@ export class MongoDocumentStore implements DocumentStore {
     await this.db.collection<{ _id: string; collection: string }>(READ_MODEL_COLLECTION).updateOne({ _id: name }, { $set: { collection } }, { upsert: true })
     if (this.views === false) return
     const pipeline = [{ $project: WITHOUT_BOOKKEEPING }]
-    for (let attempt = 0; ; attempt++) {
+    const point = () => this.db.command({ collMod: name, viewOn: collection, pipeline })
+    // Re-point the view; create it where missing; re-point it if another process created it meanwhile.
+    const steps: readonly [() => Promise<unknown>, number | undefined][] = [
+      [point, MongoErrorCode.NamespaceNotFound],
+      [() => this.db.createCollection(name, { viewOn: collection, pipeline }), MongoErrorCode.NamespaceExists],
+      [point, undefined],
+    ]
+    for (const [step, goOnAfter] of steps) {
       try {
-        await this.db.command({ collMod: name, viewOn: collection, pipeline })
+        await step()
         this.views = true
         return
       } catch (error) {
@@ -416,20 +423,7 @@ export class MongoDocumentStore implements DocumentStore {
           this.views = false
           return
         }
-        if (code !== MongoErrorCode.NamespaceNotFound || attempt > 0) throw error
-      }
-      try {
-        await this.db.createCollection(name, { viewOn: collection, pipeline })
-        this.views = true
-        return
-      } catch (error) {
-        const code = serverErrorCode(error)
-        if (code === MongoErrorCode.NotImplemented) {
-          this.views = false
-          return
-        }
-        // Another process created it meanwhile: point it with collMod.
-        if (code !== MongoErrorCode.NamespaceExists) throw error
+        if (code !== goOnAfter) throw error
       }
     }
   }
