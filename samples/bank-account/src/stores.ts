@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs'
 import { resolve } from 'node:path'
 import type { EventStore, SnapshotStore } from '@eventfold/core'
+import { redactUrl } from '@eventfold/core/spi'
 import type { DocumentStore } from '@eventfold/projections'
 import { PostgresDocumentStore, PostgresEventStore } from '@eventfold/postgresql'
 import { openSqlite, SqliteDocumentStore, SqliteEventStore, SqliteSnapshotStore } from '@eventfold/sqlite'
@@ -36,7 +37,7 @@ export const openBankStores = async (env: NodeJS.ProcessEnv = process.env): Prom
     return {
       eventStore,
       documents,
-      description: `PostgreSQL ${url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@')}, schema ${schema}; read models in the same schema`,
+      description: `PostgreSQL ${redactUrl(url)}, schema ${schema}; read models in the same schema`,
       close: async () => {
         await eventStore.close()
         await documents.close()
