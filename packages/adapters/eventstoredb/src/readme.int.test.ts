@@ -67,7 +67,7 @@ describeEventStoreDB('README snippets', (url) => {
       maxAttempts: 3, // then the event is parked
       handle: apply, // idempotent: delivery is at least once
     })
-    await consumer.ensure() // creates the group (Pinned) or updates its settings
+    await consumer.ensure() // creates the group (Pinned); updates it only when its settings changed
     const running = consumer.run()
     // … later
     await consumer.stop()

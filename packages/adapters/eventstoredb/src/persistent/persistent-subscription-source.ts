@@ -23,6 +23,10 @@ import { OrderedBuffer } from '../store/ordered-buffer'
 import { Acknowledgements } from './acknowledgements'
 import { encodeParkReason, parkedStreamOf, toDeadLetter } from './parked-messages'
 
+/** The settings an update can change: all but `startFrom`, which only places a new group. */
+const sameSettings = (a: PersistentSubscriptionToAllSettings, b: PersistentSubscriptionToAllSettings): boolean =>
+  (Object.keys(b) as (keyof PersistentSubscriptionToAllSettings)[]).every((key) => key === 'startFrom' || a[key] === b[key])
+
 /** Options of {@link PersistentSubscriptionSource}. */
 export interface PersistentSubscriptionSourceOptions {
   /** The persistent subscription group on `$all`: one per projection, joined by every worker of it. */
@@ -106,11 +110,15 @@ export class PersistentSubscriptionSource implements CompetingConsumerSource {
   }
 
   /**
-   * Creates the group, or updates the settings of an existing one. The
-   * server cannot change a group's filter: delete and create it for that.
-   * @returns whether the group was created or updated.
+   * Creates the group when it is missing, and updates it only when its
+   * settings differ from {@link settings}: the server replaces a group on
+   * update and disconnects every worker in it, so a worker that starts
+   * must not update a group that already has the right settings. `startFrom`
+   * counts only at creation. The server cannot change a group's filter:
+   * delete and create it for that.
+   * @returns whether the group was created, updated, or left as it was.
    */
-  async ensure(): Promise<'created' | 'updated'> {
+  async ensure(): Promise<'created' | 'updated' | 'unchanged'> {
     const { group, filter, credentials } = this.options
     const settings = this.settings()
     try {
@@ -119,8 +127,20 @@ export class PersistentSubscriptionSource implements CompetingConsumerSource {
     } catch (error) {
       if ((error as { type?: unknown })?.type !== ErrorType.PERSISTENT_SUBSCRIPTION_EXISTS) throw error
     }
-    await this.client.updatePersistentSubscriptionToAll(group, settings, credentials ? { credentials } : {})
+    const { settings: current } = await this.client.getPersistentSubscriptionToAllInfo(group, credentials ? { credentials } : {})
+    if (sameSettings(current, settings)) return 'unchanged'
+    await this.updateSettings()
     return 'updated'
+  }
+
+  /**
+   * Writes {@link settings} to the existing group, whatever it has now. The
+   * server then drops every connected worker (they join again and get their
+   * unacknowledged events once more): an admin step, not one for each start.
+   */
+  async updateSettings(): Promise<void> {
+    const { group, credentials } = this.options
+    await this.client.updatePersistentSubscriptionToAll(group, this.settings(), credentials ? { credentials } : {})
   }
 
   /**
