@@ -5,13 +5,13 @@ import { toEventStoreDBEventId } from './event-id'
 import { fromEventStoreDBMetadata, toEventStoreDBMetadata } from './metadata'
 
 /**
- * The client's event for a prepared eventfold event: JSON data, the event id
- * passed through (see {@link toEventStoreDBEventId}) so that the server's
- * idempotency applies, every metadata field in the metadata JSON.
+ * The client's event for a prepared eventfold event of `streamId`: JSON data,
+ * the event id passed through (see {@link toEventStoreDBEventId}) so that the
+ * server's idempotency applies, every metadata field in the metadata JSON.
  */
-export const toEventStoreDBEvent = (event: PreparedEvent): EsdbEventData =>
+export const toEventStoreDBEvent = (streamId: string, event: PreparedEvent): EsdbEventData =>
   jsonEvent({
-    id: toEventStoreDBEventId(event.metadata.eventId),
+    id: toEventStoreDBEventId(streamId, event.metadata.eventId),
     type: event.type,
     // The client writes `JSON.stringify(data)`: any JSON value works, not only the objects its type names.
     data: event.data as JSONType,

@@ -118,14 +118,14 @@ export class EventStoreDBEventStore implements EventStore {
     const prepared = prepareEvents(streamId, events)
     assertDistinctEventIds(prepared.map((e) => e.metadata.eventId))
     // Ids that differ only in the case of a UUID are one EventStoreDB id.
-    assertDistinctEventIds(prepared.map((e) => toEventStoreDBEventId(e.metadata.eventId)))
+    assertDistinctEventIds(prepared.map((e) => toEventStoreDBEventId(streamId, e.metadata.eventId)))
     const expected = toEventStoreDBExpectedRevision(expectedRevision)
     if (prepared.length === 0) return this.appendNothing(streamId, expectedRevision)
     // An 'end' subscription created before this call must not count this append as already there.
     if (this.pendingStarts.size > 0) await Promise.allSettled([...this.pendingStarts])
     let result: EsdbAppendResult
     try {
-      result = await this.client.appendToStream(streamId, prepared.map(toEventStoreDBEvent), { expectedRevision: expected })
+      result = await this.client.appendToStream(streamId, prepared.map((e) => toEventStoreDBEvent(streamId, e)), { expectedRevision: expected })
     } catch (error) {
       throw translateClientError(error, { streamId, expected: expectedRevision })
     }
