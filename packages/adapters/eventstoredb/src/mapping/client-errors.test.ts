@@ -81,6 +81,17 @@ describe('translating client errors', () => {
     expect(translated).toMatchObject({ type: 'stream-tombstoned', streamId: 'Account-1', cause: error })
   })
 
+  it('turns a deleted stream the caller found soft-deleted into a ConcurrencyError with no actual revision', () => {
+    const error = StreamDeletedError.fromStreamName('Account-1')
+
+    expect(translateClientError(error, { streamId: 'Account-1', expected: 'stream_exists', tombstoned: false })).toMatchObject({
+      type: 'concurrency',
+      expected: 'stream_exists',
+      actual: undefined,
+      cause: error,
+    })
+  })
+
   it('turns an append over the maximum size into a ValidationError naming the limit', () => {
     const translated = translateClientError(MaxAppendSizeExceededError.fromMaxAppendSize(1048576), { streamId: 'Account-1' })
 

@@ -15,6 +15,9 @@ export const isMissingStreamError = (error: unknown): boolean => {
   return type === ErrorType.STREAM_NOT_FOUND || type === ErrorType.STREAM_DELETED
 }
 
+/** True when the client's error says the stream is deleted (tombstoned, or soft-deleted for an append expecting `stream_exists`). */
+export const isStreamDeletedError = (error: unknown): boolean => typeOf(error) === ErrorType.STREAM_DELETED
+
 /** What was being done when the client failed: the facts the translated error needs. */
 export interface ErrorContext {
   readonly streamId: string
@@ -26,6 +29,14 @@ export interface ErrorContext {
    * @default 'append'
    */
   readonly operation?: 'append' | 'delete'
+  /**
+   * Whether the stream is known to be tombstoned. The server refuses an
+   * append expecting `stream_exists` to a soft-deleted stream with the same
+   * "stream deleted" answer it gives for a tombstone; the caller that has
+   * checked says `false`, and the refusal becomes a {@link ConcurrencyError}.
+   * @default true
+   */
+  readonly tombstoned?: boolean
 }
 
 /**
@@ -56,11 +67,13 @@ export const refusedAppend = (
  * - wrong expected version → for an append {@link refusedAppend}, for a
  *   delete a {@link ConcurrencyError}, with the stream's actual revision from
  *   `actualVersion` (`no_stream`/-1 → `undefined`);
- * - stream deleted (tombstoned) → {@link StreamTombstonedError};
+ * - stream deleted → {@link StreamTombstonedError}, or, for a stream the
+ *   caller found soft-deleted (`tombstoned: false`), a {@link ConcurrencyError}
+ *   with no actual revision (the stream reads as missing);
  * - maximum append size exceeded → {@link ValidationError};
  * - anything else is returned unchanged (the client's errors carry a `type`).
  */
-export const translateClientError = (error: unknown, { streamId, expected = 'any', operation = 'append' }: ErrorContext): unknown => {
+export const translateClientError = (error: unknown, { streamId, expected = 'any', operation = 'append', tombstoned = true }: ErrorContext): unknown => {
   switch (typeOf(error)) {
     case ErrorType.WRONG_EXPECTED_VERSION: {
       const actual = fromEventStoreDBCurrentRevision((error as WrongExpectedVersionError).actualVersion)
@@ -69,7 +82,7 @@ export const translateClientError = (error: unknown, { streamId, expected = 'any
         : new ConcurrencyError(streamId, expected, actual, { cause: error })
     }
     case ErrorType.STREAM_DELETED:
-      return new StreamTombstonedError(streamId, { cause: error })
+      return tombstoned ? new StreamTombstonedError(streamId, { cause: error }) : new ConcurrencyError(streamId, expected, undefined, { cause: error })
     case ErrorType.MAXIMUM_APPEND_SIZE_EXCEEDED:
       return new ValidationError(
         `The batch for '${streamId}' is larger than the server's maximum append size (${(error as MaxAppendSizeExceededError).maxAppendSize} bytes)`,

@@ -46,4 +46,19 @@ describeEventStoreDB('EventStoreDB retention and deletion', (url) => {
   it('refuses a delete at a stale revision with a ConcurrencyError', async () => {
     await expect(store.deleteStream(streamId, { expectedRevision: 1n })).rejects.toMatchObject({ type: 'concurrency', streamId, expected: 1n, actual: 4n })
   })
+
+  it('refuses an append expecting stream_exists to a soft-deleted stream with a ConcurrencyError, and takes one expecting any', async () => {
+    await store.deleteStream(streamId)
+
+    await expect(store.appendToStream(streamId, [{ type: 'Seen', data: {} }], { expectedRevision: 'stream_exists' })).rejects.toMatchObject({
+      type: 'concurrency',
+      streamId,
+      expected: 'stream_exists',
+    })
+    await expect(store.appendToStream(streamId, [{ type: 'Seen', data: {} }], { expectedRevision: 'any' })).resolves.toMatchObject({ nextRevision: 5n })
+  })
+
+  it('does nothing for a soft delete of a missing stream', async () => {
+    await expect(store.deleteStream(`${uniqueTag()}Missing-1`)).resolves.toEqual({ position: undefined })
+  })
 })

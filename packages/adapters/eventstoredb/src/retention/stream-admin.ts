@@ -8,9 +8,11 @@ import {
   metastreamOf,
   type EventStoreDBClient,
   type ExpectedRevision as EsdbExpectedRevision,
+  type WrongExpectedVersionError,
 } from '@eventstore/db-client'
 import { ConcurrencyError, type ExpectedRevision } from '@eventfold/core'
 import { isMissingStreamError, translateClientError } from '../mapping/client-errors'
+import { fromEventStoreDBCurrentRevision } from '../mapping/expected-revision'
 import { encodePosition, isLogPosition } from '../mapping/position'
 import { applyRetention, readRetention, type RetentionChange, type StreamRetention } from './stream-retention'
 
@@ -78,7 +80,8 @@ export interface DeleteStreamOptions {
 }
 
 /**
- * Deletes a stream, soft or hard.
+ * Deletes a stream, soft or hard. A soft delete of a missing stream expecting
+ * `any` does nothing (`position` is `undefined`).
  * @returns the log position of the delete, when the server reports one.
  * @throws {@link ConcurrencyError} when the stream is not at the expected revision.
  * @throws {@link StreamTombstonedError} when it was tombstoned already.
@@ -103,9 +106,16 @@ export const deleteStream = async (
       : await client.deleteStream(streamId, { expectedRevision: expected })
     return { position: isLogPosition(result.position) ? encodePosition(result.position) : undefined }
   } catch (error) {
+    // The server refuses a soft delete of a missing stream even with `any`: there is nothing to delete.
+    if (!hard && expectedRevision === 'any' && isMissingOnDelete(error)) return { position: undefined }
     throw translateClientError(error, { streamId, expected: expectedRevision, operation: 'delete' })
   }
 }
+
+/** True for the server's wrong expected version naming no stream. */
+const isMissingOnDelete = (error: unknown): boolean =>
+  (error as { type?: unknown })?.type === ErrorType.WRONG_EXPECTED_VERSION &&
+  fromEventStoreDBCurrentRevision((error as WrongExpectedVersionError).actualVersion) === undefined
 
 const lastRevision = async (client: EventStoreDBClient, streamId: string): Promise<{ revision: bigint | undefined }> => {
   const read = client.readStream(streamId, { direction: BACKWARDS, fromRevision: END, maxCount: 1 })

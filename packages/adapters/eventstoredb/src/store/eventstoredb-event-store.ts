@@ -26,7 +26,7 @@ import {
 } from '@eventfold/core'
 import { assertDistinctEventIds, assertExpectedRevision, assertName, eventReadOfEvents, prepareEvents } from '@eventfold/core/spi'
 import { PositionUnavailableError, SubscriptionDroppedError } from '../errors'
-import { isMissingStreamError, refusedAppend, translateClientError } from '../mapping/client-errors'
+import { isMissingStreamError, isStreamDeletedError, refusedAppend, translateClientError } from '../mapping/client-errors'
 import { fromEventStoreDBEvent, toEventStoreDBEvent } from '../mapping/events'
 import { toEventStoreDBEventId } from '../mapping/event-id'
 import { toEventStoreDBExpectedRevision } from '../mapping/expected-revision'
@@ -127,7 +127,9 @@ export class EventStoreDBEventStore implements EventStore {
     try {
       result = await this.client.appendToStream(streamId, prepared.map((e) => toEventStoreDBEvent(streamId, e)), { expectedRevision: expected })
     } catch (error) {
-      throw translateClientError(error, { streamId, expected: expectedRevision })
+      // "Deleted" also answers `stream_exists` for a soft-deleted stream, which can be written again: tell it from a tombstone.
+      const tombstoned = isStreamDeletedError(error) && expectedRevision === 'stream_exists' ? await this.isTombstoned(streamId) : true
+      throw translateClientError(error, { streamId, expected: expectedRevision, tombstoned })
     }
     if (!result.success) {
       // Only with a client made with `throwOnAppendFailure: false`, whose batch append misreports the revision: read it.
@@ -298,6 +300,19 @@ export class EventStoreDBEventStore implements EventStore {
     } catch (error) {
       if (isMissingStreamError(error)) return undefined
       throw translateClientError(error, { streamId })
+    } finally {
+      await read.cancel().catch(ignore)
+    }
+  }
+
+  /** True when reading the stream says it is deleted: only a tombstoned stream does (a soft-deleted one reads as not found). */
+  private async isTombstoned(streamId: string): Promise<boolean> {
+    const read = this.client.readStream(streamId, { direction: BACKWARDS, fromRevision: END, maxCount: 1 })
+    try {
+      for await (const _ of read) return false
+      return false
+    } catch (error) {
+      return isStreamDeletedError(error)
     } finally {
       await read.cancel().catch(ignore)
     }
