@@ -1,5 +1,15 @@
+import { EventEmitter } from 'node:events'
 import { describe, expect, it } from '@jest/globals'
-import { convertToCommandError, type EventStoreDBClient, type PersistentSubscriptionToAllSettings } from '@eventstore/db-client'
+import {
+  convertToCommandError,
+  type EventStoreDBClient,
+  type PersistentSubscriptionToAllResolvedEvent,
+  type PersistentSubscriptionToAllSettings,
+  type RecordedEvent as EsdbRecordedEvent,
+} from '@eventstore/db-client'
+import { encodePosition } from '../mapping/position'
+import { clientRead } from '../test-support/client-reads'
+import { parkedStreamOf } from './parked-messages'
 import { SubscriptionInfo } from '@eventstore/db-client/generated/persistent_pb'
 import { mapPersistentSubscriptionToAllInfo } from '@eventstore/db-client/dist/persistentSubscription/utils/mapPersistentSubscriptionInfo'
 import { PersistentSubscriptionSource } from './persistent-subscription-source'
@@ -87,5 +97,69 @@ describe('PersistentSubscriptionSource.ensure', () => {
 
     await new PersistentSubscriptionSource(client, { group: 'g' }).updateSettings()
     expect(calls).toEqual(['update'])
+  })
+})
+
+describe('PersistentSubscriptionSource deliveries', () => {
+  const original: EsdbRecordedEvent = {
+    streamId: 'Account-1',
+    id: '0f8fad5b-d9cb-469f-a165-70867728950e',
+    isJson: true,
+    revision: 3n,
+    type: 'Deposited',
+    created: new Date('2024-06-01T09:00:00.000Z'),
+    data: { amount: 5 },
+    metadata: { eventId: 'e-3', occurredAt: '2024-06-01T09:00:00.000Z', schemaVersion: 1 },
+    position: { commit: 900n, prepare: 900n },
+  }
+  const inParkedStream = { commit: 52_000n, prepare: 52_000n }
+  /**
+   * A parked message replayed to the group: the server sends the event
+   * resolved from the parked stream's link, and both records carry the
+   * link's position (the position of the resolved event's original record).
+   */
+  const replayed: PersistentSubscriptionToAllResolvedEvent = {
+    event: { ...original, position: inParkedStream },
+    link: {
+      streamId: parkedStreamOf('g'),
+      id: '11111111-2222-4333-8444-555555555555',
+      isJson: false,
+      revision: 0n,
+      type: '$>',
+      created: new Date('2024-06-01T10:00:00.000Z'),
+      data: new TextEncoder().encode('3@Account-1'),
+      metadata: {},
+      position: inParkedStream,
+    },
+    commitPosition: inParkedStream.commit,
+    retryCount: 0,
+  }
+
+  const deliveryOf = async (sent: PersistentSubscriptionToAllResolvedEvent) => {
+    const subscription = Object.assign(new EventEmitter(), { ack: async () => undefined, nack: async () => undefined, unsubscribe: async () => undefined })
+    const client = {
+      subscribeToPersistentSubscriptionToAll: () => subscription,
+      readStream: (streamId: string, { fromRevision }: { fromRevision: bigint }) =>
+        clientRead(streamId === original.streamId && fromRevision === original.revision ? [{ event: original }] : []),
+    } as unknown as EventStoreDBClient
+    const feed = new PersistentSubscriptionSource(client, { group: 'g' }).subscribe()
+    const iterator = feed[Symbol.asyncIterator]()
+    const next = iterator.next()
+    subscription.emit('data', sent)
+    const { value } = await next
+    await feed.close()
+    return value!
+  }
+
+  it('gives a replayed parked event its $all position, not the position of its link in the parked stream', async () => {
+    const delivery = await deliveryOf(replayed)
+
+    expect(delivery.event).toMatchObject({ streamId: 'Account-1', revision: 3n, position: encodePosition(original.position!) })
+  })
+
+  it('gives an event delivered from $all the position it came with', async () => {
+    const delivery = await deliveryOf({ event: original, commitPosition: 900n, retryCount: 0 })
+
+    expect(delivery.event.position).toBe(encodePosition(original.position!))
   })
 })

@@ -10,6 +10,7 @@ import {
   type PersistentSubscriptionToAll,
   type PersistentSubscriptionToAllResolvedEvent,
   type PersistentSubscriptionToAllSettings,
+  type Position,
 } from '@eventstore/db-client'
 import type { EventFilter, RecordedEvent } from '@eventfold/core'
 import type { DeadLetter } from '@eventfold/projections'
@@ -231,8 +232,10 @@ export class PersistentSubscriptionSource implements CompetingConsumerSource {
     }
     let event: RecordedEvent
     try {
-      if (!isLogPosition(raw.position)) throw new PositionUnavailableError(raw.streamId, raw.revision)
-      event = fromEventStoreDBEvent(raw, encodePosition(raw.position))
+      // An event that came through a link (a replayed parked message) carries the link's position in the parked stream.
+      const position = resolved.link ? await this.logPositionOf(raw) : raw.position
+      if (!isLogPosition(position)) throw new PositionUnavailableError(raw.streamId, raw.revision)
+      event = fromEventStoreDBEvent(raw, encodePosition(position))
     } catch (error) {
       await this.park(sub, resolved, error, 1)
       return undefined
@@ -242,6 +245,21 @@ export class PersistentSubscriptionSource implements CompetingConsumerSource {
       ack: () => acks.ack(resolved),
       // The server counts the earlier deliveries of the event (to workers that left or timed out).
       park: (error, attempts) => this.park(sub, resolved, error, resolved.retryCount + attempts),
+    }
+  }
+
+  /** The `$all` position of an event, read from its stream; `undefined` when the server gives none or the event is gone. */
+  private async logPositionOf(e: { readonly streamId: string; readonly revision: bigint }): Promise<Position | undefined> {
+    const { credentials } = this.options
+    const read = this.client.readStream(e.streamId, { fromRevision: e.revision, maxCount: 1, ...(credentials ? { credentials } : {}) })
+    try {
+      for await (const found of read) return found.event?.revision === e.revision ? found.event.position : undefined
+      return undefined
+    } catch (error) {
+      if (isMissingStreamError(error)) return undefined
+      throw error
+    } finally {
+      await read.cancel().catch(() => undefined)
     }
   }
 
