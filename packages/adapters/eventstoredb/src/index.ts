@@ -20,6 +20,8 @@ export { encodePosition, decodePosition } from './mapping/position'
 export {
   StreamTombstonedError,
   isStreamTombstonedError,
+  StreamSoftDeletedError,
+  isStreamSoftDeletedError,
   PositionUnavailableError,
   isPositionUnavailableError,
   SubscriptionDroppedError,

@@ -61,4 +61,19 @@ describeEventStoreDB('EventStoreDB retention and deletion', (url) => {
   it('does nothing for a soft delete of a missing stream', async () => {
     await expect(store.deleteStream(`${uniqueTag()}Missing-1`)).resolves.toEqual({ position: undefined })
   })
+
+  it('refuses to change the retention of a soft-deleted stream, which would undelete it', async () => {
+    await store.deleteStream(streamId)
+
+    await expect(store.setRetention(streamId, { maxAge: 60 })).rejects.toMatchObject({ type: 'stream-soft-deleted', streamId })
+    expect(await collect(store.readStream(streamId))).toEqual([])
+  })
+
+  it('loses the metadata on a soft delete, as the server replaces it', async () => {
+    await store.setRetention(streamId, { maxAge: 3600 })
+    await store.deleteStream(streamId)
+    await store.appendToStream(streamId, [{ type: 'Seen', data: { n: 6 } }])
+
+    expect((await store.getRetention(streamId)).maxAge).toBeUndefined()
+  })
 })

@@ -10,11 +10,12 @@ import {
   type ExpectedRevision as EsdbExpectedRevision,
   type WrongExpectedVersionError,
 } from '@eventstore/db-client'
-import { ConcurrencyError, type ExpectedRevision } from '@eventfold/core'
+import { ConcurrencyError, ValidationError, type ExpectedRevision } from '@eventfold/core'
+import { StreamSoftDeletedError } from '../errors'
 import { isMissingStreamError, translateClientError } from '../mapping/client-errors'
 import { fromEventStoreDBCurrentRevision } from '../mapping/expected-revision'
 import { encodePosition, isLogPosition } from '../mapping/position'
-import { applyRetention, readRetention, type RetentionChange, type StreamRetention } from './stream-retention'
+import { applyRetention, inexactIntegers, isSoftDeletedMetadata, readRetention, type RetentionChange, type StreamRetention } from './stream-retention'
 
 const ignore = (): void => undefined
 
@@ -49,10 +50,21 @@ export const getRetention = async (client: EventStoreDBClient, streamId: string)
  * writes the result expecting the metadata it read, so that a concurrent
  * change of other metadata is not lost (it retries, up to 5 times).
  * @returns the retention now in force.
+ * @throws {@link StreamSoftDeletedError} when the stream is soft-deleted (rewriting its metadata would undelete it).
+ * @throws {@link ValidationError} when its metadata holds integers beyond 2^53, which would not be written back exactly.
  */
 export const setRetention = async (client: EventStoreDBClient, streamId: string, change: RetentionChange): Promise<StreamRetention> => {
   for (let attempt = 1; ; attempt++) {
     const { metadata, revision } = await readMetadata(client, streamId)
+    // The client parses metadata into doubles: rewriting an integer beyond 2^53 would store another number.
+    if (isSoftDeletedMetadata(metadata)) throw new StreamSoftDeletedError(streamId)
+    const inexact = inexactIntegers(metadata)
+    if (inexact.length > 0) {
+      throw new ValidationError(
+        `The metadata of '${streamId}' holds integers beyond 2^53 that cannot be rewritten exactly`,
+        inexact.map((path) => ({ path, message: 'integer beyond 2^53' })),
+      )
+    }
     const next = applyRetention(metadata, change)
     try {
       await client.appendToStream(metastreamOf(streamId), jsonEvent({ type: '$metadata', data: next }), {
@@ -80,7 +92,9 @@ export interface DeleteStreamOptions {
 }
 
 /**
- * Deletes a stream, soft or hard. A soft delete of a missing stream expecting
+ * Deletes a stream, soft or hard. The server's soft delete replaces the
+ * stream's metadata with its delete marker: retention, ACLs and custom
+ * metadata are gone, and a re-created stream starts without them. A soft delete of a missing stream expecting
  * `any` does nothing (`position` is `undefined`).
  * @returns the log position of the delete, when the server reports one.
  * @throws {@link ConcurrencyError} when the stream is not at the expected revision.
