@@ -39,6 +39,12 @@ describe('event ids', () => {
     expect(toEventStoreDBEventId('Order-42', 'order-42:1')).not.toBe(id)
   })
 
+  it('refuses the all-zero UUID, which the server refuses as an event id', () => {
+    expect(() => toEventStoreDBEventId('Account-1', '00000000-0000-0000-0000-000000000000')).toThrow(
+      expect.objectContaining({ type: 'validation', issues: [expect.objectContaining({ path: 'metadata.eventId' })] }) as unknown as Error,
+    )
+  })
+
   it('maps one application id in two streams to two server ids, which persistent subscriptions track apart', () => {
     expect(toEventStoreDBEventId('Order-1', 'cmd-1:0')).not.toBe(toEventStoreDBEventId('Order-2', 'cmd-1:0'))
   })
@@ -132,6 +138,22 @@ describe('event conversion', () => {
 
     expect(fromEventStoreDBEvent(binary(new TextEncoder().encode('{"n":1}')), 5n).data).toEqual({ n: 1 })
     expect(fromEventStoreDBEvent(binary(new Uint8Array()), 5n).data).toBeNull()
+  })
+
+  it('refuses a JSON event whose bytes are not JSON (the client hands back their text) with a SerializationError', () => {
+    // What the client's reader gives for content type application/json and the bytes `<xml/>`: JSON.parse fails, it keeps the text.
+    const event: EsdbRecordedEvent = {
+      streamId: 'Legacy-1',
+      id: '0f8fad5b-d9cb-469f-a165-70867728950e',
+      isJson: true,
+      revision: 3n,
+      type: 'Imported',
+      created: new Date(0),
+      data: '<xml/>' as unknown as Record<string, unknown>,
+      metadata: undefined,
+    }
+
+    expect(() => fromEventStoreDBEvent(event, 5n)).toThrow(expect.objectContaining({ type: 'serialization', eventType: 'Imported' }) as unknown as Error)
   })
 
   it('refuses binary events that are not JSON with a SerializationError', () => {
