@@ -1,7 +1,16 @@
+import { PassThrough } from 'node:stream'
 import { describe, expect, it } from '@jest/globals'
-import { StreamDeletedError, StreamNotFoundError, WrongExpectedVersionError, type EventStoreDBClient } from '@eventstore/db-client'
+import {
+  BACKWARDS,
+  StreamDeletedError,
+  StreamNotFoundError,
+  WrongExpectedVersionError,
+  type AllStreamResolvedEvent,
+  type EventStoreDBClient,
+} from '@eventstore/db-client'
 import { ConcurrencyError } from '@eventfold/core'
 import { StreamTombstonedError } from '../errors'
+import { encodePosition } from '../mapping/position'
 import { clientRead } from '../test-support/client-reads'
 import { EventStoreDBEventStore } from './eventstoredb-event-store'
 
@@ -63,5 +72,64 @@ describe('EventStoreDBEventStore.deleteStream', () => {
       expected: 2n,
       actual: undefined,
     })
+  })
+})
+
+describe('EventStoreDBEventStore filtered forward readAll', () => {
+  const at = (n: number) => ({ commit: BigInt(n * 100), prepare: BigInt(n * 100) })
+  const logEvent = (n: number, type: string): AllStreamResolvedEvent => ({
+    event: {
+      streamId: `Account-${n}`,
+      id: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+      isJson: true,
+      revision: 0n,
+      type,
+      created: new Date(0),
+      data: { n },
+      metadata: { eventId: `e-${n}`, occurredAt: '2024-01-01T00:00:00.000Z', schemaVersion: 1 },
+      position: at(n),
+    },
+  })
+  // The head is event 3 when the read is called; event 4 is appended while it runs.
+  const log = [logEvent(1, 'Deposited'), logEvent(2, 'Opened'), logEvent(3, 'Opened')]
+  const later = logEvent(4, 'Deposited')
+
+  /** A client of a server at `version`, whose catch-up subscription never says it caught up (as servers before 23.10). */
+  const clientOf = (version: string) => {
+    const calls: string[] = []
+    const client = {
+      capabilities: Promise.resolve({ serverVersion: version }),
+      readAll: ({ direction }: { direction: string }) => {
+        calls.push(`readAll ${direction}`)
+        return clientRead(direction === BACKWARDS ? [log[log.length - 1]!] : [...log, later])
+      },
+      subscribeToAll: () => {
+        calls.push('subscribeToAll')
+        const upstream = Object.assign(new PassThrough({ objectMode: true }), { unsubscribe: async () => undefined })
+        for (const e of [...log, later]) upstream.write(e)
+        return upstream
+      },
+    } as unknown as EventStoreDBClient
+    return { client, calls }
+  }
+
+  const read = async (client: EventStoreDBClient) => {
+    const out: bigint[] = []
+    for await (const e of new EventStoreDBEventStore(client).readAll({ filter: { eventTypes: ['Deposited'] } })) out.push(e.position)
+    return out
+  }
+
+  it('filters on the client on a server that never says it caught up (before 23.10), and ends', async () => {
+    const { client, calls } = clientOf('22.10.4.0')
+
+    expect(await read(client)).toEqual([encodePosition(at(1)), encodePosition(at(4))])
+    expect(calls).not.toContain('subscribeToAll')
+  })
+
+  it('ends the server-filtered read at the head it started with, without the caughtUp message', async () => {
+    const { client, calls } = clientOf('24.10.0.1306')
+
+    expect(await read(client)).toEqual([encodePosition(at(1))])
+    expect(calls).toContain('subscribeToAll')
   })
 })

@@ -31,11 +31,12 @@ import { fromEventStoreDBEvent, toEventStoreDBEvent } from '../mapping/events'
 import { toEventStoreDBEventId } from '../mapping/event-id'
 import { toEventStoreDBExpectedRevision } from '../mapping/expected-revision'
 import { matchesEventFilter, toEventStoreDBFilter } from '../mapping/filter'
-import { decodePosition, encodePosition, isLogPosition } from '../mapping/position'
+import { comparePositions, decodePosition, encodePosition, isLogPosition } from '../mapping/position'
 import { deleteStream, getRetention, setRetention, type DeleteStreamOptions } from '../retention/stream-admin'
 import type { RetentionChange, StreamRetention } from '../retention/stream-retention'
 import { lastEventAtOrBefore, outermostEvent, rawHead, readAllBackwardsFrom, readAllRaw } from './all-reads'
 import { catchUpSubscription, type CatchUpSource, type SubscriptionStart } from './catch-up-subscription'
+import { serverVersionOf, signalsCaughtUp } from './server-version'
 
 /** Options of {@link EventStoreDBEventStore}. */
 export interface EventStoreDBEventStoreOptions {
@@ -99,6 +100,7 @@ export class EventStoreDBEventStore implements EventStore {
   /** Head reads of `'end'` subscriptions still running: appends through this store wait for them. */
   private readonly pendingStarts = new Set<Promise<unknown>>()
   private closed = false
+  private caughtUpSignal: Promise<boolean> | undefined
 
   constructor(client: EventStoreDBClient | string, { checkpointInterval = 1 }: EventStoreDBEventStoreOptions = {}) {
     this.ownsClient = typeof client === 'string'
@@ -200,7 +202,8 @@ export class EventStoreDBEventStore implements EventStore {
       if (e && matchesEventFilter(filter, e)) yield fromEventStoreDBEvent(e, encodePosition(e.position))
       return
     }
-    if (direction === 'forwards' && start !== 'end' && hasFilter(filter)) {
+    // Servers before 23.10 never say a subscription caught up: the read is filtered on the client there.
+    if (direction === 'forwards' && start !== 'end' && hasFilter(filter) && (await this.serverSignalsCaughtUp())) {
       yield* this.filteredForwards(start, filter!, maxCount)
       return
     }
@@ -326,16 +329,24 @@ export class EventStoreDBEventStore implements EventStore {
 
   /**
    * A forward read of `$all` filtered by the server: a catch-up subscription
-   * with the server-side filter, from just before `from`, closed once it has
+   * with the server-side filter, from just before `from`, up to the head of
+   * the log when it was called, closed once it has passed that head or
    * caught up (or has given `maxCount` events). The client's `readAll` takes
    * no filter, and filtering a large log on the client would move all of it
    * over the network.
    */
   private async *filteredForwards(from: Position | 'start', filter: EventFilter, maxCount: number): AsyncGenerator<RecordedEvent> {
+    // The read ends at the head of the log when it was called, whether or not the server says it caught up.
+    const head = await rawHead(this.client)
+    if (!head || (from !== 'start' && comparePositions(from, head) > 0)) return
     const before = from === 'start' ? undefined : await lastEventAtOrBefore(this.client, from, { inclusive: false })
     const start = Promise.resolve<SubscriptionStart>({ from: before ?? START, reached: undefined })
     // Called from inside the iteration, which the close ends: not awaited.
-    const sub: Subscription = catchUpSubscription(this.catchUpSource(start, filter), { filter, onCaughtUp: () => void sub.close() })
+    const sub: Subscription = catchUpSubscription(this.catchUpSource(start, filter), {
+      filter,
+      until: encodePosition(head),
+      onCaughtUp: () => void sub.close(),
+    })
     let n = 0
     try {
       for await (const e of sub) {
@@ -368,6 +379,16 @@ export class EventStoreDBEventStore implements EventStore {
     }
     const checkpoint: Position = decodePosition(fromPosition)
     return lastEventAtOrBefore(this.client, checkpoint).then((at) => ({ from: at ?? START, reached: fromPosition }))
+  }
+
+  /** Whether the server sends `caughtUp` (23.10+), asked once per store. */
+  private serverSignalsCaughtUp(): Promise<boolean> {
+    // A failure (no connection yet) is not remembered: the next read asks again.
+    this.caughtUpSignal ??= serverVersionOf(this.client).then(signalsCaughtUp, () => {
+      this.caughtUpSignal = undefined
+      return false
+    })
+    return this.caughtUpSignal
   }
 
   private assertOpen(): void {
