@@ -76,4 +76,10 @@ describeEventStoreDB('EventStoreDB retention and deletion', (url) => {
 
     expect((await store.getRetention(streamId)).maxAge).toBeUndefined()
   })
+
+  it('leaves the events of a soft-deleted stream out of readAll before any scavenge', async () => {
+    await store.deleteStream(streamId)
+
+    expect(await collect(store.readAll({ filter: { streamPrefixes: [streamId] } }))).toEqual([])
+  })
 })

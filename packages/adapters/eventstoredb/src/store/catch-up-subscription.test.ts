@@ -197,4 +197,28 @@ describe('catch-up subscription (scripted stream, no server)', () => {
     await loop
     expect(upstream.unsubscribed).toBe(true)
   })
+
+  it('leaves out hidden history while catching up, and asks nothing once live', async () => {
+    const { upstream, source } = scripted()
+    const asked: number[] = []
+    const hidden = async (e: { revision: bigint }) => {
+      asked.push(Number(e.revision))
+      return e.revision === 1n
+    }
+    const sub = catchUpSubscription(source, { hidden })
+    const it = sub[Symbol.asyncIterator]()
+    const first = it.next()
+    await tick()
+    upstream.event(1)
+    upstream.event(2)
+
+    expect(((await first).value as RecordedEvent).position).toBe(pos(2))
+    const next = it.next()
+    upstream.caughtUp()
+    await tick()
+    upstream.event(3)
+    expect(((await next).value as RecordedEvent).position).toBe(pos(3))
+    expect(asked).toEqual([1, 2])
+    await sub.close()
+  })
 })

@@ -37,6 +37,13 @@ export interface CatchUpSubscriptionOptions {
    * @default unbounded
    */
   readonly until?: bigint
+  /**
+   * Events to leave out while catching up (see `RemovedEvents`): history
+   * that a read of its stream no longer returns. Live events were just
+   * written and are not asked about.
+   * @default none
+   */
+  readonly hidden?: (e: { readonly streamId: string; readonly revision: bigint }) => Promise<boolean>
 }
 
 /**
@@ -56,7 +63,7 @@ export interface CatchUpSubscriptionOptions {
  * over since the server was last live, not that the server is live now.
  */
 export const catchUpSubscription = (source: CatchUpSource, options: CatchUpSubscriptionOptions = {}): Subscription => {
-  const { filter, onCaughtUp, onEnd, highWaterMark = 512, until } = options
+  const { filter, onCaughtUp, onEnd, highWaterMark = 512, until, hidden } = options
   const lowWaterMark = Math.floor(highWaterMark / 4)
   const buffer = new OrderedBuffer<AllStreamResolvedEvent, Position>()
   let upstream: AllStreamSubscription | undefined
@@ -135,7 +142,7 @@ export const catchUpSubscription = (source: CatchUpSource, options: CatchUpSubsc
           if (!e || !isLogPosition(e.position)) break
           if (until !== undefined && encodePosition(e.position) > until) return
           advance(e.position)
-          if (matchesEventFilter(filter, e)) {
+          if (matchesEventFilter(filter, e) && !(hidden && !live && (await hidden(e)))) {
             caughtUp = false
             yield fromEventStoreDBEvent(e, encodePosition(e.position))
             if (closed) return

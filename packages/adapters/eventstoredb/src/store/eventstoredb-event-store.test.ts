@@ -103,6 +103,7 @@ describe('EventStoreDBEventStore filtered forward readAll', () => {
         calls.push(`readAll ${direction}`)
         return clientRead(direction === BACKWARDS ? [log[log.length - 1]!] : [...log, later])
       },
+      readStream: (streamId: string) => clientRead([...log, later].filter((e) => e.event!.streamId === streamId)),
       subscribeToAll: () => {
         calls.push('subscribeToAll')
         const upstream = Object.assign(new PassThrough({ objectMode: true }), { unsubscribe: async () => undefined })
@@ -131,5 +132,46 @@ describe('EventStoreDBEventStore filtered forward readAll', () => {
 
     expect(await read(client)).toEqual([encodePosition(at(1))])
     expect(calls).toContain('subscribeToAll')
+  })
+})
+
+describe('EventStoreDBEventStore on events removed from their streams', () => {
+  const event = (n: number, streamId: string, revision: bigint): AllStreamResolvedEvent => ({
+    event: {
+      streamId,
+      id: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+      isJson: true,
+      revision,
+      type: 'Deposited',
+      created: new Date(0),
+      data: { n },
+      metadata: { eventId: `e-${n}`, occurredAt: '2024-01-01T00:00:00.000Z', schemaVersion: 1 },
+      position: { commit: BigInt(n * 100), prepare: BigInt(n * 100) },
+    },
+  })
+  // Before a scavenge, $all still holds a deleted stream's events and those before a truncation.
+  const all = [event(1, 'Deleted-1', 0n), event(2, 'Truncated-1', 0n), event(3, 'Deleted-1', 1n), event(4, 'Truncated-1', 1n), event(5, 'Kept-1', 0n)]
+  const client = {
+    capabilities: Promise.resolve({ serverVersion: '24.10.0.1306' }),
+    readAll: () => clientRead(all),
+    // What stream reads return now: the deleted stream is not found, the truncated one starts at revision 1.
+    readStream: (streamId: string) =>
+      streamId === 'Deleted-1'
+        ? clientRead([], new StreamNotFoundError(undefined, streamId))
+        : clientRead(all.filter((e) => e.event!.streamId === streamId && (streamId !== 'Truncated-1' || e.event!.revision >= 1n))),
+  } as unknown as EventStoreDBClient
+
+  const positions = async (events: EventStoreDBEventStore) => {
+    const out: bigint[] = []
+    for await (const e of events.readAll()) out.push(e.position)
+    return out
+  }
+
+  it('leaves out of readAll what a read of the event’s stream no longer returns, as a scavenge would', async () => {
+    expect(await positions(new EventStoreDBEventStore(client))).toEqual([400n << 64n | 400n, 500n << 64n | 500n])
+  })
+
+  it('delivers them as the server sends them when asked to', async () => {
+    expect(await positions(new EventStoreDBEventStore(client, { removedEvents: 'deliver' }))).toHaveLength(5)
   })
 })

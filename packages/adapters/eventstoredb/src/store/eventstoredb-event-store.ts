@@ -36,6 +36,7 @@ import { deleteStream, getRetention, setRetention, type DeleteStreamOptions } fr
 import type { RetentionChange, StreamRetention } from '../retention/stream-retention'
 import { lastEventAtOrBefore, outermostEvent, rawHead, readAllBackwardsFrom, readAllRaw } from './all-reads'
 import { catchUpSubscription, type CatchUpSource, type SubscriptionStart } from './catch-up-subscription'
+import { RemovedEvents } from './removed-events'
 import { serverVersionOf, signalsCaughtUp } from './server-version'
 
 /** Options of {@link EventStoreDBEventStore}. */
@@ -47,6 +48,16 @@ export interface EventStoreDBEventStoreOptions {
    * @default 1
    */
   readonly checkpointInterval?: number
+  /**
+   * What `readAll` and the catch-up phase of `subscribeToAll` do with events
+   * that are still in `$all` but that a read of their stream no longer
+   * returns (deleted, truncated, expired: the server keeps them in `$all`
+   * until a scavenge). `'hide'` leaves them out, so a rebuild before a
+   * scavenge sees what one after it sees, at one stream read per stream met;
+   * `'deliver'` hands them over as the server sends them.
+   * @default 'hide'
+   */
+  readonly removedEvents?: 'hide' | 'deliver'
 }
 
 const ignore = (): void => undefined
@@ -102,7 +113,10 @@ export class EventStoreDBEventStore implements EventStore {
   private closed = false
   private caughtUpSignal: Promise<boolean> | undefined
 
-  constructor(client: EventStoreDBClient | string, { checkpointInterval = 1 }: EventStoreDBEventStoreOptions = {}) {
+  private readonly hideRemoved: boolean
+
+  constructor(client: EventStoreDBClient | string, { checkpointInterval = 1, removedEvents = 'hide' }: EventStoreDBEventStoreOptions = {}) {
+    this.hideRemoved = removedEvents === 'hide'
     this.ownsClient = typeof client === 'string'
     this.client = typeof client === 'string' ? EventStoreDBClient.connectionString(client) : client
     if (!Number.isSafeInteger(checkpointInterval) || checkpointInterval < 1) {
@@ -211,9 +225,11 @@ export class EventStoreDBEventStore implements EventStore {
       direction === 'backwards' && typeof start !== 'string'
         ? readAllBackwardsFrom(this.client, start)
         : readAllRaw(this.client, { direction, fromPosition: start })
+    const removed = this.removedEvents()
     let n = 0
     for await (const e of source) {
       if (!matchesEventFilter(filter, e)) continue
+      if (removed && (await removed.hides(e))) continue
       yield fromEventStoreDBEvent(e, encodePosition(e.position))
       if (++n >= maxCount) return
     }
@@ -228,8 +244,10 @@ export class EventStoreDBEventStore implements EventStore {
       const forget = () => this.pendingStarts.delete(start)
       start.then(forget, forget)
     }
+    const removed = this.removedEvents()
     const sub: Subscription = catchUpSubscription(this.catchUpSource(start, filter), {
       ...(filter ? { filter } : {}),
+      ...(removed ? { hidden: (e) => removed.hides(e) } : {}),
       ...(onCaughtUp ? { onCaughtUp } : {}),
       onEnd: () => this.subscriptions.delete(sub),
     })
@@ -342,9 +360,11 @@ export class EventStoreDBEventStore implements EventStore {
     const before = from === 'start' ? undefined : await lastEventAtOrBefore(this.client, from, { inclusive: false })
     const start = Promise.resolve<SubscriptionStart>({ from: before ?? START, reached: undefined })
     // Called from inside the iteration, which the close ends: not awaited.
+    const removed = this.removedEvents()
     const sub: Subscription = catchUpSubscription(this.catchUpSource(start, filter), {
       filter,
       until: encodePosition(head),
+      ...(removed ? { hidden: (e) => removed.hides(e) } : {}),
       onCaughtUp: () => void sub.close(),
     })
     let n = 0
@@ -379,6 +399,11 @@ export class EventStoreDBEventStore implements EventStore {
     }
     const checkpoint: Position = decodePosition(fromPosition)
     return lastEventAtOrBefore(this.client, checkpoint).then((at) => ({ from: at ?? START, reached: fromPosition }))
+  }
+
+  /** A cache of removed events for one read or subscription, unless they are delivered. */
+  private removedEvents(): RemovedEvents | undefined {
+    return this.hideRemoved ? new RemovedEvents(this.client) : undefined
   }
 
   /** Whether the server sends `caughtUp` (23.10+), asked once per store. */
