@@ -1,4 +1,5 @@
 export { EventStoreDBEventStore, type EventStoreDBEventStoreOptions } from './store/eventstoredb-event-store'
+export type { EventStoreClient } from './client/client'
 export {
   PersistentProjectionConsumer,
   type PersistentProjectionConsumerOptions,

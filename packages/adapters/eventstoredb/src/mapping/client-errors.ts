@@ -9,6 +9,19 @@ const typeOf = (error: unknown): string | undefined =>
     ? (error as { type: string }).type
     : undefined
 
+/**
+ * The stream's revision named by a wrong-expected-version error, in either
+ * client's shape: `actualVersion` (`@eventstore/db-client`) or
+ * `actualState` (`@kurrent/kurrentdb-client`); `undefined` for no stream.
+ */
+export const currentRevisionOf = (error: unknown): bigint | undefined => {
+  const e = error as { readonly actualVersion?: unknown; readonly actualState?: unknown }
+  return fromEventStoreDBCurrentRevision((e.actualVersion ?? e.actualState) as WrongExpectedVersionError['actualVersion'] | undefined)
+}
+
+/** The KurrentDB client's type for a tombstoned stream (its newer append APIs report it apart from "deleted"). */
+const STREAM_TOMBSTONED = 'stream-tombstoned'
+
 /** True when a read failed because the stream does not exist or was deleted: such a stream reads as empty. */
 export const isMissingStreamError = (error: unknown): boolean => {
   const type = typeOf(error)
@@ -66,7 +79,7 @@ export const refusedAppend = (
  * error type and properties (never by message text):
  * - wrong expected version → for an append {@link refusedAppend}, for a
  *   delete a {@link ConcurrencyError}, with the stream's actual revision from
- *   `actualVersion` (`no_stream`/-1 → `undefined`);
+ *   `actualVersion` or `actualState` (`no_stream`/-1 → `undefined`);
  * - stream deleted → {@link StreamTombstonedError}, or, for a stream the
  *   caller found soft-deleted (`tombstoned: false`), a {@link ConcurrencyError}
  *   with no actual revision (the stream reads as missing);
@@ -76,11 +89,13 @@ export const refusedAppend = (
 export const translateClientError = (error: unknown, { streamId, expected = 'any', operation = 'append', tombstoned = true }: ErrorContext): unknown => {
   switch (typeOf(error)) {
     case ErrorType.WRONG_EXPECTED_VERSION: {
-      const actual = fromEventStoreDBCurrentRevision((error as WrongExpectedVersionError).actualVersion)
+      const actual = currentRevisionOf(error)
       return operation === 'append'
         ? refusedAppend(streamId, expected, actual, error)
         : new ConcurrencyError(streamId, expected, actual, { cause: error })
     }
+    case STREAM_TOMBSTONED:
+      return new StreamTombstonedError(streamId, { cause: error })
     case ErrorType.STREAM_DELETED:
       return tombstoned ? new StreamTombstonedError(streamId, { cause: error }) : new ConcurrencyError(streamId, expected, undefined, { cause: error })
     case ErrorType.MAXIMUM_APPEND_SIZE_EXCEEDED:

@@ -6,7 +6,6 @@ import {
   START,
   persistentSubscriptionToAllSettingsFromDefaults,
   type Credentials,
-  type EventStoreDBClient,
   type PersistentSubscriptionToAll,
   type PersistentSubscriptionToAllResolvedEvent,
   type PersistentSubscriptionToAllSettings,
@@ -15,6 +14,7 @@ import {
 import type { EventFilter, RecordedEvent } from '@eventfold/core'
 import type { DeadLetter } from '@eventfold/projections'
 import type { CompetingConsumerSource, CompetingDelivery, CompetingSubscription } from '@eventfold/projections/spi'
+import { toAdapterClient, type AdapterClient, type EventStoreClient } from '../client/client'
 import { isMissingStreamError } from '../mapping/client-errors'
 import { fromEventStoreDBEvent } from '../mapping/events'
 import { matchesEventFilter, toEventStoreDBFilter } from '../mapping/filter'
@@ -77,11 +77,15 @@ export class PersistentSubscriptionSource implements CompetingConsumerSource {
   /** Events acknowledged without delivering them, and events parked. */
   protected readonly counts = { skipped: 0, parked: 0 }
 
+  /** The client, in the adapter's shape (see `toAdapterClient`). */
+  private readonly esdb: AdapterClient
+
   constructor(
-    readonly client: EventStoreDBClient,
+    client: EventStoreClient,
     protected readonly options: PersistentSubscriptionSourceOptions,
   ) {
     if (typeof options.group !== 'string' || options.group.length === 0) throw new RangeError('A persistent subscription group needs a non-empty name')
+    this.esdb = toAdapterClient(client)
   }
 
   /** The group's name. */
@@ -123,12 +127,12 @@ export class PersistentSubscriptionSource implements CompetingConsumerSource {
     const { group, filter, credentials } = this.options
     const settings = this.settings()
     try {
-      await this.client.createPersistentSubscriptionToAll(group, settings, { filter: toEventStoreDBFilter(filter), ...(credentials ? { credentials } : {}) })
+      await this.esdb.createPersistentSubscriptionToAll(group, settings, { filter: toEventStoreDBFilter(filter), ...(credentials ? { credentials } : {}) })
       return 'created'
     } catch (error) {
       if ((error as { type?: unknown })?.type !== ErrorType.PERSISTENT_SUBSCRIPTION_EXISTS) throw error
     }
-    const { settings: current } = await this.client.getPersistentSubscriptionToAllInfo(group, credentials ? { credentials } : {})
+    const { settings: current } = await this.esdb.getPersistentSubscriptionToAllInfo(group, credentials ? { credentials } : {})
     if (sameSettings(current, settings)) return 'unchanged'
     await this.updateSettings()
     return 'updated'
@@ -141,7 +145,7 @@ export class PersistentSubscriptionSource implements CompetingConsumerSource {
    */
   async updateSettings(): Promise<void> {
     const { group, credentials } = this.options
-    await this.client.updatePersistentSubscriptionToAll(group, this.settings(), credentials ? { credentials } : {})
+    await this.esdb.updatePersistentSubscriptionToAll(group, this.settings(), credentials ? { credentials } : {})
   }
 
   /**
@@ -151,7 +155,7 @@ export class PersistentSubscriptionSource implements CompetingConsumerSource {
    */
   subscribe(): PersistentSubscriptionFeed {
     const { group, bufferSize = 10, credentials } = this.options
-    const sub = this.client.subscribeToPersistentSubscriptionToAll(group, { bufferSize, ...(credentials ? { credentials } : {}) })
+    const sub = this.esdb.subscribeToPersistentSubscriptionToAll(group, { bufferSize, ...(credentials ? { credentials } : {}) })
     const acks = new Acknowledgements(sub)
     const buffer = new OrderedBuffer<PersistentSubscriptionToAllResolvedEvent, never>()
     let ended = false
@@ -192,7 +196,7 @@ export class PersistentSubscriptionSource implements CompetingConsumerSource {
    */
   async *deadLetters(): AsyncIterable<DeadLetter> {
     const { group, projection = group, generation = 1, credentials } = this.options
-    const read = this.client.readStream(this.parkedStream, { resolveLinkTos: true, ...(credentials ? { credentials } : {}) })
+    const read = this.esdb.readStream(this.parkedStream, { resolveLinkTos: true, ...(credentials ? { credentials } : {}) })
     try {
       for await (const parked of read) {
         const letter = toDeadLetter(parked, { projection, group, generation })
@@ -212,7 +216,7 @@ export class PersistentSubscriptionSource implements CompetingConsumerSource {
    */
   async replayParked({ stopAt }: { stopAt?: number } = {}): Promise<void> {
     const { credentials } = this.options
-    await this.client.replayParkedMessagesToAll(this.options.group, {
+    await this.esdb.replayParkedMessagesToAll(this.options.group, {
       ...(stopAt !== undefined ? { stopAt } : {}),
       ...(credentials ? { credentials } : {}),
     })
@@ -251,7 +255,7 @@ export class PersistentSubscriptionSource implements CompetingConsumerSource {
   /** The `$all` position of an event, read from its stream; `undefined` when the server gives none or the event is gone. */
   private async logPositionOf(e: { readonly streamId: string; readonly revision: bigint }): Promise<Position | undefined> {
     const { credentials } = this.options
-    const read = this.client.readStream(e.streamId, { fromRevision: e.revision, maxCount: 1, ...(credentials ? { credentials } : {}) })
+    const read = this.esdb.readStream(e.streamId, { fromRevision: e.revision, maxCount: 1, ...(credentials ? { credentials } : {}) })
     try {
       for await (const found of read) return found.event?.revision === e.revision ? found.event.position : undefined
       return undefined

@@ -6,14 +6,12 @@ import {
   NO_STREAM,
   jsonEvent,
   metastreamOf,
-  type EventStoreDBClient,
   type ExpectedRevision as EsdbExpectedRevision,
-  type WrongExpectedVersionError,
 } from '@eventstore/db-client'
 import { ConcurrencyError, ValidationError, type ExpectedRevision } from '@eventfold/core'
+import { toAdapterClient, type AdapterClient, type EventStoreClient } from '../client/client'
 import { StreamSoftDeletedError } from '../errors'
-import { isMissingStreamError, translateClientError } from '../mapping/client-errors'
-import { fromEventStoreDBCurrentRevision } from '../mapping/expected-revision'
+import { currentRevisionOf, isMissingStreamError, translateClientError } from '../mapping/client-errors'
 import { encodePosition, isLogPosition } from '../mapping/position'
 import { applyRetention, inexactIntegers, isSoftDeletedMetadata, readRetention, type RetentionChange, type StreamRetention } from './stream-retention'
 
@@ -21,7 +19,7 @@ const ignore = (): void => undefined
 
 /** The stream's metadata JSON and the revision of the metadata event it came from. */
 const readMetadata = async (
-  client: EventStoreDBClient,
+  client: AdapterClient,
   streamId: string,
 ): Promise<{ readonly metadata: Record<string, unknown>; readonly revision: bigint | undefined }> => {
   const read = client.readStream(metastreamOf(streamId), { direction: BACKWARDS, fromRevision: END, maxCount: 1 })
@@ -42,8 +40,8 @@ const readMetadata = async (
 }
 
 /** The retention of a stream now. */
-export const getRetention = async (client: EventStoreDBClient, streamId: string): Promise<StreamRetention> =>
-  readRetention((await readMetadata(client, streamId)).metadata)
+export const getRetention = async (client: EventStoreClient, streamId: string): Promise<StreamRetention> =>
+  readRetention((await readMetadata(toAdapterClient(client), streamId)).metadata)
 
 /**
  * Changes a stream's retention: reads its metadata, applies the change and
@@ -53,7 +51,8 @@ export const getRetention = async (client: EventStoreDBClient, streamId: string)
  * @throws {@link StreamSoftDeletedError} when the stream is soft-deleted (rewriting its metadata would undelete it).
  * @throws {@link ValidationError} when its metadata holds integers beyond 2^53, which would not be written back exactly.
  */
-export const setRetention = async (client: EventStoreDBClient, streamId: string, change: RetentionChange): Promise<StreamRetention> => {
+export const setRetention = async (given: EventStoreClient, streamId: string, change: RetentionChange): Promise<StreamRetention> => {
+  const client = toAdapterClient(given)
   for (let attempt = 1; ; attempt++) {
     const { metadata, revision } = await readMetadata(client, streamId)
     // The client parses metadata into doubles: rewriting an integer beyond 2^53 would store another number.
@@ -101,10 +100,11 @@ export interface DeleteStreamOptions {
  * @throws {@link StreamTombstonedError} when it was tombstoned already.
  */
 export const deleteStream = async (
-  client: EventStoreDBClient,
+  given: EventStoreClient,
   streamId: string,
   { hard = false, expectedRevision = 'any' }: DeleteStreamOptions = {},
 ): Promise<{ readonly position: bigint | undefined }> => {
+  const client = toAdapterClient(given)
   let expected: EsdbExpectedRevision
   if (expectedRevision === 'stream_exists') {
     // The server's delete has no "stream exists" check: expect the revision the stream is at.
@@ -128,10 +128,9 @@ export const deleteStream = async (
 
 /** True for the server's wrong expected version naming no stream. */
 const isMissingOnDelete = (error: unknown): boolean =>
-  (error as { type?: unknown })?.type === ErrorType.WRONG_EXPECTED_VERSION &&
-  fromEventStoreDBCurrentRevision((error as WrongExpectedVersionError).actualVersion) === undefined
+  (error as { type?: unknown })?.type === ErrorType.WRONG_EXPECTED_VERSION && currentRevisionOf(error) === undefined
 
-const lastRevision = async (client: EventStoreDBClient, streamId: string): Promise<{ revision: bigint | undefined }> => {
+const lastRevision = async (client: AdapterClient, streamId: string): Promise<{ revision: bigint | undefined }> => {
   const read = client.readStream(streamId, { direction: BACKWARDS, fromRevision: END, maxCount: 1 })
   try {
     for await (const resolved of read) if (resolved.event) return { revision: resolved.event.revision }

@@ -1,7 +1,6 @@
 import {
   BACKWARDS,
   END,
-  EventStoreDBClient,
   FORWARDS,
   START,
   type AppendResult as EsdbAppendResult,
@@ -25,6 +24,7 @@ import {
   type Subscription,
 } from '@eventfold/core'
 import { assertDistinctEventIds, assertExpectedRevision, assertName, eventReadOfEvents, prepareEvents } from '@eventfold/core/spi'
+import { clientOf, isKurrentDBClient, toAdapterClient, type AdapterClient, type EventStoreClient } from '../client/client'
 import { PositionUnavailableError, SubscriptionDroppedError } from '../errors'
 import { isMissingStreamError, isStreamDeletedError, refusedAppend, translateClientError } from '../mapping/client-errors'
 import { fromEventStoreDBEvent, toEventStoreDBEvent } from '../mapping/events'
@@ -79,8 +79,9 @@ const streamEventPosition = (e: EsdbRecordedEvent): bigint => {
 }
 
 /**
- * The {@link EventStore} on EventStoreDB (20+; 23.10+ for the caught-up
- * signal of subscriptions), through `@eventstore/db-client`.
+ * The {@link EventStore} on EventStoreDB and KurrentDB (21.10+; 23.10+ for
+ * the caught-up signal of subscriptions), through `@kurrent/kurrentdb-client`
+ * (the default for connection strings) or `@eventstore/db-client`.
  *
  * - Positions are the server's `$all` positions `{ commit, prepare }`, encoded
  *   exactly and in order as `commit × 2^64 + prepare` (see `encodePosition`).
@@ -103,8 +104,10 @@ const streamEventPosition = (e: EsdbRecordedEvent): bigint => {
  * ```
  */
 export class EventStoreDBEventStore implements EventStore {
-  /** The client this store talks through. */
-  readonly client: EventStoreDBClient
+  /** The client this store talks through, as given (or made from the connection string). */
+  readonly client: EventStoreClient
+  /** The same client in the adapter's shape. */
+  private readonly esdb: AdapterClient
   private readonly ownsClient: boolean
   private readonly checkpointInterval: number
   private readonly subscriptions = new Set<Subscription>()
@@ -115,10 +118,11 @@ export class EventStoreDBEventStore implements EventStore {
 
   private readonly hideRemoved: boolean
 
-  constructor(client: EventStoreDBClient | string, { checkpointInterval = 1, removedEvents = 'hide' }: EventStoreDBEventStoreOptions = {}) {
+  constructor(client: EventStoreClient | string, { checkpointInterval = 1, removedEvents = 'hide' }: EventStoreDBEventStoreOptions = {}) {
     this.hideRemoved = removedEvents === 'hide'
     this.ownsClient = typeof client === 'string'
-    this.client = typeof client === 'string' ? EventStoreDBClient.connectionString(client) : client
+    this.client = typeof client === 'string' ? clientOf(client) : client
+    this.esdb = toAdapterClient(this.client)
     if (!Number.isSafeInteger(checkpointInterval) || checkpointInterval < 1) {
       throw new RangeError(`checkpointInterval must be a positive integer, got ${checkpointInterval}`)
     }
@@ -141,7 +145,7 @@ export class EventStoreDBEventStore implements EventStore {
     if (this.pendingStarts.size > 0) await Promise.allSettled([...this.pendingStarts])
     let result: EsdbAppendResult
     try {
-      result = await this.client.appendToStream(streamId, prepared.map((e) => toEventStoreDBEvent(streamId, e)), { expectedRevision: expected })
+      result = await this.esdb.appendToStream(streamId, prepared.map((e) => toEventStoreDBEvent(streamId, e)), { expectedRevision: expected })
     } catch (error) {
       // "Deleted" also answers `stream_exists` for a soft-deleted stream, which can be written again: tell it from a tombstone.
       const tombstoned = isStreamDeletedError(error) && expectedRevision === 'stream_exists' ? await this.isTombstoned(streamId) : true
@@ -185,7 +189,7 @@ export class EventStoreDBEventStore implements EventStore {
     }
     // Backwards from 'start' is the first event only.
     if (direction === 'backwards' && from === 'start') from = 0n
-    const read = this.client.readStream(streamId, {
+    const read = this.esdb.readStream(streamId, {
       direction: readDirection === 'forwards' ? FORWARDS : BACKWARDS,
       fromRevision: from === 'start' ? START : from === 'end' ? END : from,
       maxCount: maxCount ?? Number.MAX_SAFE_INTEGER,
@@ -212,19 +216,25 @@ export class EventStoreDBEventStore implements EventStore {
     const start = typeof from === 'bigint' ? decodePosition(from) : from
     // eventfold's 'end' forwards is the last event, inclusive, and 'start' backwards the first.
     if ((direction === 'forwards' && start === 'end') || (direction === 'backwards' && start === 'start')) {
-      const e = await outermostEvent(this.client, direction === 'forwards' ? 'backwards' : 'forwards')
+      const e = await outermostEvent(this.esdb, direction === 'forwards' ? 'backwards' : 'forwards')
       if (e && matchesEventFilter(filter, e)) yield fromEventStoreDBEvent(e, encodePosition(e.position))
       return
     }
-    // Servers before 23.10 never say a subscription caught up: the read is filtered on the client there.
-    if (direction === 'forwards' && start !== 'end' && hasFilter(filter) && (await this.serverSignalsCaughtUp())) {
+    const serverFiltered = direction === 'forwards' && start !== 'end' && hasFilter(filter)
+    // The EventStoreDB client's readAll takes no filter: it reads through a filtered subscription, which
+    // ends on the server's caughtUp (23.10+); before 23.10 the read is filtered on the client.
+    if (serverFiltered && !isKurrentDBClient(this.client) && (await this.serverSignalsCaughtUp())) {
       yield* this.filteredForwards(start, filter!, maxCount)
       return
     }
     const source =
       direction === 'backwards' && typeof start !== 'string'
-        ? readAllBackwardsFrom(this.client, start)
-        : readAllRaw(this.client, { direction, fromPosition: start })
+        ? readAllBackwardsFrom(this.esdb, start)
+        : readAllRaw(this.esdb, {
+            direction,
+            fromPosition: start,
+            ...(serverFiltered && isKurrentDBClient(this.client) ? { filter: toEventStoreDBFilter(filter, { checkpointInterval: this.checkpointInterval }) } : {}),
+          })
     const removed = this.removedEvents()
     let n = 0
     for await (const e of source) {
@@ -263,7 +273,7 @@ export class EventStoreDBEventStore implements EventStore {
 
   async headPosition(): Promise<bigint | undefined> {
     this.assertOpen()
-    const last = await outermostEvent(this.client, 'backwards')
+    const last = await outermostEvent(this.esdb, 'backwards')
     return last && encodePosition(last.position)
   }
 
@@ -276,13 +286,13 @@ export class EventStoreDBEventStore implements EventStore {
    */
   async setRetention(streamId: string, change: RetentionChange): Promise<StreamRetention> {
     this.assertOpen()
-    return setRetention(this.client, streamId, change)
+    return setRetention(this.esdb, streamId, change)
   }
 
   /** The stream's retention now: the limits that are set. */
   async getRetention(streamId: string): Promise<StreamRetention> {
     this.assertOpen()
-    return getRetention(this.client, streamId)
+    return getRetention(this.esdb, streamId)
   }
 
   /**
@@ -294,14 +304,14 @@ export class EventStoreDBEventStore implements EventStore {
    */
   async deleteStream(streamId: string, options: DeleteStreamOptions = {}): Promise<{ readonly position: bigint | undefined }> {
     this.assertOpen()
-    return deleteStream(this.client, streamId, options)
+    return deleteStream(this.esdb, streamId, options)
   }
 
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
     await Promise.all([...this.subscriptions].map((s) => s.close()))
-    if (this.ownsClient) await this.client.dispose()
+    if (this.ownsClient) await this.esdb.dispose()
   }
 
   /** An append of no events: checked against the expected revision, then the stream's current revision and position. */
@@ -314,7 +324,7 @@ export class EventStoreDBEventStore implements EventStore {
 
   /** The stream's last event, or `undefined` when it does not exist (or was deleted). */
   private async lastOfStream(streamId: string): Promise<EsdbRecordedEvent | undefined> {
-    const read = this.client.readStream(streamId, { direction: BACKWARDS, fromRevision: END, maxCount: 1 })
+    const read = this.esdb.readStream(streamId, { direction: BACKWARDS, fromRevision: END, maxCount: 1 })
     try {
       for await (const resolved of read) if (resolved.event) return resolved.event
       return undefined
@@ -328,7 +338,7 @@ export class EventStoreDBEventStore implements EventStore {
 
   /** True when reading the stream says it is deleted: only a tombstoned stream does (a soft-deleted one reads as not found). */
   private async isTombstoned(streamId: string): Promise<boolean> {
-    const read = this.client.readStream(streamId, { direction: BACKWARDS, fromRevision: END, maxCount: 1 })
+    const read = this.esdb.readStream(streamId, { direction: BACKWARDS, fromRevision: END, maxCount: 1 })
     try {
       for await (const _ of read) return false
       return false
@@ -355,9 +365,9 @@ export class EventStoreDBEventStore implements EventStore {
    */
   private async *filteredForwards(from: Position | 'start', filter: EventFilter, maxCount: number): AsyncGenerator<RecordedEvent> {
     // The read ends at the head of the log when it was called, whether or not the server says it caught up.
-    const head = await rawHead(this.client)
+    const head = await rawHead(this.esdb)
     if (!head || (from !== 'start' && comparePositions(from, head) > 0)) return
-    const before = from === 'start' ? undefined : await lastEventAtOrBefore(this.client, from, { inclusive: false })
+    const before = from === 'start' ? undefined : await lastEventAtOrBefore(this.esdb, from, { inclusive: false })
     const start = Promise.resolve<SubscriptionStart>({ from: before ?? START, reached: undefined })
     // Called from inside the iteration, which the close ends: not awaited.
     const removed = this.removedEvents()
@@ -383,7 +393,7 @@ export class EventStoreDBEventStore implements EventStore {
     return {
       start,
       open: (from, checkpointReached) =>
-        this.client.subscribeToAll({
+        this.esdb.subscribeToAll({
           fromPosition: from,
           filter: toEventStoreDBFilter(filter, { checkpointReached, checkpointInterval: this.checkpointInterval }),
         }),
@@ -395,21 +405,21 @@ export class EventStoreDBEventStore implements EventStore {
   private subscriptionStart(fromPosition: bigint | 'start' | 'end'): Promise<SubscriptionStart> {
     if (fromPosition === 'start') return Promise.resolve({ from: START, reached: undefined })
     if (fromPosition === 'end') {
-      return rawHead(this.client).then((head) => (head ? { from: head, reached: encodePosition(head) } : { from: START, reached: undefined }))
+      return rawHead(this.esdb).then((head) => (head ? { from: head, reached: encodePosition(head) } : { from: START, reached: undefined }))
     }
     const checkpoint: Position = decodePosition(fromPosition)
-    return lastEventAtOrBefore(this.client, checkpoint).then((at) => ({ from: at ?? START, reached: fromPosition }))
+    return lastEventAtOrBefore(this.esdb, checkpoint).then((at) => ({ from: at ?? START, reached: fromPosition }))
   }
 
   /** A cache of removed events for one read or subscription, unless they are delivered. */
   private removedEvents(): RemovedEvents | undefined {
-    return this.hideRemoved ? new RemovedEvents(this.client) : undefined
+    return this.hideRemoved ? new RemovedEvents(this.esdb) : undefined
   }
 
   /** Whether the server sends `caughtUp` (23.10+), asked once per store. */
   private serverSignalsCaughtUp(): Promise<boolean> {
     // A failure (no connection yet) is not remembered: the next read asks again.
-    this.caughtUpSignal ??= serverVersionOf(this.client).then(signalsCaughtUp, () => {
+    this.caughtUpSignal ??= serverVersionOf(this.esdb).then(signalsCaughtUp, () => {
       this.caughtUpSignal = undefined
       return false
     })
