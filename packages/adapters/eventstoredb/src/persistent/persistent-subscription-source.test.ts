@@ -1,22 +1,21 @@
 import { EventEmitter } from 'node:events'
 import { describe, expect, it } from '@jest/globals'
 import {
-  convertToCommandError,
   type EventStoreDBClient,
   type PersistentSubscriptionToAllResolvedEvent,
   type PersistentSubscriptionToAllSettings,
   type RecordedEvent as EsdbRecordedEvent,
 } from '@eventstore/db-client'
 import { encodePosition } from '../mapping/position'
-import { clientRead } from '../test-support/client-reads'
+import { clientShapes, type ClientShape } from '../test-support/client-shapes'
 import { parkedStreamOf } from './parked-messages'
 import { SubscriptionInfo } from '@eventstore/db-client/generated/persistent_pb'
 import { mapPersistentSubscriptionToAllInfo } from '@eventstore/db-client/dist/persistentSubscription/utils/mapPersistentSubscriptionInfo'
 import { PersistentSubscriptionSource } from './persistent-subscription-source'
 
 /** The client's error for a create of a group that exists, built by the client from the server's gRPC error. */
-const groupExists = (group: string): unknown =>
-  convertToCommandError(
+const groupExists = (shape: ClientShape, group: string): unknown =>
+  shape.errors.convertToCommandError(
     Object.assign(new Error('exists'), {
       code: 6,
       details: '',
@@ -51,33 +50,33 @@ const reported = (s: PersistentSubscriptionToAllSettings) =>
   )
 
 /** A client whose group already exists with `existing` settings; it records the management calls made. */
-const clientWithGroup = (existing: PersistentSubscriptionToAllSettings) => {
+const clientWithGroup = (shape: ClientShape, existing: PersistentSubscriptionToAllSettings) => {
   const calls: string[] = []
-  const client = {
+  const client = shape.client({
     createPersistentSubscriptionToAll: async (group: string) => {
       calls.push('create')
-      throw groupExists(group)
+      throw groupExists(shape, group)
     },
     getPersistentSubscriptionToAllInfo: async () => {
       calls.push('info')
       return reported(existing)
     },
     updatePersistentSubscriptionToAll: async () => void calls.push('update'),
-  } as unknown as EventStoreDBClient
+  })
   return { client, calls }
 }
 
-describe('PersistentSubscriptionSource.ensure', () => {
+describe.each(clientShapes)('PersistentSubscriptionSource.ensure through the $name', (shape) => {
   it('leaves an existing group with the same settings alone, so the workers in it stay connected', async () => {
     const options = { group: 'g', startFrom: 'end' as const }
-    const { client, calls } = clientWithGroup(new PersistentSubscriptionSource({} as EventStoreDBClient, options).settings())
+    const { client, calls } = clientWithGroup(shape, new PersistentSubscriptionSource({} as EventStoreDBClient, options).settings())
 
     await expect(new PersistentSubscriptionSource(client, options).ensure()).resolves.toBe('unchanged')
     expect(calls).toEqual(['create', 'info'])
   })
 
   it('updates an existing group whose settings differ', async () => {
-    const { client, calls } = clientWithGroup(new PersistentSubscriptionSource({} as EventStoreDBClient, { group: 'g' }).settings())
+    const { client, calls } = clientWithGroup(shape, new PersistentSubscriptionSource({} as EventStoreDBClient, { group: 'g' }).settings())
 
     await expect(new PersistentSubscriptionSource(client, { group: 'g', settings: { messageTimeout: 5000 } }).ensure()).resolves.toBe('updated')
     expect(calls).toEqual(['create', 'info', 'update'])
@@ -85,7 +84,7 @@ describe('PersistentSubscriptionSource.ensure', () => {
 
   it('creates a missing group', async () => {
     const calls: string[] = []
-    const client = { createPersistentSubscriptionToAll: async () => void calls.push('create') } as unknown as EventStoreDBClient
+    const client = shape.client({ createPersistentSubscriptionToAll: async () => void calls.push('create') })
 
     await expect(new PersistentSubscriptionSource(client, { group: 'g' }).ensure()).resolves.toBe('created')
     expect(calls).toEqual(['create'])
@@ -93,14 +92,14 @@ describe('PersistentSubscriptionSource.ensure', () => {
 
   it('updates on an explicit call whatever the group has', async () => {
     const source = new PersistentSubscriptionSource({} as EventStoreDBClient, { group: 'g' })
-    const { client, calls } = clientWithGroup(source.settings())
+    const { client, calls } = clientWithGroup(shape, source.settings())
 
     await new PersistentSubscriptionSource(client, { group: 'g' }).updateSettings()
     expect(calls).toEqual(['update'])
   })
 })
 
-describe('PersistentSubscriptionSource deliveries', () => {
+describe.each(clientShapes)('PersistentSubscriptionSource deliveries through the $name', (shape) => {
   const original: EsdbRecordedEvent = {
     streamId: 'Account-1',
     id: '0f8fad5b-d9cb-469f-a165-70867728950e',
@@ -137,11 +136,11 @@ describe('PersistentSubscriptionSource deliveries', () => {
 
   const deliveryOf = async (sent: PersistentSubscriptionToAllResolvedEvent) => {
     const subscription = Object.assign(new EventEmitter(), { ack: async () => undefined, nack: async () => undefined, unsubscribe: async () => undefined })
-    const client = {
+    const client = shape.client({
       subscribeToPersistentSubscriptionToAll: () => subscription,
       readStream: (streamId: string, { fromRevision }: { fromRevision: bigint }) =>
-        clientRead(streamId === original.streamId && fromRevision === original.revision ? [{ event: original }] : []),
-    } as unknown as EventStoreDBClient
+        shape.read(streamId === original.streamId && fromRevision === original.revision ? [{ event: original }] : []),
+    })
     const feed = new PersistentSubscriptionSource(client, { group: 'g' }).subscribe()
     const iterator = feed[Symbol.asyncIterator]()
     const next = iterator.next()
