@@ -90,13 +90,17 @@ export const rawHead = async (client: EventStoreDBClient): Promise<Position | un
   return undefined
 }
 
-/** The first (`'forwards'` from the start) or last (`'backwards'` from the end) event that is not a system event. */
+/**
+ * The first (`'forwards'` from the start) or last (`'backwards'` from the end)
+ * event that is not a system event, and not one `hides` leaves out.
+ */
 export const outermostEvent = async (
   client: EventStoreDBClient,
   direction: 'forwards' | 'backwards',
+  hides?: (e: AllStreamRecordedEvent) => Promise<boolean>,
 ): Promise<AllStreamRecordedEvent | undefined> => {
   for await (const e of readAllRaw(client, { direction, fromPosition: direction === 'forwards' ? 'start' : 'end' })) {
-    if (!isSystemEvent(e)) return e
+    if (!isSystemEvent(e) && !(hides && (await hides(e)))) return e
   }
   return undefined
 }

@@ -221,6 +221,23 @@ describe.each(clientShapes)('EventStoreDBEventStore through the $name', (shape) 
       expect(await positions(new EventStoreDBEventStore(client))).toEqual([encodePosition({ commit: 400n, prepare: 400n }), encodePosition({ commit: 500n, prepare: 500n })])
     })
 
+    it('reads the last event that its stream still returns as readAll from the end', async () => {
+      // The log backwards: the last event is of the deleted stream, the one before it readable.
+      const backwards = [event(6, 'Deleted-1', 2n), event(5, 'Kept-1', 0n)]
+      const hiding = shape.client(
+        {
+          readAll: () => shape.read(backwards),
+          readStream: (streamId: string) =>
+            streamId === 'Deleted-1' ? shape.read([], new StreamNotFoundError(undefined, streamId)) : shape.read([event(5, 'Kept-1', 0n)]),
+        },
+        '24.10.0.1306',
+      )
+      const last: bigint[] = []
+      for await (const e of new EventStoreDBEventStore(hiding).readAll({ fromPosition: 'end' })) last.push(e.position)
+
+      expect(last).toEqual([encodePosition({ commit: 500n, prepare: 500n })])
+    })
+
     it('delivers them as the server sends them when asked to', async () => {
       expect(await positions(new EventStoreDBEventStore(client, { removedEvents: 'deliver' }))).toHaveLength(5)
     })

@@ -216,7 +216,8 @@ export class EventStoreDBEventStore implements EventStore {
     const start = typeof from === 'bigint' ? decodePosition(from) : from
     // eventfold's 'end' forwards is the last event, inclusive, and 'start' backwards the first.
     if ((direction === 'forwards' && start === 'end') || (direction === 'backwards' && start === 'start')) {
-      const e = await outermostEvent(this.esdb, direction === 'forwards' ? 'backwards' : 'forwards')
+      const removed = this.removedEvents()
+      const e = await outermostEvent(this.esdb, direction === 'forwards' ? 'backwards' : 'forwards', removed && ((x) => removed.hides(x)))
       if (e && matchesEventFilter(filter, e)) yield fromEventStoreDBEvent(e, encodePosition(e.position))
       return
     }
