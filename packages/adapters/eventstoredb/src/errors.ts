@@ -16,6 +16,21 @@ export class StreamTombstonedError extends EventfoldError {
 export const isStreamTombstonedError = (e: unknown): e is StreamTombstonedError => e instanceof StreamTombstonedError
 
 /**
+ * The stream is soft-deleted: its metadata holds the server's delete marker
+ * (`$tb` = 2^63-1), which JSON numbers cannot carry back exactly, so its
+ * metadata cannot be rewritten without undeleting it. Append to the stream
+ * (which re-creates it, revisions going on) and change its metadata then,
+ * or delete it for good with a hard delete.
+ */
+export class StreamSoftDeletedError extends EventfoldError {
+  readonly type = 'stream-soft-deleted' as const
+  constructor(readonly streamId: string) {
+    super(`Stream '${streamId}' is soft-deleted: its metadata cannot be changed until it is written again`)
+  }
+}
+export const isStreamSoftDeletedError = (e: unknown): e is StreamSoftDeletedError => e instanceof StreamSoftDeletedError
+
+/**
  * The server did not say where in the log an event read from a stream is.
  * EventStoreDB reports `$all` positions on stream reads since 22.6, and never
  * for events written in an explicit (TCP API) transaction. Read such events

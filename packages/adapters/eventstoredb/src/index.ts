@@ -1,4 +1,5 @@
 export { EventStoreDBEventStore, type EventStoreDBEventStoreOptions } from './store/eventstoredb-event-store'
+export type { EventStoreClient } from './client/client'
 export {
   PersistentProjectionConsumer,
   type PersistentProjectionConsumerOptions,
@@ -20,6 +21,8 @@ export { encodePosition, decodePosition } from './mapping/position'
 export {
   StreamTombstonedError,
   isStreamTombstonedError,
+  StreamSoftDeletedError,
+  isStreamSoftDeletedError,
   PositionUnavailableError,
   isPositionUnavailableError,
   SubscriptionDroppedError,

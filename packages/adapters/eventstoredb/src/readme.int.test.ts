@@ -1,10 +1,9 @@
 // The snippets of README.md, compiled and run against a server: the README cannot drift from the code.
 import { expect, it } from '@jest/globals'
-import { EventStoreDBClient } from '@eventstore/db-client'
 import type { RecordedEvent } from '@eventfold/core'
 import { InMemoryDocumentStore, On, Projection, projectionFromInstance, type Documents } from '@eventfold/projections'
 import { decodePosition, encodePosition, EventStoreDBEventStore, PersistentProjectionConsumer, persistentProjectionWorker } from './index'
-import { describeEventStoreDB, uniqueTag } from './testing/server'
+import { describeEventStoreDB, testClient, uniqueTag } from './testing/server'
 
 @Projection('readme-balances', { collection: 'account_balances' })
 class AccountBalances {
@@ -17,7 +16,7 @@ describeEventStoreDB('README snippets', (url) => {
   it('appends, reads and subscribes', async () => {
     const tag = uniqueTag()
     // #region usage
-    const events = new EventStoreDBEventStore(url) // or: new EventStoreDBEventStore(EventStoreDBClient.connectionString(url))
+    const events = new EventStoreDBEventStore(url) // or: new EventStoreDBEventStore(KurrentDBClient.connectionString(url))
     const { nextRevision, position } = await events.appendToStream(
       `${tag}Account-1`,
       [{ type: 'AccountOpened', data: { owner: 'Ann' }, metadata: { correlationId: 'req-1' } }],
@@ -55,7 +54,7 @@ describeEventStoreDB('README snippets', (url) => {
   })
 
   it('runs a persistent consumer', async () => {
-    const client = EventStoreDBClient.connectionString(url)
+    const client = testClient(url)
     const group = `${uniqueTag()}-balances`
     const applied: RecordedEvent[] = []
     const apply = async (e: RecordedEvent): Promise<void> => void applied.push(e)
@@ -67,7 +66,7 @@ describeEventStoreDB('README snippets', (url) => {
       maxAttempts: 3, // then the event is parked
       handle: apply, // idempotent: delivery is at least once
     })
-    await consumer.ensure() // creates the group (Pinned) or updates its settings
+    await consumer.ensure() // creates the group (Pinned); updates it only when its settings changed
     const running = consumer.run()
     // … later
     await consumer.stop()
@@ -81,7 +80,7 @@ describeEventStoreDB('README snippets', (url) => {
   })
 
   it('runs a projection as competing workers', async () => {
-    const client = EventStoreDBClient.connectionString(url)
+    const client = testClient(url)
     const documents = new InMemoryDocumentStore() // a store with transactions: SQLite, PostgreSQL, MongoDB replica set
     const group = `${uniqueTag()}-balances`
     // #region persistent-worker

@@ -9,7 +9,8 @@ import {
 } from '@eventstore/db-client'
 import { ConcurrencyError, type ExpectedRevision } from '@eventfold/core'
 import { StreamTombstonedError } from '../errors'
-import { isMissingStreamError, refusedAppend, translateClientError } from './client-errors'
+import { clientShapes } from '../test-support/client-shapes'
+import { currentRevisionOf, isMissingStreamError, refusedAppend, translateClientError } from './client-errors'
 
 /** The error the client throws for a refused append (how its append and batch append build it). */
 const wrongExpectedVersion = (expected: WrongExpectedVersionError['expectedVersion'], current: WrongExpectedVersionError['actualVersion']) =>
@@ -81,6 +82,17 @@ describe('translating client errors', () => {
     expect(translated).toMatchObject({ type: 'stream-tombstoned', streamId: 'Account-1', cause: error })
   })
 
+  it('turns a deleted stream the caller found soft-deleted into a ConcurrencyError with no actual revision', () => {
+    const error = StreamDeletedError.fromStreamName('Account-1')
+
+    expect(translateClientError(error, { streamId: 'Account-1', expected: 'stream_exists', tombstoned: false })).toMatchObject({
+      type: 'concurrency',
+      expected: 'stream_exists',
+      actual: undefined,
+      cause: error,
+    })
+  })
+
   it('turns an append over the maximum size into a ValidationError naming the limit', () => {
     const translated = translateClientError(MaxAppendSizeExceededError.fromMaxAppendSize(1048576), { streamId: 'Account-1' })
 
@@ -112,5 +124,27 @@ describe('translating client errors', () => {
     expect(refusedAppend('Account-1', 1n, 3n)).toMatchObject({ type: 'concurrency', expected: 1n, actual: 3n })
     expect(refusedAppend('Account-1', 'no_stream', 0n)).toMatchObject({ type: 'concurrency', actual: 0n })
     expect(refusedAppend('Account-1', 'any', 0n)).toMatchObject({ type: 'validation' })
+  })
+})
+
+describe.each(clientShapes)('translating the errors of the $name', ({ errors }) => {
+  it.each<[string, ExpectedRevision, bigint | 'no_stream', bigint | undefined]>([
+    ['a stale revision', 0n, 1n, 1n],
+    ['an exact revision of a missing stream', 0n, 'no_stream', undefined],
+    ['no_stream of an existing stream', 'no_stream', 4n, 4n],
+  ])('turns a wrong expected version for %s into a ConcurrencyError with the actual revision', (_label, expected, current, actual) => {
+    const error = new errors.WrongExpectedVersionError(undefined, { streamName: 'Account-1', expected: expected as never, current })
+
+    expect(currentRevisionOf(error)).toBe(actual)
+    expect(translateClientError(error, { streamId: 'Account-1', expected })).toMatchObject({ type: 'concurrency', expected, actual, cause: error })
+  })
+
+  it('turns a deleted stream into a StreamTombstonedError', () => {
+    expect(translateClientError(errors.StreamDeletedError.fromStreamName('Account-1'), { streamId: 'Account-1' })).toBeInstanceOf(StreamTombstonedError)
+  })
+
+  it('treats a stream that is not found or deleted as missing', () => {
+    expect(isMissingStreamError(new errors.StreamNotFoundError(undefined, 'Account-1'))).toBe(true)
+    expect(isMissingStreamError(errors.StreamDeletedError.fromStreamName('Account-1'))).toBe(true)
   })
 })

@@ -26,17 +26,31 @@ const prepared = (event: EventData) => prepareEvents('Account-1', [event])[0]!
 
 describe('event ids', () => {
   it('passes a UUID through, lower-cased as the server returns it', () => {
-    expect(toEventStoreDBEventId('0F8FAD5B-D9CB-469F-A165-70867728950E')).toBe('0f8fad5b-d9cb-469f-a165-70867728950e')
+    expect(toEventStoreDBEventId('Account-1', '0F8FAD5B-D9CB-469F-A165-70867728950E')).toBe('0f8fad5b-d9cb-469f-a165-70867728950e')
   })
 
   it('maps any other id to the same version 5 UUID every time', () => {
-    const id = toEventStoreDBEventId('order-42:0')
+    const id = toEventStoreDBEventId('Order-42', 'order-42:0')
 
     expect(isUuid(id)).toBe(true)
     expect(id[14]).toBe('5')
     expect(['8', '9', 'a', 'b']).toContain(id[19])
-    expect(toEventStoreDBEventId('order-42:0')).toBe(id)
-    expect(toEventStoreDBEventId('order-42:1')).not.toBe(id)
+    expect(toEventStoreDBEventId('Order-42', 'order-42:0')).toBe(id)
+    expect(toEventStoreDBEventId('Order-42', 'order-42:1')).not.toBe(id)
+  })
+
+  it('refuses the all-zero UUID, which the server refuses as an event id', () => {
+    expect(() => toEventStoreDBEventId('Account-1', '00000000-0000-0000-0000-000000000000')).toThrow(
+      expect.objectContaining({ type: 'validation', issues: [expect.objectContaining({ path: 'metadata.eventId' })] }) as unknown as Error,
+    )
+  })
+
+  it('maps one application id in two streams to two server ids, which persistent subscriptions track apart', () => {
+    expect(toEventStoreDBEventId('Order-1', 'cmd-1:0')).not.toBe(toEventStoreDBEventId('Order-2', 'cmd-1:0'))
+  })
+
+  it('cannot make one name of two different stream and id pairs', () => {
+    expect(toEventStoreDBEventId('Order-1', '2:x')).not.toBe(toEventStoreDBEventId('Order-12', ':x'))
   })
 })
 
@@ -48,7 +62,7 @@ describe('event conversion', () => {
       metadata: { eventId: '0f8fad5b-d9cb-469f-a165-70867728950e', correlationId: 'corr-1', causationId: 'cmd-1', tenant: 'acme' },
     })
 
-    const written = toEventStoreDBEvent(event)
+    const written = toEventStoreDBEvent('Account-1', event)
 
     expect(written).toMatchObject({ id: '0f8fad5b-d9cb-469f-a165-70867728950e', contentType: 'application/json', type: 'Opened', data: { owner: 'Ann' } })
     expect(written.metadata).toEqual({
@@ -70,7 +84,7 @@ describe('event conversion', () => {
     }
     const event = prepared({ type: 'Opened', data: { owner: 'Ann' }, metadata })
 
-    const read = fromEventStoreDBEvent(throughTheWire(toEventStoreDBEvent(event), 4n), 77n)
+    const read = fromEventStoreDBEvent(throughTheWire(toEventStoreDBEvent('Account-1', event), 4n), 77n)
 
     expect(read).toEqual({ type: 'Opened', data: { owner: 'Ann' }, metadata, streamId: 'Account-1', revision: 4n, position: 77n })
   })
@@ -87,7 +101,7 @@ describe('event conversion', () => {
     ['a Date (stored as its ISO string)', new Date('2024-05-06T07:08:09.000Z'), '2024-05-06T07:08:09.000Z'],
     ['an empty object', {}, {}],
   ])('round-trips %s as data', (_label, data, expected) => {
-    const read = fromEventStoreDBEvent(throughTheWire(toEventStoreDBEvent(prepared({ type: 'Carried', data }))), 1n)
+    const read = fromEventStoreDBEvent(throughTheWire(toEventStoreDBEvent('Account-1', prepared({ type: 'Carried', data }))), 1n)
 
     expect(read.data).toEqual(expected)
   })
@@ -124,6 +138,22 @@ describe('event conversion', () => {
 
     expect(fromEventStoreDBEvent(binary(new TextEncoder().encode('{"n":1}')), 5n).data).toEqual({ n: 1 })
     expect(fromEventStoreDBEvent(binary(new Uint8Array()), 5n).data).toBeNull()
+  })
+
+  it('refuses a JSON event whose bytes are not JSON (the client hands back their text) with a SerializationError', () => {
+    // What the client's reader gives for content type application/json and the bytes `<xml/>`: JSON.parse fails, it keeps the text.
+    const event: EsdbRecordedEvent = {
+      streamId: 'Legacy-1',
+      id: '0f8fad5b-d9cb-469f-a165-70867728950e',
+      isJson: true,
+      revision: 3n,
+      type: 'Imported',
+      created: new Date(0),
+      data: '<xml/>' as unknown as Record<string, unknown>,
+      metadata: undefined,
+    }
+
+    expect(() => fromEventStoreDBEvent(event, 5n)).toThrow(expect.objectContaining({ type: 'serialization', eventType: 'Imported' }) as unknown as Error)
   })
 
   it('refuses binary events that are not JSON with a SerializationError', () => {

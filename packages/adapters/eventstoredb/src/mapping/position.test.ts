@@ -23,14 +23,19 @@ const random = (seed: number) => {
     if (kind === 1) return MAX - (next32() % 1000n)
     return wide
   }
-  return { offset, next32 }
+  /** A position the server can report: the prepare record is never after its commit record. */
+  const position = (commit = offset()): { commit: bigint; prepare: bigint } => {
+    const other = offset()
+    return { commit, prepare: other <= commit ? other : commit === 0n ? 0n : other % (commit + 1n) }
+  }
+  return { offset, position, next32 }
 }
 
 describe('position encoding', () => {
   it.each([
     [{ commit: 0n, prepare: 0n }, 0n],
-    [{ commit: 0n, prepare: 1n }, 1n],
     [{ commit: 1n, prepare: 0n }, 1n << 64n],
+    [{ commit: 1n, prepare: 1n }, (1n << 64n) + 1n],
     [{ commit: 1000n, prepare: 1000n }, 18446744073709551617000n],
     [{ commit: MAX, prepare: MAX }, (MAX << 64n) | MAX],
   ])('encodes %p as commit × 2^64 + prepare', (position, encoded) => {
@@ -39,20 +44,20 @@ describe('position encoding', () => {
   })
 
   it('round-trips many random positions exactly', () => {
-    const { offset } = random(20240511)
+    const { position } = random(20240511)
     for (let i = 0; i < 10_000; i++) {
-      const p = { commit: offset(), prepare: offset() }
+      const p = position()
       expect(decodePosition(encodePosition(p))).toEqual(p)
     }
   })
 
   it('orders encoded positions exactly as the server orders positions (commit, then prepare)', () => {
-    const { offset, next32 } = random(7)
+    const { position, next32 } = random(7)
     const mismatches: string[] = []
     for (let i = 0; i < 10_000; i++) {
-      const a = { commit: offset(), prepare: offset() }
+      const a = position()
       // Half the pairs share their commit position, as the events of one transaction do.
-      const b = next32() % 2n === 0n ? { commit: a.commit, prepare: offset() } : { commit: offset(), prepare: offset() }
+      const b = next32() % 2n === 0n ? position(a.commit) : position()
       const byServer = comparePositions(a, b)
       const encoded = encodePosition(a) === encodePosition(b) ? 0 : encodePosition(a) < encodePosition(b) ? -1 : 1
       if (byServer !== encoded) mismatches.push(`${formatPosition(a)} vs ${formatPosition(b)}`)
@@ -79,6 +84,7 @@ describe('position encoding', () => {
     ['the "no position" sentinel', { commit: NO_POSITION, prepare: NO_POSITION }],
     ['a commit beyond 2^63 - 1', { commit: MAX + 1n, prepare: 0n }],
     ['a negative prepare', { commit: 0n, prepare: -1n }],
+    ['a prepare after its commit', { commit: 100n, prepare: 101n }],
   ])('refuses to encode %s', (_label, position) => {
     expect(isLogPosition(position)).toBe(false)
     expect(() => encodePosition(position)).toThrow(RangeError)
@@ -88,6 +94,7 @@ describe('position encoding', () => {
     ['a negative number', -1n],
     ['a prepare half beyond 2^63 - 1', (5n << 64n) | NO_POSITION],
     ['a commit half beyond 2^63 - 1', (MAX + 1n) << 64n],
+    ['a prepare half after the commit half', (100n << 64n) | 101n],
   ])('refuses to decode %s', (_label, position) => {
     expect(() => decodePosition(position)).toThrow(RangeError)
   })

@@ -26,7 +26,8 @@ const MAX_LOG_OFFSET = (1n << 63n) - 1n
 /**
  * True for a real position in the transaction file. The server sends
  * `2^64 - 1` for both halves when it does not know an event's position (an
- * unsigned rendering of -1), which is not one.
+ * unsigned rendering of -1), which is not one; and an event's prepare record
+ * is never written after its commit record, so `prepare` is at most `commit`.
  */
 export const isLogPosition = (p: Position | undefined): p is Position =>
   p !== undefined &&
@@ -35,7 +36,7 @@ export const isLogPosition = (p: Position | undefined): p is Position =>
   p.commit >= 0n &&
   p.commit <= MAX_LOG_OFFSET &&
   p.prepare >= 0n &&
-  p.prepare <= MAX_LOG_OFFSET
+  p.prepare <= p.commit
 
 const describe = (p: unknown): string => {
   const { commit, prepare } = (p ?? {}) as { commit?: unknown; prepare?: unknown }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
 import type { ResolvedEvent } from '@eventstore/db-client'
 import { encodePosition } from '../mapping/position'
-import { decodeParkReason, encodeParkReason, parkedStreamOf, toDeadLetter } from './parked-messages'
+import { decodeParkReason, encodeParkReason, parkedStreamOf, SERVER_NACK_PREFIX, toDeadLetter } from './parked-messages'
 
 const source = { projection: 'account-balances', group: 'account-balances-v1', generation: 2 }
 
@@ -50,12 +50,25 @@ describe('parked messages', () => {
     expect(decodeParkReason(encodeParkReason('plain', 1))).toMatchObject({ error: { name: 'Error', message: 'plain' }, attempts: 1 })
   })
 
-  it.each([['Max retry count reached'], ['{"not":"ours"}'], [undefined]])('reads the server’s own reason %p as ParkedByServer', (reason) => {
+  it.each([['Max retry count reached'], ['{"not":"ours"}'], [SERVER_NACK_PREFIX + 'plain text'], [undefined]])('reads the server’s own reason %p as ParkedByServer', (reason) => {
     expect(decodeParkReason(reason)).toMatchObject({ error: { name: 'ParkedByServer' }, attempts: 0 })
   })
 
+  it('reads the error back from the reason as the server stores it, after its own prefix', () => {
+    const error = new TypeError('no amount')
+
+    const decoded = decodeParkReason(SERVER_NACK_PREFIX + encodeParkReason(error, 4))
+
+    expect(decoded).toEqual({ error: { name: 'TypeError', message: 'no amount', stack: error.stack }, attempts: 4 })
+  })
+
+  it('keeps a prefix literal to the server text', () => {
+    expect(SERVER_NACK_PREFIX).toBe("Client explicitly NAK'ed message.\n")
+  })
+
   it.each(['camel', 'pascal'] as const)('maps a parked entry to a framework dead letter (%s-case metadata)', (metadataCase) => {
-    const letter = toDeadLetter(parkedEntry(encodeParkReason(new Error('handler failed'), 3), metadataCase), source)
+    // The server prefixes the nack's reason before it stores it in the parked link's metadata.
+    const letter = toDeadLetter(parkedEntry(SERVER_NACK_PREFIX + encodeParkReason(new Error('handler failed'), 3), metadataCase), source)
 
     expect(letter).toEqual({
       id: 'account-balances-v1@6',

@@ -30,24 +30,36 @@ export const encodeParkReason = (error: unknown, attempts: number): string => {
   })
 }
 
+/** The server's text before the reason of a client's `park` nack, in the parked message's metadata. */
+export const SERVER_NACK_PREFIX = "Client explicitly NAK'ed message.\n"
+
+/** The eventfold reason in `text`, which the server stores after its own prefix: the JSON from the first `{` that parses as one. */
+const ownReason = (text: string): Record<string, unknown> | undefined => {
+  for (let at = text.indexOf('{'); at >= 0; at = text.indexOf('{', at + 1)) {
+    try {
+      const parsed = JSON.parse(text.slice(at)) as unknown
+      if (parsed !== null && typeof parsed === 'object' && (parsed as Record<string, unknown>).tag === REASON_TAG) return parsed as Record<string, unknown>
+    } catch {
+      // Not the start of our JSON: try the next brace.
+    }
+  }
+  return undefined
+}
+
 /**
- * The error and attempts in a parked message's reason. A reason eventfold did
- * not write (the server parks a message itself once it has retried it
+ * The error and attempts in a parked message's reason. The server stores a
+ * client's reason after a prefix of its own ({@link SERVER_NACK_PREFIX}),
+ * so the JSON is looked for inside the text. A reason eventfold did not
+ * write (the server parks a message itself once it has retried it
  * `maxRetryCount` times, e.g. after timeouts) becomes an error named
  * `ParkedByServer` with the server's text.
  */
 export const decodeParkReason = (reason: string | undefined): ParkReason => {
-  if (reason !== undefined) {
-    try {
-      const parsed = JSON.parse(reason) as Record<string, unknown>
-      if (parsed && parsed.tag === REASON_TAG && typeof parsed.name === 'string' && typeof parsed.message === 'string') {
-        return {
-          error: { name: parsed.name, message: parsed.message, ...(typeof parsed.stack === 'string' ? { stack: parsed.stack } : {}) },
-          attempts: Number.isSafeInteger(parsed.attempts) ? (parsed.attempts as number) : 0,
-        }
-      }
-    } catch {
-      // Not JSON: the server's own reason.
+  const parsed = reason === undefined ? undefined : ownReason(reason)
+  if (parsed && typeof parsed.name === 'string' && typeof parsed.message === 'string') {
+    return {
+      error: { name: parsed.name, message: parsed.message, ...(typeof parsed.stack === 'string' ? { stack: parsed.stack } : {}) },
+      attempts: Number.isSafeInteger(parsed.attempts) ? (parsed.attempts as number) : 0,
     }
   }
   return { error: { name: 'ParkedByServer', message: reason ?? 'parked by the server' }, attempts: 0 }

@@ -23,7 +23,7 @@ describeEventStoreDB('PersistentProjectionConsumer on a server', (url) => {
       },
     })
     expect(await consumer.ensure()).toBe('created')
-    expect(await consumer.ensure()).toBe('updated')
+    expect(await consumer.ensure()).toBe('unchanged')
     const running = consumer.run()
 
     await store.appendToStream(`${tag}Account-1`, [1, 2, 3].map((n) => ({ type: 'Deposited', data: { n } })))

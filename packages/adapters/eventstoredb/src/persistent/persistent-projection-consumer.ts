@@ -1,4 +1,4 @@
-import type { EventStoreDBClient } from '@eventstore/db-client'
+import type { EventStoreClient } from '../client/client'
 import { type BackoffPolicy, type RecordedEvent } from '@eventfold/core'
 import { backoffDelay } from '@eventfold/core/spi'
 import type { CompetingDelivery } from '@eventfold/projections/spi'
@@ -61,7 +61,7 @@ export class PersistentProjectionConsumer extends PersistentSubscriptionSource {
   private wakeSleep: (() => void) | undefined
   private counters = { handled: 0, retried: 0 }
 
-  constructor(client: EventStoreDBClient, options: PersistentProjectionConsumerOptions) {
+  constructor(client: EventStoreClient, options: PersistentProjectionConsumerOptions) {
     super(client, options)
     const { maxAttempts = 3, retry = { initialDelayMs: 50, maxDelayMs: 5000 } } = options
     if (!Number.isSafeInteger(maxAttempts) || maxAttempts < 1) throw new RangeError(`maxAttempts must be a positive integer, got ${maxAttempts}`)

@@ -40,6 +40,9 @@ describeEventStoreDB('persistentProjectionWorker on a server', (url) => {
     expect(await workers[0]!.group.ensure()).toBe('created')
     const running = workers.map(({ worker }) => worker.run())
     await waitFor(async () => (await client.getPersistentSubscriptionToAllInfo(group)).connections.length === 2, 'both workers to join')
+    // A worker that starts later ensures the group too: with the same settings, nobody is disconnected.
+    expect(await workers[1]!.group.ensure()).toBe('unchanged')
+    expect((await client.getPersistentSubscriptionToAllInfo(group)).connections).toHaveLength(2)
 
     for (let r = 0; r < perStream; r++) {
       for (let s = 0; s < streams; s++) {

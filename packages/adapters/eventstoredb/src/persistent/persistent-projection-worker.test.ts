@@ -1,6 +1,8 @@
 import { EventEmitter } from 'node:events'
 import { describe, expect, it } from '@jest/globals'
-import { PARK, PINNED, type EventStoreDBClient, type PersistentSubscriptionToAllResolvedEvent } from '@eventstore/db-client'
+import { PARK, PINNED, type PersistentSubscriptionToAllResolvedEvent } from '@eventstore/db-client'
+import type { EventStoreClient } from '../client/client'
+import { clientShapes, type ClientShape } from '../test-support/client-shapes'
 import type { RecordedEvent } from '@eventfold/core'
 import { defineProjection, InMemoryDocumentStore, TransactionsRequiredError } from '@eventfold/projections'
 import { type CommitRequest, physicalCollection } from '@eventfold/projections/spi'
@@ -31,14 +33,14 @@ class ClientSubscription extends EventEmitter {
   }
 }
 
-const clientWith = (subscription: ClientSubscription, joined: unknown[] = []): EventStoreDBClient =>
-  ({
+const clientOfShape = (shape: ClientShape, subscription: ClientSubscription, joined: unknown[] = []): EventStoreClient =>
+  shape.client({
     subscribeToPersistentSubscriptionToAll: (group: string, options: unknown) => {
       joined.push({ group, options })
       return subscription
     },
     createPersistentSubscriptionToAll: async (group: string, _settings: unknown, options: unknown) => void joined.push({ created: group, options }),
-  }) as unknown as EventStoreDBClient
+  })
 
 let commit = 1000n
 const delivered = (streamId: string, revision: bigint, type = 'Counted', data: unknown = {}): PersistentSubscriptionToAllResolvedEvent => {
@@ -77,7 +79,9 @@ const waitFor = async (condition: () => boolean): Promise<void> => {
   expect(condition()).toBe(true)
 }
 
-describe('persistentProjectionWorker', () => {
+describe.each(clientShapes)('persistentProjectionWorker through the $name', (shape) => {
+  const clientWith = (subscription: ClientSubscription, joined?: unknown[]) => clientOfShape(shape, subscription, joined)
+
   it('creates a Pinned group named after the projection, filtered to its event types, with room for a batch', async () => {
     const joined: unknown[] = []
     const { group, worker } = persistentProjectionWorker(clientWith(new ClientSubscription(), joined), {

@@ -1,4 +1,4 @@
-import type { EventStoreDBClient } from '@eventstore/db-client'
+import type { EventStoreClient } from '../client/client'
 import type { EventFilter } from '@eventfold/core'
 import { CompetingConsumerWorker, type CompetingConsumerWorkerOptions } from '@eventfold/projections'
 import { projectionFilter } from '@eventfold/projections/spi'
@@ -40,7 +40,7 @@ export interface PersistentProjectionWorker {
  * const running = worker.run()
  * ```
  */
-export const persistentProjectionWorker = (client: EventStoreDBClient, options: PersistentProjectionWorkerOptions): PersistentProjectionWorker => {
+export const persistentProjectionWorker = (client: EventStoreClient, options: PersistentProjectionWorkerOptions): PersistentProjectionWorker => {
   const { projection, group = projection.name, filter = projectionFilter(projection), startFrom, bufferSize, settings, credentials, ...rest } = options
   const batchSize = options.batchSize ?? 100
   const source = new PersistentSubscriptionSource(client, {

@@ -6,14 +6,15 @@ import {
   START,
   persistentSubscriptionToAllSettingsFromDefaults,
   type Credentials,
-  type EventStoreDBClient,
   type PersistentSubscriptionToAll,
   type PersistentSubscriptionToAllResolvedEvent,
   type PersistentSubscriptionToAllSettings,
+  type Position,
 } from '@eventstore/db-client'
 import type { EventFilter, RecordedEvent } from '@eventfold/core'
 import type { DeadLetter } from '@eventfold/projections'
 import type { CompetingConsumerSource, CompetingDelivery, CompetingSubscription } from '@eventfold/projections/spi'
+import { toAdapterClient, type AdapterClient, type EventStoreClient } from '../client/client'
 import { isMissingStreamError } from '../mapping/client-errors'
 import { fromEventStoreDBEvent } from '../mapping/events'
 import { matchesEventFilter, toEventStoreDBFilter } from '../mapping/filter'
@@ -22,6 +23,10 @@ import { PositionUnavailableError, SubscriptionDroppedError } from '../errors'
 import { OrderedBuffer } from '../store/ordered-buffer'
 import { Acknowledgements } from './acknowledgements'
 import { encodeParkReason, parkedStreamOf, toDeadLetter } from './parked-messages'
+
+/** The settings an update can change: all but `startFrom`, which only places a new group. */
+const sameSettings = (a: PersistentSubscriptionToAllSettings, b: PersistentSubscriptionToAllSettings): boolean =>
+  (Object.keys(b) as (keyof PersistentSubscriptionToAllSettings)[]).every((key) => key === 'startFrom' || a[key] === b[key])
 
 /** Options of {@link PersistentSubscriptionSource}. */
 export interface PersistentSubscriptionSourceOptions {
@@ -72,11 +77,15 @@ export class PersistentSubscriptionSource implements CompetingConsumerSource {
   /** Events acknowledged without delivering them, and events parked. */
   protected readonly counts = { skipped: 0, parked: 0 }
 
+  /** The client, in the adapter's shape (see `toAdapterClient`). */
+  private readonly esdb: AdapterClient
+
   constructor(
-    readonly client: EventStoreDBClient,
+    client: EventStoreClient,
     protected readonly options: PersistentSubscriptionSourceOptions,
   ) {
     if (typeof options.group !== 'string' || options.group.length === 0) throw new RangeError('A persistent subscription group needs a non-empty name')
+    this.esdb = toAdapterClient(client)
   }
 
   /** The group's name. */
@@ -106,21 +115,37 @@ export class PersistentSubscriptionSource implements CompetingConsumerSource {
   }
 
   /**
-   * Creates the group, or updates the settings of an existing one. The
-   * server cannot change a group's filter: delete and create it for that.
-   * @returns whether the group was created or updated.
+   * Creates the group when it is missing, and updates it only when its
+   * settings differ from {@link settings}: the server replaces a group on
+   * update and disconnects every worker in it, so a worker that starts
+   * must not update a group that already has the right settings. `startFrom`
+   * counts only at creation. The server cannot change a group's filter:
+   * delete and create it for that.
+   * @returns whether the group was created, updated, or left as it was.
    */
-  async ensure(): Promise<'created' | 'updated'> {
+  async ensure(): Promise<'created' | 'updated' | 'unchanged'> {
     const { group, filter, credentials } = this.options
     const settings = this.settings()
     try {
-      await this.client.createPersistentSubscriptionToAll(group, settings, { filter: toEventStoreDBFilter(filter), ...(credentials ? { credentials } : {}) })
+      await this.esdb.createPersistentSubscriptionToAll(group, settings, { filter: toEventStoreDBFilter(filter), ...(credentials ? { credentials } : {}) })
       return 'created'
     } catch (error) {
       if ((error as { type?: unknown })?.type !== ErrorType.PERSISTENT_SUBSCRIPTION_EXISTS) throw error
     }
-    await this.client.updatePersistentSubscriptionToAll(group, settings, credentials ? { credentials } : {})
+    const { settings: current } = await this.esdb.getPersistentSubscriptionToAllInfo(group, credentials ? { credentials } : {})
+    if (sameSettings(current, settings)) return 'unchanged'
+    await this.updateSettings()
     return 'updated'
+  }
+
+  /**
+   * Writes {@link settings} to the existing group, whatever it has now. The
+   * server then drops every connected worker (they join again and get their
+   * unacknowledged events once more): an admin step, not one for each start.
+   */
+  async updateSettings(): Promise<void> {
+    const { group, credentials } = this.options
+    await this.esdb.updatePersistentSubscriptionToAll(group, this.settings(), credentials ? { credentials } : {})
   }
 
   /**
@@ -130,7 +155,7 @@ export class PersistentSubscriptionSource implements CompetingConsumerSource {
    */
   subscribe(): PersistentSubscriptionFeed {
     const { group, bufferSize = 10, credentials } = this.options
-    const sub = this.client.subscribeToPersistentSubscriptionToAll(group, { bufferSize, ...(credentials ? { credentials } : {}) })
+    const sub = this.esdb.subscribeToPersistentSubscriptionToAll(group, { bufferSize, ...(credentials ? { credentials } : {}) })
     const acks = new Acknowledgements(sub)
     const buffer = new OrderedBuffer<PersistentSubscriptionToAllResolvedEvent, never>()
     let ended = false
@@ -171,7 +196,7 @@ export class PersistentSubscriptionSource implements CompetingConsumerSource {
    */
   async *deadLetters(): AsyncIterable<DeadLetter> {
     const { group, projection = group, generation = 1, credentials } = this.options
-    const read = this.client.readStream(this.parkedStream, { resolveLinkTos: true, ...(credentials ? { credentials } : {}) })
+    const read = this.esdb.readStream(this.parkedStream, { resolveLinkTos: true, ...(credentials ? { credentials } : {}) })
     try {
       for await (const parked of read) {
         const letter = toDeadLetter(parked, { projection, group, generation })
@@ -191,7 +216,7 @@ export class PersistentSubscriptionSource implements CompetingConsumerSource {
    */
   async replayParked({ stopAt }: { stopAt?: number } = {}): Promise<void> {
     const { credentials } = this.options
-    await this.client.replayParkedMessagesToAll(this.options.group, {
+    await this.esdb.replayParkedMessagesToAll(this.options.group, {
       ...(stopAt !== undefined ? { stopAt } : {}),
       ...(credentials ? { credentials } : {}),
     })
@@ -211,8 +236,10 @@ export class PersistentSubscriptionSource implements CompetingConsumerSource {
     }
     let event: RecordedEvent
     try {
-      if (!isLogPosition(raw.position)) throw new PositionUnavailableError(raw.streamId, raw.revision)
-      event = fromEventStoreDBEvent(raw, encodePosition(raw.position))
+      // An event that came through a link (a replayed parked message) carries the link's position in the parked stream.
+      const position = resolved.link ? await this.logPositionOf(raw) : raw.position
+      if (!isLogPosition(position)) throw new PositionUnavailableError(raw.streamId, raw.revision)
+      event = fromEventStoreDBEvent(raw, encodePosition(position))
     } catch (error) {
       await this.park(sub, resolved, error, 1)
       return undefined
@@ -222,6 +249,21 @@ export class PersistentSubscriptionSource implements CompetingConsumerSource {
       ack: () => acks.ack(resolved),
       // The server counts the earlier deliveries of the event (to workers that left or timed out).
       park: (error, attempts) => this.park(sub, resolved, error, resolved.retryCount + attempts),
+    }
+  }
+
+  /** The `$all` position of an event, read from its stream; `undefined` when the server gives none or the event is gone. */
+  private async logPositionOf(e: { readonly streamId: string; readonly revision: bigint }): Promise<Position | undefined> {
+    const { credentials } = this.options
+    const read = this.esdb.readStream(e.streamId, { fromRevision: e.revision, maxCount: 1, ...(credentials ? { credentials } : {}) })
+    try {
+      for await (const found of read) return found.event?.revision === e.revision ? found.event.position : undefined
+      return undefined
+    } catch (error) {
+      if (isMissingStreamError(error)) return undefined
+      throw error
+    } finally {
+      await read.cancel().catch(() => undefined)
     }
   }
 

@@ -46,4 +46,40 @@ describeEventStoreDB('EventStoreDB retention and deletion', (url) => {
   it('refuses a delete at a stale revision with a ConcurrencyError', async () => {
     await expect(store.deleteStream(streamId, { expectedRevision: 1n })).rejects.toMatchObject({ type: 'concurrency', streamId, expected: 1n, actual: 4n })
   })
+
+  it('refuses an append expecting stream_exists to a soft-deleted stream with a ConcurrencyError, and takes one expecting any', async () => {
+    await store.deleteStream(streamId)
+
+    await expect(store.appendToStream(streamId, [{ type: 'Seen', data: {} }], { expectedRevision: 'stream_exists' })).rejects.toMatchObject({
+      type: 'concurrency',
+      streamId,
+      expected: 'stream_exists',
+    })
+    await expect(store.appendToStream(streamId, [{ type: 'Seen', data: {} }], { expectedRevision: 'any' })).resolves.toMatchObject({ nextRevision: 5n })
+  })
+
+  it('does nothing for a soft delete of a missing stream', async () => {
+    await expect(store.deleteStream(`${uniqueTag()}Missing-1`)).resolves.toEqual({ position: undefined })
+  })
+
+  it('refuses to change the retention of a soft-deleted stream, which would undelete it', async () => {
+    await store.deleteStream(streamId)
+
+    await expect(store.setRetention(streamId, { maxAge: 60 })).rejects.toMatchObject({ type: 'stream-soft-deleted', streamId })
+    expect(await collect(store.readStream(streamId))).toEqual([])
+  })
+
+  it('loses the metadata on a soft delete, as the server replaces it', async () => {
+    await store.setRetention(streamId, { maxAge: 3600 })
+    await store.deleteStream(streamId)
+    await store.appendToStream(streamId, [{ type: 'Seen', data: { n: 6 } }])
+
+    expect((await store.getRetention(streamId)).maxAge).toBeUndefined()
+  })
+
+  it('leaves the events of a soft-deleted stream out of readAll before any scavenge', async () => {
+    await store.deleteStream(streamId)
+
+    expect(await collect(store.readAll({ filter: { streamPrefixes: [streamId] } }))).toEqual([])
+  })
 })

@@ -52,11 +52,35 @@ export const applyRetention = (metadata: Readonly<Record<string, unknown>>, chan
   return next
 }
 
-/** The retention in stream metadata as EventStoreDB stores it. */
+/** The `$tb` of a soft-deleted stream: the server's `long.MaxValue`. */
+export const SOFT_DELETED_TRUNCATE_BEFORE = (1n << 63n) - 1n
+
+/**
+ * True when the metadata, as the client parsed it (JSON numbers as doubles),
+ * holds the soft-delete marker: `$tb` = 2^63-1 reads back as 2^63.
+ */
+export const isSoftDeletedMetadata = (metadata: Readonly<Record<string, unknown>>): boolean => {
+  const tb = metadata[TRUNCATE_BEFORE]
+  return typeof tb === 'number' && tb >= Number(SOFT_DELETED_TRUNCATE_BEFORE)
+}
+
+/**
+ * The paths of integers in the metadata that a double cannot hold exactly
+ * (beyond 2^53): the client parsed them with a loss, and writing them back
+ * would store other numbers.
+ */
+export const inexactIntegers = (value: unknown, path = ''): string[] => {
+  if (typeof value === 'number') return Number.isInteger(value) && !Number.isSafeInteger(value) ? [path] : []
+  if (value === null || typeof value !== 'object') return []
+  return Object.entries(value).flatMap(([key, v]) => inexactIntegers(v, path ? `${path}.${key}` : key))
+}
+
+/** The retention in stream metadata as EventStoreDB stores it (a soft-deleted stream's `truncateBefore` is 2^63-1). */
 export const readRetention = (metadata: Readonly<Record<string, unknown>>): StreamRetention => {
   const out: { maxAge?: number; maxCount?: number; truncateBefore?: bigint } = {}
   if (Number.isSafeInteger(metadata[MAX_AGE])) out.maxAge = metadata[MAX_AGE] as number
   if (Number.isSafeInteger(metadata[MAX_COUNT])) out.maxCount = metadata[MAX_COUNT] as number
   if (Number.isSafeInteger(metadata[TRUNCATE_BEFORE])) out.truncateBefore = BigInt(metadata[TRUNCATE_BEFORE] as number)
+  else if (isSoftDeletedMetadata(metadata)) out.truncateBefore = SOFT_DELETED_TRUNCATE_BEFORE
   return out
 }

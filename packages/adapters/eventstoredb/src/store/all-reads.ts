@@ -1,4 +1,4 @@
-import { BACKWARDS, END, FORWARDS, START, type AllStreamRecordedEvent, type EventStoreDBClient, type Position } from '@eventstore/db-client'
+import { BACKWARDS, END, FORWARDS, START, type AllStreamRecordedEvent, type EventStoreDBClient, type Filter, type Position } from '@eventstore/db-client'
 import { comparePositions } from '../mapping/position'
 import { isSystemEvent } from '../mapping/events'
 
@@ -10,6 +10,8 @@ export interface RawReadOptions {
   readonly fromPosition: Position | 'start' | 'end'
   /** @default unlimited */
   readonly maxCount?: number
+  /** A server-side filter: only the KurrentDB client's `readAll` takes one. @default none */
+  readonly filter?: Filter
 }
 
 /**
@@ -18,12 +20,13 @@ export interface RawReadOptions {
  * consumer stops, so breaking out early costs nothing.
  */
 export async function* readAllRaw(client: EventStoreDBClient, options: RawReadOptions): AsyncGenerator<AllStreamRecordedEvent> {
-  const { direction, fromPosition, maxCount = Number.MAX_SAFE_INTEGER } = options
+  const { direction, fromPosition, maxCount = Number.MAX_SAFE_INTEGER, filter } = options
   const read = client.readAll({
     direction: direction === 'forwards' ? FORWARDS : BACKWARDS,
     fromPosition: fromPosition === 'start' ? START : fromPosition === 'end' ? END : fromPosition,
     maxCount,
-  })
+    ...(filter ? { filter } : {}),
+  } as Parameters<EventStoreDBClient['readAll']>[0])
   try {
     for await (const resolved of read) if (resolved.event) yield resolved.event
   } finally {
@@ -87,13 +90,17 @@ export const rawHead = async (client: EventStoreDBClient): Promise<Position | un
   return undefined
 }
 
-/** The first (`'forwards'` from the start) or last (`'backwards'` from the end) event that is not a system event. */
+/**
+ * The first (`'forwards'` from the start) or last (`'backwards'` from the end)
+ * event that is not a system event, and not one `hides` leaves out.
+ */
 export const outermostEvent = async (
   client: EventStoreDBClient,
   direction: 'forwards' | 'backwards',
+  hides?: (e: AllStreamRecordedEvent) => Promise<boolean>,
 ): Promise<AllStreamRecordedEvent | undefined> => {
   for await (const e of readAllRaw(client, { direction, fromPosition: direction === 'forwards' ? 'start' : 'end' })) {
-    if (!isSystemEvent(e)) return e
+    if (!isSystemEvent(e) && !(hides && (await hides(e)))) return e
   }
   return undefined
 }

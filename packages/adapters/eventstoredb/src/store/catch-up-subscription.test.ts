@@ -166,4 +166,59 @@ describe('catch-up subscription (scripted stream, no server)', () => {
       await expect(next).rejects.toThrow('dropped')
     }
   })
+
+  it('ends a bounded read at its bound without the server’s caughtUp message, leaving out later events', async () => {
+    const { upstream, source } = scripted()
+    const sub = catchUpSubscription(source, { filter: { eventTypes: ['Deposited'] }, until: pos(3) })
+    const seen: bigint[] = []
+    const loop = (async () => {
+      for await (const e of sub) seen.push(e.position)
+    })()
+    await tick()
+    upstream.event(1)
+    upstream.event(2, 'Account-1', 'Opened')
+    upstream.event(3, 'Account-1', 'Opened')
+    upstream.event(4)
+
+    await loop
+    expect(seen).toEqual([pos(1)])
+    expect(upstream.unsubscribed).toBe(true)
+  })
+
+  it('ends a bounded read at a server checkpoint at or past its bound', async () => {
+    const { upstream, source } = scripted()
+    const sub = catchUpSubscription(source, { filter: { eventTypes: ['Wanted'] }, until: pos(5) })
+    const loop = (async () => {
+      for await (const _ of sub) void _
+    })()
+    await tick()
+    upstream.checkpoint(6)
+
+    await loop
+    expect(upstream.unsubscribed).toBe(true)
+  })
+
+  it('leaves out hidden history while catching up, and asks nothing once live', async () => {
+    const { upstream, source } = scripted()
+    const asked: number[] = []
+    const hidden = async (e: { revision: bigint }) => {
+      asked.push(Number(e.revision))
+      return e.revision === 1n
+    }
+    const sub = catchUpSubscription(source, { hidden })
+    const it = sub[Symbol.asyncIterator]()
+    const first = it.next()
+    await tick()
+    upstream.event(1)
+    upstream.event(2)
+
+    expect(((await first).value as RecordedEvent).position).toBe(pos(2))
+    const next = it.next()
+    upstream.caughtUp()
+    await tick()
+    upstream.event(3)
+    expect(((await next).value as RecordedEvent).position).toBe(pos(3))
+    expect(asked).toEqual([1, 2])
+    await sub.close()
+  })
 })

@@ -30,6 +30,20 @@ export interface CatchUpSubscriptionOptions {
   readonly onEnd?: () => void
   /** Events buffered before the client's stream is paused. @default 512 */
   readonly highWaterMark?: number
+  /**
+   * Ends the iteration once the log has been passed up to this position (an
+   * event or a server checkpoint at or after it): how a bounded read ends on
+   * every server, with or without its `caughtUp` message.
+   * @default unbounded
+   */
+  readonly until?: bigint
+  /**
+   * Events to leave out while catching up (see `RemovedEvents`): history
+   * that a read of its stream no longer returns. Live events were just
+   * written and are not asked about.
+   * @default none
+   */
+  readonly hidden?: (e: { readonly streamId: string; readonly revision: bigint }) => Promise<boolean>
 }
 
 /**
@@ -43,10 +57,13 @@ export interface CatchUpSubscriptionOptions {
  * position it has passed: the last event seen (delivered or filtered out) or
  * the last checkpoint. It reports again, with a new position, each time it
  * drains after more events or checkpoints, so idle filtered subscribers can
- * advance their checkpoint.
+ * advance their checkpoint. The server never tells a client that it fell
+ * behind again (its live buffer overflowed and it went back to reading
+ * history), so `isCaughtUp` says that everything received has been handed
+ * over since the server was last live, not that the server is live now.
  */
 export const catchUpSubscription = (source: CatchUpSource, options: CatchUpSubscriptionOptions = {}): Subscription => {
-  const { filter, onCaughtUp, onEnd, highWaterMark = 512 } = options
+  const { filter, onCaughtUp, onEnd, highWaterMark = 512, until, hidden } = options
   const lowWaterMark = Math.floor(highWaterMark / 4)
   const buffer = new OrderedBuffer<AllStreamResolvedEvent, Position>()
   let upstream: AllStreamSubscription | undefined
@@ -123,15 +140,19 @@ export const catchUpSubscription = (source: CatchUpSource, options: CatchUpSubsc
         case 'event': {
           const e = item.event.event
           if (!e || !isLogPosition(e.position)) break
+          if (until !== undefined && encodePosition(e.position) > until) return
           advance(e.position)
-          if (!matchesEventFilter(filter, e)) break
-          caughtUp = false
-          yield fromEventStoreDBEvent(e, encodePosition(e.position))
-          if (closed) return
+          if (matchesEventFilter(filter, e) && !(hidden && !live && (await hidden(e)))) {
+            caughtUp = false
+            yield fromEventStoreDBEvent(e, encodePosition(e.position))
+            if (closed) return
+          }
+          if (until !== undefined && position !== undefined && position >= until) return
           break
         }
         case 'checkpoint':
           advance(item.position)
+          if (until !== undefined && position !== undefined && position >= until) return
           break
         case 'caught-up':
           live = true

@@ -1,7 +1,6 @@
 import {
   BACKWARDS,
   END,
-  EventStoreDBClient,
   FORWARDS,
   START,
   type AppendResult as EsdbAppendResult,
@@ -25,17 +24,20 @@ import {
   type Subscription,
 } from '@eventfold/core'
 import { assertDistinctEventIds, assertExpectedRevision, assertName, eventReadOfEvents, prepareEvents } from '@eventfold/core/spi'
+import { clientOf, isKurrentDBClient, toAdapterClient, type AdapterClient, type EventStoreClient } from '../client/client'
 import { PositionUnavailableError, SubscriptionDroppedError } from '../errors'
-import { isMissingStreamError, refusedAppend, translateClientError } from '../mapping/client-errors'
+import { isMissingStreamError, isStreamDeletedError, refusedAppend, translateClientError } from '../mapping/client-errors'
 import { fromEventStoreDBEvent, toEventStoreDBEvent } from '../mapping/events'
 import { toEventStoreDBEventId } from '../mapping/event-id'
 import { toEventStoreDBExpectedRevision } from '../mapping/expected-revision'
 import { matchesEventFilter, toEventStoreDBFilter } from '../mapping/filter'
-import { decodePosition, encodePosition, isLogPosition } from '../mapping/position'
+import { comparePositions, decodePosition, encodePosition, isLogPosition } from '../mapping/position'
 import { deleteStream, getRetention, setRetention, type DeleteStreamOptions } from '../retention/stream-admin'
 import type { RetentionChange, StreamRetention } from '../retention/stream-retention'
 import { lastEventAtOrBefore, outermostEvent, rawHead, readAllBackwardsFrom, readAllRaw } from './all-reads'
 import { catchUpSubscription, type CatchUpSource, type SubscriptionStart } from './catch-up-subscription'
+import { RemovedEvents } from './removed-events'
+import { serverVersionOf, signalsCaughtUp } from './server-version'
 
 /** Options of {@link EventStoreDBEventStore}. */
 export interface EventStoreDBEventStoreOptions {
@@ -46,6 +48,16 @@ export interface EventStoreDBEventStoreOptions {
    * @default 1
    */
   readonly checkpointInterval?: number
+  /**
+   * What `readAll` and the catch-up phase of `subscribeToAll` do with events
+   * that are still in `$all` but that a read of their stream no longer
+   * returns (deleted, truncated, expired: the server keeps them in `$all`
+   * until a scavenge). `'hide'` leaves them out, so a rebuild before a
+   * scavenge sees what one after it sees, at one stream read per stream met;
+   * `'deliver'` hands them over as the server sends them.
+   * @default 'hide'
+   */
+  readonly removedEvents?: 'hide' | 'deliver'
 }
 
 const ignore = (): void => undefined
@@ -67,8 +79,9 @@ const streamEventPosition = (e: EsdbRecordedEvent): bigint => {
 }
 
 /**
- * The {@link EventStore} on EventStoreDB (20+; 23.10+ for the caught-up
- * signal of subscriptions), through `@eventstore/db-client`.
+ * The {@link EventStore} on EventStoreDB and KurrentDB (21.10+; 23.10+ for
+ * the caught-up signal of subscriptions), through `@kurrent/kurrentdb-client`
+ * (the default for connection strings) or `@eventstore/db-client`.
  *
  * - Positions are the server's `$all` positions `{ commit, prepare }`, encoded
  *   exactly and in order as `commit × 2^64 + prepare` (see `encodePosition`).
@@ -91,18 +104,25 @@ const streamEventPosition = (e: EsdbRecordedEvent): bigint => {
  * ```
  */
 export class EventStoreDBEventStore implements EventStore {
-  /** The client this store talks through. */
-  readonly client: EventStoreDBClient
+  /** The client this store talks through, as given (or made from the connection string). */
+  readonly client: EventStoreClient
+  /** The same client in the adapter's shape. */
+  private readonly esdb: AdapterClient
   private readonly ownsClient: boolean
   private readonly checkpointInterval: number
   private readonly subscriptions = new Set<Subscription>()
   /** Head reads of `'end'` subscriptions still running: appends through this store wait for them. */
   private readonly pendingStarts = new Set<Promise<unknown>>()
   private closed = false
+  private caughtUpSignal: Promise<boolean> | undefined
 
-  constructor(client: EventStoreDBClient | string, { checkpointInterval = 1 }: EventStoreDBEventStoreOptions = {}) {
+  private readonly hideRemoved: boolean
+
+  constructor(client: EventStoreClient | string, { checkpointInterval = 1, removedEvents = 'hide' }: EventStoreDBEventStoreOptions = {}) {
+    this.hideRemoved = removedEvents === 'hide'
     this.ownsClient = typeof client === 'string'
-    this.client = typeof client === 'string' ? EventStoreDBClient.connectionString(client) : client
+    this.client = typeof client === 'string' ? clientOf(client) : client
+    this.esdb = toAdapterClient(this.client)
     if (!Number.isSafeInteger(checkpointInterval) || checkpointInterval < 1) {
       throw new RangeError(`checkpointInterval must be a positive integer, got ${checkpointInterval}`)
     }
@@ -118,16 +138,18 @@ export class EventStoreDBEventStore implements EventStore {
     const prepared = prepareEvents(streamId, events)
     assertDistinctEventIds(prepared.map((e) => e.metadata.eventId))
     // Ids that differ only in the case of a UUID are one EventStoreDB id.
-    assertDistinctEventIds(prepared.map((e) => toEventStoreDBEventId(e.metadata.eventId)))
+    assertDistinctEventIds(prepared.map((e) => toEventStoreDBEventId(streamId, e.metadata.eventId)))
     const expected = toEventStoreDBExpectedRevision(expectedRevision)
     if (prepared.length === 0) return this.appendNothing(streamId, expectedRevision)
     // An 'end' subscription created before this call must not count this append as already there.
     if (this.pendingStarts.size > 0) await Promise.allSettled([...this.pendingStarts])
     let result: EsdbAppendResult
     try {
-      result = await this.client.appendToStream(streamId, prepared.map(toEventStoreDBEvent), { expectedRevision: expected })
+      result = await this.esdb.appendToStream(streamId, prepared.map((e) => toEventStoreDBEvent(streamId, e)), { expectedRevision: expected })
     } catch (error) {
-      throw translateClientError(error, { streamId, expected: expectedRevision })
+      // "Deleted" also answers `stream_exists` for a soft-deleted stream, which can be written again: tell it from a tombstone.
+      const tombstoned = isStreamDeletedError(error) && expectedRevision === 'stream_exists' ? await this.isTombstoned(streamId) : true
+      throw translateClientError(error, { streamId, expected: expectedRevision, tombstoned })
     }
     if (!result.success) {
       // Only with a client made with `throwOnAppendFailure: false`, whose batch append misreports the revision: read it.
@@ -167,7 +189,7 @@ export class EventStoreDBEventStore implements EventStore {
     }
     // Backwards from 'start' is the first event only.
     if (direction === 'backwards' && from === 'start') from = 0n
-    const read = this.client.readStream(streamId, {
+    const read = this.esdb.readStream(streamId, {
       direction: readDirection === 'forwards' ? FORWARDS : BACKWARDS,
       fromRevision: from === 'start' ? START : from === 'end' ? END : from,
       maxCount: maxCount ?? Number.MAX_SAFE_INTEGER,
@@ -194,21 +216,31 @@ export class EventStoreDBEventStore implements EventStore {
     const start = typeof from === 'bigint' ? decodePosition(from) : from
     // eventfold's 'end' forwards is the last event, inclusive, and 'start' backwards the first.
     if ((direction === 'forwards' && start === 'end') || (direction === 'backwards' && start === 'start')) {
-      const e = await outermostEvent(this.client, direction === 'forwards' ? 'backwards' : 'forwards')
+      const removed = this.removedEvents()
+      const e = await outermostEvent(this.esdb, direction === 'forwards' ? 'backwards' : 'forwards', removed && ((x) => removed.hides(x)))
       if (e && matchesEventFilter(filter, e)) yield fromEventStoreDBEvent(e, encodePosition(e.position))
       return
     }
-    if (direction === 'forwards' && start !== 'end' && hasFilter(filter)) {
+    const serverFiltered = direction === 'forwards' && start !== 'end' && hasFilter(filter)
+    // The EventStoreDB client's readAll takes no filter: it reads through a filtered subscription, which
+    // ends on the server's caughtUp (23.10+); before 23.10 the read is filtered on the client.
+    if (serverFiltered && !isKurrentDBClient(this.client) && (await this.serverSignalsCaughtUp())) {
       yield* this.filteredForwards(start, filter!, maxCount)
       return
     }
     const source =
       direction === 'backwards' && typeof start !== 'string'
-        ? readAllBackwardsFrom(this.client, start)
-        : readAllRaw(this.client, { direction, fromPosition: start })
+        ? readAllBackwardsFrom(this.esdb, start)
+        : readAllRaw(this.esdb, {
+            direction,
+            fromPosition: start,
+            ...(serverFiltered && isKurrentDBClient(this.client) ? { filter: toEventStoreDBFilter(filter, { checkpointInterval: this.checkpointInterval }) } : {}),
+          })
+    const removed = this.removedEvents()
     let n = 0
     for await (const e of source) {
       if (!matchesEventFilter(filter, e)) continue
+      if (removed && (await removed.hides(e))) continue
       yield fromEventStoreDBEvent(e, encodePosition(e.position))
       if (++n >= maxCount) return
     }
@@ -223,8 +255,10 @@ export class EventStoreDBEventStore implements EventStore {
       const forget = () => this.pendingStarts.delete(start)
       start.then(forget, forget)
     }
+    const removed = this.removedEvents()
     const sub: Subscription = catchUpSubscription(this.catchUpSource(start, filter), {
       ...(filter ? { filter } : {}),
+      ...(removed ? { hidden: (e) => removed.hides(e) } : {}),
       ...(onCaughtUp ? { onCaughtUp } : {}),
       onEnd: () => this.subscriptions.delete(sub),
     })
@@ -240,7 +274,7 @@ export class EventStoreDBEventStore implements EventStore {
 
   async headPosition(): Promise<bigint | undefined> {
     this.assertOpen()
-    const last = await outermostEvent(this.client, 'backwards')
+    const last = await outermostEvent(this.esdb, 'backwards')
     return last && encodePosition(last.position)
   }
 
@@ -253,13 +287,13 @@ export class EventStoreDBEventStore implements EventStore {
    */
   async setRetention(streamId: string, change: RetentionChange): Promise<StreamRetention> {
     this.assertOpen()
-    return setRetention(this.client, streamId, change)
+    return setRetention(this.esdb, streamId, change)
   }
 
   /** The stream's retention now: the limits that are set. */
   async getRetention(streamId: string): Promise<StreamRetention> {
     this.assertOpen()
-    return getRetention(this.client, streamId)
+    return getRetention(this.esdb, streamId)
   }
 
   /**
@@ -271,14 +305,14 @@ export class EventStoreDBEventStore implements EventStore {
    */
   async deleteStream(streamId: string, options: DeleteStreamOptions = {}): Promise<{ readonly position: bigint | undefined }> {
     this.assertOpen()
-    return deleteStream(this.client, streamId, options)
+    return deleteStream(this.esdb, streamId, options)
   }
 
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
     await Promise.all([...this.subscriptions].map((s) => s.close()))
-    if (this.ownsClient) await this.client.dispose()
+    if (this.ownsClient) await this.esdb.dispose()
   }
 
   /** An append of no events: checked against the expected revision, then the stream's current revision and position. */
@@ -291,13 +325,26 @@ export class EventStoreDBEventStore implements EventStore {
 
   /** The stream's last event, or `undefined` when it does not exist (or was deleted). */
   private async lastOfStream(streamId: string): Promise<EsdbRecordedEvent | undefined> {
-    const read = this.client.readStream(streamId, { direction: BACKWARDS, fromRevision: END, maxCount: 1 })
+    const read = this.esdb.readStream(streamId, { direction: BACKWARDS, fromRevision: END, maxCount: 1 })
     try {
       for await (const resolved of read) if (resolved.event) return resolved.event
       return undefined
     } catch (error) {
       if (isMissingStreamError(error)) return undefined
       throw translateClientError(error, { streamId })
+    } finally {
+      await read.cancel().catch(ignore)
+    }
+  }
+
+  /** True when reading the stream says it is deleted: only a tombstoned stream does (a soft-deleted one reads as not found). */
+  private async isTombstoned(streamId: string): Promise<boolean> {
+    const read = this.esdb.readStream(streamId, { direction: BACKWARDS, fromRevision: END, maxCount: 1 })
+    try {
+      for await (const _ of read) return false
+      return false
+    } catch (error) {
+      return isStreamDeletedError(error)
     } finally {
       await read.cancel().catch(ignore)
     }
@@ -311,16 +358,26 @@ export class EventStoreDBEventStore implements EventStore {
 
   /**
    * A forward read of `$all` filtered by the server: a catch-up subscription
-   * with the server-side filter, from just before `from`, closed once it has
+   * with the server-side filter, from just before `from`, up to the head of
+   * the log when it was called, closed once it has passed that head or
    * caught up (or has given `maxCount` events). The client's `readAll` takes
    * no filter, and filtering a large log on the client would move all of it
    * over the network.
    */
   private async *filteredForwards(from: Position | 'start', filter: EventFilter, maxCount: number): AsyncGenerator<RecordedEvent> {
-    const before = from === 'start' ? undefined : await lastEventAtOrBefore(this.client, from, { inclusive: false })
+    // The read ends at the head of the log when it was called, whether or not the server says it caught up.
+    const head = await rawHead(this.esdb)
+    if (!head || (from !== 'start' && comparePositions(from, head) > 0)) return
+    const before = from === 'start' ? undefined : await lastEventAtOrBefore(this.esdb, from, { inclusive: false })
     const start = Promise.resolve<SubscriptionStart>({ from: before ?? START, reached: undefined })
     // Called from inside the iteration, which the close ends: not awaited.
-    const sub: Subscription = catchUpSubscription(this.catchUpSource(start, filter), { filter, onCaughtUp: () => void sub.close() })
+    const removed = this.removedEvents()
+    const sub: Subscription = catchUpSubscription(this.catchUpSource(start, filter), {
+      filter,
+      until: encodePosition(head),
+      ...(removed ? { hidden: (e) => removed.hides(e) } : {}),
+      onCaughtUp: () => void sub.close(),
+    })
     let n = 0
     try {
       for await (const e of sub) {
@@ -337,7 +394,7 @@ export class EventStoreDBEventStore implements EventStore {
     return {
       start,
       open: (from, checkpointReached) =>
-        this.client.subscribeToAll({
+        this.esdb.subscribeToAll({
           fromPosition: from,
           filter: toEventStoreDBFilter(filter, { checkpointReached, checkpointInterval: this.checkpointInterval }),
         }),
@@ -349,10 +406,25 @@ export class EventStoreDBEventStore implements EventStore {
   private subscriptionStart(fromPosition: bigint | 'start' | 'end'): Promise<SubscriptionStart> {
     if (fromPosition === 'start') return Promise.resolve({ from: START, reached: undefined })
     if (fromPosition === 'end') {
-      return rawHead(this.client).then((head) => (head ? { from: head, reached: encodePosition(head) } : { from: START, reached: undefined }))
+      return rawHead(this.esdb).then((head) => (head ? { from: head, reached: encodePosition(head) } : { from: START, reached: undefined }))
     }
     const checkpoint: Position = decodePosition(fromPosition)
-    return lastEventAtOrBefore(this.client, checkpoint).then((at) => ({ from: at ?? START, reached: fromPosition }))
+    return lastEventAtOrBefore(this.esdb, checkpoint).then((at) => ({ from: at ?? START, reached: fromPosition }))
+  }
+
+  /** A cache of removed events for one read or subscription, unless they are delivered. */
+  private removedEvents(): RemovedEvents | undefined {
+    return this.hideRemoved ? new RemovedEvents(this.esdb) : undefined
+  }
+
+  /** Whether the server sends `caughtUp` (23.10+), asked once per store. */
+  private serverSignalsCaughtUp(): Promise<boolean> {
+    // A failure (no connection yet) is not remembered: the next read asks again.
+    this.caughtUpSignal ??= serverVersionOf(this.esdb).then(signalsCaughtUp, () => {
+      this.caughtUpSignal = undefined
+      return false
+    })
+    return this.caughtUpSignal
   }
 
   private assertOpen(): void {

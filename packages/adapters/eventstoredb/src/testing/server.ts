@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe } from '@jest/globals'
 import { EventStoreDBClient } from '@eventstore/db-client'
+import { clientOf, type EventStoreClient } from '../client/client'
 import { EventStoreDBEventStore } from '../store/eventstoredb-event-store'
 
 /** Why the integration tests are skipped when no server is configured. */
@@ -42,9 +43,17 @@ export const waitFor = async (condition: () => boolean | Promise<boolean>, what:
   }
 }
 
+/**
+ * The client the integration tests use: the KurrentDB client (the
+ * adapter's default), or the EventStoreDB client with
+ * `EVENTSTOREDB_CLIENT=eventstoredb`, so that CI runs the suite with both.
+ */
+export const testClient = (url: string): EventStoreClient =>
+  process.env.EVENTSTOREDB_CLIENT === 'eventstoredb' ? EventStoreDBClient.connectionString(url) : clientOf(url)
+
 /** What {@link withPersistentGroup} gives each test: read its fields inside the test. */
 export interface PersistentGroupFixture {
-  readonly client: EventStoreDBClient
+  readonly client: EventStoreClient
   readonly store: EventStoreDBEventStore
   readonly tag: string
   /** The test's persistent subscription group, `<tag>-<suffix>`: deleted after the test. */
@@ -60,7 +69,7 @@ export interface PersistentGroupFixture {
 export const withPersistentGroup = (url: string, suffix: string): PersistentGroupFixture => {
   const fixture = {} as { -readonly [K in keyof PersistentGroupFixture]: PersistentGroupFixture[K] }
   beforeEach(() => {
-    fixture.client = EventStoreDBClient.connectionString(url)
+    fixture.client = testClient(url)
     fixture.store = new EventStoreDBEventStore(fixture.client)
     fixture.tag = uniqueTag()
     fixture.group = `${fixture.tag}-${suffix}`
