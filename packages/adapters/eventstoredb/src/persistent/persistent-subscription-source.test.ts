@@ -100,7 +100,7 @@ describe.each(clientShapes)('PersistentSubscriptionSource.ensure through the $na
 })
 
 describe.each(clientShapes)('PersistentSubscriptionSource deliveries through the $name', (shape) => {
-  const original: EsdbRecordedEvent = {
+  const original: EsdbRecordedEvent & { position: { commit: bigint; prepare: bigint } } = {
     streamId: 'Account-1',
     id: '0f8fad5b-d9cb-469f-a165-70867728950e',
     isJson: true,
