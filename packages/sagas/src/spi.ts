@@ -1,0 +1,4 @@
+// For authors of deadline stores: the port's argument and result shapes.
+export type { ClaimedDeadline, DeadlineInput } from './deadlines/deadline'
+export type { ClaimOptions, SettleOutcome } from './deadlines/deadline-store'
+export { claimableAt } from './deadlines/in-memory-deadline-store'

@@ -1,0 +1,2 @@
+export { TestClock } from '../clock/test-clock'
+export { deadlineStoreContract, type DeadlineStoreUnderTest } from './deadline-store-contract'
