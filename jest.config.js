@@ -35,6 +35,7 @@ module.exports = {
     '^@eventfold/sagas$': '<rootDir>/packages/sagas/src/index.ts',
     '^@eventfold/sagas/spi$': '<rootDir>/packages/sagas/src/spi.ts',
     '^@eventfold/sagas/testing$': '<rootDir>/packages/sagas/src/testing/index.ts',
+    '^@eventfold/sagas/testing/deadline-worker-process$': '<rootDir>/packages/sagas/src/testing/deadline-worker-process.ts',
     '^@eventfold/projections/testing/scale-out-worker$': '<rootDir>/packages/projections/src/testing/scale-out-worker.ts',
     '^@eventfold/(sqlite|mongodb|postgresql|eventstoredb|kafka)$': '<rootDir>/packages/adapters/$1/src/index.ts',
   },

@@ -38,6 +38,8 @@ export interface DeadlineWorkerOptions {
   readonly retry?: BackoffPolicy
   /** Told about each store outage that will be retried. @default a process warning */
   readonly onError?: (error: unknown) => void
+  /** Told after a deadline was marked fired or parked in the store. @default nothing */
+  readonly onSettled?: (deadline: DeadlineDelivery, state: 'fired' | 'parked') => void
 }
 
 /** What the worker has done so far. */
@@ -95,7 +97,7 @@ export class DeadlineWorker {
     })
     const names = Object.keys(handlers)
     this.source = new DeadlineSource(store, clock, { owner, leaseMs, names, pollIntervalMs })
-    this.sink = new DeadlineSink(store, clock, handlers)
+    this.sink = new DeadlineSink(store, clock, handlers, options.onSettled)
   }
 
   /** Counters so far. */
@@ -176,7 +178,7 @@ class DeadlineAttempt implements BatchAttempt<Item> {
       return
     }
     // Claims are made only for names with a handler.
-    await this.handlers[claim.name]!({ id: claim.id, scope: claim.scope, name: claim.name, dueAt: claim.dueAt, payload: claim.payload })
+    await this.handlers[claim.name]!(deliveryOf(claim))
     this.delivered.add(item.key)
     this.fired.push(item)
   }
@@ -202,6 +204,7 @@ class DeadlineSink implements EngineSink<Item, DeadlineAttempt> {
     private readonly store: DeadlineStore,
     private readonly clock: Clock,
     private readonly handlers: Readonly<Record<string, DeadlineHandler>>,
+    private readonly onSettled: DeadlineWorkerOptions['onSettled'],
   ) {}
 
   begin(first: boolean): DeadlineAttempt {
@@ -218,16 +221,22 @@ class DeadlineSink implements EngineSink<Item, DeadlineAttempt> {
     let parked = 0
     let lost = this.lost.size
     for (const { claim } of attempt.fired) {
-      if (await this.store.settle(claim, { state: 'fired', at })) fired++
-      else lost++
+      if (await this.store.settle(claim, { state: 'fired', at })) {
+        fired++
+        this.onSettled?.(deliveryOf(claim), 'fired')
+      } else lost++
     }
     for (const { item, error } of attempt.parked) {
-      if (await this.store.settle(item.claim, { state: 'parked', at, error: errorText(error) })) parked++
-      else lost++
+      if (await this.store.settle(item.claim, { state: 'parked', at, error: errorText(error) })) {
+        parked++
+        this.onSettled?.(deliveryOf(item.claim), 'parked')
+      } else lost++
     }
     this.counts = { fired: this.counts.fired + fired, lost: this.counts.lost + lost, parked: this.counts.parked + parked }
     return { writes: fired + parked, parked }
   }
 }
+
+const deliveryOf = ({ id, scope, name, dueAt, payload }: ClaimedDeadline): DeadlineDelivery => ({ id, scope, name, dueAt, payload })
 
 const errorText = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error))
