@@ -5,7 +5,7 @@ import { DeadlineWorker, type DeadlineDelivery } from '../deadlines/deadline-wor
 
 // No jest here: this module runs in plain node worker processes.
 
-/** The deadline name the process suite schedules; its handler is {@link appendDeadlineEffect}. */
+/** The deadline name the process suite schedules. */
 export const SUITE_DEADLINE = 'suite-timeout'
 
 /** The stream a delivered deadline's effect is appended to. */
@@ -37,10 +37,24 @@ export interface DeadlineWorkerProcessOptions {
   readonly hold?: 'before-effect' | 'after-effect'
 }
 
+/**
+ * Counts the effects of the deadlines of `scope` that {@link appendDeadlineEffect} appended.
+ */
+export const countDeadlineEffects = async (eventStore: EventStore, scope: string): Promise<number> => {
+  let n = 0
+  for await (const _ of eventStore.readStream(effectStreamOf(scope))) n++
+  return n
+}
+
 /** The stores a worker process opened on the stores of the test. */
 export interface DeadlineWorkerProcessStores {
   readonly deadlines: DeadlineStore
-  readonly eventStore: EventStore
+  /**
+   * The handler's effect, deduped by the delivery's id as a receiver must
+   * (e.g. {@link appendDeadlineEffect}): the suite counts effects, so a
+   * redelivery that is not deduped shows as a second one.
+   */
+  effect(delivery: DeadlineDelivery): Promise<void>
   close(): Promise<void>
 }
 
@@ -78,8 +92,8 @@ const offsetClock = (offsetMs: number): Clock => ({
 
 /**
  * The main of a worker process of `deadlineWorkerSuite`: opens the stores
- * with `open`, runs a {@link DeadlineWorker} whose handler appends
- * {@link appendDeadlineEffect}, and prints a {@link DeadlineWorkerProcessLine}
+ * with `open`, runs a {@link DeadlineWorker} whose handler runs the stores'
+ * `effect`, and prints a {@link DeadlineWorkerProcessLine}
  * for everything it does. SIGTERM stops the worker and exits 0. Started as
  * `node <worker script> <json options> ...workerArgs`.
  */
@@ -106,7 +120,7 @@ export const runDeadlineWorkerProcess = (open: (args: readonly string[]) => Dead
       handlers: {
         [SUITE_DEADLINE]: async (delivery) => {
           await holdHere('before-effect', delivery.id)
-          await appendDeadlineEffect(stores.eventStore, delivery)
+          await stores.effect(delivery)
           print({ t: 'effect', id: delivery.id, scope: delivery.scope, owner })
           await holdHere('after-effect', delivery.id)
         },

@@ -3,15 +3,15 @@ import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { createInterface } from 'node:readline'
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
-import type { EventStore } from '@eventfold/core'
 import { Deadlines } from '../deadlines/deadlines'
 import type { DeadlineStore } from '../deadlines/deadline-store'
-import { effectStreamOf, SUITE_DEADLINE, type DeadlineWorkerProcessLine, type DeadlineWorkerProcessOptions } from './deadline-worker-process'
+import { SUITE_DEADLINE, type DeadlineWorkerProcessLine, type DeadlineWorkerProcessOptions } from './deadline-worker-process'
 
 /** The stores of one test, shared with its worker processes. */
 export interface DeadlineSuiteStores {
   readonly deadlines: DeadlineStore
-  readonly eventStore: EventStore
+  /** How many effects the deadlines of `scope` had, as the worker processes' `effect` stored them (e.g. `countDeadlineEffects`). */
+  effects(scope: string): Promise<number>
   /** Given to every worker process after its options: where the stores are (a file; a schema). */
   readonly workerArgs: readonly string[]
   dispose(): Promise<void>
@@ -46,7 +46,7 @@ const MINUTE = 60_000
  * Deadline workers as separate processes on one store: a worker SIGKILLed at
  * a point it reports (before its effect; after its effect and before the
  * mark) and another started past the due time and the lease, with the
- * deadline's effect counted in the event store; a cancelled deadline; three
+ * deadline's effects counted; a cancelled deadline; three
  * workers sharing many deadlines. Time moves by giving each process a clock
  * offset, never by sleeping.
  */
@@ -97,15 +97,8 @@ export const deadlineWorkerSuite = ({ name, workerScript, build, open, describe:
       expect({ code, stderr }).toEqual({ code: 0, stderr: '' })
     }
 
-    /** How many effects each scope's deadline had in the event store. */
-    const effects = async (scopes: readonly string[]): Promise<number[]> =>
-      Promise.all(
-        scopes.map(async (scope) => {
-          let n = 0
-          for await (const _ of stores.eventStore.readStream(effectStreamOf(scope))) n++
-          return n
-        }),
-      )
+    /** How many effects each scope's deadline had. */
+    const effects = async (scopes: readonly string[]): Promise<number[]> => Promise.all(scopes.map((scope) => stores.effects(scope)))
 
     const schedule = (scope: string, afterMs: number) => deadlines.scope(scope).schedule(SUITE_DEADLINE, { after: afterMs }, { scope })
     const isLine =

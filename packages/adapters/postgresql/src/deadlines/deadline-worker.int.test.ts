@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
 import { deadlineWorkerSuite } from '@eventfold/sagas/testing'
+import { countDeadlineEffects } from '@eventfold/sagas/testing/deadline-worker-process'
 import pg from 'pg'
 import { PostgresEventStore } from '../events/postgres-event-store'
 import { describePostgres, dropSchema, freshSchema, postgresUrl } from '../testing/connect'
@@ -35,7 +36,7 @@ deadlineWorkerSuite({
     await deadlines.ready()
     return {
       deadlines,
-      eventStore,
+      effects: (scope) => countDeadlineEffects(eventStore, scope),
       workerArgs: [schema],
       dispose: async () => {
         await eventStore.close()

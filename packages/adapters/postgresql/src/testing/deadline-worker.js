@@ -8,7 +8,7 @@
 //
 // The URL comes by environment: a command line is visible to every user in /proc/<pid>/cmdline.
 const pg = require('pg')
-const { runDeadlineWorkerProcess } = require('@eventfold/sagas/testing/deadline-worker-process')
+const { appendDeadlineEffect, runDeadlineWorkerProcess } = require('@eventfold/sagas/testing/deadline-worker-process')
 const { PostgresDeadlineStore, PostgresEventStore } = require('@eventfold/postgresql')
 
 runDeadlineWorkerProcess(([schema]) => {
@@ -18,7 +18,7 @@ runDeadlineWorkerProcess(([schema]) => {
   const deadlines = new PostgresDeadlineStore(pool, { schema })
   return {
     deadlines,
-    eventStore,
+    effect: (delivery) => appendDeadlineEffect(eventStore, delivery),
     close: async () => {
       await eventStore.close()
       await deadlines.close()

@@ -1,5 +1,6 @@
 import { join } from 'node:path'
 import { deadlineWorkerSuite } from '@eventfold/sagas/testing'
+import { countDeadlineEffects } from '@eventfold/sagas/testing/deadline-worker-process'
 import { openSqlite } from '../sqlite-connection'
 import { SqliteEventStore } from '../sqlite-event-store'
 import { tempDir } from '../test-support/temp-dir'
@@ -15,9 +16,10 @@ deadlineWorkerSuite({
     const dir = tempDir()
     const file = dir.file('deadlines.db')
     const sqlite = openSqlite(file, { synchronous: 'normal' })
+    const eventStore = new SqliteEventStore(sqlite)
     return {
       deadlines: new SqliteDeadlineStore(sqlite),
-      eventStore: new SqliteEventStore(sqlite),
+      effects: (scope) => countDeadlineEffects(eventStore, scope),
       workerArgs: [file],
       dispose: async () => {
         await sqlite.close()
