@@ -8,7 +8,7 @@ import type { DeadlineDelivery, DeadlineHandler } from './deadline-worker'
  * stream, and the command's decision should be idempotent against the state).
  * @example
  * ```ts
- * handlers: { 'payment-timeout': commandTarget(bus, (d) => ({ type: 'CancelOrder', orderId: d.payload.orderId })) }
+ * handlers: { 'payment-timeout': commandTarget(bus, (d) => new CancelUnpaidOrder(d.scope.slice('Order-'.length))) }
  * ```
  */
 export const commandTarget =

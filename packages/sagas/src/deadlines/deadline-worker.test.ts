@@ -1,7 +1,20 @@
+import { InvalidDeadlineError } from '../errors'
 import { TestClock } from '../testing'
+import type { SettleOutcome } from './deadline-store'
 import { Deadlines } from './deadlines'
-import { DeadlineWorker, type DeadlineDelivery } from './deadline-worker'
+import { DeadlineWorker, type DeadlineDelivery, type DeadlineWorkerOptions } from './deadline-worker'
 import { InMemoryDeadlineStore } from './in-memory-deadline-store'
+
+/** Resolves once `n` deadlines were marked fired or parked, as the worker's `onSettled` reports them. */
+const settlements = () => {
+  const settled: { id: string; scope: string; state: 'fired' | 'parked' }[] = []
+  const waiters: { n: number; resolve: () => void }[] = []
+  const onSettled: DeadlineWorkerOptions['onSettled'] = (d, state) => {
+    settled.push({ id: d.id, scope: d.scope, state })
+    for (const w of waiters) if (settled.length >= w.n) w.resolve()
+  }
+  return { settled, onSettled, count: (n: number) => new Promise<void>((resolve) => (settled.length >= n ? resolve() : waiters.push({ n, resolve }))) }
+}
 
 /** Collects deliveries and resolves when a given number has arrived. */
 const recorder = () => {
@@ -66,8 +79,10 @@ describe('DeadlineWorker', () => {
 
   it('retries a failing handler, then parks the deadline with its error', async () => {
     let calls = 0
+    const s = settlements()
     const worker = new DeadlineWorker(store, {
       clock,
+      onSettled: s.onSettled,
       maxAttempts: 2,
       retry: { initialDelayMs: 1, maxDelayMs: 1 },
       handlers: {
@@ -78,12 +93,9 @@ describe('DeadlineWorker', () => {
       },
     })
     await new Deadlines(store, { clock }).scope('Order-1').schedule('reminder', { at: T0 })
-    let parked!: () => void
-    const done = new Promise<void>((resolve) => (parked = resolve))
-    const poll = setInterval(() => worker.counters.parked > 0 && parked(), 5)
     start(worker)
-    await done
-    clearInterval(poll)
+    await s.count(1)
+    expect(s.settled).toEqual([expect.objectContaining({ scope: 'Order-1', state: 'parked' })])
     expect(calls).toBe(2)
     expect(await store.list()).toEqual([expect.objectContaining({ state: 'parked', error: 'Error: target down' })])
   })
@@ -91,9 +103,11 @@ describe('DeadlineWorker', () => {
   it('does not deliver again a deadline delivered before a later one in its batch failed', async () => {
     const delivered: string[] = []
     let failures = 1
+    const s = settlements()
     const worker = start(
       new DeadlineWorker(store, {
         clock,
+        onSettled: s.onSettled,
         retry: { initialDelayMs: 1, maxDelayMs: 1 },
         handlers: {
           reminder: (d) => {
@@ -107,8 +121,10 @@ describe('DeadlineWorker', () => {
     await deadlines.scope('A').schedule('reminder', { at: T0 + 1 })
     await deadlines.scope('B').schedule('reminder', { at: T0 + 2 })
     clock.advance(10)
-    while (worker.counters.fired < 2) await new Promise((resolve) => setImmediate(resolve))
+    await s.count(2)
+    await worker.stop()
     expect(delivered).toEqual(['A', 'B'])
+    expect(worker.counters).toMatchObject({ fired: 2, lost: 0 })
   })
 
   it('shares the due deadlines between workers, each delivered once', async () => {
@@ -121,5 +137,45 @@ describe('DeadlineWorker', () => {
     await Promise.all(workers.splice(0).map((w) => w.stop()))
     expect(new Set(r.delivered.map((d) => d.id)).size).toBe(30)
     expect(r.delivered).toHaveLength(30)
+  })
+
+  it('neither delivers nor marks again when the store failed in the middle of marking a batch', async () => {
+    const delivered: string[] = []
+    let settles = 0
+    const flaky = Object.assign(Object.create(store) as InMemoryDeadlineStore, {
+      settle: async (claim: Parameters<InMemoryDeadlineStore['settle']>[0], outcome: SettleOutcome) => {
+        if (++settles === 2) throw new Error('connection reset')
+        return store.settle(claim, outcome)
+      },
+    })
+    const s = settlements()
+    const worker = start(
+      new DeadlineWorker(flaky, {
+        clock,
+        onError: () => {},
+        retry: { initialDelayMs: 1, maxDelayMs: 1 },
+        onSettled: s.onSettled,
+        handlers: { reminder: (d) => void delivered.push(d.scope) },
+      }),
+    )
+    const deadlines = new Deadlines(store, { clock })
+    await deadlines.scope('A').schedule('reminder', { at: T0 + 1 })
+    await deadlines.scope('B').schedule('reminder', { at: T0 + 2 })
+    clock.advance(10)
+    await s.count(2)
+    await worker.stop()
+    expect(delivered).toEqual(['A', 'B'])
+    expect(s.settled.map((d) => d.scope)).toEqual(['A', 'B'])
+    expect(worker.counters).toMatchObject({ fired: 2, lost: 0, parked: 0 })
+  })
+
+  it('refuses a due time that is not a moment', async () => {
+    await expect(new Deadlines(store, { clock }).scope('Order-1').schedule('reminder', { at: Number.NaN })).rejects.toBeInstanceOf(InvalidDeadlineError)
+    await expect(new Deadlines(store, { clock }).scope('Order-1').schedule('reminder', { after: Number.POSITIVE_INFINITY })).rejects.toMatchObject({
+      type: 'InvalidDeadlineError',
+      scope: 'Order-1',
+      deadline: 'reminder',
+    })
+    expect(await store.list()).toEqual([])
   })
 })

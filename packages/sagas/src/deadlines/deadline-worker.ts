@@ -3,7 +3,7 @@ import type { BackoffPolicy } from '@eventfold/core'
 import { WorkerEngine, type BatchAttempt, type EngineCounters, type EngineSink, type EngineSource, type OpenBatch } from '@eventfold/projections/engine'
 import { systemClock, type Clock } from '../clock/clock'
 import type { ClaimedDeadline } from './deadline'
-import type { DeadlineStore } from './deadline-store'
+import type { DeadlineStore, SettleOutcome } from './deadline-store'
 
 /** What a deadline handler gets. */
 export interface DeadlineDelivery {
@@ -197,8 +197,10 @@ class DeadlineAttempt implements BatchAttempt<Item> {
 class DeadlineSink implements EngineSink<Item, DeadlineAttempt> {
   readonly atomic = false
   counts = { fired: 0, lost: 0, parked: 0 }
+  /** Of the open batch: deadlines delivered (in any attempt), lost to an expired lease, and settled (by a commit that then failed on a later one). */
   private readonly delivered = new Set<bigint>()
   private readonly lost = new Set<bigint>()
+  private readonly settled = new Map<bigint, 'fired' | 'parked' | 'lost'>()
 
   constructor(
     private readonly store: DeadlineStore,
@@ -211,29 +213,38 @@ class DeadlineSink implements EngineSink<Item, DeadlineAttempt> {
     if (first) {
       this.delivered.clear()
       this.lost.clear()
+      this.settled.clear()
     }
     return new DeadlineAttempt(this.delivered, this.lost, this.clock, this.handlers)
   }
 
+  /** Marks each deadline of the batch; one already marked by an earlier try at this commit is not marked (nor counted) again. */
   async commit(attempt: DeadlineAttempt, _batch: OpenBatch<Item>): Promise<{ writes: number; parked: number }> {
     const at = this.clock.now()
-    let fired = 0
-    let parked = 0
-    let lost = this.lost.size
-    for (const { claim } of attempt.fired) {
-      if (await this.store.settle(claim, { state: 'fired', at })) {
-        fired++
-        this.onSettled?.(deliveryOf(claim), 'fired')
-      } else lost++
+    const outcomes: [Item, SettleOutcome][] = [
+      ...attempt.fired.map((item): [Item, SettleOutcome] => [item, { state: 'fired', at }]),
+      ...attempt.parked.map(({ item, error }): [Item, SettleOutcome] => [item, { state: 'parked', at, error: errorText(error) }]),
+    ]
+    for (const [item, outcome] of outcomes) {
+      if (this.settled.has(item.key)) continue
+      const done = await this.store.settle(item.claim, outcome)
+      this.settled.set(item.key, done ? outcome.state : 'lost')
+      if (done) this.onSettled?.(deliveryOf(item.claim), outcome.state)
     }
-    for (const { item, error } of attempt.parked) {
-      if (await this.store.settle(item.claim, { state: 'parked', at, error: errorText(error) })) {
-        parked++
-        this.onSettled?.(deliveryOf(item.claim), 'parked')
-      } else lost++
-    }
-    this.counts = { fired: this.counts.fired + fired, lost: this.counts.lost + lost, parked: this.counts.parked + parked }
+    const states = [...this.settled.values()]
+    const fired = states.filter((s) => s === 'fired').length
+    const parked = states.filter((s) => s === 'parked').length
     return { writes: fired + parked, parked }
+  }
+
+  async committed(): Promise<void> {
+    const states = [...this.settled.values()]
+    const count = (state: string) => states.filter((s) => s === state).length
+    this.counts = {
+      fired: this.counts.fired + count('fired'),
+      parked: this.counts.parked + count('parked'),
+      lost: this.counts.lost + count('lost') + this.lost.size,
+    }
   }
 }
 

@@ -10,7 +10,7 @@ interface Row {
 const keyOf = (scope: string, name: string): string => JSON.stringify([scope, name])
 
 /** Earliest moment a pending deadline may be claimed: when it is due and nobody's lease holds it. */
-export const claimableAt = (d: Pick<Deadline, 'dueAt' | 'leaseUntil'>): number => Math.max(d.dueAt, d.leaseUntil)
+const claimableAt = (d: Pick<Deadline, 'dueAt' | 'leaseUntil'>): number => Math.max(d.dueAt, d.leaseUntil)
 
 /**
  * The reference {@link DeadlineStore}, in memory: for tests and a single
