@@ -5,6 +5,7 @@ import { AccountBalances, OwnerSummaries } from './index'
 // Projections specified by events in, documents out: no database, no command bus.
 describe('bank projection specs', () => {
   it('keeps one balance document per account', async () => {
+    // #region spec
     await ProjectionSpec.for(new AccountBalances())
       .given([
         { streamId: 'Account-a1', event: new AccountOpened('a1', 'Ann') },
@@ -17,6 +18,7 @@ describe('bank projection specs', () => {
         { _id: 'a1', owner: 'Ann', balance: 600, movements: 2, status: 'open', openedAt: SPEC_OCCURRED_AT },
         { _id: 'b1', owner: 'Bob', balance: 0, movements: 0, status: 'closed', openedAt: SPEC_OCCURRED_AT, closedAt: '2000-01-02T00:00:00.000Z' },
       ])
+    // #endregion spec
   })
 
   it('sums an owner’s accounts, finding the owner of a movement through its lookup collection', async () => {
