@@ -61,6 +61,11 @@ export const deadlineStoreContract = (name: string, factory: () => Promise<Deadl
       })
     })
 
+    it('refuses a payload that is not JSON data, and stores nothing', async () => {
+      await expect(store.schedule(input('Order-1', 'timeout', T0, { amount: 10n }))).rejects.toMatchObject({ type: 'serialization', path: 'payload.amount' })
+      expect(await mine()).toEqual([])
+    })
+
     it('replaces a deadline scheduled again under the same scope and name', async () => {
       await store.schedule(input('Order-1', 'timeout', T0 + 5000))
       await store.schedule({ ...input('Order-1', 'timeout', T0 + 9000), id: `${tag}-second` })
