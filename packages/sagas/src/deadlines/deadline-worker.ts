@@ -50,7 +50,7 @@ export interface DeadlineWorkerCounters {
   readonly lost: number
   /** Deadlines parked after their handler kept failing. */
   readonly parked: number
-  /** The engine's counters (batches, retries). */
+  /** The engine's counters: batches, retries, and `lag`, how late (in wall-clock ms) the last batch's last deadline fired. */
   readonly engine: EngineCounters
 }
 
@@ -89,6 +89,8 @@ export class DeadlineWorker {
     if (!(leaseMs > 0) || !(pollIntervalMs > 0)) throw new RangeError(`leaseMs and pollIntervalMs must be positive, got ${leaseMs} and ${pollIntervalMs}`)
     this.engine = new WorkerEngine<Item>({
       keyOf: (item) => item.key,
+      // The engine's lag is then how late the last deadline fired.
+      occurredAt: (item) => item.claim.dueAt,
       batchSize,
       maxBatchWaitMs: 0,
       ...(options.maxAttempts !== undefined && { maxAttempts: options.maxAttempts }),
