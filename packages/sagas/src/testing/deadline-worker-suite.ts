@@ -137,6 +137,22 @@ export const deadlineWorkerSuite = ({ name, workerScript, build, open, describe:
       },
     )
 
+    it('fires a deadline once when its worker is SIGKILLed before it is due and restarted past the due time', async () => {
+      const scope = `Order-${tag}`
+      const { id } = await schedule(scope, MINUTE)
+      const early = start({ owner: 'early' })
+      await early.until(isLine('ready'))
+      await kill(early)
+      expect(await stores.deadlines.list({ state: 'pending' })).toEqual([expect.objectContaining({ id, owner: undefined, leaseUntil: 0 })])
+
+      const restarted = start({ owner: 'restarted', clockOffsetMs: MINUTE + 1000 })
+      await restarted.until(isLine('fired', id))
+      await stop(restarted)
+      expect(early.lines.filter(isLine('effect'))).toEqual([])
+      expect(restarted.lines.filter(isLine('effect'))).toEqual([{ t: 'effect', id, scope, owner: 'restarted' }])
+      expect(await effects([scope])).toEqual([1])
+    })
+
     it('never fires a cancelled deadline', async () => {
       const kept = `Kept-${tag}`
       const cancelled = `Cancelled-${tag}`
