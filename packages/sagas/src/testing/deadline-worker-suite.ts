@@ -44,8 +44,9 @@ const MINUTE = 60_000
 
 /**
  * Deadline workers as separate processes on one store: a worker SIGKILLed at
- * a point it reports (before its effect; after its effect and before the
- * mark) and another started past the due time and the lease, with the
+ * a point it reports (before the deadline is due; before its effect; after
+ * its effect and before the mark) and another started past the due time
+ * (and the lease), with the
  * deadline's effects counted; a cancelled deadline; three
  * workers sharing many deadlines. Time moves by giving each process a clock
  * offset, never by sleeping.
