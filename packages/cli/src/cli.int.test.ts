@@ -23,6 +23,8 @@ const COMMANDS = [
   ['dlq', 'list'],
   ['dlq', 'retry'],
   ['dlq', 'discard'],
+  ['deadlines'],
+  ['deadlines', 'list'],
 ]
 
 describe('eventfold (the built binary)', () => {

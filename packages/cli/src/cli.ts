@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander'
+import { deadlinesCommand } from './commands/deadlines'
 import { dlqCommand } from './commands/dlq'
 import { projectionsCommand } from './commands/projections'
 import { replayCommand } from './commands/replay'
@@ -30,6 +31,7 @@ export const createProgram = (): Command => {
   replayCommand(program)
   projectionsCommand(program)
   dlqCommand(program)
+  deadlinesCommand(program)
   return program
 }
 

@@ -3,3 +3,4 @@
 export { MongoDocumentStore, type MongoDocumentStoreOptions, type ConnectMongoDocumentStoreOptions } from './documents/mongo-document-store'
 export { MongoSnapshotStore, type MongoSnapshotStoreOptions } from './snapshots/mongo-snapshot-store'
 export { type MongoCapabilities } from './capabilities'
+export { MongoDeadlineStore, type MongoDeadlineStoreOptions } from './deadlines/mongo-deadline-store'

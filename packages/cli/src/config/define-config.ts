@@ -1,10 +1,13 @@
 import type { AggregateClass, AggregateDefinition, EventRegistry, EventStore, Upcaster } from '@eventfold/core'
 import type { DocumentStore, ProjectionDefinition } from '@eventfold/projections'
+import type { DeadlineStore } from '@eventfold/sagas'
 
 /** The stores a command works on, opened by {@link EventfoldCliConfig.connect}. */
 export interface EventfoldConnection {
   readonly eventStore: EventStore
   readonly documents: DocumentStore
+  /** Where `eventfold deadlines` reads deadlines. @default none: the deadline commands then say so */
+  readonly deadlines?: DeadlineStore
   /** Closes both stores (and whatever they share). The CLI calls it once, when the command ends. */
   close(): Promise<void>
 }

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path'
+import type { DeadlineStore } from '@eventfold/sagas'
 import type { OpenSqliteOptions, SqliteConnection } from '@eventfold/sqlite'
 import { UsageError } from '../errors'
 import { currentScope } from './command-scope'
@@ -38,7 +39,7 @@ const loadAdapter = (): SqliteAdapter => {
  * ```
  */
 export const connectSqlite = async (path: string, options: OpenSqliteOptions = {}): Promise<EventfoldConnection> => {
-  const { openSqlite, SqliteEventStore, SqliteDocumentStore } = loadAdapter()
+  const { openSqlite, SqliteEventStore, SqliteDocumentStore, SqliteDeadlineStore } = loadAdapter()
   const scope = currentScope()
   const file = scope && path !== ':memory:' && path !== '' ? resolve(scope.configDir, path) : path
   const readOnly = options.readOnly ?? scope?.readOnly ?? false
@@ -58,9 +59,14 @@ export const connectSqlite = async (path: string, options: OpenSqliteOptions = {
   try {
     const eventStore = orEmpty((c) => new SqliteEventStore(c))
     const documents = orEmpty((c) => new SqliteDocumentStore(c))
+    let deadlines: DeadlineStore | undefined
     return {
       eventStore,
       documents,
+      // Built on first use: a command that never reads deadlines adds no table to the file.
+      get deadlines() {
+        return (deadlines ??= orEmpty((c) => new SqliteDeadlineStore(c)))
+      },
       // Closes both stores (subscriptions first), then the file.
       close: async () => {
         await connection.close()

@@ -1,0 +1,4 @@
+import { deadlineStoreContract } from '../testing'
+import { InMemoryDeadlineStore } from './in-memory-deadline-store'
+
+deadlineStoreContract('InMemoryDeadlineStore', async () => ({ store: new InMemoryDeadlineStore() }))
