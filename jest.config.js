@@ -32,7 +32,7 @@ module.exports = {
     '^@eventfold/messaging$': '<rootDir>/packages/messaging/src/index.ts',
     '^@eventfold/messaging/spi$': '<rootDir>/packages/messaging/src/spi.ts',
     '^@eventfold/projections/testing/scale-out-worker$': '<rootDir>/packages/projections/src/testing/scale-out-worker.ts',
-    '^@eventfold/(sqlite|mongodb|postgresql|eventstoredb|kafka)$': '<rootDir>/packages/adapters/$1/src/index.ts',
+    '^@eventfold/(sqlite|mongodb|postgresql|eventstoredb|kafka|rabbitmq)$': '<rootDir>/packages/adapters/$1/src/index.ts',
   },
   testMatch: ['<rootDir>/{packages,samples}/**/src/**/*.test.ts', '<rootDir>/scripts/*.test.{ts,js}'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
