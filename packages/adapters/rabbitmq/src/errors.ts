@@ -8,18 +8,6 @@ export class CompactedTopicUnsupportedError extends EventfoldError {
   }
 }
 
-/** A topic was used before any process declared it (its exchange or its settings are missing on the broker). */
-export class TopicNotDeclaredError extends EventfoldError {
-  readonly type = 'TopicNotDeclaredError'
-  constructor(
-    readonly topic: string,
-    readonly exchange: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`topic '${topic}' is not declared on RabbitMQ (exchange '${exchange}' or its settings are missing): declare it first`, options)
-  }
-}
-
 /** The broker refused an operation on an exchange or a queue; `code` is the AMQP reply code. */
 export class BrokerRefusedError extends EventfoldError {
   readonly type = 'BrokerRefusedError'
@@ -69,8 +57,6 @@ export class SubscriptionClosedError extends EventfoldError {
 
 /** True when `error` is a {@link CompactedTopicUnsupportedError}. */
 export const isCompactedTopicUnsupportedError = (error: unknown): error is CompactedTopicUnsupportedError => error instanceof CompactedTopicUnsupportedError
-/** True when `error` is a {@link TopicNotDeclaredError}. */
-export const isTopicNotDeclaredError = (error: unknown): error is TopicNotDeclaredError => error instanceof TopicNotDeclaredError
 /** True when `error` is a {@link BrokerRefusedError}. */
 export const isBrokerRefusedError = (error: unknown): error is BrokerRefusedError => error instanceof BrokerRefusedError
 /** True when `error` is a {@link BrokerUnreachableError}. */

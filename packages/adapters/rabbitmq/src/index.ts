@@ -4,10 +4,8 @@ export {
   BrokerUnreachableError,
   CompactedTopicUnsupportedError,
   SubscriptionClosedError,
-  TopicNotDeclaredError,
   isBrokerRefusedError,
   isBrokerUnreachableError,
   isCompactedTopicUnsupportedError,
   isSubscriptionClosedError,
-  isTopicNotDeclaredError,
 } from './errors'

@@ -1,14 +1,15 @@
 import { describe, expect, it } from '@jest/globals'
-import { BrokerRefusedError, TopicNotDeclaredError } from '../errors'
+import { UnknownTopicError } from '@eventfold/messaging'
+import { BrokerRefusedError } from '../errors'
 import { translateAmqpError } from './translate-error'
 
 const closed = (code: number): Error => Object.assign(new Error('Channel closed by server'), { code, classId: 60, methodId: 40 })
 
 describe('translating amqplib errors', () => {
-  it('turns a missing exchange on publish into TopicNotDeclaredError naming the topic', () => {
+  it('turns a missing exchange on publish into UnknownTopicError naming the topic', () => {
     const error = translateAmqpError(closed(404), { operation: 'publish', topic: 'orders', exchange: 'orders' })
-    expect(error).toBeInstanceOf(TopicNotDeclaredError)
-    expect(error).toMatchObject({ type: 'TopicNotDeclaredError', topic: 'orders', exchange: 'orders' })
+    expect(error).toBeInstanceOf(UnknownTopicError)
+    expect(error).toMatchObject({ type: 'UnknownTopicError', transport: 'rabbitmq', topic: 'orders' })
   })
 
   it.each([

@@ -1,4 +1,5 @@
-import { BrokerRefusedError, TopicNotDeclaredError } from '../errors'
+import { UnknownTopicError } from '@eventfold/messaging'
+import { BrokerRefusedError } from '../errors'
 
 /** What was being done when the broker answered with an error: the facts the translated error names. */
 export interface AmqpErrorContext {
@@ -41,7 +42,7 @@ export const replyCodeOf = (error: unknown): number | undefined => {
 /**
  * The one place where amqplib errors become eventfold errors, by the AMQP
  * reply code the client attaches (never by message text): a missing
- * exchange while publishing or binding → {@link TopicNotDeclaredError};
+ * topic exchange → the port's `UnknownTopicError`;
  * every other reply code → {@link BrokerRefusedError} naming the exchange,
  * queue and group. Errors without a reply code are returned unchanged.
  */
@@ -50,7 +51,7 @@ export const translateAmqpError = (error: unknown, context: AmqpErrorContext): u
   if (code === undefined) return error
   const { operation, topic, exchange, queue, group } = context
   if (code === 404 && topic !== undefined && exchange !== undefined && queue === undefined) {
-    return new TopicNotDeclaredError(topic, exchange, { cause: error })
+    return new UnknownTopicError('rabbitmq', topic)
   }
   return new BrokerRefusedError(operation, code, REPLY_CODES[code] ?? 'UNKNOWN', { exchange, queue, group }, { cause: error })
 }

@@ -1,4 +1,4 @@
-import type { Delivery, TransportMessage } from '@eventfold/messaging/spi'
+import { DEAD_LETTER_REASON_HEADER, type Delivery, type TransportMessage } from '@eventfold/messaging/spi'
 import type { ConsumeMessage, Options } from 'amqplib'
 
 // Headers this transport adds: AMQP has no message key and no offset, and an
@@ -7,7 +7,7 @@ export const HEADERS = {
   key: 'ef-key',
   offset: 'ef-offset',
   tombstone: 'ef-tombstone',
-  deadLetterReason: 'ef-dead-letter-reason',
+  deadLetterReason: DEAD_LETTER_REASON_HEADER,
   deadLetterTopic: 'ef-dead-letter-topic',
   deadLetterPartition: 'ef-dead-letter-partition',
 } as const

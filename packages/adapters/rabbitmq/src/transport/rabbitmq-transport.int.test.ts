@@ -1,10 +1,11 @@
 import { afterAll, afterEach, expect, it } from '@jest/globals'
-import { TopicMismatchError } from '@eventfold/messaging'
+import { TopicMismatchError, UnknownTopicError } from '@eventfold/messaging'
+import { partitionOfKey } from '@eventfold/projections/spi'
 import type { Delivery, TransportMessage } from '@eventfold/messaging/spi'
 import amqp from 'amqplib'
-import { BrokerUnreachableError, CompactedTopicUnsupportedError, TopicNotDeclaredError } from '../errors'
+import { BrokerUnreachableError, CompactedTopicUnsupportedError } from '../errors'
 import { HEADERS } from './message'
-import { deadLetterExchange, parkedQueue, partitionOf, partitionQueue, topicSettingsQueue } from '../topology/names'
+import { deadLetterExchange, parkedQueue, partitionQueue, topicSettingsQueue } from '../topology/names'
 import { deleteTopology, describeRabbitMQ, rabbitmqUrl, readCount, uniqueName } from '../test-support/broker'
 import { RabbitMQTransport } from './rabbitmq-transport'
 
@@ -75,7 +76,7 @@ describeRabbitMQ('RabbitMQ transport', () => {
       const delivery = byId.get(original.id)!
       expect(delivery).toMatchObject({ id: original.id, key: original.key, headers: original.headers, topic: orders, redelivered: false })
       expect(delivery.value === null ? null : decoder.decode(delivery.value)).toBe(original.value === null ? null : decoder.decode(original.value))
-      expect(delivery.partition).toBe(partitionOf(original.key, 3))
+      expect(delivery.partition).toBe(partitionOfKey(original.key, 3))
     }
     await subscription.acknowledge(received)
   })
@@ -106,8 +107,8 @@ describeRabbitMQ('RabbitMQ transport', () => {
   it('refuses to publish to or subscribe to a topic nobody declared, naming it', async () => {
     const name = uniqueName('undeclared')
     const on = transport()
-    await expect(on.publish(name, [message('Order-1', 0)])).rejects.toMatchObject({ type: 'TopicNotDeclaredError', topic: name, exchange: name })
-    await expect(on.subscribe({ group: group(), topics: [name] })).rejects.toThrow(TopicNotDeclaredError)
+    await expect(on.publish(name, [message('Order-1', 0)])).rejects.toMatchObject({ type: 'UnknownTopicError', transport: 'rabbitmq', topic: name })
+    await expect(on.subscribe({ group: group(), topics: [name] })).rejects.toThrow(UnknownTopicError)
   })
 
   it('fails with BrokerUnreachableError, password hidden, when no broker answers', async () => {

@@ -1,12 +1,13 @@
 import { setTimeout as delay } from 'node:timers/promises'
 import { ValidationError } from '@eventfold/core'
 import { redactUrl } from '@eventfold/core/spi'
-import { TopicMismatchError } from '@eventfold/messaging'
+import { TopicMismatchError, UnknownTopicError } from '@eventfold/messaging'
 import type { PartitionLag, SubscribeOptions, Subscription, TopicSpec, Transport, TransportMessage } from '@eventfold/messaging/spi'
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel } from 'amqplib'
-import { BrokerRefusedError, BrokerUnreachableError, CompactedTopicUnsupportedError, TopicNotDeclaredError } from '../errors'
+import { BrokerRefusedError, BrokerUnreachableError, CompactedTopicUnsupportedError } from '../errors'
 import { type AmqpErrorContext, replyCodeOf, translateAmqpError } from '../amqp/translate-error'
-import { deadLetterExchange, parkedQueue, partitionOf, partitionQueue, topicExchange, topicSettingsQueue } from '../topology/names'
+import { partitionOfKey } from '@eventfold/projections/spi'
+import { deadLetterExchange, parkedQueue, partitionQueue, topicExchange, topicSettingsQueue } from '../topology/names'
 import { decodeSettings, encodeSettings, settingsOf, type TopicSettings } from '../topology/topic-settings'
 import { toAmqp } from './message'
 import { PartitionSequences } from './sequence'
@@ -105,7 +106,7 @@ export class RabbitMQTransport implements Transport {
   /**
    * Publishes to the topic's exchange, each message routed to the partition
    * of its key, and resolves once the broker confirmed every one.
-   * @throws {@link TopicNotDeclaredError} when the topic was never declared.
+   * @throws `UnknownTopicError` when the topic was never declared.
    */
   async publish(topic: string, messages: readonly TransportMessage[]): Promise<void> {
     if (messages.length === 0) return
@@ -114,7 +115,7 @@ export class RabbitMQTransport implements Transport {
     const channel = await this.confirmChannel()
     const confirms: Promise<void>[] = []
     for (const message of messages) {
-      const partition = partitionOf(message.key, partitions)
+      const partition = partitionOfKey(message.key, partitions)
       const { content, options } = toAmqp(message, this.sequences.next(topic, partition))
       let sent = true
       confirms.push(
@@ -284,7 +285,7 @@ export class RabbitMQTransport implements Transport {
     const known = this.settings.get(topic)
     if (known) return known
     const found = await this.readSettings(topic, 'use')
-    if (found === undefined) throw new TopicNotDeclaredError(topic, topicExchange(topic))
+    if (found === undefined) throw new UnknownTopicError(this.name, topic)
     this.settings.set(topic, found)
     return found
   }
@@ -296,7 +297,7 @@ export class RabbitMQTransport implements Transport {
       const read = await this.readSettingsOnce(topic)
       if (read.state === 'found') return read.settings
       if (read.state === 'missing' || Date.now() >= deadline) {
-        if (read.state === 'busy' && purpose === 'use') throw new TopicNotDeclaredError(topic, topicExchange(topic))
+        if (read.state === 'busy' && purpose === 'use') throw new UnknownTopicError(this.name, topic)
         return undefined
       }
       await delay(wait)
@@ -342,7 +343,7 @@ const drained = (channel: Channel): Promise<void> =>
   })
 
 const isNotFound = (error: unknown): boolean =>
-  error instanceof BrokerRefusedError ? error.code === 404 : error instanceof TopicNotDeclaredError || replyCodeOf(error) === 404
+  error instanceof BrokerRefusedError ? error.code === 404 : error instanceof UnknownTopicError || replyCodeOf(error) === 404
 
 const queueArguments = (settings: TopicSettings): Record<string, unknown> => ({
   'x-single-active-consumer': true,
