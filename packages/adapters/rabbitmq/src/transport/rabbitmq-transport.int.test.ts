@@ -3,7 +3,7 @@ import { TopicMismatchError, UnknownTopicError } from '@eventfold/messaging'
 import { partitionOfKey } from '@eventfold/projections/spi'
 import type { Delivery, TransportMessage } from '@eventfold/messaging/spi'
 import amqp from 'amqplib'
-import { BrokerUnreachableError, CompactedTopicUnsupportedError } from '../errors'
+import { BrokerRefusedError, BrokerUnreachableError, CompactedTopicUnsupportedError } from '../errors'
 import { HEADERS } from './message'
 import { deadLetterExchange, parkedQueue, partitionQueue, topicSettingsQueue } from '../topology/names'
 import { deleteTopology, describeRabbitMQ, rabbitmqUrl, readCount, uniqueName } from '../test-support/broker'
@@ -116,6 +116,26 @@ describeRabbitMQ('RabbitMQ transport', () => {
     transports.push(unreachable)
     await expect(unreachable.declare({ name: uniqueName('nowhere') })).rejects.toThrow(BrokerUnreachableError)
     await expect(unreachable.declare({ name: uniqueName('nowhere') })).rejects.toMatchObject({ url: 'amqp://eventfold:***@127.0.0.1:1' })
+  })
+
+  it('fails a publish the broker answers with a negative confirm, naming the exchange', async () => {
+    const publisher = transport()
+    const orders = await topic(publisher, 1)
+    // A queue that refuses every message: RabbitMQ nacks what is routed to it.
+    const full = uniqueName('full')
+    const connection = await amqp.connect(rabbitmqUrl())
+    try {
+      const channel = await connection.createChannel()
+      await channel.assertQueue(full, { arguments: { 'x-max-length': 0, 'x-overflow': 'reject-publish' } })
+      await channel.bindQueue(full, orders, '0')
+      await expect(publisher.publish(orders, [message('Order-1', 0)])).rejects.toThrow(BrokerRefusedError)
+      await expect(publisher.publish(orders, [message('Order-1', 1)])).rejects.toMatchObject({ operation: 'publish', reason: 'NEGATIVE_CONFIRM', resource: { exchange: orders } })
+      await channel.deleteQueue(full)
+      await expect(publisher.publish(orders, [message('Order-1', 2)])).resolves.toBeUndefined()
+      await channel.close()
+    } finally {
+      await connection.close()
+    }
   })
 
   it('gives every group every message, and a new group only what is published after its queues exist', async () => {

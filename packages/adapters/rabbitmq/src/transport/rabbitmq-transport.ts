@@ -55,7 +55,8 @@ export class RabbitMQTransport implements Transport {
   private readonly sequences = new PartitionSequences()
   private readonly subscriptions = new Set<RabbitMQSubscription>()
   private closed = false
-  private confirmFailure: unknown
+  /** Why each confirm channel closed: its callbacks only get a bare error. */
+  private readonly confirmEnds = new WeakMap<Channel, { closed: boolean; failure?: unknown }>()
 
   constructor(
     private readonly url: string,
@@ -121,7 +122,7 @@ export class RabbitMQTransport implements Transport {
       confirms.push(
         new Promise<void>((resolve, reject) => {
           sent = channel.publish(exchange, String(partition), content, options, (error: unknown) =>
-            error ? reject(this.publishError(error, topic, exchange)) : resolve(),
+            error ? reject(this.publishError(error, channel, topic, exchange)) : resolve(),
           )
         }),
       )
@@ -224,9 +225,15 @@ export class RabbitMQTransport implements Transport {
     if (!this.confirming) {
       const confirming = this.connection().then(async (connection) => {
         const channel = await connection.createConfirmChannel()
-        // Pending publishes get a bare "channel closed" through their callbacks; the reply code comes here.
+        const end: { closed: boolean; failure?: unknown } = { closed: false }
+        this.confirmEnds.set(channel, end)
+        // Pending publishes get a bare "channel closed" through their callbacks; the reply code comes with
+        // 'error', and prepending to 'close' marks the channel closed before amqplib fails those callbacks.
         channel.on('error', (error: unknown) => {
-          this.confirmFailure = error
+          end.failure = error
+        })
+        channel.prependListener('close', () => {
+          end.closed = true
         })
         channel.on('close', () => {
           if (this.confirming === confirming) this.confirming = undefined
@@ -322,11 +329,14 @@ export class RabbitMQTransport implements Transport {
     }
   }
 
-  private publishError(error: unknown, topic: string, exchange: string): unknown {
-    if (replyCodeOf(error) === undefined && replyCodeOf(this.confirmFailure) !== undefined) error = this.confirmFailure
-    if (replyCodeOf(error) !== undefined) return translateAmqpError(error, { operation: 'publish', topic, exchange })
-    // A negative confirm or a channel closed under the publish: the broker did not take the message.
-    return new BrokerRefusedError('publish', 0, (error as Error)?.message ?? 'not confirmed', { exchange }, { cause: error })
+  // The broker closed the channel (a reply code), the connection went away under the publish (the message
+  // may or may not be stored: publish again), or the broker answered with a negative confirm.
+  private publishError(error: unknown, channel: Channel, topic: string, exchange: string): unknown {
+    const end = this.confirmEnds.get(channel)
+    const cause = replyCodeOf(error) === undefined && replyCodeOf(end?.failure) !== undefined ? end!.failure : error
+    if (replyCodeOf(cause) !== undefined) return translateAmqpError(cause, { operation: 'publish', topic, exchange })
+    if (end?.closed) return new BrokerUnreachableError(redactUrl(this.url), { cause })
+    return new BrokerRefusedError('publish', 0, 'NEGATIVE_CONFIRM', { exchange }, { cause })
   }
 }
 
