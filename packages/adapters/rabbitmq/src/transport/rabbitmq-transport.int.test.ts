@@ -98,6 +98,14 @@ describeRabbitMQ('RabbitMQ transport', () => {
     await expect(transport().declare({ name: orders, partitions: 2, retentionMs: 60_000 })).rejects.toMatchObject({ setting: 'retentionMs', declared: '60000', actual: 'forever' })
   })
 
+  it.each([
+    ['no partitions', { partitions: 0 }, 'partitions'],
+    ['a fractional retention', { retentionMs: 1.5 }, 'retentionMs'],
+  ])('refuses a declaration with %s before touching the broker', async (_name, change, path) => {
+    const name = uniqueName('invalid')
+    await expect(transport().declare({ name, ...change })).rejects.toMatchObject({ type: 'validation', issues: [{ path }] })
+  })
+
   it('refuses a compacted topic: RabbitMQ keeps no log per key', async () => {
     const name = uniqueName('latest')
     await expect(transport().declare({ name, compacted: true })).rejects.toThrow(CompactedTopicUnsupportedError)

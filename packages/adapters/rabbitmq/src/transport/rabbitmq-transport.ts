@@ -79,6 +79,9 @@ export class RabbitMQTransport implements Transport {
     if (!Number.isInteger(wanted.partitions) || wanted.partitions < 1) {
       throw new ValidationError(`topic '${topic.name}' needs a positive integer partition count`, [{ path: 'partitions', message: String(wanted.partitions) }])
     }
+    if (wanted.retentionMs !== 'forever' && (!Number.isInteger(wanted.retentionMs) || wanted.retentionMs < 1)) {
+      throw new ValidationError(`topic '${topic.name}' needs a retention of 'forever' or a positive integer of milliseconds`, [{ path: 'retentionMs', message: String(wanted.retentionMs) }])
+    }
     const exchange = topicExchange(topic.name)
     await this.withChannel({ operation: 'declare the topic exchange', topic: topic.name, exchange }, (channel) =>
       channel.assertExchange(exchange, 'topic', { durable: true }),
