@@ -255,6 +255,27 @@ describeRabbitMQ('RabbitMQ transport', () => {
     }
   })
 
+  it('drops what a group did not consume within the topic’s retention, without parking it', async () => {
+    const publisher = transport()
+    const name = uniqueName('short')
+    created.topics.push({ name, partitions: 1 })
+    await publisher.declare({ name, partitions: 1, retentionMs: 1000 })
+    const g = group()
+    await (await transport().subscribe({ group: g, topics: [name] })).close()
+    await publisher.publish(name, messages(1, 3))
+    expect((await publisher.lag(g, [name]))[0]!.lag).toBeGreaterThan(0n)
+    // Waits for the event itself, the queue emptying; the test's timeout bounds it.
+    while ((await publisher.lag(g, [name]))[0]!.lag > 0n) await new Promise((resolve) => setTimeout(resolve, 50))
+    const connection = await amqp.connect(rabbitmqUrl())
+    try {
+      const channel = await connection.createChannel()
+      expect((await channel.checkQueue(parkedQueue(g))).messageCount).toBe(0)
+      await channel.close()
+    } finally {
+      await connection.close()
+    }
+  })
+
   it('counts as lag what waits in the queue and what a member holds unacknowledged', async () => {
     const publisher = transport()
     const orders = await topic(publisher, 2)
