@@ -146,6 +146,14 @@ describeRabbitMQ('RabbitMQ transport', () => {
     }
   })
 
+  it('refuses a message whose headers AMQP cannot carry, naming the message, and keeps publishing', async () => {
+    const publisher = transport()
+    const orders = await topic(publisher, 1)
+    const huge = { ...message('Order-1', 0), headers: { 'ef-n': '0', big: 'x'.repeat(70_000) } }
+    await expect(publisher.publish(orders, [huge])).rejects.toMatchObject({ type: 'validation', issues: [{ path: 'headers' }] })
+    await expect(publisher.publish(orders, [message('Order-1', 1)])).resolves.toBeUndefined()
+  })
+
   it('gives every group every message, and a new group only what is published after its queues exist', async () => {
     const publisher = transport()
     const orders = await topic(publisher, 2)

@@ -117,25 +117,33 @@ export class RabbitMQTransport implements Transport {
     const { partitions } = await this.topicSettings(topic)
     const exchange = topicExchange(topic)
     const channel = await this.confirmChannel()
-    const confirms: Promise<void>[] = []
+    // One promise for the batch: it settles when the broker has confirmed (or refused) every message of it.
+    let pending = messages.length
+    let failure: unknown
+    let settle!: () => void
+    const confirmed = new Promise<void>((resolve) => (settle = resolve))
+    const confirm = (error: unknown): void => {
+      if (error && failure === undefined) failure = this.publishError(error, channel, topic, exchange)
+      if (--pending === 0) settle()
+    }
     for (const message of messages) {
       const partition = partitionOfKey(message.key, partitions)
       const { content, options } = toAmqp(message, this.sequences.next(topic, partition))
-      let sent = true
-      confirms.push(
-        new Promise<void>((resolve, reject) => {
-          sent = channel.publish(exchange, String(partition), content, options, (error: unknown) =>
-            error ? reject(this.publishError(error, channel, topic, exchange)) : resolve(),
-          )
-        }),
-      )
+      let sent: boolean
+      try {
+        sent = channel.publish(exchange, String(partition), content, options, confirm)
+      } catch (error) {
+        // amqplib refuses headers it cannot encode with a RangeError, and any send on a closed channel.
+        if (error instanceof RangeError) {
+          throw new ValidationError(`message '${message.id}' to topic '${topic}' cannot be sent`, [{ path: 'headers', message: error.message }])
+        }
+        throw this.publishError(error, channel, topic, exchange)
+      }
       // The client's write buffer is full: wait for it to drain instead of growing it without bound.
       if (!sent) await drained(channel)
     }
-    // Settle every confirm before reporting the first failure, so none is left unobserved.
-    const results = await Promise.allSettled(confirms)
-    const failed = results.find((result) => result.status === 'rejected')
-    if (failed) throw failed.reason
+    await confirmed
+    if (failure !== undefined) throw failure
   }
 
   /**
