@@ -1,7 +1,8 @@
 // Publish-with-confirms throughput on RabbitMQ: the raw amqplib confirm channel
 // and RabbitMQTransport.publish, sending the same messages in the same batches
 // to a topic with one consumer group bound (so every message is routed to a
-// durable queue and persisted). Prints each run and the median of the runs.
+// durable queue and persisted). After one uncounted warm-up run of each, prints
+// each run and the median of the runs.
 //
 //   npx tsc -b tsconfig.json
 //   eval "$(scripts/services env rabbitmq)"
@@ -68,6 +69,8 @@ async function main() {
   const admin = await connection.createChannel()
   const queues = Array.from({ length: PARTITIONS }, (_, n) => `${group}.${topic}.${n}`)
   const results = { raw: [], transport: [] }
+  // One run of each first, not counted: it warms the JIT, the connection and the broker's queues.
+  for (const publish of [raw, transport]) await publish(topic)
   for (let run = 1; run <= runs; run++) {
     for (const [name, publish] of [['raw', raw], ['transport', transport]]) {
       for (const q of queues) await admin.purgeQueue(q)
