@@ -1,3 +1,7 @@
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
 import { afterAll, afterEach, expect, it } from '@jest/globals'
 import { TopicMismatchError, UnknownTopicError } from '@eventfold/messaging'
 import { partitionOfKey } from '@eventfold/projections/spi'
@@ -225,6 +229,37 @@ describeRabbitMQ('RabbitMQ transport', () => {
     expect(again.map((d) => d.offset).sort()).toEqual(unacknowledged.map((d) => d.offset).sort())
     await second.acknowledge(again)
     expect((await publisher.lag(g, [orders])).map((lag) => lag.lag)).toEqual([0n, 0n])
+  })
+
+  it('hands the deliveries of a member process killed before it acknowledged to another member, in order per key', async () => {
+    const publisher = transport()
+    const orders = await topic(publisher, 2)
+    const g = group()
+    const child = spawn(process.execPath, [join(__dirname, '..', 'test-support', 'crash-member.js'), g, orders, '40'], {
+      env: { ...process.env, RABBITMQ_URL: rabbitmqUrl() },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    const exited = once(child, 'exit')
+    try {
+      const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]()
+      expect((await lines.next()).value).toBe('joined')
+      // The child joined first, so it is the active member of every partition; this one waits.
+      const standby = await transport().subscribe({ group: g, topics: [orders] })
+      await publisher.publish(orders, messages(8, 5))
+      const read = (await lines.next()).value as string
+      const held = JSON.parse(read.replace(/^read /, '')) as string[]
+      expect(held).toHaveLength(40)
+
+      child.kill('SIGKILL')
+      await exited
+      const again = await readCount(standby, 40)
+      expect(again.map((d) => d.id).sort()).toEqual([...held].sort())
+      expect(again.every((d) => d.redelivered)).toBe(true)
+      for (let k = 0; k < 8; k++) expect(again.filter((d) => d.key === `Order-${k}`).map(nOf)).toEqual([0, 1, 2, 3, 4])
+      await standby.acknowledge(again)
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+    }
   })
 
   it('parks a dead letter with its reason in the group’s parked queue while the rest of its partition flows', async () => {
