@@ -12,7 +12,8 @@ const { RabbitMQTransport } = require('@eventfold/rabbitmq')
 const [group, topic, count] = process.argv.slice(2)
 
 const main = async () => {
-  const transport = new RabbitMQTransport(process.env.RABBITMQ_URL)
+  // It holds its deliveries unacknowledged on purpose: it must not try to hand a partition over.
+  const transport = new RabbitMQTransport(process.env.RABBITMQ_URL, { rebalanceIntervalMs: 600_000 })
   const member = await transport.subscribe({ group, topics: [topic] })
   process.stdout.write('joined\n')
   const got = []

@@ -14,3 +14,6 @@ export const deadLetterExchange = (group: string): string => `${group}.dead-lett
 
 /** The queue where a group's dead-lettered messages are parked. */
 export const parkedQueue = (group: string): string => `${group}.parked`
+
+/** The queue whose consumers are the members of a group: its consumer count is how many there are. */
+export const membersQueue = (group: string): string => `${group}.members`

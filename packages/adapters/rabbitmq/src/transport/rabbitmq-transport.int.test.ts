@@ -34,7 +34,8 @@ describeRabbitMQ('RabbitMQ transport', () => {
   const created = { topics: [] as { name: string; partitions: number }[], groups: [] as string[] }
 
   const transport = (): RabbitMQTransport => {
-    const made = new RabbitMQTransport(rabbitmqUrl(), { prefetch: 20 })
+    // No rebalancing unless a test asks for it: these tests hold deliveries unacknowledged on purpose.
+    const made = new RabbitMQTransport(rabbitmqUrl(), { prefetch: 20, rebalanceIntervalMs: 600_000 })
     transports.push(made)
     return made
   }
@@ -211,6 +212,47 @@ describeRabbitMQ('RabbitMQ transport', () => {
       expect(new Set(offsets).size).toBe(offsets.length)
     }
     expect((await publisher.lag(g, [orders])).map((lag) => lag.lag)).toEqual([0n, 0n, 0n])
+  })
+
+  it('spreads the partitions over the members, each key moving once and staying in order', async () => {
+    const publisher = transport()
+    const orders = await topic(publisher, 4)
+    const g = group()
+    const member = (): RabbitMQTransport => {
+      const made = new RabbitMQTransport(rabbitmqUrl(), { prefetch: 5, rebalanceIntervalMs: 20 })
+      transports.push(made)
+      return made
+    }
+    const first = await member().subscribe({ group: g, topics: [orders] })
+    const second = await member().subscribe({ group: g, topics: [orders] })
+    const got: [Delivery[], Delivery[]] = [[], []]
+    const drain = async (): Promise<void> => {
+      await Promise.all(
+        [first, second].map(async (m, i) => {
+          const batch = await m.read(50, 20, new Promise((resolve) => setTimeout(resolve, 50)))
+          got[i]!.push(...batch)
+          await m.acknowledge(batch)
+        }),
+      )
+    }
+    // Publishes one message per key per round until the second member took its share: two partitions.
+    let round = 0
+    while (new Set(got[1].map((d) => d.partition)).size < 2) {
+      await publisher.publish(orders, Array.from({ length: 16 }, (_, k) => message(`Order-${k}`, round)))
+      round++
+      await drain()
+    }
+    while (got[0].length + got[1].length < round * 16) await drain()
+    expect(await first.read(50, 20, Promise.resolve())).toEqual([])
+
+    const [a, b] = got
+    expect(new Set([...a, ...b].map((d) => d.id)).size).toBe(round * 16)
+    expect(a.length + b.length).toBe(round * 16)
+    for (let k = 0; k < 16; k++) {
+      const ofKey = (ds: Delivery[]): number[] => ds.filter((d) => d.key === `Order-${k}`).map(nOf)
+      expect([...ofKey(a), ...ofKey(b)]).toEqual(Array.from({ length: round }, (_, n) => n))
+    }
+    expect(new Set(b.map((d) => d.partition)).size).toBe(2)
   })
 
   it('hands the deliveries of a member that closes without acknowledging to another member, marked redelivered', async () => {

@@ -7,11 +7,11 @@ import amqp, { type Channel, type ChannelModel, type ConfirmChannel } from 'amqp
 import { BrokerRefusedError, BrokerUnreachableError, CompactedTopicUnsupportedError } from '../errors'
 import { type AmqpErrorContext, replyCodeOf, translateAmqpError } from '../amqp/translate-error'
 import { partitionOfKey } from '@eventfold/projections/spi'
-import { deadLetterExchange, parkedQueue, partitionQueue, topicExchange, topicSettingsQueue } from '../topology/names'
+import { deadLetterExchange, membersQueue as membersQueueOf, parkedQueue, partitionQueue, topicExchange, topicSettingsQueue } from '../topology/names'
 import { decodeSettings, encodeSettings, settingsOf, type TopicSettings } from '../topology/topic-settings'
 import { toAmqp } from './message'
 import { PartitionSequences } from './sequence'
-import { RabbitMQSubscription } from './subscription'
+import { type PartitionSource, RabbitMQSubscription } from './subscription'
 
 /** Options of {@link RabbitMQTransport}. */
 export interface RabbitMQTransportOptions {
@@ -28,6 +28,13 @@ export interface RabbitMQTransportOptions {
   readonly settingsTimeoutMs?: number
   /** Shown for the connection in RabbitMQ's tools. @default 'eventfold' */
   readonly connectionName?: string
+  /**
+   * How often a member compares the partitions it is active on with its
+   * share (partitions divided by the group's members) and hands one over
+   * when it has more.
+   * @default 1000
+   */
+  readonly rebalanceIntervalMs?: number
 }
 
 type SettingsRead = { readonly state: 'found'; readonly settings: TopicSettings } | { readonly state: 'missing' | 'busy' }
@@ -37,8 +44,9 @@ type SettingsRead = { readonly state: 'found'; readonly settings: TopicSettings 
  * consumer group has one durable single-active-consumer queue per topic
  * partition (`<group>.<topic>.<n>`), and the publisher routes each message
  * to the partition of its key. Publishing waits for publisher confirms;
- * deliveries are acknowledged manually; dead letters go through the group's
- * dead-letter exchange to its parked queue.
+ * deliveries are acknowledged manually; the members of a group share its
+ * partitions; dead letters go through the group's dead-letter exchange to
+ * its parked queue.
  *
  * @example
  * const transport = new RabbitMQTransport('amqp://eventfold:eventfold@127.0.0.1:5672')
@@ -49,6 +57,7 @@ export class RabbitMQTransport implements Transport {
   private readonly prefetch: number
   private readonly settingsTimeoutMs: number
   private readonly connectionName: string
+  private readonly rebalanceIntervalMs: number
   private connecting: Promise<ChannelModel> | undefined
   private confirming: Promise<ConfirmChannel> | undefined
   private readonly settings = new Map<string, TopicSettings>()
@@ -60,12 +69,13 @@ export class RabbitMQTransport implements Transport {
 
   constructor(
     private readonly url: string,
-    { prefetch = 100, settingsTimeoutMs = 5000, connectionName = 'eventfold' }: RabbitMQTransportOptions = {},
+    { prefetch = 100, settingsTimeoutMs = 5000, connectionName = 'eventfold', rebalanceIntervalMs = 1000 }: RabbitMQTransportOptions = {},
   ) {
     if (!Number.isInteger(prefetch) || prefetch < 1) throw new ValidationError('prefetch must be a positive integer', [{ path: 'prefetch', message: String(prefetch) }])
     this.prefetch = prefetch
     this.settingsTimeoutMs = settingsTimeoutMs
     this.connectionName = connectionName
+    this.rebalanceIntervalMs = rebalanceIntervalMs
   }
 
   /**
@@ -148,46 +158,55 @@ export class RabbitMQTransport implements Transport {
 
   /**
    * Joins the group: creates its queues for every partition of the topics
-   * (bound to the topic exchanges) and its dead-letter exchange and parked
-   * queue, then consumes every partition queue. RabbitMQ drops a message
+   * (bound to the topic exchanges), its dead-letter exchange, parked queue
+   * and members queue, then consumes every partition queue, each on a
+   * channel of its own (see {@link RabbitMQTransportOptions.rebalanceIntervalMs}
+   * for how members share them). RabbitMQ drops a message
    * routed to no queue, so a new group gets only what is published after
    * its queues exist, whatever `from` says.
    */
   async subscribe({ group, topics }: SubscribeOptions): Promise<Subscription> {
     if (topics.length === 0) throw new ValidationError('a subscription needs at least one topic', [{ path: 'topics', message: 'empty' }])
     const layouts = await Promise.all(topics.map(async (topic) => ({ topic, settings: await this.topicSettings(topic) })))
-    const connection = await this.connection()
-    const channel = await connection.createChannel().catch((error: unknown) => {
+    const control = await this.openChannel().catch((error: unknown) => {
       throw translateAmqpError(error, { operation: 'open a channel', group })
     })
-    const subscription = new RabbitMQSubscription(group, channel, { confirmChannel: () => this.confirmChannel(), finished: (s) => this.subscriptions.delete(s) }, partitionQueue(group, topics[0]!, 0))
-    this.subscriptions.add(subscription)
-    let context: AmqpErrorContext = { operation: 'set the prefetch', group }
+    control.on('error', () => undefined) // the pending call rejects with it
+    const sources: PartitionSource[] = []
+    const membersQueue = membersQueueOf(group)
+    let context: AmqpErrorContext = { operation: 'declare the dead-letter exchange', exchange: deadLetterExchange(group), group }
     try {
-      await channel.prefetch(this.prefetch)
       const dlx = deadLetterExchange(group)
       const parked = parkedQueue(group)
-      context = { operation: 'declare the dead-letter exchange', exchange: dlx, group }
-      await channel.assertExchange(dlx, 'fanout', { durable: true })
+      await control.assertExchange(dlx, 'fanout', { durable: true })
       context = { operation: 'declare the parked queue', queue: parked, group }
-      await channel.assertQueue(parked, { durable: true })
-      await channel.bindQueue(parked, dlx, '')
+      await control.assertQueue(parked, { durable: true })
+      await control.bindQueue(parked, dlx, '')
+      context = { operation: 'declare the members queue', queue: membersQueue, group }
+      // Never holds a message: its consumer count is the number of members, and it goes with the last one.
+      await control.assertQueue(membersQueue, { durable: false, autoDelete: true })
       for (const { topic, settings } of layouts) {
         for (let partition = 0; partition < settings.partitions; partition++) {
           const queue = partitionQueue(group, topic, partition)
           context = { operation: 'declare the partition queue', topic, queue, group }
-          await channel.assertQueue(queue, { durable: true, arguments: queueArguments(settings) })
+          await control.assertQueue(queue, { durable: true, arguments: queueArguments(settings) })
           context = { operation: 'bind the partition queue', topic, exchange: topicExchange(topic), queue, group }
-          await channel.bindQueue(queue, topicExchange(topic), String(partition))
-          context = { operation: 'consume', topic, queue, group }
-          await channel.consume(queue, (message) => subscription.receive(message, topic, partition), { noAck: false })
+          await control.bindQueue(queue, topicExchange(topic), String(partition))
+          sources.push({ topic, partition, queue })
         }
       }
     } catch (error) {
-      await subscription.close()
+      await control.close().catch(() => undefined)
       throw translateAmqpError(error, context)
     }
-    return subscription
+    const member = await RabbitMQSubscription.join(
+      { group, prefetch: this.prefetch, membersQueue, rebalanceIntervalMs: this.rebalanceIntervalMs },
+      control,
+      sources,
+      { openChannel: () => this.openChannel(), confirmChannel: () => this.confirmChannel(), finished: (s) => this.subscriptions.delete(s) },
+    )
+    this.subscriptions.add(member)
+    return member
   }
 
   /**
@@ -257,6 +276,10 @@ export class RabbitMQTransport implements Transport {
       this.confirming = confirming
     }
     return this.confirming
+  }
+
+  private async openChannel(): Promise<Channel> {
+    return (await this.connection()).createChannel()
   }
 
   private connection(): Promise<ChannelModel> {
