@@ -251,12 +251,18 @@ export class RabbitMQSubscription implements Subscription {
     consumer.draining = true
     while (consumer.handedOut > 0 && !this.closed) await this.changed()
     if (this.closed) return
-    for (let i = this.buffer.length - 1; i >= 0; i--) {
-      if (this.received.get(this.buffer[i]!)!.consumer === consumer) this.buffer.splice(i, 1)
-    }
     const old = consumer.channel
+    // From here on `receive` ignores the old channel, which may still deliver until it is closed.
+    try {
+      await this.register(consumer)
+    } catch (error) {
+      await old.close().catch(() => undefined)
+      throw error
+    }
+    for (let i = this.buffer.length - 1; i >= 0; i--) {
+      if (this.received.get(this.buffer[i]!)!.channel === old) this.buffer.splice(i, 1)
+    }
     consumer.draining = false
-    await this.register(consumer)
     await old.close().catch(() => undefined)
   }
 
