@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline'
 import { afterAll, afterEach, expect, it } from '@jest/globals'
 import { TopicMismatchError, UnknownTopicError } from '@eventfold/messaging'
 import { partitionOfKey } from '@eventfold/projections/spi'
-import type { Delivery, TransportMessage } from '@eventfold/messaging/spi'
+import type { Delivery, Subscription, TransportMessage } from '@eventfold/messaging/spi'
 import amqp from 'amqplib'
 import { BrokerRefusedError, BrokerUnreachableError, CompactedTopicUnsupportedError } from '../errors'
 import { HEADERS } from './message'
@@ -253,6 +253,42 @@ describeRabbitMQ('RabbitMQ transport', () => {
       expect([...ofKey(a), ...ofKey(b)]).toEqual(Array.from({ length: round }, (_, n) => n))
     }
     expect(new Set(b.map((d) => d.partition)).size).toBe(2)
+  })
+
+  it('keeps every key in order, each message handed out once, while members join and leave', async () => {
+    const publisher = transport()
+    const orders = await topic(publisher, 6)
+    const g = group()
+    const join = async (): Promise<Subscription> => {
+      const made = new RabbitMQTransport(rabbitmqUrl(), { prefetch: 5, rebalanceIntervalMs: 10 })
+      transports.push(made)
+      return made.subscribe({ group: g, topics: [orders] })
+    }
+    const members = [await join(), await join(), await join()]
+    // Appended when a read returns: a key moves only after what its member read was acknowledged.
+    const log: Delivery[] = []
+    const drain = async (): Promise<void> => {
+      await Promise.all(
+        members.map(async (m) => {
+          const batch = await m.read(50, 10, new Promise((resolve) => setTimeout(resolve, 30)))
+          log.push(...batch)
+          if (batch.length > 0) await m.acknowledge(batch)
+        }),
+      )
+    }
+    const rounds = 30
+    for (let round = 0; round < rounds; round++) {
+      if (round === 10) await members.splice(1, 1)[0]!.close()
+      if (round === 20) members.push(await join())
+      await publisher.publish(orders, Array.from({ length: 12 }, (_, k) => message(`Order-${k}`, round)))
+      await drain()
+    }
+    while (log.length < rounds * 12) await drain()
+
+    expect(log).toHaveLength(rounds * 12)
+    for (let k = 0; k < 12; k++) {
+      expect(log.filter((d) => d.key === `Order-${k}`).map(nOf)).toEqual(Array.from({ length: rounds }, (_, n) => n))
+    }
   })
 
   it('hands the deliveries of a member that closes without acknowledging to another member, marked redelivered', async () => {
