@@ -37,7 +37,7 @@ module.exports = {
     '^@eventfold/sagas/testing$': '<rootDir>/packages/sagas/src/testing/index.ts',
     '^@eventfold/sagas/testing/deadline-worker-process$': '<rootDir>/packages/sagas/src/testing/deadline-worker-process.ts',
     '^@eventfold/projections/testing/scale-out-worker$': '<rootDir>/packages/projections/src/testing/scale-out-worker.ts',
-    '^@eventfold/(sqlite|mongodb|postgresql|eventstoredb|kafka)$': '<rootDir>/packages/adapters/$1/src/index.ts',
+    '^@eventfold/(sqlite|mongodb|postgresql|eventstoredb|kafka|rabbitmq)$': '<rootDir>/packages/adapters/$1/src/index.ts',
   },
   testMatch: ['<rootDir>/{packages,samples}/**/src/**/*.test.ts', '<rootDir>/scripts/*.test.{ts,js}'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
