@@ -1,3 +1,15 @@
 export type { IntegrationEnvelope } from './envelope/envelope'
-export { MalformedMessageError, TopicMismatchError, isMalformedMessageError, isTopicMismatchError } from './errors'
+export {
+  InvalidPublicationError,
+  MalformedMessageError,
+  TopicMismatchError,
+  isInvalidPublicationError,
+  isMalformedMessageError,
+  isTopicMismatchError,
+} from './errors'
 export type { PartitionLag, StartFrom, TopicSpec } from './transport/transport'
+export { publish, type PayloadKind, type Publication, type PublicationSpec } from './publishing/publication'
+export { definePublications, Publications, type Outgoing, type PublicationsOptions } from './publishing/publications'
+export { Relay, RelayPartitionCountMismatchError, isRelayPartitionCountMismatchError, type RelayOptions } from './relay/relay'
+export { RelayWorker, type RelayProgress, type RelayWorkerOptions } from './relay/relay-worker'
+export { relayStatus, type RelayPartitionStatus, type RelayStatus } from './relay/relay-status'

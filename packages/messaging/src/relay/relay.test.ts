@@ -1,0 +1,158 @@
+import { describe, expect, it } from '@jest/globals'
+import { InMemoryEventStore, StoreClosedError, type EventData } from '@eventfold/core'
+import { InMemoryDocumentStore, type DocumentStore } from '@eventfold/projections'
+import { decodeEnvelope } from '../envelope/codec'
+import { publish } from '../publishing/publication'
+import { definePublications } from '../publishing/publications'
+import { RecordingTransport, type Published } from '../test-support/recording-transport'
+import { Relay } from './relay'
+import { relayStatus } from './relay-status'
+
+const publications = definePublications({
+  source: 'orders',
+  publications: [
+    publish<{ orderId: string; n: number }>('OrderPlaced', { type: 'OrderPlaced.v1', topic: 'orders', map: (e) => ({ orderId: e.data.orderId, n: e.data.n }) }),
+    publish('OrderShipped', { type: 'OrderShipped.v1', topic: 'shipping', payload: 'reference' }),
+  ],
+})
+
+/** Appends `perStream` events to each of `streams` streams, mixing chosen and private types; returns the chosen count. */
+const seed = async (store: InMemoryEventStore, streams: number, perStream: number): Promise<number> => {
+  let chosen = 0
+  for (let i = 0; i < perStream; i++) {
+    for (let s = 0; s < streams; s++) {
+      const type = i % 3 === 0 ? 'OrderPlaced' : i % 3 === 1 ? 'OrderShipped' : 'OrderAudited'
+      if (type !== 'OrderAudited') chosen++
+      const event: EventData = { type, data: { orderId: `o${s}`, n: i, secret: 'internal' } }
+      await store.appendToStream(`Order-o${s}`, [event])
+    }
+  }
+  return chosen
+}
+
+const decoded = (p: Published) => decodeEnvelope({ ...p, partition: 0, offset: 0n, redelivered: false })
+
+/** On each topic, every stream's published revisions are increasing (per-stream order). */
+const expectPerStreamOrder = (published: readonly Published[]): void => {
+  const last = new Map<string, bigint>()
+  for (const p of published) {
+    const e = decoded(p)
+    const key = `${p.topic} ${e.streamId}`
+    const before = last.get(key)
+    if (before !== undefined) expect(e.revision).toBeGreaterThan(before)
+    last.set(key, e.revision)
+  }
+}
+
+const catchUp = (options: { eventStore: InMemoryEventStore; documents: DocumentStore; transport: RecordingTransport; partitions?: number }) =>
+  new Relay({ ...options, publications, name: 'orders', stopAtHead: true, batchSize: 7 }).run()
+
+describe('the relay', () => {
+  it('publishes every chosen event once, in per-stream order, and none of the others', async () => {
+    const eventStore = new InMemoryEventStore()
+    const documents = new InMemoryDocumentStore()
+    const transport = new RecordingTransport()
+    const chosen = await seed(eventStore, 5, 12)
+
+    const [progress] = await catchUp({ eventStore, documents, transport })
+
+    expect(transport.declared.map((t) => t.name)).toEqual(['orders', 'shipping'])
+    expect(transport.published).toHaveLength(chosen)
+    expect(new Set(transport.published.map((p) => p.id)).size).toBe(chosen)
+    expect(transport.published.every((p) => p.key === decoded(p).streamId)).toBe(true)
+    expect(transport.published.map((p) => decoded(p).type).sort()).not.toContain('OrderAudited')
+    expect(JSON.stringify(transport.published.map((p) => decoded(p).data))).not.toContain('internal')
+    expectPerStreamOrder(transport.published)
+    expect(progress).toMatchObject({ relay: 'orders', partition: '0/1', published: chosen, checkpoint: await eventStore.headPosition() })
+
+    // A second run starts from the checkpoint: nothing is published again.
+    await catchUp({ eventStore, documents, transport })
+    expect(transport.published).toHaveLength(chosen)
+    const status = await relayStatus(eventStore, documents, { name: 'orders' })
+    expect(status.partitions).toEqual([{ partition: '0/1', checkpoint: status.head, lag: 0n, owner: undefined }])
+  })
+
+  it('splits the log into partitions by stream id, each event published by one of them', async () => {
+    const eventStore = new InMemoryEventStore()
+    const documents = new InMemoryDocumentStore()
+    const transport = new RecordingTransport()
+    const chosen = await seed(eventStore, 9, 6)
+    const progress = await catchUp({ eventStore, documents, transport, partitions: 3 })
+    expect(progress.map((p) => p.partition)).toEqual(['0/3', '1/3', '2/3'])
+    expect(progress.reduce((n, p) => n + p.published, 0)).toBe(chosen)
+    expect(new Set(transport.published.map((p) => p.id)).size).toBe(chosen)
+    expectPerStreamOrder(transport.published)
+  })
+
+  it('publishes a batch again after a crash between its publish and its checkpoint, with the same ids', async () => {
+    const eventStore = new InMemoryEventStore()
+    const documents = new InMemoryDocumentStore()
+    const transport = new RecordingTransport()
+    const chosen = await seed(eventStore, 2, 3)
+    // The checkpoint write fails for good once the batch is published: the process dies there.
+    const crashing = Object.create(documents) as DocumentStore
+    crashing.commit = async (request) => {
+      if (request.checkpoint) throw new StoreClosedError('the document store')
+      return documents.commit(request)
+    }
+    await expect(catchUp({ eventStore, documents: crashing, transport })).rejects.toBeInstanceOf(StoreClosedError)
+    expect(transport.published).toHaveLength(chosen)
+    expect(await documents.listCheckpoints('relay:')).toEqual(new Map())
+
+    await catchUp({ eventStore, documents, transport })
+    expect(transport.published).toHaveLength(2 * chosen)
+    const ids = transport.published.map((p) => p.id)
+    expect(ids.slice(chosen)).toEqual(ids.slice(0, chosen))
+  })
+
+  it('parks an event its mapping cannot publish and publishes the rest', async () => {
+    const eventStore = new InMemoryEventStore()
+    const documents = new InMemoryDocumentStore()
+    const transport = new RecordingTransport()
+    const strict = definePublications({
+      source: 'orders',
+      publications: [
+        publish<{ n: number }>('OrderPlaced', {
+          type: 'OrderPlaced.v1',
+          topic: 'orders',
+          map: (e) => {
+            if (e.data.n === 2) throw new Error('n 2 has no published form')
+            return { n: e.data.n }
+          },
+        }),
+      ],
+    })
+    for (let n = 0; n < 4; n++) await eventStore.appendToStream('Order-o1', [{ type: 'OrderPlaced', data: { n } }])
+    const [progress] = await new Relay({ eventStore, documents, transport, publications: strict, stopAtHead: true, maxAttempts: 2, retry: { initialDelayMs: 1, maxDelayMs: 1 } }).run()
+    expect(transport.published.map((p) => decoded(p).data)).toEqual([{ n: 0 }, { n: 1 }, { n: 3 }])
+    expect(progress?.parked).toBe(1)
+    expect((await relayStatus(eventStore, documents)).parked).toBe(1)
+  })
+
+  it('lets two relay processes share the partitions without publishing an event twice', async () => {
+    const eventStore = new InMemoryEventStore()
+    const documents = new InMemoryDocumentStore()
+    const transport = new RecordingTransport()
+    const options = { eventStore, documents, transport, publications, name: 'orders', partitions: 4, leaseTtlMs: 400, tickMs: 20, batchSize: 5 }
+    // Steady: both processes hold a share of the partitions before the events come.
+    let shared!: () => void
+    const sharing = new Promise<void>((resolve) => (shared = resolve))
+    const onLease = () => {
+      if (a.owned.length > 0 && b.owned.length > 0 && a.owned.length + b.owned.length === 4) shared()
+    }
+    const a: Relay = new Relay({ ...options, owner: 'a', onLease })
+    const b: Relay = new Relay({ ...options, owner: 'b', onLease })
+    const running = [a.run(), b.run()]
+    await sharing
+    const chosen = await seed(eventStore, 8, 30)
+    await transport.publishedCount(chosen)
+    await a.stop()
+    await b.stop()
+    const [pa, pb] = await Promise.all(running)
+    expect(new Set(transport.published.map((p) => p.id)).size).toBe(chosen)
+    expect(transport.published).toHaveLength(chosen)
+    expect(pa!.some((p) => p.published > 0)).toBe(true)
+    expect(pb!.some((p) => p.published > 0)).toBe(true)
+    expectPerStreamOrder(transport.published)
+  })
+})
