@@ -209,9 +209,9 @@ export class Relay {
         }
         // One failed partition stops the relay: a relay that publishes some partitions and not others hides the failure.
         this.failure ??= error
-        void this.stop()
         // Another process may take the partition at once instead of after the lease time.
-        return fence.release().catch(() => undefined)
+        this.track(fence.release())
+        void this.stop()
       },
     )
     entry = { worker, fence, done }
