@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander'
 import { dlqCommand } from './commands/dlq'
 import { projectionsCommand } from './commands/projections'
+import { relayCommand } from './commands/relay'
 import { replayCommand } from './commands/replay'
 import { streamsCommand } from './commands/streams'
 import { EXIT, exitCodeOf } from './errors'
@@ -30,6 +31,7 @@ export const createProgram = (): Command => {
   replayCommand(program)
   projectionsCommand(program)
   dlqCommand(program)
+  relayCommand(program)
   return program
 }
 
