@@ -3,10 +3,13 @@ export {
   InvalidPublicationError,
   MalformedMessageError,
   TopicMismatchError,
+  UnknownTopicError,
   isInvalidPublicationError,
   isMalformedMessageError,
   isTopicMismatchError,
+  isUnknownTopicError,
 } from './errors'
+export { InMemoryTransport } from './transport/in-memory-transport'
 export type { PartitionLag, StartFrom, TopicSpec } from './transport/transport'
 export { publish, type PayloadKind, type Publication, type PublicationSpec } from './publishing/publication'
 export { definePublications, Publications, type Outgoing, type PublicationsOptions } from './publishing/publications'

@@ -4,9 +4,13 @@ import { InMemoryDocumentStore, type DocumentStore } from '@eventfold/projection
 import { decodeEnvelope } from '../envelope/codec'
 import { publish } from '../publishing/publication'
 import { definePublications } from '../publishing/publications'
-import { RecordingTransport, type Published } from '../test-support/recording-transport'
+import { published } from '../test-support/published'
+import { InMemoryTransport } from '../transport/in-memory-transport'
+import type { Delivery } from '../transport/transport'
 import { Relay } from './relay'
 import { relayStatus } from './relay-status'
+
+const TOPICS = ['orders', 'shipping']
 
 const publications = definePublications({
   source: 'orders',
@@ -14,6 +18,7 @@ const publications = definePublications({
     publish<{ orderId: string; n: number }>('OrderPlaced', { type: 'OrderPlaced.v1', topic: 'orders', map: (e) => ({ orderId: e.data.orderId, n: e.data.n }) }),
     publish('OrderShipped', { type: 'OrderShipped.v1', topic: 'shipping', payload: 'reference' }),
   ],
+  topics: [{ name: 'orders', partitions: 3 }],
 })
 
 /** Appends `perStream` events to each of `streams` streams, mixing chosen and private types; returns the chosen count. */
@@ -30,44 +35,44 @@ const seed = async (store: InMemoryEventStore, streams: number, perStream: numbe
   return chosen
 }
 
-const decoded = (p: Published) => decodeEnvelope({ ...p, partition: 0, offset: 0n, redelivered: false })
-
 /** On each topic, every stream's published revisions are increasing (per-stream order). */
-const expectPerStreamOrder = (published: readonly Published[]): void => {
+const expectPerStreamOrder = (deliveries: readonly Delivery[]): void => {
   const last = new Map<string, bigint>()
-  for (const p of published) {
-    const e = decoded(p)
-    const key = `${p.topic} ${e.streamId}`
+  for (const d of deliveries) {
+    const e = decodeEnvelope(d)
+    const key = `${d.topic} ${e.streamId}`
     const before = last.get(key)
     if (before !== undefined) expect(e.revision).toBeGreaterThan(before)
     last.set(key, e.revision)
   }
 }
 
-const catchUp = (options: { eventStore: InMemoryEventStore; documents: DocumentStore; transport: RecordingTransport; partitions?: number }) =>
+const catchUp = (options: { eventStore: InMemoryEventStore; documents: DocumentStore; transport: InMemoryTransport; partitions?: number }) =>
   new Relay({ ...options, publications, name: 'orders', stopAtHead: true, batchSize: 7 }).run()
 
 describe('the relay', () => {
   it('publishes every chosen event once, in per-stream order, and none of the others', async () => {
     const eventStore = new InMemoryEventStore()
     const documents = new InMemoryDocumentStore()
-    const transport = new RecordingTransport()
+    const transport = new InMemoryTransport()
     const chosen = await seed(eventStore, 5, 12)
 
     const [progress] = await catchUp({ eventStore, documents, transport })
 
-    expect(transport.declared.map((t) => t.name)).toEqual(['orders', 'shipping'])
-    expect(transport.published).toHaveLength(chosen)
-    expect(new Set(transport.published.map((p) => p.id)).size).toBe(chosen)
-    expect(transport.published.every((p) => p.key === decoded(p).streamId)).toBe(true)
-    expect(transport.published.map((p) => decoded(p).type).sort()).not.toContain('OrderAudited')
-    expect(JSON.stringify(transport.published.map((p) => decoded(p).data))).not.toContain('internal')
-    expectPerStreamOrder(transport.published)
+    // Topics are declared with the settings given.
+    expect((await transport.lag('any', ['orders'])).map((p) => p.partition)).toEqual([0, 1, 2])
+    const out = await published(transport, TOPICS)
+    expect(out).toHaveLength(chosen)
+    expect(new Set(out.map((d) => d.id)).size).toBe(chosen)
+    expect(out.every((d) => d.key === decodeEnvelope(d).streamId && d.id === decodeEnvelope(d).id)).toBe(true)
+    expect(out.map((d) => decodeEnvelope(d).type)).not.toContain('OrderAudited')
+    expect(JSON.stringify(out.map((d) => decodeEnvelope(d).data))).not.toContain('internal')
+    expectPerStreamOrder(out)
     expect(progress).toMatchObject({ relay: 'orders', partition: '0/1', published: chosen, checkpoint: await eventStore.headPosition() })
 
     // A second run starts from the checkpoint: nothing is published again.
     await catchUp({ eventStore, documents, transport })
-    expect(transport.published).toHaveLength(chosen)
+    expect(await published(transport, TOPICS)).toHaveLength(chosen)
     const status = await relayStatus(eventStore, documents, { name: 'orders' })
     expect(status.partitions).toEqual([{ partition: '0/1', checkpoint: status.head, lag: 0n, owner: undefined }])
   })
@@ -75,19 +80,21 @@ describe('the relay', () => {
   it('splits the log into partitions by stream id, each event published by one of them', async () => {
     const eventStore = new InMemoryEventStore()
     const documents = new InMemoryDocumentStore()
-    const transport = new RecordingTransport()
+    const transport = new InMemoryTransport()
     const chosen = await seed(eventStore, 9, 6)
     const progress = await catchUp({ eventStore, documents, transport, partitions: 3 })
     expect(progress.map((p) => p.partition)).toEqual(['0/3', '1/3', '2/3'])
     expect(progress.reduce((n, p) => n + p.published, 0)).toBe(chosen)
-    expect(new Set(transport.published.map((p) => p.id)).size).toBe(chosen)
-    expectPerStreamOrder(transport.published)
+    const out = await published(transport, TOPICS)
+    expect(new Set(out.map((d) => d.id)).size).toBe(chosen)
+    expect(out).toHaveLength(chosen)
+    expectPerStreamOrder(out)
   })
 
   it('publishes a batch again after a crash between its publish and its checkpoint, with the same ids', async () => {
     const eventStore = new InMemoryEventStore()
     const documents = new InMemoryDocumentStore()
-    const transport = new RecordingTransport()
+    const transport = new InMemoryTransport()
     const chosen = await seed(eventStore, 2, 3)
     // The checkpoint write fails for good once the batch is published: the process dies there.
     const crashing = Object.create(documents) as DocumentStore
@@ -96,19 +103,21 @@ describe('the relay', () => {
       return documents.commit(request)
     }
     await expect(catchUp({ eventStore, documents: crashing, transport })).rejects.toBeInstanceOf(StoreClosedError)
-    expect(transport.published).toHaveLength(chosen)
+    expect(await published(transport, TOPICS)).toHaveLength(chosen)
     expect(await documents.listCheckpoints('relay:')).toEqual(new Map())
 
     await catchUp({ eventStore, documents, transport })
-    expect(transport.published).toHaveLength(2 * chosen)
-    const ids = transport.published.map((p) => p.id)
-    expect(ids.slice(chosen)).toEqual(ids.slice(0, chosen))
+    const out = await published(transport, TOPICS)
+    expect(out).toHaveLength(2 * chosen)
+    const counts = new Map<string, number>()
+    for (const d of out) counts.set(d.id, (counts.get(d.id) ?? 0) + 1)
+    expect([...counts.values()]).toEqual(Array(chosen).fill(2))
   })
 
   it('parks an event its mapping cannot publish and publishes the rest', async () => {
     const eventStore = new InMemoryEventStore()
     const documents = new InMemoryDocumentStore()
-    const transport = new RecordingTransport()
+    const transport = new InMemoryTransport()
     const strict = definePublications({
       source: 'orders',
       publications: [
@@ -124,7 +133,7 @@ describe('the relay', () => {
     })
     for (let n = 0; n < 4; n++) await eventStore.appendToStream('Order-o1', [{ type: 'OrderPlaced', data: { n } }])
     const [progress] = await new Relay({ eventStore, documents, transport, publications: strict, stopAtHead: true, maxAttempts: 2, retry: { initialDelayMs: 1, maxDelayMs: 1 } }).run()
-    expect(transport.published.map((p) => decoded(p).data)).toEqual([{ n: 0 }, { n: 1 }, { n: 3 }])
+    expect((await published(transport, ['orders'])).map((d) => decodeEnvelope(d).data)).toEqual([{ n: 0 }, { n: 1 }, { n: 3 }])
     expect(progress?.parked).toBe(1)
     expect((await relayStatus(eventStore, documents)).parked).toBe(1)
   })
@@ -132,7 +141,7 @@ describe('the relay', () => {
   it('lets two relay processes share the partitions without publishing an event twice', async () => {
     const eventStore = new InMemoryEventStore()
     const documents = new InMemoryDocumentStore()
-    const transport = new RecordingTransport()
+    const transport = new InMemoryTransport()
     const options = { eventStore, documents, transport, publications, name: 'orders', partitions: 4, leaseTtlMs: 400, tickMs: 20, batchSize: 5 }
     // Steady: both processes hold a share of the partitions before the events come.
     let shared!: () => void
@@ -145,14 +154,15 @@ describe('the relay', () => {
     const running = [a.run(), b.run()]
     await sharing
     const chosen = await seed(eventStore, 8, 30)
-    await transport.publishedCount(chosen)
+    await published(transport, TOPICS, chosen)
     await a.stop()
     await b.stop()
     const [pa, pb] = await Promise.all(running)
-    expect(new Set(transport.published.map((p) => p.id)).size).toBe(chosen)
-    expect(transport.published).toHaveLength(chosen)
+    const out = await published(transport, TOPICS)
+    expect(out).toHaveLength(chosen)
+    expect(new Set(out.map((d) => d.id)).size).toBe(chosen)
     expect(pa!.some((p) => p.published > 0)).toBe(true)
     expect(pb!.some((p) => p.published > 0)).toBe(true)
-    expectPerStreamOrder(transport.published)
+    expectPerStreamOrder(out)
   })
 })
