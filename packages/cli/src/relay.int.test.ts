@@ -65,8 +65,8 @@ describe('eventfold relay', () => {
       head: '12',
       parked: 0,
       partitions: [
-        { partition: '0/2', checkpoint: '12', lag: '0' },
-        { partition: '1/2', checkpoint: '12', lag: '0' },
+        { partition: '0/2', checkpoint: '12', lag: '0', owner: null },
+        { partition: '1/2', checkpoint: '12', lag: '0', owner: null },
       ],
     })
     const table = await app.run(['relay', 'status'])

@@ -129,7 +129,8 @@ export const relayCommand = (program: Command): void => {
           const config = relayOf(await ctx.app())
           const { eventStore, documents } = await ctx.stores()
           const status = await relayStatus(eventStore, documents, config.name !== undefined ? { name: config.name } : {})
-          if (opts.json) return printJson(status)
+          // null, not absent: a reader of the JSON sees every field of every partition.
+          if (opts.json) return printJson({ ...status, head: status.head ?? null, partitions: status.partitions.map((p) => ({ ...p, checkpoint: p.checkpoint ?? null, owner: p.owner ?? null })) })
           printStatus(status)
         },
         { readOnly: true },
