@@ -60,7 +60,7 @@ export interface RelaySinkOptions {
   readonly transport: Transport
   readonly documents: DocumentStore
   readonly checkpoint: string
-  readonly fence: LeaseFence | undefined
+  readonly fence: LeaseFence
   readonly scanned: () => bigint | undefined
   readonly onCheckpoint: (position: bigint, published: number) => void
   readonly onError: (error: unknown) => void
@@ -93,7 +93,8 @@ export class RelaySink implements EngineSink<RecordedEvent, RelayAttempt> {
     let count = 0
     for (const messages of attempt.messages.values()) count += messages.length
     if (!attempt.published) {
-      if (this.options.fence?.lost) throw new LeaseLostError(this.options.fence.held.key, this.options.fence.held.owner)
+      // A relay that lost its partition would publish what the new owner publishes too.
+      if (this.options.fence.lost) throw new LeaseLostError(this.options.fence.held.key, this.options.fence.held.owner)
       await Promise.all([...attempt.messages].map(([topic, messages]) => transport.publish(topic, messages)))
       attempt.published = true
     }
@@ -126,7 +127,7 @@ export class RelaySink implements EngineSink<RecordedEvent, RelayAttempt> {
 
   private send(request: CommitRequest): Promise<unknown> {
     const { documents, fence } = this.options
-    return fence ? fence.commit((renewal) => documents.commit({ ...request, fence: renewal })) : documents.commit(request)
+    return fence.commit((renewal) => documents.commit({ ...request, fence: renewal }))
   }
 
   /** Writes for the events parked, skipping those a redone batch parked already. */

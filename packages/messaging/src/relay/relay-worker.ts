@@ -32,16 +32,16 @@ export interface RelayWorkerOptions extends BatchPolicy {
   /** Stop once caught up with the head. @default false */
   readonly stopAtHead?: boolean
   readonly onProgress?: (progress: RelayProgress) => void
-  /** @internal every commit renews this lease, so a relay that lost its partition cannot store its checkpoint */
-  readonly fence?: LeaseFence
+  /** Every commit renews this lease, so a relay that lost its partition cannot store its checkpoint. */
+  readonly fence: LeaseFence
 }
 
 /**
  * Publishes one partition (by hash of stream id) of the log: reads the
  * chosen event types from its checkpoint, publishes each batch keyed by
  * stream id, then stores the checkpoint. A source (the log) and a sink
- * (the transport and the checkpoint) on the worker engine. Topics are
- * declared by {@link Relay}; a worker run on its own expects them to exist.
+ * (the transport and the checkpoint) on the worker engine. {@link Relay}
+ * runs one per partition it holds the lease of, after declaring the topics.
  */
 export class RelayWorker {
   private readonly engine: WorkerEngine<RecordedEvent>

@@ -165,4 +165,55 @@ describe('the relay', () => {
     expect(pb!.some((p) => p.published > 0)).toBe(true)
     expectPerStreamOrder(out)
   })
+
+  it('publishes a batch again when the broker failed it, until it goes through', async () => {
+    const eventStore = new InMemoryEventStore()
+    const documents = new InMemoryDocumentStore()
+    const transport = new InMemoryTransport()
+    let failures = 2
+    const flaky = Object.create(transport) as InMemoryTransport
+    flaky.publish = async (topic, messages) => {
+      // The broker took the first message, then failed the call: the retry publishes it again.
+      if (failures-- > 0) {
+        await transport.publish(topic, messages.slice(0, 1))
+        throw new Error('broker not available')
+      }
+      return transport.publish(topic, messages)
+    }
+    for (let n = 0; n < 3; n++) await eventStore.appendToStream('Order-o1', [{ type: 'OrderPlaced', data: { orderId: 'o1', n } }])
+    const warnings: unknown[] = []
+    const [progress] = await new Relay({
+      eventStore,
+      documents,
+      transport: flaky,
+      publications,
+      stopAtHead: true,
+      retry: { initialDelayMs: 1, maxDelayMs: 1 },
+      onError: (error) => warnings.push(error),
+    }).run()
+    const out = await published(transport, ['orders'])
+    expect(out.map((d) => (decodeEnvelope(d).data as { n: number }).n)).toEqual([0, 0, 0, 1, 2])
+    expect(progress).toMatchObject({ retries: 2, parked: 0, checkpoint: 3n })
+    expect(warnings).toEqual([new Error('broker not available'), new Error('broker not available')])
+  })
+
+  it('forgets processes that stopped heartbeating long ago', async () => {
+    const eventStore = new InMemoryEventStore()
+    const documents = new InMemoryDocumentStore()
+    const stale = { kind: 'put' as const, collection: '_ef_relay_hosts', meta: { revision: 1, positions: {} }, expectedRevision: 0 }
+    await documents.commit({
+      writes: [
+        { ...stale, doc: { _id: 'orders:dead', relay: 'orders', seenAt: 0 } },
+        { ...stale, doc: { _id: 'other:dead', relay: 'other', seenAt: 0 } },
+      ],
+    })
+    let acquired!: () => void
+    const running = new Promise<void>((resolve) => (acquired = resolve))
+    const relay = new Relay({ eventStore, documents, transport: new InMemoryTransport(), publications, name: 'orders', owner: 'live', onLease: () => acquired() })
+    const done = relay.run()
+    await running
+    await relay.stop()
+    await done
+    expect((await documents.find('_ef_relay_hosts', {})).map((d) => d._id)).toEqual(['other:dead'])
+  })
 })

@@ -46,6 +46,9 @@ export interface RelayOptions extends BatchPolicy {
   readonly onLease?: (event: { readonly kind: 'acquired' | 'lost' | 'released'; readonly partition: string; readonly owner: string }) => void
 }
 
+/** A process not seen for this many lease times is forgotten. */
+const STALE_HOST_TTLS = 10
+
 interface Running {
   readonly worker: RelayWorker
   readonly fence: LeaseFence
@@ -285,6 +288,16 @@ export class Relay {
         },
       ],
     })
+    // Processes that died without leaving would otherwise stay in the collection for good.
+    const gone = await documents.find(RELAY_HOSTS_COLLECTION, { relay: this.name, seenAt: { $lt: now - STALE_HOST_TTLS * this.ttl } })
+    if (gone.length > 0) {
+      const stored = await documents.getMany(RELAY_HOSTS_COLLECTION, gone.map((d) => d._id))
+      const writes = [...stored].map(([id, d]) => ({ kind: 'delete' as const, collection: RELAY_HOSTS_COLLECTION, id, expectedRevision: d.meta.revision }))
+      // Another process may remove them first.
+      await documents.commit({ writes }).catch((error: unknown) => {
+        if (!isDocumentConflictError(error)) throw error
+      })
+    }
     return documents.count(RELAY_HOSTS_COLLECTION, { relay: this.name, seenAt: { $gt: now - this.ttl } })
   }
 }
