@@ -11,7 +11,7 @@ export {
 } from './errors'
 export { InMemoryTransport } from './transport/in-memory-transport'
 export type { PartitionLag, StartFrom, TopicSpec } from './transport/transport'
-export { publish, type PayloadKind, type Publication, type PublicationSpec } from './publishing/publication'
+export { publish, Published, type PayloadKind, type Publication, type PublicationSpec } from './publishing/publication'
 export { definePublications, Publications, type Outgoing, type PublicationsOptions } from './publishing/publications'
 export { Relay, RelayPartitionCountMismatchError, isRelayPartitionCountMismatchError, type RelayOptions } from './relay/relay'
 export type { RelayProgress } from './relay/relay-worker'

@@ -39,18 +39,21 @@ export interface Publication {
 
 /**
  * Chooses a domain event type for publication. With an `@Event` class,
- * `map` sees the event's data typed as the class.
- * @throws {@link InvalidPublicationError} for an empty type or topic, or a `'full'` publication without `map`.
+ * `map` sees the event's data typed as the class; a class decorated with
+ * {@link Published} needs no second argument.
+ * @throws {@link InvalidPublicationError} for an empty type or topic, a `'full'` publication without `map`, or a class without a publication.
  * @example
  * ```ts
  * publish(OrderPlaced, { type: 'OrderPlaced.v1', topic: 'orders', map: (e) => ({ orderId: e.data.orderId, total: e.data.total }) })
  * publish('CustomerMoved', { type: 'CustomerMoved.v1', topic: 'customers', payload: 'reference', map: (e) => ({ customerId: e.streamId }) })
  * ```
  */
-export function publish<C extends object, P>(event: EventClass<C>, spec: PublicationSpec<C, P>): Publication
+export function publish<C extends object, P>(event: EventClass<C>, spec?: PublicationSpec<C, P>): Publication
 export function publish<D = unknown, P = unknown>(eventType: string, spec: PublicationSpec<D, P>): Publication
-export function publish(event: EventClass | string, spec: PublicationSpec): Publication {
+export function publish(event: EventClass | string, given?: PublicationSpec): Publication {
   const eventType = eventTypeOf(event)
+  const spec = given ?? (typeof event === 'string' ? undefined : decorated.get(event))
+  if (spec === undefined) throw new InvalidPublicationError(eventType, 'it has no publication: pass one, or decorate its class with @Published')
   const payload = spec.payload ?? 'full'
   const invalid = (reason: string) => new InvalidPublicationError(eventType, reason)
   if (typeof spec.type !== 'string' || spec.type.trim() === '') throw invalid('its published type is empty')
@@ -62,3 +65,24 @@ export function publish(event: EventClass | string, spec: PublicationSpec): Publ
   const map = spec.map ?? ((e: RecordedEvent) => ({ streamId: e.streamId }))
   return { eventType, type: spec.type, topic: spec.topic, payload, map }
 }
+
+const decorated = new WeakMap<object, PublicationSpec>()
+
+/**
+ * Marks an `@Event` class as published, with its published contract. It only
+ * records the publication: the class is published by a relay whose
+ * `definePublications` lists it.
+ * @example
+ * ```ts
+ * @Published({ type: 'OrderPlaced.v1', topic: 'orders', map: (e: RecordedEvent<OrderPlaced>) => ({ orderId: e.data.orderId }) })
+ * @Event('OrderPlaced')
+ * class OrderPlaced { constructor(readonly orderId: string, readonly cardNumber: string) {} }
+ *
+ * definePublications({ source: 'orders', publications: [publish(OrderPlaced)] })
+ * ```
+ */
+export const Published =
+  <C extends object = object, P = unknown>(spec: PublicationSpec<C, P>) =>
+  (target: EventClass<C>): void => {
+    decorated.set(target, spec as PublicationSpec)
+  }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { Event, type RecordedEvent } from '@eventfold/core'
 import { InvalidPublicationError } from '../errors'
-import { publish } from './publication'
+import { publish, Published } from './publication'
 import { definePublications } from './publications'
 import { validTraceparent } from './traceparent'
 
@@ -11,6 +11,16 @@ class OrderPlaced {
     readonly orderId: string,
     readonly total: number,
     readonly cardNumber: string,
+  ) {}
+}
+
+@Published({ type: 'OrderRefunded.v2', topic: 'refunds', map: (e: RecordedEvent<OrderRefunded>) => ({ orderId: e.data.orderId, amount: e.data.amount }) })
+@Event('OrderRefunded')
+class OrderRefunded {
+  constructor(
+    readonly orderId: string,
+    readonly amount: number,
+    readonly reason: string,
   ) {}
 }
 
@@ -56,6 +66,13 @@ describe('choosing what is published', () => {
     })
   })
 
+  it('publishes a class decorated with @Published with the publication it declares', () => {
+    const refunds = definePublications({ source: 'orders', publications: [publish(OrderRefunded)] })
+    const out = refunds.outgoing(recorded('OrderRefunded', { orderId: 'o1', amount: 5, reason: 'internal note' }))
+    expect(out).toMatchObject({ topic: 'refunds', envelope: { type: 'OrderRefunded.v2', data: { orderId: 'o1', amount: 5 } } })
+    expect(refunds.topics).toEqual([{ name: 'refunds' }])
+  })
+
   it('publishes nothing for an event type that was not chosen', () => {
     expect(publications.publishes('OrderCancelled')).toBe(false)
     expect(publications.outgoing(recorded('OrderCancelled', { secret: true }))).toBeUndefined()
@@ -93,6 +110,7 @@ describe('choosing what is published', () => {
       () => definePublications({ source: 's', publications: [publish('A', { type: 'A.v1', topic: 't', payload: 'reference' }), publish('A', { type: 'A.v2', topic: 't', payload: 'reference' })] }),
       "cannot publish 'A': it is chosen twice",
     ],
+    ['a class without @Published and without a publication', () => publish(OrderPlaced), "cannot publish 'OrderPlaced': it has no publication"],
     ['an empty source', () => definePublications({ source: '', publications: [] }), 'the source service name is empty'],
   ])('refuses %s', (_name, define, message) => {
     expect(define).toThrow(InvalidPublicationError)

@@ -2,14 +2,24 @@
 // with the sample and run by readme.int.test.ts; scripts/readme-snippets.test.ts
 // checks that the README quotes each region verbatim.
 // #region publications
-import { InMemoryEventStore } from '@eventfold/core'
+import { Event, InMemoryEventStore, type RecordedEvent } from '@eventfold/core'
 import { InMemoryDocumentStore } from '@eventfold/projections'
-import { definePublications, InMemoryTransport, publish, Relay, relayStatus } from '@eventfold/messaging'
+import { definePublications, InMemoryTransport, publish, Published, Relay, relayStatus } from '@eventfold/messaging'
 
 interface CartCheckedOut {
   readonly cartId: string
   readonly items: readonly string[]
   readonly paymentToken: string
+}
+
+/** An event class can carry its publication; it is published once a relay's publications list it. */
+@Published({ type: 'CartAbandoned.v1', topic: 'carts', map: (e: RecordedEvent<CartAbandoned>) => ({ cartId: e.data.cartId }) })
+@Event('CartAbandoned')
+export class CartAbandoned {
+  constructor(
+    readonly cartId: string,
+    readonly lastSeenIp: string,
+  ) {}
 }
 
 /** What the cart service tells other services. Any other event stays inside it. */
@@ -24,6 +34,7 @@ export const publications = definePublications({
     }),
     // Zero-payload: receivers get identifiers only and fetch current state from the cart service.
     publish('CartUpdated', { type: 'CartUpdated.v1', topic: 'carts', payload: 'reference', map: (e) => ({ cartId: e.streamId }) }),
+    publish(CartAbandoned),
   ],
   topics: [{ name: 'carts', partitions: 4 }],
 })
