@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { openSqlite, SqliteDocumentStore, SqliteEventStore } from '@eventfold/sqlite'
+import type { Transport } from '../transport/transport'
 
 const REPO_ROOT = resolve(__dirname, '../../../..')
 const CHILD = join(__dirname, 'relay-crash-child.cjs')
@@ -150,3 +151,29 @@ export const runRelayCrash = async (options: RelayCrashOptions): Promise<RelayCr
     rmSync(dir, { recursive: true, force: true })
   }
 }
+
+const never = new Promise<void>(() => {})
+
+/**
+ * A consumer for {@link RelayCrashOptions.consume} on a real broker: a
+ * consumer group of its own reads `topic` and applies each message id once
+ * (a set of ids, standing in for the inbox), acknowledging as it goes.
+ */
+export const consumeOnce =
+  (transport: Transport, topic: string, group: string) =>
+  async (expected: number): Promise<{ deliveries: number; effects: number }> => {
+    const subscription = await transport.subscribe({ group, topics: [topic], from: 'earliest' })
+    const inbox = new Set<string>()
+    let deliveries = 0
+    try {
+      while (inbox.size < expected) {
+        const batch = await subscription.read(1000, 50, never)
+        deliveries += batch.length
+        for (const d of batch) inbox.add(d.id)
+        await subscription.acknowledge(batch)
+      }
+    } finally {
+      await subscription.close()
+    }
+    return { deliveries, effects: inbox.size }
+  }
