@@ -133,9 +133,9 @@ export class Relay {
 
   /** Takes every free partition once, and runs each to the head. */
   private async catchUp(): Promise<void> {
-    for (let index = 0; index < this.partitions && !this.stopped; index++) await this.take(index)
     const renewing = setInterval(() => void this.renewAll(), this.options.tickMs ?? this.ttl / 4)
     try {
+      for (let index = 0; index < this.partitions && !this.stopped; index++) await this.take(index)
       await Promise.race([Promise.all([...this.running.values()].map((r) => r.done)), this.stopSignal])
     } finally {
       clearInterval(renewing)
