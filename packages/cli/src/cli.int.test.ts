@@ -25,6 +25,9 @@ const COMMANDS = [
   ['dlq', 'discard'],
   ['deadlines'],
   ['deadlines', 'list'],
+  ['relay'],
+  ['relay', 'run'],
+  ['relay', 'status'],
 ]
 
 describe('eventfold (the built binary)', () => {
@@ -51,6 +54,7 @@ describe('eventfold (the built binary)', () => {
     [['streams', 'bogus'], "unknown command 'bogus' for 'eventfold streams': expected one of list, read"],
     [['projections', 'bogus'], "unknown command 'bogus' for 'eventfold projections'"],
     [['dlq'], "'eventfold dlq' needs a command: list, retry, discard"],
+    [['relay'], "'eventfold relay' needs a command: run, status"],
     [['streams', 'list', '--bogus'], "unknown option '--bogus'"],
     [['streams', 'read'], "missing required argument 'stream'"],
     [['streams', 'read', 'a', 'b'], 'too many arguments'],

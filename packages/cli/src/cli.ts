@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander'
 import { deadlinesCommand } from './commands/deadlines'
 import { dlqCommand } from './commands/dlq'
 import { projectionsCommand } from './commands/projections'
+import { relayCommand } from './commands/relay'
 import { replayCommand } from './commands/replay'
 import { streamsCommand } from './commands/streams'
 import { EXIT, exitCodeOf } from './errors'
@@ -32,6 +33,7 @@ export const createProgram = (): Command => {
   projectionsCommand(program)
   dlqCommand(program)
   deadlinesCommand(program)
+  relayCommand(program)
   return program
 }
 

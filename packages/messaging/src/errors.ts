@@ -43,3 +43,17 @@ export const isTopicMismatchError = (error: unknown): error is TopicMismatchErro
 export const isMalformedMessageError = (error: unknown): error is MalformedMessageError => error instanceof MalformedMessageError
 /** True when `error` is an {@link UnknownTopicError}. */
 export const isUnknownTopicError = (error: unknown): error is UnknownTopicError => error instanceof UnknownTopicError
+
+/** A publication that cannot be used: an empty type or topic, no `map` for a full payload, a domain event type chosen twice. */
+export class InvalidPublicationError extends EventfoldError {
+  readonly type = 'InvalidPublicationError'
+  constructor(
+    readonly eventType: string,
+    readonly reason: string,
+  ) {
+    super(`cannot publish '${eventType}': ${reason}`)
+  }
+}
+
+/** True when `error` is an {@link InvalidPublicationError}. */
+export const isInvalidPublicationError = (error: unknown): error is InvalidPublicationError => error instanceof InvalidPublicationError

@@ -1,4 +1,18 @@
 export type { IntegrationEnvelope } from './envelope/envelope'
-export { MalformedMessageError, TopicMismatchError, UnknownTopicError, isMalformedMessageError, isTopicMismatchError, isUnknownTopicError } from './errors'
+export {
+  InvalidPublicationError,
+  MalformedMessageError,
+  TopicMismatchError,
+  UnknownTopicError,
+  isInvalidPublicationError,
+  isMalformedMessageError,
+  isTopicMismatchError,
+  isUnknownTopicError,
+} from './errors'
 export { InMemoryTransport } from './transport/in-memory-transport'
 export type { PartitionLag, StartFrom, TopicSpec } from './transport/transport'
+export { publish, Published, type PayloadKind, type Publication, type PublicationSpec } from './publishing/publication'
+export { definePublications, Publications, type Outgoing, type PublicationsOptions } from './publishing/publications'
+export { Relay, RelayPartitionCountMismatchError, isRelayPartitionCountMismatchError, type RelayOptions } from './relay/relay'
+export type { RelayProgress } from './relay/relay-worker'
+export { relayStatus, type RelayPartitionStatus, type RelayStatus } from './relay/relay-status'

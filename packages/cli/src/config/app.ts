@@ -4,7 +4,7 @@ import { projectionFromInstance, UnknownProjectionError, type ProjectionDefiniti
 import { projectionMetadataOf } from '@eventfold/projections/spi'
 import { ConfigConnectError } from './import-module'
 import { ConfigError } from './config-error'
-import type { ConnectOptions, EventfoldCliConfig, EventfoldConnection, ProjectionClass, ServiceContainer } from './define-config'
+import type { ConnectOptions, EventfoldCliConfig, EventfoldConnection, ProjectionClass, RelayConfig, ServiceContainer } from './define-config'
 
 /** The application as the commands see it: projections by name, aggregates by category. */
 export interface CliApp {
@@ -14,6 +14,8 @@ export interface CliApp {
   readonly projections: ReadonlyMap<string, ProjectionDefinition>
   /** Keyed by category (the `<Category>` of `<Category>-<id>` stream ids). */
   readonly aggregates: ReadonlyMap<string, AggregateDefinition>
+  /** What the service publishes, when the config says. */
+  readonly relay: RelayConfig | undefined
   connect(options: ConnectOptions): Promise<EventfoldConnection>
   /**
    * The projection called `name`.
@@ -77,6 +79,7 @@ export const resolveApp = (configPath: string, config: EventfoldCliConfig): CliA
     registry,
     projections,
     aggregates,
+    relay: config.relay,
     connect: async (options) => {
       try {
         return await config.connect(options)

@@ -1,6 +1,8 @@
 import type { AggregateClass, AggregateDefinition, EventRegistry, EventStore, Upcaster } from '@eventfold/core'
 import type { DocumentStore, ProjectionDefinition } from '@eventfold/projections'
 import type { DeadlineStore } from '@eventfold/sagas'
+import type { Publications } from '@eventfold/messaging'
+import type { Transport } from '@eventfold/messaging/spi'
 
 /** The stores a command works on, opened by {@link EventfoldCliConfig.connect}. */
 export interface EventfoldConnection {
@@ -62,6 +64,33 @@ export interface EventfoldCliConfig {
   readonly upcasters?: readonly Upcaster[]
   /** Resolves projection and aggregate classes it has bound. @default every class is built with `new` */
   readonly container?: ServiceContainer
+  /** What the service publishes, for `eventfold relay`. @default none: `relay` commands fail */
+  readonly relay?: RelayConfig
+}
+
+/** Opens the broker connection a relay publishes through; the CLI closes it when the command ends. */
+export type TransportFactory = () => Transport | Promise<Transport>
+
+/**
+ * The relay of `eventfold relay run | status`: the log as the outbox.
+ * @example
+ * ```js
+ * relay: {
+ *   publications: definePublications({ source: 'orders', publications: [publish('OrderPlaced', { type: 'OrderPlaced.v1', topic: 'orders', map })] }),
+ *   partitions: 4,
+ *   transport: () => kafkaTransport({ brokers: process.env.KAFKA_BROKERS.split(',') }),
+ * }
+ * ```
+ */
+export interface RelayConfig {
+  /** The chosen domain events and how each is published (`definePublications`). */
+  readonly publications: Publications
+  /** Names the relay's checkpoints and leases. @default 'default' */
+  readonly name?: string
+  /** Partitions of the log, shared by every `relay run` process. @default 1 */
+  readonly partitions?: number
+  /** The transport `relay run` publishes through; `--transport <module>` replaces it. @default none: `relay run` needs `--transport` */
+  readonly transport?: TransportFactory
 }
 
 /**

@@ -15,7 +15,23 @@ const assertConfig = (path: string, value: unknown): EventfoldCliConfig => {
   for (const key of ['aggregates', 'upcasters'] as const) {
     if (c[key] !== undefined && !Array.isArray(c[key])) throw new ConfigError(path, `${key} must be an array when given`)
   }
+  if (c.relay !== undefined) assertRelayConfig(path, c.relay)
   return value as EventfoldCliConfig
+}
+
+/** The relay part of a config; publications are recognised by shape, since the application's copy of the package may not be the CLI's. */
+const assertRelayConfig = (path: string, relay: unknown): void => {
+  if (relay === null || typeof relay !== 'object') throw new ConfigError(path, 'relay must be an object { publications, name?, partitions?, transport? }')
+  const r = relay as Record<string, unknown>
+  const p = r.publications as Record<string, unknown> | null | undefined
+  if (!p || typeof p !== 'object' || !Array.isArray(p.eventTypes) || typeof p.outgoing !== 'function') {
+    throw new ConfigError(path, 'relay.publications must be what definePublications(...) returns')
+  }
+  if (r.name !== undefined && (typeof r.name !== 'string' || r.name === '')) throw new ConfigError(path, 'relay.name must be a non-empty string when given')
+  if (r.partitions !== undefined && (!Number.isSafeInteger(r.partitions) || (r.partitions as number) < 1 || (r.partitions as number) > 1024)) {
+    throw new ConfigError(path, 'relay.partitions must be an integer from 1 to 1024 when given')
+  }
+  if (r.transport !== undefined && typeof r.transport !== 'function') throw new ConfigError(path, 'relay.transport must be a function returning a Transport when given')
 }
 
 /**

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals'
 import { appendAndRead, checkOutACart } from './core'
 import { specifyTheCart } from './core-spec'
+import { relayCarts } from './messaging-relay'
 import { projectCarts } from './projections'
 import { randomBytes } from 'node:crypto'
 import { PostgresReadOnlyError, PostgresSchemaMissingError } from '@eventfold/postgresql'
@@ -48,6 +49,11 @@ describe('the package README snippets', () => {
       [{ _id: 'Cart-c1', items: 1 }],
       [1, 2, 2],
     ])
+  })
+
+  it('@eventfold/messaging: publishes the chosen events through the relay', async () => {
+    await relayCarts()
+    expect(printed()).toEqual([[2, 3n], [0n]])
   })
 
   it('@eventfold/sqlite: keeps log, snapshots, read models and checkpoints in one file', async () => {

@@ -1,3 +1,6 @@
 export type { EngineCounters } from './counters'
 export type { BatchAttempt, EngineSink, EngineSource, OpenBatch } from './ports'
 export { WorkerEngine, type BatchPolicy, type GenerationCheck, type WorkerEngineOptions } from './worker-engine'
+// The log as a source and partition leases, for workers built outside this package (the relay).
+export { LogSource, type LogSourceOptions } from '../log-source'
+export { LeaseFence, Leases, type HeldLease } from '../leases'
