@@ -1,0 +1,5 @@
+export { KafkaRequestError, KafkaUnreachableError, UnknownTopicError, isKafkaRequestError, isKafkaUnreachableError, isUnknownTopicError } from './errors'
+export type { KafkaErrorContext } from './errors'
+export { KafkaTransport } from './transport/kafka-transport'
+export { DEAD_LETTER_HEADERS, deadLetterTopic } from './transport/options'
+export type { KafkaTransportOptions } from './transport/options'

@@ -1,0 +1,204 @@
+import type { Consumer, Message, MessagesStream } from '@platformatic/kafka'
+import type { Delivery, SubscribeOptions, Subscription } from '@eventfold/messaging/spi'
+import type { KafkaErrorContext } from '../errors'
+import { DEAD_LETTER_HEADERS } from './options'
+import { PartitionProgress } from './partition-progress'
+import { translateError } from './translate-error'
+
+type KafkaMessage = Message<Buffer, Buffer, Buffer, Buffer>
+
+/** What a subscription needs from its transport. */
+export interface SubscriptionWiring {
+  readonly bufferedDeliveries: number
+  readonly context: (operation: string, topic?: string) => KafkaErrorContext
+  readonly deadLetter: (delivery: Delivery, headers: Record<string, string>) => Promise<void>
+  readonly closed: (subscription: KafkaSubscription) => void
+}
+
+// A commit refused because this member no longer owns the partition: its
+// deliveries go to the new owner, which is at-least-once working as meant.
+const LOST_PARTITION = new Set(['ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'REBALANCE_IN_PROGRESS', 'FENCED_INSTANCE_ID', 'STALE_MEMBER_EPOCH'])
+
+const protocolCodes = (error: unknown, out: string[] = []): string[] => {
+  if (error === null || typeof error !== 'object') return out
+  const e = error as { apiId?: unknown; errors?: unknown }
+  if (typeof e.apiId === 'string') out.push(e.apiId)
+  if (Array.isArray(e.errors)) for (const inner of e.errors) protocolCodes(inner, out)
+  return out
+}
+
+const headersOf = (message: KafkaMessage): Record<string, string> => {
+  const out: Record<string, string> = {}
+  for (const [key, value] of message.headers) out[key.toString('utf8')] = value === undefined ? '' : value.toString('utf8')
+  return out
+}
+
+/** One member of a Kafka consumer group; see {@link Subscription}. */
+export class KafkaSubscription implements Subscription {
+  readonly #consumer: Consumer<Buffer, Buffer, Buffer, Buffer>
+  readonly #options: SubscribeOptions
+  readonly #wiring: SubscriptionWiring
+  #stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined
+  // Messages fetched and not yet handed out by read(); they stay here until read() takes them.
+  #queue: KafkaMessage[] = []
+  readonly #progress = new Map<string, PartitionProgress>()
+  #arrived: (() => void) | undefined
+  #failure: Error | undefined
+  #finished = false
+  #paused = false
+
+  constructor(consumer: Consumer<Buffer, Buffer, Buffer, Buffer>, options: SubscribeOptions, wiring: SubscriptionWiring) {
+    this.#consumer = consumer
+    this.#options = options
+    this.#wiring = wiring
+  }
+
+  get finished(): boolean {
+    return this.#finished
+  }
+
+  /** Joins the group and starts fetching. */
+  async start(): Promise<void> {
+    // After a rebalance the stream starts again from the group's committed offsets, so what
+    // was buffered or in flight here comes again: forget it rather than hand it out twice.
+    this.#consumer.on('consumer:group:join', () => {
+      this.#queue = []
+      for (const progress of this.#progress.values()) progress.reset()
+    })
+    try {
+      this.#stream = await this.#consumer.consume({
+        topics: [...this.#options.topics],
+        mode: 'committed',
+        fallbackMode: this.#options.from ?? 'earliest',
+        autocommit: false,
+      })
+    } catch (error) {
+      await this.#forceClose()
+      this.#finished = true
+      throw translateError(error, this.#wiring.context('subscribe', this.#options.topics.join(',')))
+    }
+    this.#stream.on('data', (message: KafkaMessage) => {
+      this.#queue.push(message)
+      if (!this.#paused && this.#queue.length >= this.#wiring.bufferedDeliveries) {
+        this.#paused = true
+        this.#stream?.pause()
+      }
+      this.#signal()
+    })
+    this.#stream.on('error', (error: Error) => {
+      if (this.#finished) return
+      this.#failure = translateError(error, this.#wiring.context('read', this.#options.topics.join(',')))
+      this.#signal()
+    })
+  }
+
+  #signal(): void {
+    const arrived = this.#arrived
+    this.#arrived = undefined
+    arrived?.()
+  }
+
+  /** Resolves when a message arrives, the subscription fails or closes, or `ms` pass. */
+  #waitForMessage(ms: number, wake: Promise<void>): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = ms === Infinity ? undefined : setTimeout(resolve, ms)
+      const done = (): void => {
+        if (timer !== undefined) clearTimeout(timer)
+        resolve()
+      }
+      this.#arrived = done
+      void wake.then(done)
+    })
+  }
+
+  async read(maxCount: number, maxWaitMs: number, wake: Promise<void>): Promise<readonly Delivery[]> {
+    let woken = false
+    void wake.then(() => {
+      woken = true
+    })
+    await Promise.resolve()
+    while (this.#queue.length === 0 && !woken && !this.#finished && this.#failure === undefined) {
+      await this.#waitForMessage(Infinity, wake)
+    }
+    const deadline = Date.now() + maxWaitMs
+    while (this.#queue.length < maxCount && !woken && !this.#finished && this.#failure === undefined && Date.now() < deadline) {
+      await this.#waitForMessage(deadline - Date.now(), wake)
+    }
+    if (this.#queue.length === 0 && this.#failure !== undefined) throw this.#failure
+    const taken = this.#queue.splice(0, maxCount)
+    if (this.#paused && this.#queue.length < this.#wiring.bufferedDeliveries / 2) {
+      this.#paused = false
+      this.#stream?.resume()
+    }
+    return taken.map((message) => this.#toDelivery(message))
+  }
+
+  #toDelivery(message: KafkaMessage): Delivery {
+    const key = `${message.topic}:${message.partition}`
+    let progress = this.#progress.get(key)
+    if (progress === undefined) {
+      progress = new PartitionProgress()
+      this.#progress.set(key, progress)
+    }
+    const redelivered = progress.delivered(message.offset)
+    const headers = headersOf(message)
+    return {
+      id: headers['ef-id'] ?? `${message.topic}:${message.partition}:${message.offset}`,
+      key: message.key === undefined || message.key === null ? '' : message.key.toString('utf8'),
+      headers,
+      value: message.value === undefined || message.value === null ? null : new Uint8Array(message.value),
+      topic: message.topic,
+      partition: message.partition,
+      offset: message.offset,
+      redelivered,
+    }
+  }
+
+  async acknowledge(deliveries: readonly Delivery[]): Promise<void> {
+    const commits = new Map<string, { topic: string; partition: number; offset: bigint }>()
+    for (const delivery of deliveries) {
+      const key = `${delivery.topic}:${delivery.partition}`
+      const next = this.#progress.get(key)?.handled(delivery.offset)
+      if (next !== undefined) commits.set(key, { topic: delivery.topic, partition: delivery.partition, offset: next })
+    }
+    if (commits.size === 0) return
+    try {
+      await this.#consumer.commit({ offsets: [...commits.values()].map((c) => ({ ...c, leaderEpoch: -1 })) })
+    } catch (error) {
+      if (protocolCodes(error).some((code) => LOST_PARTITION.has(code))) return
+      throw translateError(error, this.#wiring.context('acknowledge', [...new Set([...commits.values()].map((c) => c.topic))].join(',')))
+    }
+  }
+
+  async deadLetter(delivery: Delivery, reason: string): Promise<void> {
+    await this.#wiring.deadLetter(delivery, {
+      ...delivery.headers,
+      [DEAD_LETTER_HEADERS.reason]: reason,
+      [DEAD_LETTER_HEADERS.topic]: delivery.topic,
+      [DEAD_LETTER_HEADERS.partition]: String(delivery.partition),
+      [DEAD_LETTER_HEADERS.offset]: delivery.offset.toString(),
+      [DEAD_LETTER_HEADERS.group]: this.#options.group,
+    })
+    await this.acknowledge([delivery])
+  }
+
+  // A forced close leaves without waiting for in-flight requests; its own failure adds nothing.
+  #forceClose(): Promise<void> {
+    return new Promise<void>((resolve) => this.#consumer.close(true, () => resolve()))
+  }
+
+  async close(): Promise<void> {
+    if (this.#finished) return
+    this.#finished = true
+    this.#signal()
+    try {
+      await this.#stream?.close()
+      await this.#consumer.close()
+    } catch (error) {
+      await this.#forceClose()
+      throw translateError(error, this.#wiring.context('close', this.#options.topics.join(',')))
+    } finally {
+      this.#wiring.closed(this)
+    }
+  }
+}

@@ -1,0 +1,258 @@
+import {
+  Admin,
+  ConfigResourceTypes,
+  Consumer,
+  ListOffsetTimestamps,
+  ProduceAcks,
+  Producer,
+  type MessageToProduce,
+} from '@platformatic/kafka'
+import { TopicMismatchError } from '@eventfold/messaging'
+import type { PartitionLag, SubscribeOptions, Subscription, TopicSpec, Transport, TransportMessage } from '@eventfold/messaging/spi'
+import { UnknownTopicError, type KafkaErrorContext } from '../errors'
+import { KafkaSubscription } from './kafka-subscription'
+import { deadLetterTopic, type KafkaTransportOptions } from './options'
+import { translateError } from './translate-error'
+
+type Headers = Record<string, Buffer>
+
+const toHeaders = (headers: Readonly<Record<string, string>>): Headers => {
+  const out: Headers = {}
+  for (const [name, value] of Object.entries(headers)) out[name] = Buffer.from(value, 'utf8')
+  return out
+}
+
+const hasCode = (error: unknown, code: string): boolean => {
+  const seen = new Set<unknown>()
+  const walk = (e: unknown): boolean => {
+    if (e === null || typeof e !== 'object' || seen.has(e)) return false
+    seen.add(e)
+    const record = e as { apiId?: unknown; errors?: unknown }
+    if (record.apiId === code) return true
+    return Array.isArray(record.errors) && record.errors.some(walk)
+  }
+  return walk(error)
+}
+
+/**
+ * The {@link Transport} on Apache Kafka: an idempotent producer with
+ * `acks=all`, topics created as declared, consumer groups that commit only
+ * what was handled, dead letters on a topic per group and topic.
+ *
+ * @example
+ * const transport = new KafkaTransport(['127.0.0.1:9092'])
+ * await transport.declare({ name: 'orders', partitions: 3 })
+ * await transport.publish('orders', [encodeEnvelope(envelope)])
+ */
+export class KafkaTransport implements Transport {
+  readonly name = 'kafka'
+  readonly #brokers: readonly string[]
+  readonly #options: Required<KafkaTransportOptions>
+  readonly #admin: Admin
+  readonly #producer: Producer<Buffer, Buffer, string, Buffer>
+  readonly #subscriptions = new Set<KafkaSubscription>()
+  readonly #deadLetterTopics = new Map<string, Promise<void>>()
+  // Topics seen to exist: the client waits without end on a send to a missing topic, so
+  // publish checks each topic once before its first send.
+  readonly #knownTopics = new Set<string>()
+
+  constructor(brokers: readonly string[], options: KafkaTransportOptions = {}) {
+    this.#brokers = brokers
+    this.#options = {
+      clientId: options.clientId ?? 'eventfold',
+      topicConfigs: options.topicConfigs ?? {},
+      replicationFactor: options.replicationFactor ?? 1,
+      sessionTimeoutMs: options.sessionTimeoutMs ?? 10_000,
+      heartbeatIntervalMs: options.heartbeatIntervalMs ?? 1_000,
+      fetchMaxWaitMs: options.fetchMaxWaitMs ?? 500,
+      requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+      bufferedDeliveries: options.bufferedDeliveries ?? 5_000,
+    }
+    const base = { bootstrapBrokers: [...brokers], timeout: this.#options.requestTimeoutMs, autocreateTopics: false }
+    this.#admin = new Admin({ ...base, clientId: `${this.#options.clientId}-admin` })
+    this.#producer = new Producer({
+      ...base,
+      clientId: `${this.#options.clientId}-producer`,
+      idempotent: true,
+      acks: ProduceAcks.ALL,
+      serializers: { headerKey: (key?: string) => (key === undefined ? undefined : Buffer.from(key, 'utf8')) },
+    })
+  }
+
+  #context(operation: string, topic?: string, group?: string): KafkaErrorContext {
+    return { operation, brokers: this.#brokers.join(','), topic, group }
+  }
+
+  async declare(topic: TopicSpec): Promise<void> {
+    const partitions = topic.partitions ?? 1
+    const compacted = topic.compacted ?? false
+    const retention = topic.retentionMs ?? 'forever'
+    const configs: Record<string, string> = {
+      'retention.ms': retention === 'forever' ? '-1' : String(retention),
+      'cleanup.policy': compacted ? 'compact' : 'delete',
+      ...this.#options.topicConfigs[topic.name],
+    }
+    const context = this.#context('declare', topic.name)
+    try {
+      await this.#admin.createTopics({
+        topics: [topic.name],
+        partitions,
+        replicas: this.#options.replicationFactor,
+        configs: Object.entries(configs).map(([name, value]) => ({ name, value })),
+      })
+      this.#knownTopics.add(topic.name)
+      return
+    } catch (error) {
+      if (!hasCode(error, 'TOPIC_ALREADY_EXISTS')) throw translateError(error, context)
+    }
+    await this.#checkExisting(topic.name, partitions, compacted, context)
+  }
+
+  async #checkExisting(name: string, partitions: number, compacted: boolean, context: KafkaErrorContext): Promise<void> {
+    try {
+      const metadata = await this.#admin.metadata({ topics: [name], forceUpdate: true })
+      const actualPartitions = metadata.topics.get(name)?.partitionsCount
+      if (actualPartitions !== undefined && actualPartitions !== partitions) {
+        throw new TopicMismatchError(name, 'partitions', String(partitions), String(actualPartitions))
+      }
+      const [description] = await this.#admin.describeConfigs({
+        resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: name, configurationKeys: ['cleanup.policy'] }],
+      })
+      const policy = description?.configs.find((c) => c.name === 'cleanup.policy')?.value ?? 'delete'
+      const actualCompacted = policy.split(',').includes('compact')
+      if (actualCompacted !== compacted) {
+        throw new TopicMismatchError(name, 'compaction', compacted ? 'compacted' : 'not compacted', `cleanup.policy=${policy}`)
+      }
+    } catch (error) {
+      throw translateError(error, context)
+    }
+  }
+
+  async publish(topic: string, messages: readonly TransportMessage[]): Promise<void> {
+    if (messages.length === 0) return
+    if (!this.#knownTopics.has(topic)) await this.#checkTopicExists(topic)
+    const batch: MessageToProduce<Buffer, Buffer, string, Buffer>[] = messages.map((message) => ({
+      topic,
+      key: Buffer.from(message.key, 'utf8'),
+      value: message.value === null ? undefined : Buffer.from(message.value.buffer, message.value.byteOffset, message.value.byteLength),
+      headers: toHeaders(message.headers),
+    }))
+    try {
+      await this.#producer.send({ messages: batch })
+    } catch (error) {
+      throw translateError(error, this.#context('publish', topic))
+    }
+  }
+
+  async #checkTopicExists(topic: string): Promise<void> {
+    let topics: string[]
+    try {
+      topics = await this.#admin.listTopics()
+    } catch (error) {
+      throw translateError(error, this.#context('publish', topic))
+    }
+    if (!topics.includes(topic)) throw new UnknownTopicError(topic, this.#brokers.join(','), 'publish')
+    this.#knownTopics.add(topic)
+  }
+
+  async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    if (options.from === 'latest') await this.#pinLatest(options.group, options.topics)
+    const consumer = new Consumer({
+      bootstrapBrokers: [...this.#brokers],
+      clientId: `${this.#options.clientId}-${options.group}`,
+      groupId: options.group,
+      timeout: this.#options.requestTimeoutMs,
+      autocreateTopics: false,
+      sessionTimeout: this.#options.sessionTimeoutMs,
+      heartbeatInterval: this.#options.heartbeatIntervalMs,
+      rebalanceTimeout: this.#options.sessionTimeoutMs,
+      maxWaitTime: this.#options.fetchMaxWaitMs,
+    })
+    const subscription = new KafkaSubscription(consumer, options, {
+      bufferedDeliveries: this.#options.bufferedDeliveries,
+      context: (operation, topic) => this.#context(operation, topic, options.group),
+      deadLetter: async (delivery, headers) => {
+        const target = deadLetterTopic(delivery.topic, options.group)
+        await this.#ensureDeadLetterTopic(target)
+        await this.publish(target, [{ id: delivery.id, key: delivery.key, headers, value: delivery.value }])
+      },
+      closed: (s) => this.#subscriptions.delete(s),
+    })
+    this.#subscriptions.add(subscription)
+    try {
+      await subscription.start()
+    } catch (error) {
+      this.#subscriptions.delete(subscription)
+      throw error
+    }
+    return subscription
+  }
+
+  // A group that starts at the latest offset gets that offset committed now: the client
+  // looks the end up again on every rebalance, which would skip what arrived in between.
+  async #pinLatest(group: string, topics: readonly string[]): Promise<void> {
+    const unset = (await this.lag(group, topics)).filter((p) => p.committed === undefined)
+    if (unset.length === 0) return
+    const byTopic = new Map<string, { partition: number; offset: bigint }[]>()
+    for (const p of unset) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), { partition: p.partition, offset: p.end }])
+    try {
+      await this.#admin.alterConsumerGroupOffsets({
+        groupId: group,
+        topics: [...byTopic].map(([name, partitionOffsets]) => ({ name, partitionOffsets })),
+      })
+    } catch (error) {
+      // A group with live members keeps its own positions: only an empty group can be moved.
+      if (hasCode(error, 'UNKNOWN_MEMBER_ID') || hasCode(error, 'REBALANCE_IN_PROGRESS')) return
+      throw translateError(error, this.#context('subscribe', topics.join(','), group))
+    }
+  }
+
+  #ensureDeadLetterTopic(name: string): Promise<void> {
+    let declared = this.#deadLetterTopics.get(name)
+    if (declared === undefined) {
+      declared = this.declare({ name, partitions: 1, retentionMs: 'forever' })
+      declared.catch(() => this.#deadLetterTopics.delete(name))
+      this.#deadLetterTopics.set(name, declared)
+    }
+    return declared
+  }
+
+  async lag(group: string, topics: readonly string[]): Promise<readonly PartitionLag[]> {
+    const context = this.#context('lag', topics.join(','), group)
+    try {
+      const metadata = await this.#admin.metadata({ topics: [...topics], forceUpdate: true })
+      const request = topics.map((name) => {
+        const count = metadata.topics.get(name)?.partitionsCount ?? 0
+        return {
+          name,
+          partitions: Array.from({ length: count }, (_, partitionIndex) => ({ partitionIndex, timestamp: ListOffsetTimestamps.LATEST })),
+        }
+      })
+      const [ends, committed] = await Promise.all([
+        this.#admin.listOffsets({ topics: request }),
+        this.#admin.listConsumerGroupOffsets({
+          groups: [{ groupId: group, topics: request.map((t) => ({ name: t.name, partitionIndexes: t.partitions.map((p) => p.partitionIndex) })) }],
+        }),
+      ])
+      const committedOf = new Map<string, bigint>()
+      for (const t of committed[0]?.topics ?? []) {
+        for (const p of t.partitions) if (p.committedOffset >= 0n) committedOf.set(`${t.name}:${p.partitionIndex}`, p.committedOffset)
+      }
+      const out: PartitionLag[] = []
+      for (const t of ends) {
+        for (const p of t.partitions) {
+          const at = committedOf.get(`${t.name}:${p.partitionIndex}`)
+          out.push({ topic: t.name, partition: p.partitionIndex, committed: at, end: p.offset, lag: p.offset - (at ?? 0n) })
+        }
+      }
+      return out.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition)
+    } catch (error) {
+      throw translateError(error, context)
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.#subscriptions].map((s) => s.close()))
+    await Promise.allSettled([this.#producer.close(), this.#admin.close()])
+  }
+}
