@@ -30,19 +30,6 @@ export class KafkaUnreachableError extends EventfoldError {
   }
 }
 
-/** The topic does not exist: it was never declared, or it was deleted. */
-export class UnknownTopicError extends EventfoldError {
-  readonly type = 'UnknownTopicError'
-  constructor(
-    readonly topic: string,
-    readonly brokers: string,
-    readonly operation: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`Kafka ${operation}: topic '${topic}' does not exist on ${brokers}; declare it first`, options)
-  }
-}
-
 /** The broker refused a request; `code` is Kafka's error name (e.g. `POLICY_VIOLATION`). */
 export class KafkaRequestError extends EventfoldError {
   readonly type = 'KafkaRequestError'
@@ -66,7 +53,5 @@ export class KafkaRequestError extends EventfoldError {
 
 /** True when `error` is a {@link KafkaUnreachableError}. */
 export const isKafkaUnreachableError = (error: unknown): error is KafkaUnreachableError => error instanceof KafkaUnreachableError
-/** True when `error` is an {@link UnknownTopicError}. */
-export const isUnknownTopicError = (error: unknown): error is UnknownTopicError => error instanceof UnknownTopicError
 /** True when `error` is a {@link KafkaRequestError}. */
 export const isKafkaRequestError = (error: unknown): error is KafkaRequestError => error instanceof KafkaRequestError

@@ -1,4 +1,4 @@
-export { KafkaRequestError, KafkaUnreachableError, UnknownTopicError, isKafkaRequestError, isKafkaUnreachableError, isUnknownTopicError } from './errors'
+export { KafkaRequestError, KafkaUnreachableError, isKafkaRequestError, isKafkaUnreachableError } from './errors'
 export type { KafkaErrorContext } from './errors'
 export { KafkaTransport } from './transport/kafka-transport'
 export { DEAD_LETTER_HEADERS, deadLetterTopic } from './transport/options'

@@ -1,7 +1,7 @@
 import type { Consumer, Message, MessagesStream } from '@platformatic/kafka'
 import type { Delivery, SubscribeOptions, Subscription } from '@eventfold/messaging/spi'
 import type { KafkaErrorContext } from '../errors'
-import { DEAD_LETTER_HEADERS } from './options'
+import { DEAD_LETTER_HEADERS, ID_HEADER } from './options'
 import { PartitionProgress } from './partition-progress'
 import { translateError } from './translate-error'
 
@@ -143,7 +143,7 @@ export class KafkaSubscription implements Subscription {
     const redelivered = progress.delivered(message.offset)
     const headers = headersOf(message)
     return {
-      id: headers['ef-id'] ?? `${message.topic}:${message.partition}:${message.offset}`,
+      id: headers[ID_HEADER] ?? `${message.topic}:${message.partition}:${message.offset}`,
       key: message.key === undefined || message.key === null ? '' : message.key.toString('utf8'),
       headers,
       value: message.value === undefined || message.value === null ? null : new Uint8Array(message.value),

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals'
-import { TopicMismatchError } from '@eventfold/messaging'
+import { TopicMismatchError, UnknownTopicError } from '@eventfold/messaging'
 import type { Delivery, Subscription, TransportMessage } from '@eventfold/messaging/spi'
-import { DEAD_LETTER_HEADERS, KafkaTransport, UnknownTopicError, deadLetterTopic } from '../index'
+import { DEAD_LETTER_HEADERS, KafkaTransport, deadLetterTopic } from '../index'
 import { describeKafka, freshName, kafkaBrokers } from '../testing/connect'
 
 const text = new TextEncoder()
@@ -11,7 +11,6 @@ const message = (key: string, n: number, headers: Record<string, string> = {}): 
   headers: { 'ef-id': `${key}-${n}`, ...headers },
   value: text.encode(JSON.stringify({ key, n })),
 })
-const never = new Promise<void>(() => undefined)
 
 /** Reads until `count` deliveries arrived (acknowledging none), failing after `timeoutMs`. */
 const readCount = async (subscription: Subscription, count: number, timeoutMs = 30_000): Promise<Delivery[]> => {

@@ -7,11 +7,11 @@ import {
   Producer,
   type MessageToProduce,
 } from '@platformatic/kafka'
-import { TopicMismatchError } from '@eventfold/messaging'
+import { TopicMismatchError, UnknownTopicError } from '@eventfold/messaging'
 import type { PartitionLag, SubscribeOptions, Subscription, TopicSpec, Transport, TransportMessage } from '@eventfold/messaging/spi'
-import { UnknownTopicError, type KafkaErrorContext } from '../errors'
+import type { KafkaErrorContext } from '../errors'
 import { KafkaSubscription } from './kafka-subscription'
-import { deadLetterTopic, type KafkaTransportOptions } from './options'
+import { ID_HEADER, deadLetterTopic, type KafkaTransportOptions } from './options'
 import { translateError } from './translate-error'
 
 type Headers = Record<string, Buffer>
@@ -135,7 +135,8 @@ export class KafkaTransport implements Transport {
       topic,
       key: Buffer.from(message.key, 'utf8'),
       value: message.value === null ? undefined : Buffer.from(message.value.buffer, message.value.byteOffset, message.value.byteLength),
-      headers: toHeaders(message.headers),
+      // Kafka records have no id field: the id travels in the header the envelope codec also uses.
+      headers: toHeaders({ ...message.headers, [ID_HEADER]: message.id }),
     }))
     try {
       await this.#producer.send({ messages: batch })
@@ -151,7 +152,7 @@ export class KafkaTransport implements Transport {
     } catch (error) {
       throw translateError(error, this.#context('publish', topic))
     }
-    if (!topics.includes(topic)) throw new UnknownTopicError(topic, this.#brokers.join(','), 'publish')
+    if (!topics.includes(topic)) throw new UnknownTopicError(this.name, topic)
     this.#knownTopics.add(topic)
   }
 

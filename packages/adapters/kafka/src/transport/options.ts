@@ -33,3 +33,6 @@ export const DEAD_LETTER_HEADERS = {
   offset: 'ef-dead-letter-offset',
   group: 'ef-dead-letter-group',
 } as const
+
+/** The header that carries a message's id (the same one the integration envelope codec writes). */
+export const ID_HEADER = 'ef-id'

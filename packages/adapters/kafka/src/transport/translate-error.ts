@@ -1,5 +1,6 @@
 import { EventfoldError } from '@eventfold/core'
-import { KafkaRequestError, KafkaUnreachableError, UnknownTopicError, type KafkaErrorContext } from '../errors'
+import { UnknownTopicError } from '@eventfold/messaging'
+import { KafkaRequestError, KafkaUnreachableError, type KafkaErrorContext } from '../errors'
 
 interface ClientError {
   readonly code?: unknown
@@ -34,7 +35,7 @@ export const translateError = (error: unknown, context: KafkaErrorContext): Erro
   const clientError = error as ClientError
   const code = protocolCode(clientError)
   if (code === 'UNKNOWN_TOPIC_OR_PARTITION' || code === 'UNKNOWN_TOPIC_ID') {
-    return new UnknownTopicError(context.topic ?? '?', context.brokers, context.operation, { cause: error })
+    return new UnknownTopicError('kafka', context.topic ?? '?')
   }
   if (code !== undefined) {
     const detail = typeof clientError.serverErrorMessage === 'string' ? clientError.serverErrorMessage : String(clientError.message)
