@@ -27,6 +27,11 @@ const protocolCodes = (error: unknown, out: string[] = []): string[] => {
   return out
 }
 
+const splitKey = (key: string): [string, number] => {
+  const at = key.lastIndexOf(':')
+  return [key.slice(0, at), Number(key.slice(at + 1))]
+}
+
 const headersOf = (message: KafkaMessage): Record<string, string> => {
   const out: Record<string, string> = {}
   for (const [key, value] of message.headers) out[key.toString('utf8')] = value === undefined ? '' : value.toString('utf8')
@@ -59,11 +64,15 @@ export class KafkaSubscription implements Subscription {
 
   /** Joins the group and starts fetching. */
   async start(): Promise<void> {
-    // After a rebalance the stream starts again from the group's committed offsets, so what
-    // was buffered or in flight here comes again: forget it rather than hand it out twice.
+    // After a rebalance this member hands out nothing of a partition it lost (the new owner
+    // reads it from the committed offset) and forgets what it had in flight there; it keeps
+    // the highest offset it delivered, to know a redelivery should the partition come back.
     this.#consumer.on('consumer:group:join', () => {
-      this.#queue = []
-      for (const progress of this.#progress.values()) progress.reset()
+      this.#queue = this.#queue.filter((m) => this.#owns(m.topic, m.partition))
+      for (const key of [...this.#progress.keys()]) {
+        const [topic, partition] = splitKey(key)
+        if (!this.#owns(topic, partition)) this.#progress.get(key)!.reset()
+      }
     })
     try {
       this.#stream = await this.#consumer.consume({
@@ -78,6 +87,10 @@ export class KafkaSubscription implements Subscription {
       throw translateError(error, this.#wiring.context('subscribe', this.#options.topics.join(',')))
     }
     this.#stream.on('data', (message: KafkaMessage) => {
+      // The stream went back to the committed offset (a rebalance): what is queued from there on comes again.
+      if (this.#queue.some((m) => m.topic === message.topic && m.partition === message.partition && m.offset >= message.offset)) {
+        this.#queue = this.#queue.filter((m) => m.topic !== message.topic || m.partition !== message.partition || m.offset < message.offset)
+      }
       this.#queue.push(message)
       if (!this.#paused && this.#queue.length >= this.#wiring.bufferedDeliveries) {
         this.#paused = true
@@ -90,6 +103,10 @@ export class KafkaSubscription implements Subscription {
       this.#failure = translateError(error, this.#wiring.context('read', this.#options.topics.join(',')))
       this.#signal()
     })
+  }
+
+  #owns(topic: string, partition: number): boolean {
+    return this.#consumer.assignments?.some((a) => a.topic === topic && a.partitions.includes(partition)) ?? false
   }
 
   #signal(): void {
@@ -157,6 +174,8 @@ export class KafkaSubscription implements Subscription {
   async acknowledge(deliveries: readonly Delivery[]): Promise<void> {
     const commits = new Map<string, { topic: string; partition: number; offset: bigint }>()
     for (const delivery of deliveries) {
+      // Committing for a partition another member now owns could move the group past what that member still handles.
+      if (!this.#owns(delivery.topic, delivery.partition)) continue
       const key = `${delivery.topic}:${delivery.partition}`
       const next = this.#progress.get(key)?.handled(delivery.offset)
       if (next !== undefined) commits.set(key, { topic: delivery.topic, partition: delivery.partition, offset: next })

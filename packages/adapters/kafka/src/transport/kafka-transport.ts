@@ -8,7 +8,7 @@ import {
   type MessageToProduce,
 } from '@platformatic/kafka'
 import { TopicMismatchError, UnknownTopicError } from '@eventfold/messaging'
-import type { PartitionLag, SubscribeOptions, Subscription, TopicSpec, Transport, TransportMessage } from '@eventfold/messaging/spi'
+import type { PartitionLag, StartFrom, SubscribeOptions, Subscription, TopicSpec, Transport, TransportMessage } from '@eventfold/messaging/spi'
 import type { KafkaErrorContext } from '../errors'
 import { KafkaSubscription } from './kafka-subscription'
 import { ID_HEADER, deadLetterTopic, type KafkaTransportOptions } from './options'
@@ -157,7 +157,7 @@ export class KafkaTransport implements Transport {
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
-    if (options.from === 'latest') await this.#pinLatest(options.group, options.topics)
+    await this.#pinStart(options.group, options.topics, options.from ?? 'earliest')
     const consumer = new Consumer({
       bootstrapBrokers: [...this.#brokers],
       clientId: `${this.#options.clientId}-${options.group}`,
@@ -189,14 +189,30 @@ export class KafkaTransport implements Transport {
     return subscription
   }
 
-  // A group that starts at the latest offset gets that offset committed now: the client
-  // looks the end up again on every rebalance, which would skip what arrived in between.
-  async #pinLatest(group: string, topics: readonly string[]): Promise<void> {
+  // A group gets its starting offsets committed before its first member reads. The client
+  // goes back to the committed offset on every rebalance but, where there is none, keeps its
+  // own read position, which skips what a member had fetched and not handled; and it looks
+  // 'latest' up again, which skips what arrived in between.
+  async #pinStart(group: string, topics: readonly string[], from: StartFrom): Promise<void> {
+    const context = this.#context('subscribe', topics.join(','), group)
     const unset = (await this.lag(group, topics)).filter((p) => p.committed === undefined)
     if (unset.length === 0) return
     const byTopic = new Map<string, { partition: number; offset: bigint }[]>()
-    for (const p of unset) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), { partition: p.partition, offset: p.end }])
     try {
+      let start = new Map<string, bigint>()
+      if (from === 'earliest') {
+        const earliest = await this.#admin.listOffsets({
+          topics: [...new Set(unset.map((p) => p.topic))].map((name) => ({
+            name,
+            partitions: unset.filter((p) => p.topic === name).map((p) => ({ partitionIndex: p.partition, timestamp: ListOffsetTimestamps.EARLIEST })),
+          })),
+        })
+        start = new Map(earliest.flatMap((t) => t.partitions.map((p) => [`${t.name}:${p.partitionIndex}`, p.offset] as const)))
+      }
+      for (const p of unset) {
+        const offset = from === 'latest' ? p.end : (start.get(`${p.topic}:${p.partition}`) ?? 0n)
+        byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), { partition: p.partition, offset }])
+      }
       await this.#admin.alterConsumerGroupOffsets({
         groupId: group,
         topics: [...byTopic].map(([name, partitionOffsets]) => ({ name, partitionOffsets })),
@@ -204,7 +220,7 @@ export class KafkaTransport implements Transport {
     } catch (error) {
       // A group with live members keeps its own positions: only an empty group can be moved.
       if (hasCode(error, 'UNKNOWN_MEMBER_ID') || hasCode(error, 'REBALANCE_IN_PROGRESS')) return
-      throw translateError(error, this.#context('subscribe', topics.join(','), group))
+      throw translateError(error, context)
     }
   }
 
