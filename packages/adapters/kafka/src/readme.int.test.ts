@@ -6,6 +6,7 @@ import { describeKafka, freshName, kafkaBrokers } from './testing/connect'
 
 describeKafka('the README of @eventfold/kafka', () => {
   it('publishes an integration event and reads it in a consumer group', async () => {
+    const saved = process.env.KAFKA_BROKERS
     process.env.KAFKA_BROKERS = kafkaBrokers().join(',')
     const topic = freshName('orders')
     const group = freshName('billing')
@@ -26,7 +27,7 @@ describeKafka('the README of @eventfold/kafka', () => {
     await transport.publish(topic, [encodeEnvelope(envelope)]) // keyed by stream id
 
     const member = await transport.subscribe({ group, topics: [topic], from: 'earliest' })
-    const deliveries = await member.read(100, 50, new Promise((resolve) => setTimeout(resolve, 5_000)))
+    const deliveries = await member.read(100, 50, new Promise((resolve) => setTimeout(resolve, 5_000).unref()))
     for (const delivery of deliveries) {
       const event = decodeEnvelope(delivery)
       console.log(event.type, event.streamId, event.data)
@@ -35,6 +36,8 @@ describeKafka('the README of @eventfold/kafka', () => {
     console.log(await transport.lag(group, [topic])) // [{ partition, committed, end, lag: 0n }, …]
     await transport.close()
     // #endregion usage
+    if (saved === undefined) delete process.env.KAFKA_BROKERS
+    else process.env.KAFKA_BROKERS = saved
     expect(deliveries.map(decodeEnvelope)).toEqual([envelope])
   })
 })
