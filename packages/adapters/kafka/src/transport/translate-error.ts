@@ -10,14 +10,14 @@ interface ClientError {
   readonly serverErrorMessage?: unknown
 }
 
-/** The first Kafka protocol error name (`apiId`) in a client error or the errors it aggregates. */
-const protocolCode = (error: ClientError, depth = 0): string | undefined => {
-  if (typeof error.apiId === 'string') return error.apiId
+/** The first error carrying a Kafka protocol error name (`apiId`): the client error or one it aggregates. */
+const protocolError = (error: ClientError, depth = 0): (ClientError & { apiId: string }) | undefined => {
+  if (typeof error.apiId === 'string') return error as ClientError & { apiId: string }
   if (depth > 3 || !Array.isArray(error.errors)) return undefined
   for (const inner of error.errors) {
     if (inner !== null && typeof inner === 'object') {
-      const code = protocolCode(inner as ClientError, depth + 1)
-      if (code !== undefined) return code
+      const found = protocolError(inner as ClientError, depth + 1)
+      if (found !== undefined) return found
     }
   }
   return undefined
@@ -33,13 +33,11 @@ export const translateError = (error: unknown, context: KafkaErrorContext): Erro
   if (error instanceof EventfoldError) return error
   if (error === null || typeof error !== 'object') return new KafkaRequestError(context, 'UNKNOWN', String(error), { cause: error })
   const clientError = error as ClientError
-  const code = protocolCode(clientError)
-  if (code === 'UNKNOWN_TOPIC_OR_PARTITION' || code === 'UNKNOWN_TOPIC_ID') {
-    return new UnknownTopicError('kafka', context.topic ?? '?')
-  }
-  if (code !== undefined) {
-    const detail = typeof clientError.serverErrorMessage === 'string' ? clientError.serverErrorMessage : String(clientError.message)
-    return new KafkaRequestError(context, code, detail, { cause: error })
+  const refusal = protocolError(clientError)
+  if (refusal !== undefined) {
+    if (refusal.apiId === 'UNKNOWN_TOPIC_OR_PARTITION' || refusal.apiId === 'UNKNOWN_TOPIC_ID') return new UnknownTopicError('kafka', context.topic ?? '?')
+    const detail = typeof refusal.serverErrorMessage === 'string' ? refusal.serverErrorMessage : String(refusal.message)
+    return new KafkaRequestError(context, refusal.apiId, detail, { cause: error })
   }
   const clientCode = typeof clientError.code === 'string' ? clientError.code : undefined
   if (clientCode !== undefined && UNREACHABLE.has(clientCode)) return new KafkaUnreachableError(context, { cause: error })
