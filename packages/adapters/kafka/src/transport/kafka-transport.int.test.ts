@@ -64,10 +64,12 @@ describeKafka('KafkaTransport on a real broker', () => {
     await expect(transport.declare({ name: topic, partitions: 2, compacted: true })).rejects.toMatchObject({ topic, setting: 'compaction' })
   })
 
-  it('fails a publish to a topic nobody declared with an error naming it', async () => {
+  it('fails a publish, a subscription and a lag query on a topic nobody declared with an error naming it', async () => {
     const topic = freshName('undeclared')
     await expect(transport.publish(topic, [message('k', 0)])).rejects.toMatchObject({ type: 'UnknownTopicError', topic })
     await expect(transport.publish(topic, [message('k', 0)])).rejects.toBeInstanceOf(UnknownTopicError)
+    await expect(transport.subscribe({ group: freshName('group'), topics: [topic] })).rejects.toMatchObject({ type: 'UnknownTopicError', topic })
+    await expect(transport.lag(freshName('group'), [topic])).rejects.toMatchObject({ type: 'UnknownTopicError', topic })
   })
 
   it('commits only past handled deliveries: an unacknowledged one comes again to the next member', async () => {

@@ -130,7 +130,7 @@ export class KafkaTransport implements Transport {
 
   async publish(topic: string, messages: readonly TransportMessage[]): Promise<void> {
     if (messages.length === 0) return
-    if (!this.#knownTopics.has(topic)) await this.#checkTopicExists(topic)
+    await this.#requireTopics([topic], 'publish')
     const batch: MessageToProduce<Buffer, Buffer, string, Buffer>[] = messages.map((message) => ({
       topic,
       key: Buffer.from(message.key, 'utf8'),
@@ -145,18 +145,24 @@ export class KafkaTransport implements Transport {
     }
   }
 
-  async #checkTopicExists(topic: string): Promise<void> {
-    let topics: string[]
+  /** Fails with {@link UnknownTopicError} naming the first of `topics` that does not exist. */
+  async #requireTopics(topics: readonly string[], operation: string): Promise<void> {
+    const unknown = topics.filter((t) => !this.#knownTopics.has(t))
+    if (unknown.length === 0) return
+    let existing: string[]
     try {
-      topics = await this.#admin.listTopics()
+      existing = await this.#admin.listTopics()
     } catch (error) {
-      throw translateError(error, this.#context('publish', topic))
+      throw translateError(error, this.#context(operation, unknown.join(',')))
     }
-    if (!topics.includes(topic)) throw new UnknownTopicError(this.name, topic)
-    this.#knownTopics.add(topic)
+    for (const topic of unknown) {
+      if (!existing.includes(topic)) throw new UnknownTopicError(this.name, topic)
+      this.#knownTopics.add(topic)
+    }
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    await this.#requireTopics(options.topics, 'subscribe')
     await this.#pinStart(options.group, options.topics, options.from ?? 'earliest')
     const consumer = new Consumer({
       bootstrapBrokers: [...this.#brokers],
@@ -236,6 +242,7 @@ export class KafkaTransport implements Transport {
 
   async lag(group: string, topics: readonly string[]): Promise<readonly PartitionLag[]> {
     const context = this.#context('lag', topics.join(','), group)
+    await this.#requireTopics(topics, 'lag')
     try {
       const metadata = await this.#admin.metadata({ topics: [...topics], forceUpdate: true })
       const request = topics.map((name) => {
