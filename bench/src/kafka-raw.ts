@@ -28,6 +28,8 @@ export const createBenchTopic = async (brokers: readonly string[], partitions = 
   const admin = new Admin({ clientId: 'eventfold-bench', bootstrapBrokers: [...brokers] })
   const topic = `eventfold-bench-${randomBytes(4).toString('hex')}`
   await admin.createTopics({ topics: [topic], partitions, replicas: 1 })
+  // The broker lists a new topic a moment after it was created; a send before that waits without end.
+  while (!(await admin.listTopics()).includes(topic)) await new Promise((resolve) => setTimeout(resolve, 50))
   return {
     topic,
     drop: async () => {

@@ -72,6 +72,19 @@ describeKafka('KafkaTransport on a real broker', () => {
     await expect(transport.lag(freshName('group'), [topic])).rejects.toMatchObject({ type: 'UnknownTopicError', topic })
   })
 
+  it('lets another client use a topic as soon as declare resolved', async () => {
+    const other = new KafkaTransport(kafkaBrokers())
+    try {
+      for (let i = 0; i < 5; i++) {
+        const topic = freshName('visible')
+        await transport.declare({ name: topic, partitions: 3 })
+        await expect(other.publish(topic, [message('k', 0)])).resolves.toBeUndefined()
+      }
+    } finally {
+      await other.close()
+    }
+  })
+
   it('commits only past handled deliveries: an unacknowledged one comes again to the next member', async () => {
     const topic = freshName('ack')
     const group = freshName('group')

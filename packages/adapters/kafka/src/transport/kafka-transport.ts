@@ -9,7 +9,7 @@ import {
 } from '@platformatic/kafka'
 import { TopicMismatchError, UnknownTopicError } from '@eventfold/messaging'
 import type { PartitionLag, StartFrom, SubscribeOptions, Subscription, TopicSpec, Transport, TransportMessage } from '@eventfold/messaging/spi'
-import type { KafkaErrorContext } from '../errors'
+import { KafkaRequestError, type KafkaErrorContext } from '../errors'
 import { KafkaSubscription } from './kafka-subscription'
 import { ID_HEADER, deadLetterTopic, type KafkaTransportOptions } from './options'
 import { translateError } from './translate-error'
@@ -100,6 +100,7 @@ export class KafkaTransport implements Transport {
         replicas: this.#options.replicationFactor,
         configs: Object.entries(configs).map(([name, value]) => ({ name, value })),
       })
+      await this.#awaitListed(topic.name, context)
       this.#knownTopics.add(topic.name)
       return
     } catch (error) {
@@ -142,6 +143,21 @@ export class KafkaTransport implements Transport {
       await this.#producer.send({ messages: batch })
     } catch (error) {
       throw translateError(error, this.#context('publish', topic))
+    }
+  }
+
+  // The broker lists a new topic a moment after the controller created it; declare resolves
+  // only once every client can see it, so another service may subscribe right after.
+  async #awaitListed(name: string, context: KafkaErrorContext): Promise<void> {
+    const deadline = Date.now() + this.#options.requestTimeoutMs
+    for (;;) {
+      try {
+        if ((await this.#admin.listTopics()).includes(name)) return
+      } catch (error) {
+        throw translateError(error, context)
+      }
+      if (Date.now() > deadline) throw new KafkaRequestError(context, 'TOPIC_NOT_LISTED', `created, but not listed after ${this.#options.requestTimeoutMs} ms`)
+      await new Promise((resolve) => setTimeout(resolve, 50))
     }
   }
 
