@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, it } from '@jest/globals'
+import { afterAll, beforeAll, expect, it, jest } from '@jest/globals'
 import { TopicMismatchError, UnknownTopicError } from '@eventfold/messaging'
 import type { Delivery, Subscription, TransportMessage } from '@eventfold/messaging/spi'
 import { DEAD_LETTER_HEADERS, KafkaTransport, deadLetterTopic } from '../index'
@@ -27,6 +27,9 @@ const readCount = async (subscription: Subscription, count: number, timeoutMs = 
   }
   return out
 }
+
+// A group's first join and a rebalance take seconds on a loaded machine: more room than jest's default.
+jest.setTimeout(90_000)
 
 describeKafka('KafkaTransport on a real broker', () => {
   const transport = new KafkaTransport(kafkaBrokers(), { sessionTimeoutMs: 6_000, heartbeatIntervalMs: 500 })
