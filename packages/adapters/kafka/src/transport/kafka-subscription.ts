@@ -48,6 +48,9 @@ export class KafkaSubscription implements Subscription {
   #queue: KafkaMessage[] = []
   readonly #progress = new Map<string, PartitionProgress>()
   #arrived: (() => void) | undefined
+  readonly #wakes = new WeakMap<Promise<void>, { woken: boolean }>()
+  // The highest offset queued per partition, to notice at once when the stream went back.
+  readonly #lastQueued = new Map<string, bigint>()
   #failure: Error | undefined
   #finished = false
   #paused = false
@@ -88,9 +91,12 @@ export class KafkaSubscription implements Subscription {
     }
     this.#stream.on('data', (message: KafkaMessage) => {
       // The stream went back to the committed offset (a rebalance): what is queued from there on comes again.
-      if (this.#queue.some((m) => m.topic === message.topic && m.partition === message.partition && m.offset >= message.offset)) {
+      const key = `${message.topic}:${message.partition}`
+      const last = this.#lastQueued.get(key)
+      if (last !== undefined && message.offset <= last) {
         this.#queue = this.#queue.filter((m) => m.topic !== message.topic || m.partition !== message.partition || m.offset < message.offset)
       }
+      this.#lastQueued.set(key, message.offset)
       this.#queue.push(message)
       if (!this.#paused && this.#queue.length >= this.#wiring.bufferedDeliveries) {
         this.#paused = true
@@ -115,32 +121,40 @@ export class KafkaSubscription implements Subscription {
     arrived?.()
   }
 
-  /** Resolves when a message arrives, the subscription fails or closes, or `ms` pass. */
-  #waitForMessage(ms: number, wake: Promise<void>): Promise<void> {
+  /** Whether `wake` resolved; one listener per distinct promise, however many reads share it. */
+  #watch(wake: Promise<void>): { woken: boolean } {
+    let state = this.#wakes.get(wake)
+    if (state === undefined) {
+      const created = { woken: false }
+      this.#wakes.set(wake, created)
+      void wake.then(() => {
+        created.woken = true
+        this.#signal()
+      })
+      state = created
+    }
+    return state
+  }
+
+  /** Resolves when a message arrives, the subscription fails, closes or is woken, or `ms` pass. */
+  #waitForSignal(ms: number): Promise<void> {
     return new Promise<void>((resolve) => {
       const timer = ms === Infinity ? undefined : setTimeout(resolve, ms)
-      const done = (): void => {
+      this.#arrived = () => {
         if (timer !== undefined) clearTimeout(timer)
         resolve()
       }
-      this.#arrived = done
-      void wake.then(done)
     })
   }
 
   async read(maxCount: number, maxWaitMs: number, wake: Promise<void>): Promise<readonly Delivery[]> {
-    let woken = false
-    void wake.then(() => {
-      woken = true
-    })
+    const state = this.#watch(wake)
+    // A wake that already resolved is seen once its listener ran.
     await Promise.resolve()
-    while (this.#queue.length === 0 && !woken && !this.#finished && this.#failure === undefined) {
-      await this.#waitForMessage(Infinity, wake)
-    }
+    const stop = (): boolean => state.woken || this.#finished || this.#failure !== undefined
+    while (this.#queue.length === 0 && !stop()) await this.#waitForSignal(Infinity)
     const deadline = Date.now() + maxWaitMs
-    while (this.#queue.length < maxCount && !woken && !this.#finished && this.#failure === undefined && Date.now() < deadline) {
-      await this.#waitForMessage(deadline - Date.now(), wake)
-    }
+    while (this.#queue.length < maxCount && !stop() && Date.now() < deadline) await this.#waitForSignal(deadline - Date.now())
     if (this.#queue.length === 0 && this.#failure !== undefined) throw this.#failure
     const taken = this.#queue.splice(0, maxCount)
     if (this.#paused && this.#queue.length < this.#wiring.bufferedDeliveries / 2) {

@@ -44,4 +44,16 @@ describe('PartitionProgress', () => {
     progress.reset()
     expect(progress.handled(5n)).toBeUndefined()
   })
+
+  it('keeps counting right over long runs, handled in order or in reverse', () => {
+    const progress = new PartitionProgress()
+    for (let o = 0n; o < 3000n; o++) progress.delivered(o)
+    let last: bigint | undefined
+    for (let o = 0n; o < 2000n; o++) last = progress.handled(o) ?? last
+    expect(last).toBe(2000n)
+    for (let o = 2999n; o > 2000n; o--) expect(progress.handled(o)).toBeUndefined()
+    expect(progress.handled(2000n)).toBe(3000n)
+    expect(progress.delivered(2500n)).toBe(true)
+    expect(progress.handled(2500n)).toBe(2501n)
+  })
 })
