@@ -75,6 +75,7 @@ export class KafkaTransport implements Transport {
       clientId: `${this.#options.clientId}-producer`,
       idempotent: true,
       acks: ProduceAcks.ALL,
+      // Header keys must reach the client as bytes: a send with string keys and no serializer never settles.
       serializers: { headerKey: (key?: string) => (key === undefined ? undefined : Buffer.from(key, 'utf8')) },
     })
   }
