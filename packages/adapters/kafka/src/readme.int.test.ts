@@ -28,16 +28,19 @@ describeKafka('the README of @eventfold/kafka', () => {
 
     const member = await transport.subscribe({ group, topics: [topic], from: 'earliest' })
     const deliveries = await member.read(100, 50, new Promise((resolve) => setTimeout(resolve, 5_000).unref()))
+    const handled: string[] = []
     for (const delivery of deliveries) {
       const event = decodeEnvelope(delivery)
-      console.log(event.type, event.streamId, event.data)
+      handled.push(`${event.type} ${event.streamId}`) // OrderPlaced.v1 Order-42
     }
     await member.acknowledge(deliveries) // the group moves past them
-    console.log(await transport.lag(group, [topic])) // [{ partition, committed, end, lag: 0n }, …]
+    const lag = await transport.lag(group, [topic]) // per partition: committed, end, lag (0n)
     await transport.close()
     // #endregion usage
     if (saved === undefined) delete process.env.KAFKA_BROKERS
     else process.env.KAFKA_BROKERS = saved
     expect(deliveries.map(decodeEnvelope)).toEqual([envelope])
+    expect(handled).toEqual(['OrderPlaced.v1 Order-42'])
+    expect(lag.reduce((sum, p) => sum + p.lag, 0n)).toBe(0n)
   })
 })
