@@ -19,7 +19,12 @@ module.exports = {
   testEnvironment: 'node',
   // Only source trees (and the scripts' own tests): .services/ holds server data jest must not crawl.
   roots: ['<rootDir>/packages', '<rootDir>/samples', '<rootDir>/scripts'],
-  transform: { '^.+\\.ts$': swc },
+  transform: {
+    '^.+\\.ts$': swc,
+    // The Kafka client is published as ES modules only; see scripts/jest-esm-transform.js.
+    '/node_modules/@platformatic/.+\\.js$': '<rootDir>/scripts/jest-esm-transform.js',
+  },
+  transformIgnorePatterns: ['/node_modules/(?!@platformatic/)'],
   moduleNameMapper: {
     '^@eventfold/core$': '<rootDir>/packages/core/src/index.ts',
     '^@eventfold/core/spi$': '<rootDir>/packages/core/src/spi.ts',

@@ -1,0 +1,5 @@
+export { KafkaRequestError, KafkaUnreachableError, isKafkaRequestError, isKafkaUnreachableError } from './errors'
+export type { KafkaErrorContext } from './errors'
+export { KafkaTransport } from './transport/kafka-transport'
+export { DEAD_LETTER_HEADERS, deadLetterTopic } from './transport/options'
+export type { KafkaTransportOptions } from './transport/options'
