@@ -30,3 +30,57 @@ export class MalformedMessageError extends EventfoldError {
 export const isTopicMismatchError = (error: unknown): error is TopicMismatchError => error instanceof TopicMismatchError
 /** True when `error` is a {@link MalformedMessageError}. */
 export const isMalformedMessageError = (error: unknown): error is MalformedMessageError => error instanceof MalformedMessageError
+
+/**
+ * A handler called `fetch()` for a zero-payload event whose type has no
+ * fetcher registered, or on an event that carries its payload.
+ */
+export class FetcherMissingError extends EventfoldError {
+  readonly type = 'FetcherMissingError'
+  constructor(
+    readonly consumer: string,
+    readonly eventType: string,
+    readonly messageId: string,
+  ) {
+    super(`consumer '${consumer}': no fetcher is registered for zero-payload event '${eventType}' (message ${messageId})`)
+  }
+}
+
+/** A handler appended to the consumer's log, and the consumer's store holds documents only (no event store). */
+export class InboxAppendUnsupportedError extends EventfoldError {
+  readonly type = 'InboxAppendUnsupportedError'
+  constructor(
+    readonly consumer: string,
+    readonly streamId: string,
+  ) {
+    super(`consumer '${consumer}' appended to '${streamId}', but its inbox store holds documents only; give it an inbox on a store with an event log (SQLite, PostgreSQL)`)
+  }
+}
+
+/** No parked message has this id for this consumer (never parked, already retried, or discarded). */
+export class ParkedMessageNotFoundError extends EventfoldError {
+  readonly type = 'ParkedMessageNotFoundError'
+  constructor(
+    readonly consumer: string,
+    readonly messageId: string,
+  ) {
+    super(`consumer '${consumer}' has no parked message '${messageId}' (never parked, already retried or discarded)`)
+  }
+}
+
+/** A parked message was retried and its handler failed again: it stays parked, with the new error. */
+export class ParkedRetryFailedError extends EventfoldError {
+  readonly type = 'ParkedRetryFailedError'
+  constructor(
+    readonly consumer: string,
+    readonly messageId: string,
+    options: { cause: unknown },
+  ) {
+    super(`retrying message '${messageId}' of consumer '${consumer}' failed again: ${(options.cause as Error)?.message ?? String(options.cause)}`, options)
+  }
+}
+
+/** True when `error` is a {@link ParkedMessageNotFoundError}. */
+export const isParkedMessageNotFoundError = (error: unknown): error is ParkedMessageNotFoundError => error instanceof ParkedMessageNotFoundError
+/** True when `error` is a {@link FetcherMissingError}. */
+export const isFetcherMissingError = (error: unknown): error is FetcherMissingError => error instanceof FetcherMissingError

@@ -1,3 +1,25 @@
 export type { IntegrationEnvelope } from './envelope/envelope'
 export { MalformedMessageError, TopicMismatchError, isMalformedMessageError, isTopicMismatchError } from './errors'
 export type { PartitionLag, StartFrom, TopicSpec } from './transport/transport'
+export {
+  FetcherMissingError,
+  isFetcherMissingError,
+  InboxAppendUnsupportedError,
+  ParkedMessageNotFoundError,
+  isParkedMessageNotFoundError,
+  ParkedRetryFailedError,
+} from './errors'
+export {
+  type ConsumerContext,
+  type IntegrationHandler,
+  type Fetcher,
+  type ConsumerDefinition,
+  type DefineConsumerOptions,
+  defineConsumer,
+} from './consumers/consumer-definition'
+export { type ConsumerOptions, Consumer, Handles, consumerFromInstance } from './consumers/decorators'
+export { type ConsumerWorkerOptions, type ConsumerProgress, type ParkedRetryResult, ConsumerWorker } from './consumers/consumer-worker'
+export { type InboxStore } from './inbox/inbox-store'
+export { documentsInbox } from './inbox/documents-inbox'
+export { type ParkedMessage } from './inbox/inbox-records'
+export { ParkedMessages } from './parked/parked-messages'
