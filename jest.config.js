@@ -31,6 +31,7 @@ module.exports = {
     '^@eventfold/projections/testing$': '<rootDir>/packages/projections/src/testing/index.ts',
     '^@eventfold/messaging$': '<rootDir>/packages/messaging/src/index.ts',
     '^@eventfold/messaging/spi$': '<rootDir>/packages/messaging/src/spi.ts',
+    '^@eventfold/messaging/testing$': '<rootDir>/packages/messaging/src/testing/index.ts',
     '^@eventfold/projections/testing/scale-out-worker$': '<rootDir>/packages/projections/src/testing/scale-out-worker.ts',
     '^@eventfold/(sqlite|mongodb|postgresql|eventstoredb|kafka)$': '<rootDir>/packages/adapters/$1/src/index.ts',
   },

@@ -13,6 +13,17 @@ export class TopicMismatchError extends EventfoldError {
   }
 }
 
+/** A topic was used before it was declared. */
+export class UnknownTopicError extends EventfoldError {
+  readonly type = 'UnknownTopicError'
+  constructor(
+    readonly transport: string,
+    readonly topic: string,
+  ) {
+    super(`${transport}: topic '${topic}' does not exist (declare it first)`)
+  }
+}
+
 /** A delivery that is not an integration event this framework can read (missing header, bad JSON). */
 export class MalformedMessageError extends EventfoldError {
   readonly type = 'MalformedMessageError'
@@ -30,6 +41,8 @@ export class MalformedMessageError extends EventfoldError {
 export const isTopicMismatchError = (error: unknown): error is TopicMismatchError => error instanceof TopicMismatchError
 /** True when `error` is a {@link MalformedMessageError}. */
 export const isMalformedMessageError = (error: unknown): error is MalformedMessageError => error instanceof MalformedMessageError
+/** True when `error` is an {@link UnknownTopicError}. */
+export const isUnknownTopicError = (error: unknown): error is UnknownTopicError => error instanceof UnknownTopicError
 
 /**
  * A handler called `fetch()` for a zero-payload event whose type has no

@@ -1,5 +1,6 @@
 export type { IntegrationEnvelope } from './envelope/envelope'
-export { MalformedMessageError, TopicMismatchError, isMalformedMessageError, isTopicMismatchError } from './errors'
+export { MalformedMessageError, TopicMismatchError, UnknownTopicError, isMalformedMessageError, isTopicMismatchError, isUnknownTopicError } from './errors'
+export { InMemoryTransport } from './transport/in-memory-transport'
 export type { PartitionLag, StartFrom, TopicSpec } from './transport/transport'
 export {
   FetcherMissingError,

@@ -16,7 +16,7 @@ export { type ProjectionMetadata, projectionMetadataOf } from './projection/deco
 export { projectionFilter } from './projection/projection-definition'
 export { DEAD_LETTER_COLLECTION } from './dead-letters/dead-letters'
 export { checkpointName, physicalCollection } from './generations/projection-state'
-export { partitionKey, inPartition } from './projection/partition'
+export { partitionKey, inPartition, partitionOfKey } from './projection/partition'
 export { LEASE_COLLECTION } from './worker/leases'
 export { type CompetingDelivery, type CompetingSubscription, type CompetingConsumerSource } from './worker/competing-consumer-source'
 export {

@@ -33,6 +33,9 @@ export interface Delivery extends TransportMessage {
   readonly redelivered: boolean
 }
 
+/** The header that carries why a message was dead-lettered, on every transport. */
+export const DEAD_LETTER_REASON_HEADER = 'ef-dead-letter-reason'
+
 /** Where a consumer group starts when it has no committed position. */
 export type StartFrom = 'earliest' | 'latest'
 

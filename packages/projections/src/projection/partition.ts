@@ -23,11 +23,14 @@ export const fnv1a = (s: string): number => {
   return h >>> 0
 }
 
+/** The partition, of `count`, that `key` always falls in: the same in every process and every component (workers, relay, transports). */
+export const partitionOfKey = (key: string, count: number): number => (count === 1 ? 0 : fnv1a(key) % count)
+
 /** True when `event` belongs to `partition`. */
 export const inPartition = (event: RecordedEvent, partition: Partition, by: PartitionBy): boolean => {
   if (partition.count === 1) return true
   const key = by === 'stream' ? event.streamId : by(event)
-  return fnv1a(key) % partition.count === partition.index
+  return partitionOfKey(key, partition.count) === partition.index
 }
 
 /**

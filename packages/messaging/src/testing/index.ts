@@ -1,0 +1,1 @@
+export { type TransportCapabilities, type TransportContractOptions, type TransportUnderTest, transportContract } from './transport-contract'
