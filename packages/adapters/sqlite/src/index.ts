@@ -5,3 +5,4 @@ export { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite-event-s
 export { SqliteSnapshotStore } from './sqlite-snapshot-store'
 export { SqliteDocumentStore, type SqliteDocumentStoreOptions } from './documents'
 export { SqliteSchemaMissingError } from './sqlite-errors'
+export { sqliteInbox } from './inbox'

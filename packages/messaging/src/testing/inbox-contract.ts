@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
+import { DocumentConflictError } from '@eventfold/projections'
 import { AggregateNotFoundError, defineAggregate, type RecordedEvent } from '@eventfold/core'
 import { defineConsumer, type ConsumerDefinition, type IntegrationHandler } from '../consumers/consumer-definition'
 import { ConsumerWorker, type ConsumerProgress, type ConsumerWorkerOptions } from '../consumers/consumer-worker'
@@ -168,6 +169,21 @@ export const inboxContract = (name: string, capabilities: InboxCapabilities, fac
         expect(progress.conflicts).toBeGreaterThanOrEqual(1)
         expect(await credits(ledgerId)).toEqual([100, 3])
         expect(await total(ledgerId)).toBe(3)
+      })
+
+      it('stores none of a commit whose document write is refused: appends, documents and inbox record go together', async () => {
+        const streamId = `${tag}-atomic`
+        const request = {
+          appends: [{ streamId, events: [{ type: 'Credited', data: { amount: 1 } }], expectedRevision: 'no_stream' as const }],
+          writes: [
+            { kind: 'put' as const, collection: 'ledgers', doc: { _id: `${tag}-new`, total: 1 }, meta: { revision: 1, positions: {} }, expectedRevision: 0 },
+            // A document someone else changed: the whole commit must be refused.
+            { kind: 'put' as const, collection: 'ledgers', doc: { _id: `${tag}-stale`, total: 2 }, meta: { revision: 4, positions: {} }, expectedRevision: 3 },
+          ],
+        }
+        await expect(inbox.commit(request)).rejects.toMatchObject({ type: new DocumentConflictError('ledgers', 'x', 3, undefined).type })
+        expect(await inbox.events!.streamRevision(streamId)).toBeUndefined()
+        expect(await inbox.documents.get('ledgers', `${tag}-new`)).toBeUndefined()
       })
     } else {
       it('refuses a command on a store without a log: the message is parked with the error', async () => {
