@@ -4,3 +4,4 @@ export { PostgresEventStore, type PostgresEventStoreOptions } from './events/pos
 export { PostgresDocumentStore, type PostgresDocumentStoreOptions } from './documents/postgres-document-store'
 export type { PostgresSource } from './pg/pool'
 export { PostgresSchemaMissingError, isPostgresSchemaMissingError, PostgresReadOnlyError, isPostgresReadOnlyError } from './pg/schema-errors'
+export { postgresInbox, type PostgresInboxOptions } from './inbox'
