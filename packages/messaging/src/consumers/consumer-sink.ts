@@ -45,6 +45,8 @@ export class ConsumerAttempt implements BatchAttempt<ConsumerItem> {
   private readonly inInbox = new Set<string>()
   private readonly parkedBefore = new Map<string, StoredDocument>()
   private readonly seen = new Set<string>()
+  /** The engine knows items by `seq`; without transactions the batch knows them by offset. */
+  private readonly seqOfPosition = new Map<bigint, bigint>()
   private readonly commands: CommandBus
   private batch: DocumentBatch | undefined
   private current: IntegrationEnvelope | undefined
@@ -93,6 +95,7 @@ export class ConsumerAttempt implements BatchAttempt<ConsumerItem> {
     const handler = consumer.handlers.get(envelope.type)!
     const batch = this.batchFor(delivery)
     batch.setPosition(this.atomic ? seq : delivery.offset)
+    this.seqOfPosition.set(this.atomic ? seq : delivery.offset, seq)
     this.current = envelope
     try {
       await handler(envelope, {
@@ -121,7 +124,8 @@ export class ConsumerAttempt implements BatchAttempt<ConsumerItem> {
   }
 
   lastWriterOf(collection: string, id: string): bigint | undefined {
-    return this.batch?.lastPositionOf(collection, id)
+    const position = this.batch?.lastPositionOf(collection, id)
+    return position === undefined ? undefined : this.seqOfPosition.get(position)
   }
 
   /** Everything the commit stores: document writes, parked messages, then inbox records (last, for stores without transactions). */

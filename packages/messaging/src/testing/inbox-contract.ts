@@ -133,7 +133,7 @@ export const inboxContract = (name: string, capabilities: InboxCapabilities, fac
       return found.map((e) => (e.data as { amount: number }).amount)
     }
 
-    it('applies a message delivered twice once: one document change and one append', async () => {
+    it('applies a message delivered twice once: one document change (and one append, with a log)', async () => {
       const first = envelope('Order-1', { ledgerId: `${tag}-a`, amount: 5 })
       const second = envelope('Order-1', { ledgerId: `${tag}-a`, amount: 7 })
       // A relay that crashed after publishing and before its checkpoint publishes again: the same ids.
@@ -152,6 +152,30 @@ export const inboxContract = (name: string, capabilities: InboxCapabilities, fac
       expect(replayed.progress.eventsApplied).toBe(0)
       expect(await total(`${tag}-a`)).toBe(12)
       if (capabilities.appends) expect(await credits(`${tag}-a`)).toEqual([5, 7])
+    })
+
+    it('applies a message once when its first commit was stored but reported failed (a connection lost on the reply)', async () => {
+      const ledgerId = `${tag}-lost`
+      const real = inbox
+      let failed = false
+      // The first commit reaches the store, and its caller sees an error: without transactions, the one that stored the effects.
+      inbox = {
+        documents: real.documents,
+        events: real.events,
+        async commit(request) {
+          await real.commit(request)
+          if (failed) return
+          failed = true
+          throw new Error('connection lost after the commit')
+        },
+      }
+      await publish(transport, envelope('Order-1', { ledgerId, amount: 6 }))
+      const { progress } = await consume(consumerOf(credit), (p) => p.batches >= 1, { onError: () => {} })
+      inbox = real
+      expect(failed).toBe(true)
+      expect(progress.retries).toBeGreaterThanOrEqual(1)
+      expect(await total(ledgerId)).toBe(6)
+      if (capabilities.appends) expect(await credits(ledgerId)).toEqual([6])
     })
 
     if (capabilities.appends) {
