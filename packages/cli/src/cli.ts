@@ -1,5 +1,7 @@
 import { Command, CommanderError } from 'commander'
+import { consumersCommand } from './commands/consumers'
 import { dlqCommand } from './commands/dlq'
+import { parkedCommand } from './commands/parked'
 import { projectionsCommand } from './commands/projections'
 import { replayCommand } from './commands/replay'
 import { streamsCommand } from './commands/streams'
@@ -30,6 +32,8 @@ export const createProgram = (): Command => {
   replayCommand(program)
   projectionsCommand(program)
   dlqCommand(program)
+  consumersCommand(program)
+  parkedCommand(program)
   return program
 }
 

@@ -39,6 +39,7 @@ const INPUT_ERROR_TYPES = new Set([
   'dead-letter-not-found',
   'aggregate-not-found',
   'partition-count-mismatch',
+  'ParkedMessageNotFoundError',
 ])
 
 /** The exit code an error thrown by a command maps to. */

@@ -2,6 +2,8 @@ import { type AggregateClass, type AggregateDefinition, type EventRegistry } fro
 import { aggregateMetadataOf, defaultEventRegistry, toAggregateDefinition } from '@eventfold/core/spi'
 import { projectionFromInstance, UnknownProjectionError, type ProjectionDefinition } from '@eventfold/projections'
 import { projectionMetadataOf } from '@eventfold/projections/spi'
+import { consumerFromInstance, type ConsumerDefinition, type Fetcher } from '@eventfold/messaging'
+import type { Transport } from '@eventfold/messaging/spi'
 import { ConfigConnectError } from './import-module'
 import { ConfigError } from './config-error'
 import type { ConnectOptions, EventfoldCliConfig, EventfoldConnection, ProjectionClass, ServiceContainer } from './define-config'
@@ -14,6 +16,11 @@ export interface CliApp {
   readonly projections: ReadonlyMap<string, ProjectionDefinition>
   /** Keyed by category (the `<Category>` of `<Category>-<id>` stream ids). */
   readonly aggregates: ReadonlyMap<string, AggregateDefinition>
+  /** By name (the consumer group). */
+  readonly consumers: ReadonlyMap<string, ConsumerDefinition>
+  readonly fetchers: Readonly<Record<string, Fetcher>>
+  /** Opens the config's transport; `undefined` when it declares none. */
+  readonly transport: (() => Promise<Transport>) | undefined
   connect(options: ConnectOptions): Promise<EventfoldConnection>
   /**
    * The projection called `name`.
@@ -52,6 +59,22 @@ const toAggregate = (path: string, a: unknown, container: ServiceContainer | und
   throw new ConfigError(path, `aggregates must hold @Aggregate classes or aggregate definitions, found ${typeof a}`)
 }
 
+const isConsumerDefinition = (c: unknown): c is ConsumerDefinition =>
+  typeof c === 'object' && c !== null && typeof (c as ConsumerDefinition).name === 'string' && (c as ConsumerDefinition).handlers instanceof Map
+
+const toConsumer = (path: string, c: unknown, container: ServiceContainer | undefined): ConsumerDefinition => {
+  if (isConsumerDefinition(c)) return c
+  if (typeof c === 'function') {
+    try {
+      return consumerFromInstance(instantiate(c as new () => object, container))
+    } catch (error) {
+      if ((error as { type?: unknown }).type === 'undecorated-class') throw new ConfigError(path, `consumer class ${c.name || '(anonymous)'} is not decorated with @Consumer(...)`)
+      throw error
+    }
+  }
+  throw new ConfigError(path, `consumers must hold @Consumer classes or consumer definitions, found ${typeof c}`)
+}
+
 /**
  * Resolves a loaded config: instantiates projection classes, compiles
  * aggregates, registers event classes and upcasters with the registry.
@@ -72,11 +95,20 @@ export const resolveApp = (configPath: string, config: EventfoldCliConfig): CliA
     if (aggregates.has(def.category)) throw new ConfigError(configPath, `two aggregates have the category '${def.category}'`)
     aggregates.set(def.category, def)
   }
+  const consumers = new Map<string, ConsumerDefinition>()
+  for (const c of config.consumers ?? []) {
+    const def = toConsumer(configPath, c, config.container)
+    if (consumers.has(def.name)) throw new ConfigError(configPath, `two consumers are named '${def.name}'`)
+    consumers.set(def.name, def)
+  }
   return {
     configPath,
     registry,
     projections,
     aggregates,
+    consumers,
+    fetchers: config.fetchers ?? {},
+    transport: config.transport,
     connect: async (options) => {
       try {
         return await config.connect(options)

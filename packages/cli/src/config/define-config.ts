@@ -1,10 +1,18 @@
 import type { AggregateClass, AggregateDefinition, EventRegistry, EventStore, Upcaster } from '@eventfold/core'
+import type { ConsumerDefinition, Fetcher, InboxStore } from '@eventfold/messaging'
+import type { Transport } from '@eventfold/messaging/spi'
 import type { DocumentStore, ProjectionDefinition } from '@eventfold/projections'
 
 /** The stores a command works on, opened by {@link EventfoldCliConfig.connect}. */
 export interface EventfoldConnection {
   readonly eventStore: EventStore
   readonly documents: DocumentStore
+  /**
+   * The consumers' inbox on these stores, which `eventfold parked retry`
+   * commits through (`connectSqlite` gives `sqliteInbox`). Without it, a
+   * retry commits documents only (`documentsInbox`).
+   */
+  readonly inbox?: InboxStore
   /** Closes both stores (and whatever they share). The CLI calls it once, when the command ends. */
   close(): Promise<void>
 }
@@ -18,6 +26,9 @@ export interface ConnectOptions {
    */
   readonly readOnly: boolean
 }
+
+/** A class decorated with `@Consumer`. */
+export type ConsumerClass = new (...args: never[]) => object
 
 /** A class decorated with `@Projection`. */
 export type ProjectionClass = new (...args: never[]) => object
@@ -57,6 +68,12 @@ export interface EventfoldCliConfig {
   readonly registry?: EventRegistry
   /** Upcasters to add to the registry. @default [] */
   readonly upcasters?: readonly Upcaster[]
+  /** `@Consumer` classes or definitions (`defineConsumer`) of integration events: `eventfold parked retry` applies their handlers. @default [] */
+  readonly consumers?: readonly (ConsumerClass | ConsumerDefinition)[]
+  /** Loaders of zero-payload events' current data by integration event type, for the consumers' `fetch()`. @default {} */
+  readonly fetchers?: Readonly<Record<string, Fetcher>>
+  /** Opens the transport the consumers read (`eventfold consumers status` asks it for lag); the CLI closes it. @default none */
+  readonly transport?: () => Promise<Transport>
   /** Resolves projection and aggregate classes it has bound. @default every class is built with `new` */
   readonly container?: ServiceContainer
 }

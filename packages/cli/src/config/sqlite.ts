@@ -1,5 +1,6 @@
 import { resolve } from 'node:path'
 import type { OpenSqliteOptions, SqliteConnection } from '@eventfold/sqlite'
+import type { InboxStore } from '@eventfold/messaging'
 import { UsageError } from '../errors'
 import { currentScope } from './command-scope'
 import type { EventfoldConnection } from './define-config'
@@ -38,7 +39,7 @@ const loadAdapter = (): SqliteAdapter => {
  * ```
  */
 export const connectSqlite = async (path: string, options: OpenSqliteOptions = {}): Promise<EventfoldConnection> => {
-  const { openSqlite, SqliteEventStore, SqliteDocumentStore } = loadAdapter()
+  const { openSqlite, SqliteEventStore, SqliteDocumentStore, sqliteInbox } = loadAdapter()
   const scope = currentScope()
   const file = scope && path !== ':memory:' && path !== '' ? resolve(scope.configDir, path) : path
   const readOnly = options.readOnly ?? scope?.readOnly ?? false
@@ -58,9 +59,14 @@ export const connectSqlite = async (path: string, options: OpenSqliteOptions = {
   try {
     const eventStore = orEmpty((c) => new SqliteEventStore(c))
     const documents = orEmpty((c) => new SqliteDocumentStore(c))
+    let inbox: InboxStore | undefined
     return {
       eventStore,
       documents,
+      // Built on first use: only `parked retry` commits through it, and a read-only file may lack the tables it creates.
+      get inbox(): InboxStore {
+        return (inbox ??= sqliteInbox(connection))
+      },
       // Closes both stores (subscriptions first), then the file.
       close: async () => {
         await connection.close()
