@@ -59,14 +59,15 @@ export class FetcherMissingError extends EventfoldError {
   }
 }
 
-/** A handler appended to the consumer's log, and the consumer's store holds documents only (no event store). */
+/** A handler dispatched a command (or an append reached the inbox), and the consumer's store holds documents only (no event log). */
 export class InboxAppendUnsupportedError extends EventfoldError {
   readonly type = 'InboxAppendUnsupportedError'
   constructor(
     readonly consumer: string,
-    readonly streamId: string,
+    /** What was refused, e.g. `command 'OpenInvoice'` or `an append to 'Invoice-1'`. */
+    readonly refused: string,
   ) {
-    super(`consumer '${consumer}' appended to '${streamId}', but its inbox store holds documents only; give it an inbox on a store with an event log (SQLite, PostgreSQL)`)
+    super(`consumer '${consumer}': ${refused} needs an event log, and its inbox store holds documents only; give it an inbox on a store with a log (sqliteInbox, postgresInbox)`)
   }
 }
 

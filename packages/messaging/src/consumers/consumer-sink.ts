@@ -1,4 +1,4 @@
-import { AggregateRepository, CommandBus, type AggregateClass, type AggregateDefinition, type CommandResult, type EventRegistry, type ExecuteOptions } from '@eventfold/core'
+import { AggregateRepository, CommandBus, type EventStore, type AggregateClass, type AggregateDefinition, type CommandResult, type EventRegistry, type ExecuteOptions } from '@eventfold/core'
 import { toAggregateDefinition } from '@eventfold/core/spi'
 import { DocumentBatch, type BatchAttempt, type EngineSink, type OpenBatch } from '@eventfold/projections/engine'
 import type { DocumentWrite, StoredDocument } from '@eventfold/projections/spi'
@@ -63,12 +63,11 @@ export class ConsumerAttempt implements BatchAttempt<ConsumerItem> {
     const bus = new (class extends CommandBus {
       override execute(command: object, execute: ExecuteOptions = {}): Promise<CommandResult> {
         const e = attempt.current
-        if (!attempt.events) throw new InboxAppendUnsupportedError(options.consumer.name, '(a command)')
         // Events a command causes name the message as their cause, so a flow can be followed across services.
         const metadata = e ? { correlationId: e.correlationId ?? e.id, causationId: e.id, ...execute.metadata } : execute.metadata
         return super.execute(command, { ...execute, metadata })
       }
-    })({ repository: new AggregateRepository(this.events ?? unusableStore, { registry }) })
+    })({ repository: new AggregateRepository(this.events ?? refusingStore(options.consumer.name), { registry }) })
     for (const a of aggregates) bus.register(toAggregateDefinition(a))
     this.commands = bus
   }
@@ -203,9 +202,18 @@ const identity = (logical: string): string => logical
 
 const errorText = (error: unknown): string => (error as Error)?.message ?? String(error)
 
-/** The log of a consumer whose store holds documents only: the bus refuses commands before they reach it. */
-const unusableStore = new Proxy({} as never, {
-  get: () => {
-    throw new TypeError('this consumer has no event store')
-  },
-})
+/** The log of a consumer whose store holds documents only: a command fails, naming the stream it needed, before it decides anything. */
+const refusingStore = (consumer: string): EventStore => {
+  const refuse = (streamId?: string): never => {
+    throw new InboxAppendUnsupportedError(consumer, streamId === undefined ? 'a command' : `a command on '${streamId}'`)
+  }
+  return {
+    appendToStream: (streamId) => refuse(streamId),
+    readStream: (streamId) => refuse(streamId),
+    readAll: () => refuse(),
+    subscribeToAll: () => refuse(),
+    streamRevision: (streamId) => refuse(streamId),
+    headPosition: () => refuse(),
+    close: async () => {},
+  }
+}

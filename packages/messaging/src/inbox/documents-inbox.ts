@@ -17,7 +17,7 @@ export const documentsInbox = (documents: DocumentStore): InboxStore => ({
   events: undefined,
   async commit({ appends, ...request }: InboxCommitRequest): Promise<void> {
     // The consumer refuses appends before they reach a commit; this guards a caller of the SPI.
-    if (appends.length > 0) throw new InboxAppendUnsupportedError('(documents inbox)', appends[0]!.streamId)
+    if (appends.length > 0) throw new InboxAppendUnsupportedError('(documents inbox)', `an append to '${appends[0]!.streamId}'`)
     await documents.commit(request)
   },
 })

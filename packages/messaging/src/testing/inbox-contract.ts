@@ -141,7 +141,12 @@ export const inboxContract = (name: string, capabilities: InboxCapabilities, fac
       const { progress } = await consume(consumerOf(credit), (p) => p.eventsRead >= 3)
       expect(progress.eventsApplied).toBe(2)
       expect(await total(`${tag}-a`)).toBe(12)
-      if (capabilities.appends) expect(await credits(`${tag}-a`)).toEqual([5, 7])
+      if (capabilities.appends) {
+        expect(await credits(`${tag}-a`)).toEqual([5, 7])
+        // The events a message's commands append name it as their cause.
+        const [opened] = await inbox.events!.readStream(`ContractLedger-${tag}-a`, { maxCount: 1 }).pages()[Symbol.asyncIterator]().next().then((r) => r.value ?? [])
+        expect(opened?.metadata).toMatchObject({ causationId: first.id, correlationId: first.id })
+      }
 
       // The group lost its offsets (a new broker, a reset group): everything is delivered again, nothing applied again.
       const again = new InMemoryTransport()
