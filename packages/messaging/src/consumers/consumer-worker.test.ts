@@ -96,6 +96,30 @@ describe('ConsumerWorker', () => {
     expect((await second.lag()).reduce((n, l) => n + l.lag, 0n)).toBe(0n)
   })
 
+  it('shares a consumer group between members: each message applied once, each key in publication order', async () => {
+    const inbox = inMemoryInbox()
+    const consumer = defineConsumer('sharing', {
+      topics: ['orders'],
+      handlers: { 'OrderPlaced.v1': (e: IntegrationEnvelope<{ n: number }>, { documents }) => documents.upsert(e.streamId, { $push: { ns: e.data.n } }) },
+    })
+    const transport = await orders(...Array.from({ length: 60 }, (_, i) => placed(i, `Order-${i % 6}`)))
+    const member = (): ConsumerWorker => {
+      const worker: ConsumerWorker = new ConsumerWorker(consumer, transport, inbox, {
+        batchSize: 5,
+        onProgress: async () => {
+          if ((await inbox.documents.count('_ef_inbox')) === 60) worker.stop()
+        },
+      })
+      return worker
+    }
+    const members = [member(), member()]
+    // A member stops when the inbox is complete; the other one is told then, as its partitions may hold nothing more.
+    await Promise.all(members.map((m) => m.run().then(() => members.forEach((o) => o.stop()))))
+    const docs = await inbox.documents.find('sharing', {}, { sort: { _id: 1 } })
+    expect(docs.map((d) => d.ns)).toEqual(Array.from({ length: 6 }, (_, k) => Array.from({ length: 10 }, (_, j) => j * 6 + k)))
+    expect(members.every((m) => m.status.eventsApplied > 0)).toBe(true)
+  })
+
   it('acknowledges a message of a type it has no handler for, and parks a malformed one with its error', async () => {
     const inbox = inMemoryInbox()
     const consumer = defineConsumer('picky', { topics: ['orders'], handlers: { 'OrderPlaced.v1': (e, { documents }) => documents.insert({ _id: e.id }) } })
