@@ -139,8 +139,10 @@ export class ConsumerAttempt implements BatchAttempt<ConsumerItem> {
       if (!this.retrying) inbox.push(inboxWrite(name, p.delivery.id))
     }
     for (const d of this.applied) {
-      if (this.retrying) effects.push(unparkWrite(this.retrying))
-      else inbox.push(inboxWrite(name, d.id))
+      // A parked record stored without its inbox record (a crash between the two): the message is applied now, so it goes.
+      const stale = this.retrying ?? this.parkedBefore.get(recordId(name, d.id))
+      if (stale) effects.push(unparkWrite(stale))
+      if (!this.retrying) inbox.push(inboxWrite(name, d.id))
     }
     return { effects, inbox }
   }

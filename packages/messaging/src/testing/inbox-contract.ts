@@ -1,12 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import { DocumentConflictError } from '@eventfold/projections'
-import { AggregateNotFoundError, defineAggregate, type RecordedEvent } from '@eventfold/core'
+import { AggregateNotFoundError, defineAggregate, PermanentStoreError, type RecordedEvent } from '@eventfold/core'
 import { defineConsumer, type ConsumerDefinition, type IntegrationHandler } from '../consumers/consumer-definition'
 import { ConsumerWorker, type ConsumerProgress, type ConsumerWorkerOptions } from '../consumers/consumer-worker'
 import { encodeEnvelope } from '../envelope/codec'
 import type { IntegrationEnvelope } from '../envelope/envelope'
 import { InboxAppendUnsupportedError, ParkedMessageNotFoundError, ParkedRetryFailedError } from '../errors'
+import { INBOX_COLLECTION, PARKED_COLLECTION } from '../inbox/inbox-records'
 import type { InboxStore } from '../inbox/inbox-store'
 import { ParkedMessages } from '../parked/parked-messages'
 import { InMemoryTransport, inMemoryDeadLetterTopic } from '../transport/in-memory-transport'
@@ -21,6 +22,8 @@ export interface InboxUnderTest {
 export interface InboxCapabilities {
   /** The store has the consumer's log: handlers may dispatch commands. */
   readonly appends: boolean
+  /** A commit is one transaction (`documents.capabilities.transactions`). */
+  readonly transactions: boolean
 }
 
 interface Credit {
@@ -47,7 +50,7 @@ const Ledger = defineAggregate<{ total: number }, Credit, { type: string; data: 
  * the producer's current data.
  * @example
  * ```ts
- * inboxContract('SQLite', { appends: true }, async () => ({ inbox: sqliteInbox(openSqlite(':memory:')) }))
+ * inboxContract('SQLite', { appends: true, transactions: true }, async () => ({ inbox: sqliteInbox(openSqlite(':memory:')) }))
  * ```
  */
 export const inboxContract = (name: string, capabilities: InboxCapabilities, factory: () => Promise<InboxUnderTest>): void => {
@@ -61,6 +64,8 @@ export const inboxContract = (name: string, capabilities: InboxCapabilities, fac
     beforeEach(async () => {
       subject = await factory()
       inbox = subject.inbox
+      // The tests that differ by it must know it right.
+      expect(inbox.documents.capabilities.transactions).toBe(capabilities.transactions)
       transport = new InMemoryTransport()
       tag = `c${randomBytes(4).toString('hex')}`
       topic = `${tag}-orders`
@@ -279,6 +284,40 @@ export const inboxContract = (name: string, capabilities: InboxCapabilities, fac
         expect(await new ParkedMessages(inbox.documents).list({ consumer: `${tag}-billing` })).toMatchObject([{ id: poison.id, attempts: 1 }])
         expect(await total(ledgerId())).toBe(7)
       })
+
+      it(
+        capabilities.transactions
+          ? 'stays parked, and is not applied by the next consumer, when the consumer dies after the commit that parked it'
+          : 'is applied by the next consumer, and leaves the parked messages, when the inbox record that parked it was lost with a crash',
+        async () => {
+          const message = envelope('Order-9', { ledgerId: ledgerId(), amount: 100, poison: true })
+          await publish(transport, message)
+          const real = inbox
+          inbox = {
+            documents: real.documents,
+            events: real.events,
+            async commit(request) {
+              // Without transactions the process dies before the inbox records; with them, after the one commit.
+              const inboxOnly = request.writes.length > 0 && request.writes.every((w) => w.collection === INBOX_COLLECTION)
+              if (!capabilities.transactions && inboxOnly) throw new PermanentStoreError('test', 'here', 'crashed')
+              await real.commit(request)
+              if (capabilities.transactions && request.writes.some((w) => w.collection === PARKED_COLLECTION)) throw new PermanentStoreError('test', 'here', 'crashed')
+            },
+          }
+          await expect(consume(consumerOf(picky), () => false, { maxAttempts: 1 })).rejects.toBeInstanceOf(PermanentStoreError)
+          inbox = real
+          healthy = true
+          await consume(consumerOf(picky), (p) => p.eventsRead >= 1)
+          const parked = (await new ParkedMessages(inbox.documents).list({ consumer: `${tag}-billing` })).map((p) => p.id)
+          if (capabilities.transactions) {
+            expect(await total(ledgerId())).toBe(7)
+            expect(parked).toEqual([poison.id, message.id])
+          } else {
+            expect(await total(ledgerId())).toBe(107)
+            expect(parked).toEqual([poison.id])
+          }
+        },
+      )
 
       it('is never applied once discarded', async () => {
         const parked = new ParkedMessages(inbox.documents)

@@ -17,7 +17,7 @@ describePostgres('postgresInbox', () => {
     await pool.end()
   })
 
-  inboxContract('PostgreSQL', { appends: true }, async () => {
+  inboxContract('PostgreSQL', { appends: true, transactions: true }, async () => {
     const schema = freshSchema('inbox')
     schemas.push(schema)
     const inbox = postgresInbox(pool, { schema })
