@@ -51,7 +51,8 @@ export const parkedWrite = (consumer: string, delivery: Delivery, error: unknown
     partition: delivery.partition,
     offset: delivery.offset.toString(),
     key: delivery.key,
-    headers: { ...delivery.headers },
+    // A list, not an object: a header name may hold characters no document field name may ('.', a leading '$').
+    headers: Object.entries(delivery.headers).map(([name, value]) => ({ name, value })),
     value: delivery.value === null ? null : Buffer.from(delivery.value).toString('base64'),
     error: { message: typeof e?.message === 'string' ? e.message : String(error), ...(typeof e?.type === 'string' ? { type: e.type } : {}) },
     attempts,
@@ -79,7 +80,7 @@ export const parkedFromDocument = (doc: Document): ParkedMessage => {
     partition: d.partition as number,
     offset: BigInt(d.offset as string),
     key: d.key as string,
-    headers: d.headers as Record<string, string>,
+    headers: Object.fromEntries((d.headers as { name: string; value: string }[]).map((h) => [h.name, h.value])),
     value: d.value === null ? null : new Uint8Array(Buffer.from(d.value as string, 'base64')),
     error: d.error as ParkedMessage['error'],
     attempts: d.attempts as number,

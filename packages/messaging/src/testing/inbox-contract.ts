@@ -89,7 +89,9 @@ export const inboxContract = (name: string, capabilities: InboxCapabilities, fac
       data,
       ...change,
     })
-    const publish = (on: InMemoryTransport, ...envelopes: IntegrationEnvelope[]): Promise<void> => on.publish(topic, envelopes.map(encodeEnvelope))
+    // A header of the producer's own, named as no document field may be: a parked message keeps it.
+    const publish = (on: InMemoryTransport, ...envelopes: IntegrationEnvelope[]): Promise<void> =>
+      on.publish(topic, envelopes.map((e) => ({ ...encodeEnvelope(e), headers: { ...encodeEnvelope(e).headers, '$x.trace': 'a.b' } })))
 
     const consumerOf = (handler: IntegrationHandler): ConsumerDefinition =>
       defineConsumer(`${tag}-billing`, { topics: [topic], collection: 'ledgers', handlers: { 'OrderPlaced.v1': handler } })
@@ -262,6 +264,7 @@ export const inboxContract = (name: string, capabilities: InboxCapabilities, fac
         if (capabilities.appends) expect(await credits(ledgerId())).toEqual([1, 2, 4])
         const parked = await new ParkedMessages(inbox.documents).list({ consumer: `${tag}-billing` })
         expect(parked).toMatchObject([{ id: poison.id, eventType: 'OrderPlaced.v1', topic, attempts: 3, error: { message: 'cannot bill this order yet' } }])
+        expect(parked[0]!.headers).toMatchObject({ 'ef-id': poison.id, '$x.trace': 'a.b' })
         // And handed to the transport's dead-letter destination.
         const dead = await transport.subscribe({ group: `${tag}-ops`, topics: [inMemoryDeadLetterTopic(`${tag}-billing`, topic)] })
         expect((await dead.read(10, 5, new Promise(() => {}))).map((d) => d.id)).toEqual([poison.id])
