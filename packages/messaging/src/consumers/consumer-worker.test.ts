@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import { Container, injectable } from 'inversify'
+import { InMemoryDocumentStore } from '@eventfold/projections'
 import { MalformedMessageError } from '../errors'
 import { encodeEnvelope } from '../envelope/codec'
 import type { IntegrationEnvelope } from '../envelope/envelope'
@@ -118,6 +119,26 @@ describe('ConsumerWorker', () => {
     const docs = await inbox.documents.find('sharing', {}, { sort: { _id: 1 } })
     expect(docs.map((d) => d.ns)).toEqual(Array.from({ length: 6 }, (_, k) => Array.from({ length: 10 }, (_, j) => j * 6 + k)))
     expect(members.every((m) => m.status.eventsApplied > 0)).toBe(true)
+  })
+
+  it('learns whether its store has transactions on first use, before it sizes its batches', async () => {
+    const documents = new InMemoryDocumentStore()
+    let used = false
+    // A store that knows its capabilities once it talked to its server, as MongoDB's does.
+    const detecting = new Proxy(documents, {
+      get(target, property, receiver) {
+        if (property === 'capabilities') return { transactions: used }
+        const value = Reflect.get(target, property, receiver)
+        return typeof value === 'function' ? (...args: unknown[]) => ((used = true), value.apply(target, args)) : value
+      },
+    })
+    const inbox = inMemoryInbox({ documents: detecting })
+    const consumer = defineConsumer('sizer', { topics: ['orders'], handlers: { 'OrderPlaced.v1': (e, { documents: d }) => d.insert({ _id: e.id }) } })
+    const transport = await orders(...Array.from({ length: 10 }, (_, i) => placed(i)))
+    const worker: ConsumerWorker = new ConsumerWorker(consumer, transport, inbox, { onProgress: (p) => p.eventsApplied >= 10 && worker.stop() })
+    const progress = await worker.run()
+    expect(progress.eventsApplied).toBe(10)
+    expect(progress.batches).toBeLessThan(10)
   })
 
   it('acknowledges a message of a type it has no handler for, and parks a malformed one with its error', async () => {

@@ -1,7 +1,7 @@
 import type { AggregateClass, AggregateDefinition, EventRegistry } from '@eventfold/core'
 import { WorkerEngine, type BatchPolicy, type EngineCounters } from '@eventfold/projections/engine'
 import { ParkedMessageNotFoundError, ParkedRetryFailedError } from '../errors'
-import { PARKED_COLLECTION, deliveryOfParked, parkedFromDocument, recordId } from '../inbox/inbox-records'
+import { INBOX_COLLECTION, PARKED_COLLECTION, deliveryOfParked, parkedFromDocument, recordId } from '../inbox/inbox-records'
 import type { InboxStore } from '../inbox/inbox-store'
 import type { PartitionLag, StartFrom, Transport } from '../transport/transport'
 import type { ConsumerDefinition, Fetcher } from './consumer-definition'
@@ -60,8 +60,9 @@ export interface ParkedRetryResult {
  * ```
  */
 export class ConsumerWorker {
-  private readonly engine: WorkerEngine<ConsumerItem>
+  private engine: WorkerEngine<ConsumerItem>
   private readonly sinkOptions: ConsumerSinkOptions
+  private stopping = false
 
   /** @throws {RangeError} for a batch size or attempt count below 1. */
   constructor(
@@ -77,19 +78,10 @@ export class ConsumerWorker {
       registry: options.registry,
       fetchers: new Map(Object.entries(options.fetchers ?? {})),
     }
-    const atomic = inbox.documents.capabilities.transactions
-    this.engine = new WorkerEngine<ConsumerItem>({
-      keyOf: (i) => i.seq,
-      occurredAt: (i) => occurredAt(i.delivery.headers['ef-occurred-at']),
-      ...options,
-      // Without transactions a document is idempotent per partition by offset: a batch holds one message.
-      batchSize: atomic ? (options.batchSize ?? 100) : 1,
-      onError: options.onError ?? defaultOnError,
-      onCommit: () => options.onProgress?.(this.status),
-    })
+    this.engine = this.newEngine(inbox.documents.capabilities.transactions)
   }
 
-  /** Counters so far. */
+  /** Counters so far, of the current (or last) run. */
   get status(): ConsumerProgress {
     return { consumer: this.consumer.name, ...this.engine.counters }
   }
@@ -101,6 +93,7 @@ export class ConsumerWorker {
 
   /** Makes `run()` return after the open batch is committed and acknowledged. */
   stop(): void {
+    this.stopping = true
     this.engine.stop()
   }
 
@@ -110,6 +103,10 @@ export class ConsumerWorker {
    */
   async run(): Promise<ConsumerProgress> {
     const { name, topics } = this.consumer
+    // Some stores (MongoDB) learn whether they have transactions on first use: the batch size depends on it.
+    await this.inbox.documents.count(INBOX_COLLECTION)
+    this.engine = this.newEngine(this.inbox.documents.capabilities.transactions)
+    if (this.stopping) return this.status
     const subscription = await this.transport.subscribe({ group: name, topics, from: this.options.from ?? 'earliest' })
     try {
       await this.engine.run(new DeliverySource(subscription), new ConsumerSink(this.sinkOptions, subscription))
@@ -117,6 +114,19 @@ export class ConsumerWorker {
       await subscription.close()
     }
     return this.status
+  }
+
+  private newEngine(atomic: boolean): WorkerEngine<ConsumerItem> {
+    const { options } = this
+    return new WorkerEngine<ConsumerItem>({
+      keyOf: (i) => i.seq,
+      occurredAt: (i) => occurredAt(i.delivery.headers['ef-occurred-at']),
+      ...options,
+      // Without transactions a document is idempotent per partition by offset: a batch holds one message.
+      batchSize: atomic ? (options.batchSize ?? 100) : 1,
+      onError: options.onError ?? defaultOnError,
+      onCommit: () => options.onProgress?.(this.status),
+    })
   }
 
   /**
