@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander'
 import { deadlinesCommand } from './commands/deadlines'
+import { consumersCommand } from './commands/consumers'
 import { dlqCommand } from './commands/dlq'
+import { parkedCommand } from './commands/parked'
 import { projectionsCommand } from './commands/projections'
 import { relayCommand } from './commands/relay'
 import { replayCommand } from './commands/replay'
@@ -34,6 +36,8 @@ export const createProgram = (): Command => {
   dlqCommand(program)
   deadlinesCommand(program)
   relayCommand(program)
+  consumersCommand(program)
+  parkedCommand(program)
   return program
 }
 

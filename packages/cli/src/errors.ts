@@ -40,6 +40,7 @@ const INPUT_ERROR_TYPES = new Set([
   'aggregate-not-found',
   'partition-count-mismatch',
   'RelayPartitionCountMismatchError',
+  'ParkedMessageNotFoundError',
 ])
 
 /** The exit code an error thrown by a command maps to. */

@@ -57,3 +57,57 @@ export class InvalidPublicationError extends EventfoldError {
 
 /** True when `error` is an {@link InvalidPublicationError}. */
 export const isInvalidPublicationError = (error: unknown): error is InvalidPublicationError => error instanceof InvalidPublicationError
+/**
+ * A handler called `fetch()` for a zero-payload event whose type has no
+ * fetcher registered, or on an event that carries its payload.
+ */
+export class FetcherMissingError extends EventfoldError {
+  readonly type = 'FetcherMissingError'
+  constructor(
+    readonly consumer: string,
+    readonly eventType: string,
+    readonly messageId: string,
+  ) {
+    super(`consumer '${consumer}': no fetcher is registered for zero-payload event '${eventType}' (message ${messageId})`)
+  }
+}
+
+/** A handler dispatched a command (or an append reached the inbox), and the consumer's store holds documents only (no event log). */
+export class InboxAppendUnsupportedError extends EventfoldError {
+  readonly type = 'InboxAppendUnsupportedError'
+  constructor(
+    readonly consumer: string,
+    /** What was refused, e.g. `command 'OpenInvoice'` or `an append to 'Invoice-1'`. */
+    readonly refused: string,
+  ) {
+    super(`consumer '${consumer}': ${refused} needs an event log, and its inbox store holds documents only; give it an inbox on a store with a log (sqliteInbox, postgresInbox)`)
+  }
+}
+
+/** No parked message has this id for this consumer (never parked, already retried, or discarded). */
+export class ParkedMessageNotFoundError extends EventfoldError {
+  readonly type = 'ParkedMessageNotFoundError'
+  constructor(
+    readonly consumer: string,
+    readonly messageId: string,
+  ) {
+    super(`consumer '${consumer}' has no parked message '${messageId}' (never parked, already retried or discarded)`)
+  }
+}
+
+/** A parked message was retried and its handler failed again: it stays parked, with the new error. */
+export class ParkedRetryFailedError extends EventfoldError {
+  readonly type = 'ParkedRetryFailedError'
+  constructor(
+    readonly consumer: string,
+    readonly messageId: string,
+    options: { cause: unknown },
+  ) {
+    super(`retrying message '${messageId}' of consumer '${consumer}' failed again: ${(options.cause as Error)?.message ?? String(options.cause)}`, options)
+  }
+}
+
+/** True when `error` is a {@link ParkedMessageNotFoundError}. */
+export const isParkedMessageNotFoundError = (error: unknown): error is ParkedMessageNotFoundError => error instanceof ParkedMessageNotFoundError
+/** True when `error` is a {@link FetcherMissingError}. */
+export const isFetcherMissingError = (error: unknown): error is FetcherMissingError => error instanceof FetcherMissingError

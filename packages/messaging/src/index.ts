@@ -16,3 +16,25 @@ export { definePublications, Publications, type Outgoing, type PublicationsOptio
 export { Relay, RelayPartitionCountMismatchError, isRelayPartitionCountMismatchError, type RelayOptions } from './relay/relay'
 export type { RelayProgress } from './relay/relay-worker'
 export { relayStatus, type RelayPartitionStatus, type RelayStatus } from './relay/relay-status'
+export {
+  FetcherMissingError,
+  isFetcherMissingError,
+  InboxAppendUnsupportedError,
+  ParkedMessageNotFoundError,
+  isParkedMessageNotFoundError,
+  ParkedRetryFailedError,
+} from './errors'
+export {
+  type ConsumerContext,
+  type IntegrationHandler,
+  type Fetcher,
+  type ConsumerDefinition,
+  type DefineConsumerOptions,
+  defineConsumer,
+} from './consumers/consumer-definition'
+export { type ConsumerOptions, Consumer, Handles, consumerFromInstance } from './consumers/decorators'
+export { type ConsumerWorkerOptions, type ConsumerProgress, type ParkedRetryResult, ConsumerWorker } from './consumers/consumer-worker'
+export { type InboxStore } from './inbox/inbox-store'
+export { documentsInbox } from './inbox/documents-inbox'
+export { type ParkedMessage } from './inbox/inbox-records'
+export { ParkedMessages } from './parked/parked-messages'

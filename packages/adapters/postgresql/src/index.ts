@@ -5,3 +5,4 @@ export { PostgresDocumentStore, type PostgresDocumentStoreOptions } from './docu
 export type { PostgresSource } from './pg/pool'
 export { PostgresSchemaMissingError, isPostgresSchemaMissingError, PostgresReadOnlyError, isPostgresReadOnlyError } from './pg/schema-errors'
 export { PostgresDeadlineStore, type PostgresDeadlineStoreOptions } from './deadlines/postgres-deadline-store'
+export { postgresInbox, type PostgresInboxOptions } from './inbox'

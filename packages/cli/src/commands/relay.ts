@@ -72,11 +72,11 @@ export const relayCommand = (program: Command): void => {
       withContext(command, async (ctx) => {
         const app = await ctx.app()
         const config = relayOf(app)
-        const factory = opts.transport !== undefined ? await transportModule(opts.transport) : config.transport
-        if (!factory) throw new UsageError(`relay run needs a transport: --transport <module>, or relay.transport in ${app.configPath}`)
+        const factory = opts.transport !== undefined ? await transportModule(opts.transport) : (config.transport ?? app.transport)
+        if (!factory) throw new UsageError(`relay run needs a transport: --transport <module>, or transport (or relay.transport) in ${app.configPath}`)
         const partitions = opts.partitions ?? config.partitions ?? 1
         const { eventStore, documents } = await ctx.stores()
-        const transport = await openTransport(factory, opts.transport !== undefined ? `--transport ${quote(opts.transport)}` : 'relay.transport')
+        const transport = await openTransport(factory, opts.transport !== undefined ? `--transport ${quote(opts.transport)}` : config.transport ? 'relay.transport' : 'transport')
         const r = new Relay({
           eventStore,
           documents,

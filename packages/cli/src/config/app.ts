@@ -2,9 +2,10 @@ import { type AggregateClass, type AggregateDefinition, type EventRegistry } fro
 import { aggregateMetadataOf, defaultEventRegistry, toAggregateDefinition } from '@eventfold/core/spi'
 import { projectionFromInstance, UnknownProjectionError, type ProjectionDefinition } from '@eventfold/projections'
 import { projectionMetadataOf } from '@eventfold/projections/spi'
+import { consumerFromInstance, type ConsumerDefinition, type Fetcher } from '@eventfold/messaging'
 import { ConfigConnectError } from './import-module'
 import { ConfigError } from './config-error'
-import type { ConnectOptions, EventfoldCliConfig, EventfoldConnection, ProjectionClass, RelayConfig, ServiceContainer } from './define-config'
+import type { ConnectOptions, EventfoldCliConfig, EventfoldConnection, ProjectionClass, RelayConfig, ServiceContainer, TransportFactory } from './define-config'
 
 /** The application as the commands see it: projections by name, aggregates by category. */
 export interface CliApp {
@@ -16,6 +17,11 @@ export interface CliApp {
   readonly aggregates: ReadonlyMap<string, AggregateDefinition>
   /** What the service publishes, when the config says. */
   readonly relay: RelayConfig | undefined
+  /** By name (the consumer group). */
+  readonly consumers: ReadonlyMap<string, ConsumerDefinition>
+  readonly fetchers: Readonly<Record<string, Fetcher>>
+  /** Opens the config's transport; `undefined` when it declares none. */
+  readonly transport: TransportFactory | undefined
   connect(options: ConnectOptions): Promise<EventfoldConnection>
   /**
    * The projection called `name`.
@@ -54,6 +60,22 @@ const toAggregate = (path: string, a: unknown, container: ServiceContainer | und
   throw new ConfigError(path, `aggregates must hold @Aggregate classes or aggregate definitions, found ${typeof a}`)
 }
 
+const isConsumerDefinition = (c: unknown): c is ConsumerDefinition =>
+  typeof c === 'object' && c !== null && typeof (c as ConsumerDefinition).name === 'string' && (c as ConsumerDefinition).handlers instanceof Map
+
+const toConsumer = (path: string, c: unknown, container: ServiceContainer | undefined): ConsumerDefinition => {
+  if (isConsumerDefinition(c)) return c
+  if (typeof c === 'function') {
+    try {
+      return consumerFromInstance(instantiate(c as new () => object, container))
+    } catch (error) {
+      if ((error as { type?: unknown }).type === 'undecorated-class') throw new ConfigError(path, `consumer class ${c.name || '(anonymous)'} is not decorated with @Consumer(...)`)
+      throw error
+    }
+  }
+  throw new ConfigError(path, `consumers must hold @Consumer classes or consumer definitions, found ${typeof c}`)
+}
+
 /**
  * Resolves a loaded config: instantiates projection classes, compiles
  * aggregates, registers event classes and upcasters with the registry.
@@ -74,12 +96,21 @@ export const resolveApp = (configPath: string, config: EventfoldCliConfig): CliA
     if (aggregates.has(def.category)) throw new ConfigError(configPath, `two aggregates have the category '${def.category}'`)
     aggregates.set(def.category, def)
   }
+  const consumers = new Map<string, ConsumerDefinition>()
+  for (const c of config.consumers ?? []) {
+    const def = toConsumer(configPath, c, config.container)
+    if (consumers.has(def.name)) throw new ConfigError(configPath, `two consumers are named '${def.name}'`)
+    consumers.set(def.name, def)
+  }
   return {
     configPath,
     registry,
     projections,
     aggregates,
     relay: config.relay,
+    consumers,
+    fetchers: config.fetchers ?? {},
+    transport: config.transport,
     connect: async (options) => {
       try {
         return await config.connect(options)

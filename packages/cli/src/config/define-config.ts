@@ -1,8 +1,8 @@
 import type { AggregateClass, AggregateDefinition, EventRegistry, EventStore, Upcaster } from '@eventfold/core'
+import type { ConsumerDefinition, Fetcher, InboxStore, Publications } from '@eventfold/messaging'
+import type { Transport } from '@eventfold/messaging/spi'
 import type { DocumentStore, ProjectionDefinition } from '@eventfold/projections'
 import type { DeadlineStore } from '@eventfold/sagas'
-import type { Publications } from '@eventfold/messaging'
-import type { Transport } from '@eventfold/messaging/spi'
 
 /** The stores a command works on, opened by {@link EventfoldCliConfig.connect}. */
 export interface EventfoldConnection {
@@ -10,6 +10,12 @@ export interface EventfoldConnection {
   readonly documents: DocumentStore
   /** Where `eventfold deadlines` reads deadlines. @default none: the deadline commands then say so */
   readonly deadlines?: DeadlineStore
+  /**
+   * The consumers' inbox on these stores, which `eventfold parked retry`
+   * commits through (`connectSqlite` gives `sqliteInbox`). Without it, a
+   * retry commits documents only (`documentsInbox`).
+   */
+  readonly inbox?: InboxStore
   /** Closes both stores (and whatever they share). The CLI calls it once, when the command ends. */
   close(): Promise<void>
 }
@@ -23,6 +29,9 @@ export interface ConnectOptions {
    */
   readonly readOnly: boolean
 }
+
+/** A class decorated with `@Consumer`. */
+export type ConsumerClass = new (...args: never[]) => object
 
 /** A class decorated with `@Projection`. */
 export type ProjectionClass = new (...args: never[]) => object
@@ -62,6 +71,12 @@ export interface EventfoldCliConfig {
   readonly registry?: EventRegistry
   /** Upcasters to add to the registry. @default [] */
   readonly upcasters?: readonly Upcaster[]
+  /** `@Consumer` classes or definitions (`defineConsumer`) of integration events: `eventfold parked retry` applies their handlers. @default [] */
+  readonly consumers?: readonly (ConsumerClass | ConsumerDefinition)[]
+  /** Loaders of zero-payload events' current data by integration event type, for the consumers' `fetch()`. @default {} */
+  readonly fetchers?: Readonly<Record<string, Fetcher>>
+  /** Opens the service's broker connection: the consumers read it (`eventfold consumers status` asks it for lag) and the relay publishes through it; the CLI closes it. @default none */
+  readonly transport?: TransportFactory
   /** Resolves projection and aggregate classes it has bound. @default every class is built with `new` */
   readonly container?: ServiceContainer
   /** What the service publishes, for `eventfold relay`. @default none: `relay` commands fail */
@@ -89,7 +104,7 @@ export interface RelayConfig {
   readonly name?: string
   /** Partitions of the log, shared by every `relay run` process. @default 1 */
   readonly partitions?: number
-  /** The transport `relay run` publishes through; `--transport <module>` replaces it. @default none: `relay run` needs `--transport` */
+  /** The transport `relay run` publishes through, when not the config's `transport`; `--transport <module>` replaces both. @default the config's `transport` */
   readonly transport?: TransportFactory
 }
 

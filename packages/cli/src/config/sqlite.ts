@@ -1,6 +1,7 @@
 import { resolve } from 'node:path'
 import type { DeadlineStore } from '@eventfold/sagas'
 import type { OpenSqliteOptions, SqliteConnection } from '@eventfold/sqlite'
+import type { InboxStore } from '@eventfold/messaging'
 import { UsageError } from '../errors'
 import { currentScope } from './command-scope'
 import type { EventfoldConnection } from './define-config'
@@ -39,7 +40,7 @@ const loadAdapter = (): SqliteAdapter => {
  * ```
  */
 export const connectSqlite = async (path: string, options: OpenSqliteOptions = {}): Promise<EventfoldConnection> => {
-  const { openSqlite, SqliteEventStore, SqliteDocumentStore, SqliteDeadlineStore } = loadAdapter()
+  const { openSqlite, SqliteEventStore, SqliteDocumentStore, SqliteDeadlineStore, sqliteInbox } = loadAdapter()
   const scope = currentScope()
   const file = scope && path !== ':memory:' && path !== '' ? resolve(scope.configDir, path) : path
   const readOnly = options.readOnly ?? scope?.readOnly ?? false
@@ -60,12 +61,17 @@ export const connectSqlite = async (path: string, options: OpenSqliteOptions = {
     const eventStore = orEmpty((c) => new SqliteEventStore(c))
     const documents = orEmpty((c) => new SqliteDocumentStore(c))
     let deadlines: DeadlineStore | undefined
+    let inbox: InboxStore | undefined
     return {
       eventStore,
       documents,
       // Built on first use: a command that never reads deadlines adds no table to the file.
       get deadlines() {
         return (deadlines ??= orEmpty((c) => new SqliteDeadlineStore(c)))
+      },
+      // Built on first use: only `parked retry` commits through it, and a read-only file may lack the tables it creates.
+      get inbox(): InboxStore {
+        return (inbox ??= sqliteInbox(connection))
       },
       // Closes both stores (subscriptions first), then the file.
       close: async () => {

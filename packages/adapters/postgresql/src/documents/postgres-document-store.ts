@@ -182,6 +182,26 @@ export class PostgresDocumentStore implements DocumentStore {
     return { writes: writes.length }
   }
 
+  /**
+   * {@link commit}'s work inside a transaction the caller holds on `client`
+   * (a client of this store's database and schema): for stores that commit
+   * documents with rows of their own in one transaction (the messaging
+   * inbox). Writes go one by one, after locking their documents in key order.
+   * @throws what {@link commit} throws; the caller rolls its transaction back.
+   */
+  async commitWithin(client: pg.PoolClient, request: CommitRequest): Promise<number> {
+    this.assertWritable('commit')
+    assertCommitRequest(request)
+    const { writes, checkpoint, fence, publish = [] } = request
+    const rows = (fence ? [fence, ...writes] : writes).map(toRowWrite)
+    if (publish.length > 0) await this.lockDdl(client)
+    if (rows.length > 1) await client.query(this.sql.lockMany(keysOf(rows)))
+    for (const row of rows) await this.applyOne(client, row)
+    if (checkpoint) await client.query(this.sql.saveCheckpoint(checkpoint.name, checkpoint.position))
+    await this.publishViews(client, publish)
+    return writes.length
+  }
+
   async readCheckpoint(name: string): Promise<bigint | undefined> {
     assertCheckpointName(name)
     const [row] = await this.rows<{ position: string }>(this.sql.readCheckpoint(name))

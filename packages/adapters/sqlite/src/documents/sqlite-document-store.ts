@@ -178,6 +178,21 @@ export class SqliteDocumentStore implements DocumentStore {
     return { writes: writes.length }
   }
 
+  /**
+   * {@link commit}'s work, synchronously, inside a transaction the caller
+   * holds on this store's connection: for stores that commit documents with
+   * rows of their own in one transaction (the messaging inbox).
+   * @throws what {@link commit} throws; the caller's transaction then rolls back.
+   */
+  commitWithin(request: CommitRequest): number {
+    this.assertOpen()
+    assertCommitRequest(request)
+    const { writes, checkpoint, fence, publish = [] } = request
+    const rows = writes.map(toRowWrite)
+    this.commitTransaction(fence ? [toRowWrite(fence), ...rows] : rows, checkpoint, publish)
+    return writes.length
+  }
+
   async readCheckpoint(name: string): Promise<bigint | undefined> {
     assertCheckpointName(name)
     this.assertOpen()

@@ -4,3 +4,5 @@ export { WorkerEngine, type BatchPolicy, type GenerationCheck, type WorkerEngine
 // The log as a source and partition leases, for workers built outside this package (the relay).
 export { LogSource, type LogSourceOptions } from '../log-source'
 export { LeaseFence, Leases, type HeldLease } from '../leases'
+// Workers outside this package (consumers of a broker) buffer their handlers' document operations in it, as projections do.
+export { DocumentBatch, type DocumentBatchOptions } from '../../documents/document-batch'

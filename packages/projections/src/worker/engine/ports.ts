@@ -54,8 +54,9 @@ export interface EngineSink<T, A extends BatchAttempt<T>> {
   /**
    * Commits the attempt with what records the batch as done.
    * @returns the writes sent and the items the commit parked.
-   * @throws {@link DocumentOperationError}, {@link DocumentConflictError}, {@link DocumentRejectedError}
-   * and {@link DuplicateDocumentError} for the engine to redo the batch; anything else is an outage, retried.
+   * @throws {@link DocumentOperationError}, {@link DocumentConflictError}, {@link DocumentRejectedError},
+   * {@link DuplicateDocumentError} and a `ConcurrencyError` (an append the sink commits with the batch)
+   * for the engine to redo the batch; anything else is an outage, retried.
    */
   commit(attempt: A, batch: OpenBatch<T>): Promise<{ writes: number; parked: number }>
   /** After a commit: acknowledge deliveries, keep documents for the next batch. */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
+import { ConcurrencyError } from '@eventfold/core'
 import { DocumentConflictError, DocumentRejectedError } from '../../errors/errors'
 import type { BatchAttempt, EngineSink, EngineSource, OpenBatch } from './ports'
 import { WorkerEngine } from './worker-engine'
@@ -70,6 +71,20 @@ const engine = (onError: (error: unknown) => void = () => {}) =>
   new WorkerEngine<Item>({ keyOf: (i) => i.key, batchSize: 10, maxAttempts: 3, retry: { initialDelayMs: 1, maxDelayMs: 2 }, onError })
 
 describe('WorkerEngine', () => {
+  it('redoes a batch from a fresh attempt when its commit meets an append to the same stream (a ConcurrencyError)', async () => {
+    let refusals = 1
+    const sink = new ArraySink(() => (refusals-- > 0 ? new ConcurrencyError('Ledger-1', 3n, 4n) : undefined))
+    const e = engine(() => {
+      throw new Error('a concurrency conflict is not an outage')
+    })
+
+    await e.run(new ArraySource(items(5)), sink)
+
+    expect(sink.attempts).toBe(2)
+    expect(sink.commits).toEqual([{ docs: ['d1', 'd2', 'd3', 'd4', 'd5'], parked: [], last: 5n }])
+    expect(e.counters).toMatchObject({ conflicts: 1, retries: 0, eventsApplied: 5 })
+  })
+
   it('commits what the source gives in batches, and counts it', async () => {
     const sink = new ArraySink()
     const e = engine()

@@ -1,4 +1,4 @@
-import { isPermanentStoreError, StoreClosedError, type BackoffPolicy } from '@eventfold/core'
+import { ConcurrencyError, isPermanentStoreError, StoreClosedError, type BackoffPolicy } from '@eventfold/core'
 import { backoffDelay, sleep } from '@eventfold/core/spi'
 import { DocumentOperationError, DocumentReadError } from '../../documents/document-batch'
 import { DocumentConflictError, DocumentRejectedError, DuplicateDocumentError, InvalidDocumentOperationError } from '../../errors/errors'
@@ -297,8 +297,8 @@ export class WorkerEngine<T> {
           await this.redo(open, { key: error.position, error: error.cause ?? error }, source, sink)
           continue
         }
-        // Another worker wrote a shared document: recompute from fresh reads.
-        if (error instanceof DocumentConflictError) {
+        // Another worker wrote a shared document, or appended to a stream the batch appends to: recompute from fresh reads.
+        if (error instanceof DocumentConflictError || error instanceof ConcurrencyError) {
           // Workers that share a hot document would otherwise redo in lockstep: back off, with jitter, after the first.
           this.counts = { ...this.counts, conflicts: this.counts.conflicts + 1 }
           if (++conflicts > 1) await this.pause(backoffDelay(conflicts, this.retry))

@@ -1,0 +1,1 @@
+export { postgresInbox, type PostgresInboxOptions } from './postgres-inbox'

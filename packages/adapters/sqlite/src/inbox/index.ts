@@ -1,0 +1,1 @@
+export { sqliteInbox } from './sqlite-inbox'
