@@ -90,7 +90,7 @@ describe('eventfold relay', () => {
   })
 
   it.each([
-    ['no transport', ['relay', 'run', '--catch-up'], 'relay run needs a transport: --transport <module>, or relay.transport in'],
+    ['no transport', ['relay', 'run', '--catch-up'], 'relay run needs a transport: --transport <module>, or transport (or relay.transport) in'],
     ['a transport module that does not exist', ['relay', 'run', '--transport', 'nowhere.js'], '--transport: no such file:'],
     ['a partition count below 1', ['relay', 'run', '--transport', 'transport.js', '--partitions', '0'], '--partitions'],
   ])('exits 2 on %s and changes nothing', async (_name, args, message) => {
