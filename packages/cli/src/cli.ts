@@ -4,6 +4,7 @@ import { dlqCommand } from './commands/dlq'
 import { projectionsCommand } from './commands/projections'
 import { replayCommand } from './commands/replay'
 import { streamsCommand } from './commands/streams'
+import { traceCommand } from './commands/trace'
 import { EXIT, exitCodeOf } from './errors'
 import { escapeControls, escapeLines } from './output/terminal'
 
@@ -17,7 +18,7 @@ const isCommanderUsageError = (e: CommanderError): boolean =>
 /** The `eventfold` program, with every command registered. */
 export const createProgram = (): Command => {
   const program = new Command('eventfold')
-    .description('Inspect the event log, replay aggregates, and run, rebuild and repair projections.')
+    .description('Inspect the event log, trace flows across services, replay aggregates, and run, rebuild and repair projections.')
     .version(VERSION, '-V, --version')
     .option('-c, --config <path>', 'config file (default: eventfold.config.{js,cjs,mjs,json,ts} in the working directory)')
     // Commander's own messages ("error: unknown option …") in the form of every other error, escaped like
@@ -32,6 +33,7 @@ export const createProgram = (): Command => {
   projectionsCommand(program)
   dlqCommand(program)
   deadlinesCommand(program)
+  traceCommand(program)
   return program
 }
 
