@@ -7,6 +7,7 @@ import { projectionsCommand } from './commands/projections'
 import { relayCommand } from './commands/relay'
 import { replayCommand } from './commands/replay'
 import { streamsCommand } from './commands/streams'
+import { traceCommand } from './commands/trace'
 import { EXIT, exitCodeOf } from './errors'
 import { escapeControls, escapeLines } from './output/terminal'
 
@@ -20,7 +21,7 @@ const isCommanderUsageError = (e: CommanderError): boolean =>
 /** The `eventfold` program, with every command registered. */
 export const createProgram = (): Command => {
   const program = new Command('eventfold')
-    .description('Inspect the event log, replay aggregates, and run, rebuild and repair projections.')
+    .description('Inspect the event log, trace flows across services, replay aggregates, and run, rebuild and repair projections.')
     .version(VERSION, '-V, --version')
     .option('-c, --config <path>', 'config file (default: eventfold.config.{js,cjs,mjs,json,ts} in the working directory)')
     // Commander's own messages ("error: unknown option …") in the form of every other error, escaped like
@@ -38,6 +39,7 @@ export const createProgram = (): Command => {
   relayCommand(program)
   consumersCommand(program)
   parkedCommand(program)
+  traceCommand(program)
   return program
 }
 

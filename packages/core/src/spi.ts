@@ -8,6 +8,7 @@ export { type PreparedEvent, type SerializedEvent, prepareEvents, serializeEvent
 export { type StoredEvent, recordedEventFromJson, recordedEventFromText, schemaVersionOf } from './events/stored-event'
 export { defaultEventRegistry, eventTypeOf } from './events/event-registry'
 export { eventRead, eventReadOfEvents, matchesFilter } from './store/event-store'
+export { type CorrelationLookup, hasCorrelationLookup } from './store/correlation-lookup'
 export { type StoredEventRef, findIdempotentAppend, assertDistinctEventIds } from './store/idempotency'
 export { type PollingSource, type PollingSubscriptionOptions, pollingSubscription, AppendSignal } from './store/polling-subscription'
 export { type AggregateMetadata, aggregateMetadataOf, assertStreamPrefix } from './aggregates/decorators'

@@ -44,6 +44,16 @@ export {
 } from './worker/projection-worker'
 export { retryDeadLetter } from './dead-letters/retry-dead-letter'
 export { type RebuildProgress, type RebuildOptions, type RebuildResult, rebuildProjection } from './rebuild/rebuild-projection'
+export {
+  type RebuildPreviewOptions,
+  type RebuildPreview,
+  type InterruptedRebuildPreview,
+  type DocumentRef,
+  type ChangedDocument,
+  type DifferenceKind,
+  previewRebuild,
+} from './rebuild/preview-rebuild'
+export { type FieldDifference } from './rebuild/document-diff'
 export { resetProjection } from './generations/generations'
 export { RevisionOutOfRangeError, type AggregateReplay, replayAggregate } from './replay/replay-aggregate'
 export { LeaseLostError } from './worker/leases'

@@ -11,7 +11,15 @@ import {
   type Subscription,
   type EventRead,
 } from '@eventfold/core'
-import { assertDistinctEventIds, assertName, pollingSubscription, serializeEvents, type AppendSignal } from '@eventfold/core/spi'
+import {
+  assertDistinctEventIds,
+  assertName,
+  pollingSubscription,
+  serializeEvents,
+  type AppendSignal,
+  type CorrelationLookup,
+} from '@eventfold/core/spi'
+import { CORRELATION_SCHEMA, CORRELATION_SCHEMA_MODULE, hasCorrelationIndex, prepareCorrelated } from './correlation-index'
 import { appendEvents, type AppendOutcome, type PendingEvent } from './append-transaction'
 import { EVENT_SCHEMA, EVENT_SCHEMA_MODULE } from './event-schema'
 import {
@@ -78,7 +86,7 @@ export const MAX_READ_AHEAD_THREADS = 4
  * await sqlite.close()
  * ```
  */
-export class SqliteEventStore implements EventStore {
+export class SqliteEventStore implements EventStore, CorrelationLookup {
   private readonly statements: EventStatements
   private readonly signal: AppendSignal
   private readonly subscriptions = new Set<Subscription>()
@@ -123,6 +131,8 @@ export class SqliteEventStore implements EventStore {
   ) {
     if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw new RangeError(`pageSize must be a positive integer, got ${pageSize}`)
     connection.migrate(EVENT_SCHEMA_MODULE, EVENT_SCHEMA)
+    // A module of its own: read-only opens of files that older code wrote still work, and scan for correlation ids.
+    if (!connection.readOnly) connection.migrate(CORRELATION_SCHEMA_MODULE, CORRELATION_SCHEMA)
     this.statements = prepareEventStatements(connection.db)
     this.signal = appendSignalOf(connection)
     this.pollIntervalMs = pollIntervalMs
@@ -223,6 +233,32 @@ export class SqliteEventStore implements EventStore {
       toEvent: (row) => logRowToEvent(row, this.readColumns),
       pageSize: this.pageSize,
       maxCount,
+    })
+  }
+
+  /**
+   * The events of one correlation id, in log order, through the index on
+   * `metadata.correlationId`; `undefined` when the file has no such index
+   * (written by older code and only opened read-only since).
+   */
+  async readCorrelated(correlationId: string): Promise<EventRead | undefined> {
+    this.assertOpen()
+    if (!hasCorrelationIndex(this.connection.db)) return undefined
+    const page = prepareCorrelated(this.connection.db)
+    let after = 0n
+    return new PagedEvents<LogRow>({
+      start: () => {
+        this.assertOpen()
+        return true
+      },
+      beforePage: this.checkOpen,
+      readPage: (limit) => page.all({ correlationId, after, limit }),
+      afterPage: (last) => {
+        after = streamRowPosition(last[1])
+      },
+      toEvent: (row) => logRowToEvent(row, this.readColumns),
+      pageSize: this.pageSize,
+      maxCount: Number.POSITIVE_INFINITY,
     })
   }
 

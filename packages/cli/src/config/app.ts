@@ -5,7 +5,10 @@ import { projectionMetadataOf } from '@eventfold/projections/spi'
 import { consumerFromInstance, type ConsumerDefinition, type Fetcher } from '@eventfold/messaging'
 import { ConfigConnectError } from './import-module'
 import { ConfigError } from './config-error'
-import type { ConnectOptions, EventfoldCliConfig, EventfoldConnection, ProjectionClass, RelayConfig, ServiceContainer, TransportFactory } from './define-config'
+import type { ConnectOptions, EventfoldCliConfig, EventfoldConnection, ProjectionClass, RelayConfig, ServiceContainer, ServiceLog, TransportFactory } from './define-config'
+
+/** The name of the one service of a config without `services`. */
+export const DEFAULT_SERVICE = 'default'
 
 /** The application as the commands see it: projections by name, aggregates by category. */
 export interface CliApp {
@@ -23,6 +26,8 @@ export interface CliApp {
   /** Opens the config's transport; `undefined` when it declares none. */
   readonly transport: TransportFactory | undefined
   connect(options: ConnectOptions): Promise<EventfoldConnection>
+  /** The services' logs by name, in config order: the config's `services`, or `default` on the log of `connect`. */
+  readonly services: ReadonlyMap<string, ServiceLog>
   /**
    * The projection called `name`.
    * @throws {@link UnknownProjectionError} listing the known names.
@@ -102,6 +107,23 @@ export const resolveApp = (configPath: string, config: EventfoldCliConfig): CliA
     if (consumers.has(def.name)) throw new ConfigError(configPath, `two consumers are named '${def.name}'`)
     consumers.set(def.name, def)
   }
+  // A connect that throws something other than an eventfold error is the config's fault: say so, naming the file.
+  const guarded =
+    <A, R>(open: (options: A) => Promise<R>) =>
+    async (options: A): Promise<R> => {
+      try {
+        return await open(options)
+      } catch (error) {
+        if (typeof (error as { type?: unknown } | null)?.type === 'string') throw error
+        throw new ConfigConnectError(configPath, error)
+      }
+    }
+  const connect = guarded((options: ConnectOptions) => config.connect(options))
+  const services = new Map<string, ServiceLog>(
+    config.services
+      ? Object.entries(config.services).map(([name, s]) => [name, { connect: guarded((options: ConnectOptions) => s.connect(options)) }])
+      : [[DEFAULT_SERVICE, { connect }]],
+  )
   return {
     configPath,
     registry,
@@ -111,14 +133,8 @@ export const resolveApp = (configPath: string, config: EventfoldCliConfig): CliA
     consumers,
     fetchers: config.fetchers ?? {},
     transport: config.transport,
-    connect: async (options) => {
-      try {
-        return await config.connect(options)
-      } catch (error) {
-        if (typeof (error as { type?: unknown } | null)?.type === 'string') throw error
-        throw new ConfigConnectError(configPath, error)
-      }
-    },
+    connect,
+    services,
     projection: (name) => {
       const def = projections.get(name)
       if (!def) throw new UnknownProjectionError(name, [...projections.keys()])

@@ -32,6 +32,22 @@ export interface ConnectOptions {
 
 /** A class decorated with `@Consumer`. */
 export type ConsumerClass = new (...args: never[]) => object
+/** The log of one service, opened by {@link ServiceLog.connect}. */
+export interface ServiceLogConnection {
+  readonly eventStore: EventStore
+  /** Closes the store (and whatever it shares). The CLI calls it once, when the command ends. */
+  close(): Promise<void>
+}
+
+/**
+ * One service's event log, for the commands that follow a flow across
+ * services (`eventfold trace`). `connectSqlite(path)` fits, as does the
+ * `connect` of another service's config.
+ */
+export interface ServiceLog {
+  /** Opens the service's event store; `readOnly` as for {@link EventfoldCliConfig.connect}. */
+  connect(options: ConnectOptions): Promise<ServiceLogConnection>
+}
 
 /** A class decorated with `@Projection`. */
 export type ProjectionClass = new (...args: never[]) => object
@@ -79,6 +95,17 @@ export interface EventfoldCliConfig {
   readonly transport?: TransportFactory
   /** Resolves projection and aggregate classes it has bound. @default every class is built with `new` */
   readonly container?: ServiceContainer
+  /**
+   * The event logs of the services a flow runs through, by service name:
+   * `eventfold trace` follows a correlation id across all of them (each
+   * service owns its log). The other commands use `connect` alone.
+   * @default one service, `default`, whose log is the event store of `connect`
+   * @example
+   * ```js
+   * services: { order: { connect: () => connectSqlite('order.db') }, payment: { connect: () => connectSqlite('payment.db') } }
+   * ```
+   */
+  readonly services?: Readonly<Record<string, ServiceLog>>
   /** What the service publishes, for `eventfold relay`. @default none: `relay` commands fail */
   readonly relay?: RelayConfig
 }

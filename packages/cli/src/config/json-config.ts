@@ -17,9 +17,11 @@ import { connectSqlite } from './sqlite'
 export interface JsonConfig {
   readonly sqlite: string
   readonly modules: readonly string[]
+  /** The SQLite files of the services `eventfold trace` follows a flow across, by service name. @default the one service `default` on `sqlite` */
+  readonly services?: Readonly<Record<string, string>>
 }
 
-const KEYS = ['$schema', 'sqlite', 'modules']
+const KEYS = ['$schema', 'sqlite', 'modules', 'services']
 const EXPORTS = ['projections', 'aggregates', 'upcasters'] as const
 
 const parseJsonConfig = (path: string): JsonConfig => {
@@ -31,13 +33,19 @@ const parseJsonConfig = (path: string): JsonConfig => {
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(path, 'must hold a JSON object')
   const unknown = Object.keys(raw).filter((k) => !KEYS.includes(k))
-  if (unknown.length > 0) throw new ConfigError(path, `unknown key(s) ${unknown.map((k) => `"${k}"`).join(', ')}; allowed: "sqlite", "modules"`)
+  if (unknown.length > 0) throw new ConfigError(path, `unknown key(s) ${unknown.map((k) => `"${k}"`).join(', ')}; allowed: "sqlite", "modules", "services"`)
   const { sqlite, modules } = raw as Record<string, unknown>
   if (typeof sqlite !== 'string' || sqlite === '') throw new ConfigError(path, '"sqlite" must be the path of the SQLite file, e.g. "sqlite": "app.db"')
   if (!Array.isArray(modules) || modules.length === 0 || !modules.every((m) => typeof m === 'string' && m !== '')) {
     throw new ConfigError(path, '"modules" must be a non-empty array of module paths, e.g. "modules": ["./dist/eventfold-app.js"]')
   }
-  return { sqlite, modules: modules as string[] }
+  const { services } = raw as Record<string, unknown>
+  if (services === undefined) return { sqlite, modules: modules as string[] }
+  const files = services !== null && typeof services === 'object' && !Array.isArray(services) ? Object.entries(services) : []
+  if (files.length === 0 || !files.every(([, f]) => typeof f === 'string' && f !== '')) {
+    throw new ConfigError(path, '"services" must map service names to SQLite files, e.g. "services": { "order": "order.db", "payment": "payment.db" }')
+  }
+  return { sqlite, modules: modules as string[], services: services as Record<string, string> }
 }
 
 /** What one module of a JSON config contributes. */
@@ -82,5 +90,8 @@ export const loadJsonConfig = async (path: string): Promise<EventfoldCliConfig> 
     projections: merged.projections as EventfoldCliConfig['projections'],
     aggregates: merged.aggregates as NonNullable<EventfoldCliConfig['aggregates']>,
     upcasters: merged.upcasters as NonNullable<EventfoldCliConfig['upcasters']>,
+    ...(json.services
+      ? { services: Object.fromEntries(Object.entries(json.services).map(([name, file]) => [name, { connect: () => connectSqlite(resolve(base, file)) }])) }
+      : {}),
   }
 }

@@ -16,7 +16,21 @@ const assertConfig = (path: string, value: unknown): EventfoldCliConfig => {
     if (c[key] !== undefined && !Array.isArray(c[key])) throw new ConfigError(path, `${key} must be an array when given`)
   }
   if (c.relay !== undefined) assertRelayConfig(path, c.relay)
+  if (c.services !== undefined) assertServices(path, c.services)
   return value as EventfoldCliConfig
+}
+
+const assertServices = (path: string, services: unknown): void => {
+  if (services === null || typeof services !== 'object' || Array.isArray(services)) {
+    throw new ConfigError(path, 'services must be an object of service name → { connect }, e.g. services: { order: { connect: () => connectSqlite(\'order.db\') } }')
+  }
+  const entries = Object.entries(services as Record<string, unknown>)
+  if (entries.length === 0) throw new ConfigError(path, 'services must name at least one service when given')
+  for (const [name, service] of entries) {
+    if (typeof (service as { connect?: unknown } | null)?.connect !== 'function') {
+      throw new ConfigError(path, `services.${name}.connect must be a function returning { eventStore, close }`)
+    }
+  }
 }
 
 /** The relay part of a config; publications are recognised by shape, since the application's copy of the package may not be the CLI's. */

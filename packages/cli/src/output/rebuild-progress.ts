@@ -98,8 +98,11 @@ const formatEta = (seconds: number | null): string => {
   return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`
 }
 
-/** A progress bar on stderr (a TTY), and a summary line on stdout at the end. */
-export const progressBarReporter = (projection: string): RebuildReporter => {
+/**
+ * A progress bar on stderr (a TTY), and a summary line on stdout at the end
+ * unless `summary` is false (a preview prints its own).
+ */
+export const progressBarReporter = (projection: string, { summary = true }: { summary?: boolean } = {}): RebuildReporter => {
   const tick = rebuildTicker()
   const bar = new SingleBar(
     {
@@ -130,6 +133,7 @@ export const progressBarReporter = (projection: string): RebuildReporter => {
         bar.update(Number(result.head ?? 0n), { rate: last?.eventsPerSecond ?? 0, etaText: '0s' })
         bar.stop()
       }
+      if (!summary) return
       writeOut(
         `rebuilt '${result.projection}' into generation ${result.generation}` +
           (result.previousGeneration ? ` (generation ${result.previousGeneration} dropped)` : '') +

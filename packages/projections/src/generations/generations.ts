@@ -189,3 +189,27 @@ export const dropIfUnused = async (documents: DocumentStore, projection: Named, 
   const state = await new ProjectionStates(documents).get(projection.name)
   if (state && !isGenerationInUse(state, generation)) await dropGeneration(documents, projection, generation, partitions)
 }
+
+/**
+ * Gives up a rebuild in progress into `generation` (a preview nobody kept):
+ * the projection state forgets it, then its collections, checkpoints and
+ * dead letters are dropped. The active generation is not touched. Nothing
+ * happens when another rebuild or a reset replaced it meanwhile.
+ */
+export const abandonRebuild = async (documents: DocumentStore, projection: Named, generation: number): Promise<void> => {
+  const states = new ProjectionStates(documents)
+  const before = await states.get(projection.name)
+  const rebuilding = before?.rebuilding
+  if (!before || rebuilding?.generation !== generation) return
+  if (before.generation === 0) {
+    // A projection that never served readers: without its first rebuild it is one that never ran.
+    await states.remove(projection.name)
+  } else {
+    await states.update(projection.name, (s) => {
+      if (!s || s.rebuilding?.generation !== generation) return s
+      const { rebuilding: _dropped, ...rest } = s
+      return rest
+    })
+  }
+  await dropGeneration(documents, projection, generation, rebuilding.partitions)
+}

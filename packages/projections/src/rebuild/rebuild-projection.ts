@@ -43,12 +43,20 @@ export interface RebuildOptions {
   readonly onProgress?: (progress: RebuildProgress) => void
   /** Stops the rebuild after the batches in flight; it stays resumable. */
   readonly signal?: AbortSignal
+  /**
+   * Switch readers to the new generation once it has caught up. False leaves
+   * it built beside the active one, still recorded as the rebuild in
+   * progress, so that it can be compared (see {@link previewRebuild}) and a
+   * later rebuild resumes and switches it.
+   * @default true
+   */
+  readonly switchReaders?: boolean
 }
 
 /** What a rebuild did. */
 export interface RebuildResult extends RebuildProgress {
   readonly previousGeneration: number | undefined
-  /** False when `signal` stopped the rebuild before it switched readers. */
+  /** False when `signal` stopped the rebuild before it caught up with the head. */
   readonly completed: boolean
 }
 
@@ -71,6 +79,7 @@ export const rebuildProjection = async ({
   keepDocuments = 100_000,
   onProgress,
   signal,
+  switchReaders = true,
 }: RebuildOptions): Promise<RebuildResult> => {
   const before = await new ProjectionStates(documents).get(projection.name)
   if (before?.rebuilding && partitions !== undefined && partitions !== before.rebuilding.partitions) {
@@ -123,6 +132,7 @@ export const rebuildProjection = async ({
     }),
   ).finally(() => signal?.removeEventListener('abort', stop))
   if (signal?.aborted) return { ...report(), previousGeneration: target.previousGeneration, completed: false }
+  if (!switchReaders) return { ...report(), previousGeneration: target.previousGeneration, completed: true }
   const { previousGeneration } = await switchGeneration(documents, projection, target)
   return { ...report(), previousGeneration, completed: true }
 }

@@ -35,3 +35,21 @@ export const EVENT_SCHEMA: SchemaModule = {
     )`,
   ],
 }
+
+/** Name of the index on `metadata.correlationId`. */
+export const CORRELATION_INDEX = 'eventfold_events_correlation'
+
+/**
+ * The index that finds the events of one correlation id, as a schema module
+ * of its own (`'eventfold.events.correlation'`): a schema written by older
+ * code gets it the next time a store that may write starts, and a read-only
+ * store does not require it (it scans instead). Partial, so events without
+ * a correlation id cost it nothing.
+ */
+export const CORRELATION_SCHEMA: SchemaModule = {
+  name: 'eventfold.events.correlation',
+  steps: [
+    (schema) => `CREATE INDEX IF NOT EXISTS ${CORRELATION_INDEX} ON ${schema}.eventfold_events ((metadata ->> 'correlationId'))
+      WHERE (metadata ->> 'correlationId') IS NOT NULL`,
+  ],
+}

@@ -3,6 +3,7 @@ import { recordedEventFromText, type SerializedEvent } from '@eventfold/core/spi
 import type { QueryConfig } from 'pg'
 import { Statements } from '../pg/statements'
 import { APPEND_INDEX_BITS, positionSql, SAFE_BOUND_SQL } from './position'
+import { CORRELATION_INDEX } from './event-schema'
 
 /** A row of `eventfold_events` as read. */
 export interface EventRow {
@@ -202,6 +203,22 @@ export class EventSql extends Statements {
        ORDER BY position DESC LIMIT $3`,
       [from.toString(), bound.toString(), limit, ...filterParams(filter)],
     )
+  }
+
+  /** Up to `limit` events of one correlation id after `after` (exclusive), in global order: an index scan on the correlation index. */
+  correlatedAfter(correlationId: string, after: bigint, limit: number): QueryConfig {
+    return this.statement(
+      'correlatedAfter',
+      `SELECT ${COLUMNS} FROM ${this.events}
+       WHERE (metadata ->> 'correlationId') = $1 AND position > $2
+       ORDER BY position LIMIT $3`,
+      [correlationId, after.toString(), limit],
+    )
+  }
+
+  /** Whether the correlation index exists in this schema. */
+  correlationIndex(schema: string): QueryConfig {
+    return this.statement('correlationIndex', 'SELECT to_regclass($1) IS NOT NULL AS present', [`${schema}.${CORRELATION_INDEX}`])
   }
 
   /** The last position below `bound` (null when none). */

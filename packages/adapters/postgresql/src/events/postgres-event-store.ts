@@ -26,6 +26,7 @@ import {
   eventRead,
   pollingSubscription,
   serializeEvents,
+  type CorrelationLookup,
   type StoredEventRef,
 } from '@eventfold/core/spi'
 import type pg from 'pg'
@@ -36,7 +37,7 @@ import { warn } from '../pg/warn'
 import { clientConfigOf, inspectStore, resolvePool, type PostgresSource } from '../pg/pool'
 import { AppendListener } from './append-listener'
 import { isAppendConflict, RETRY_APPEND, translateAppendError } from './append-errors'
-import { EVENT_SCHEMA } from './event-schema'
+import { CORRELATION_SCHEMA, EVENT_SCHEMA } from './event-schema'
 import { appendElements, EventSql, STREAM_ROW_REVISION, streamRowToEvent, toRecordedEvent, type AppendRow, type EventRow, type ForwardPageRow, type StreamRow } from './event-sql'
 import { readPages } from './paged-read'
 import { postgresPollingSource, type SubscriptionPage } from './polling-source'
@@ -114,7 +115,7 @@ const MAX_APPEND_ATTEMPTS = 100
  * await events.close()
  * ```
  */
-export class PostgresEventStore implements EventStore {
+export class PostgresEventStore implements EventStore, CorrelationLookup {
   private readonly pool: pg.Pool
   private readonly ownsPool: boolean
   private readonly schema: string
@@ -289,6 +290,29 @@ export class PostgresEventStore implements EventStore {
     for await (const rows of pages) yield rows.map(toRecordedEvent)
   }
 
+  /**
+   * The events of one correlation id, in log order, through the index on
+   * `metadata ->> 'correlationId'`; `undefined` when the schema has no such
+   * index (written by older code and only read by read-only stores since).
+   */
+  async readCorrelated(correlationId: string): Promise<EventRead | undefined> {
+    this.assertOpen()
+    await this.ready()
+    const [index] = await this.rows<{ present: boolean }>(this.sql.correlationIndex(quoteIdent(this.schema)))
+    if (!index?.present) return undefined
+    return eventRead(() => this.correlatedPages(correlationId))
+  }
+
+  private async *correlatedPages(correlationId: string): AsyncGenerator<readonly RecordedEvent[]> {
+    let after = -1n
+    const pages = readPages(
+      (limit) => this.rows<EventRow>(this.sql.correlatedAfter(correlationId, after, limit)),
+      (last) => (after = last.position),
+      { pageSize: this.pageSize, maxCount: Number.POSITIVE_INFINITY, beforePage: () => this.assertOpen() },
+    )
+    for await (const rows of pages) yield rows.map(toRecordedEvent)
+  }
+
   subscribeToAll(options: SubscribeToAllOptions = {}): Subscription {
     this.assertOpen()
     this.listener?.start()
@@ -364,7 +388,11 @@ export class PostgresEventStore implements EventStore {
 
   private async migrate(): Promise<void> {
     if (this.readOnly) await checkSchema(this.pool, this.schema, EVENT_SCHEMA)
-    else await migrate(this.pool, this.schema, EVENT_SCHEMA)
+    else {
+      await migrate(this.pool, this.schema, EVENT_SCHEMA)
+      // A module of its own: read-only stores on schemas that older code wrote still open, and scan for correlation ids.
+      await migrate(this.pool, this.schema, CORRELATION_SCHEMA)
+    }
     const [check] = await this.rows<{ last: string | null; next: string }>(this.sql.transactionCheck())
     if (check?.last != null && BigInt(check.last) >= BigInt(check.next)) {
       throw new Error(

@@ -1,11 +1,24 @@
 import { ProjectionStates, rebuildProjection } from '@eventfold/projections'
 import type { Command } from 'commander'
-import { batchSizeOption, partitionsOption } from '../../args/integers'
+import { batchSizeOption, integerOption, partitionsOption } from '../../args/integers'
 import { EXIT, UsageError } from '../../errors'
 import { jsonLinesReporter, progressBarReporter } from '../../output/rebuild-progress'
 import { withContext } from '../context'
 import { onStopSignal } from '../signals'
 import { quote, writeErr } from '../../output/terminal'
+import { runPreview } from './preview'
+
+/** Differences listed per kind by default in a preview. */
+const DEFAULT_SAMPLE = 20
+
+interface RebuildFlags {
+  partitions?: number
+  batchSize?: number
+  json?: boolean
+  preview?: boolean
+  sample?: number
+  keep?: boolean
+}
 
 /** `eventfold projections rebuild <name>`. */
 export const rebuildCommand = (projections: Command): void => {
@@ -15,18 +28,37 @@ export const rebuildCommand = (projections: Command): void => {
     .argument('<name>', 'projection name')
     .option('--partitions <count>', 'partitions to build with (default: the current count, or 1)', partitionsOption)
     .option('--batch-size <events>', 'events per committed batch (default: 100000, or one second of work)', batchSizeOption)
-    .option('--json', 'JSON lines on stdout even on a terminal (the default when stderr is not a terminal)')
-    .action(async (name: string, opts: { partitions?: number; batchSize?: number; json?: boolean }, command: Command) =>
+    .option('--json', 'JSON lines on stdout even on a terminal (the default when stderr is not a terminal); with --preview, the preview as one JSON document')
+    .option('--preview', 'build the new generation without switching readers, and show what switching would change against the live read model')
+    .option('--sample <count>', `with --preview: documents listed per kind of change, and fields per changed document (default: ${DEFAULT_SAMPLE})`, integerOption({ min: 0, max: 10_000 }))
+    .option('--keep', 'with --preview: keep the preview generation as the rebuild in progress, for a later rebuild to switch to')
+    .action(async (name: string, opts: RebuildFlags, command: Command) =>
       withContext(command, async (ctx) => {
+        if (!opts.preview && (opts.sample !== undefined || opts.keep)) {
+          throw new UsageError(`${opts.keep ? '--keep' : '--sample'} only goes with --preview (add --help for usage)`)
+        }
         const app = await ctx.app()
         const projection = app.projection(name)
-        const { eventStore, documents } = await ctx.stores()
+        const stores = await ctx.stores()
+        const { eventStore, documents } = stores
         const state = await new ProjectionStates(documents).get(name)
         if (state?.rebuilding && opts.partitions !== undefined && opts.partitions !== state.rebuilding.partitions) {
           throw new UsageError(
             `a rebuild of ${quote(name)} into generation ${state.rebuilding.generation} with ${state.rebuilding.partitions} partition(s) is in progress: ` +
               `resume it without --partitions (or with --partitions ${state.rebuilding.partitions}), or drop it with: eventfold projections reset ${name}`,
           )
+        }
+        if (opts.preview) {
+          return runPreview({
+            projection,
+            registry: app.registry,
+            stores,
+            ...(opts.partitions !== undefined ? { partitions: opts.partitions } : {}),
+            ...(opts.batchSize !== undefined ? { batchSize: opts.batchSize } : {}),
+            sample: opts.sample ?? DEFAULT_SAMPLE,
+            keep: opts.keep ?? false,
+            json: opts.json ?? false,
+          })
         }
         const reporter = opts.json || !process.stderr.isTTY ? jsonLinesReporter() : progressBarReporter(name)
         // Every batch commits with its checkpoint, so stopping anywhere is safe:

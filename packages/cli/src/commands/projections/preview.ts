@@ -1,0 +1,60 @@
+import { previewRebuild, type ProjectionDefinition } from '@eventfold/projections'
+import type { EventRegistry } from '@eventfold/core'
+import type { EventfoldConnection } from '../../config/define-config'
+import { EXIT } from '../../errors'
+import { progressBarReporter } from '../../output/rebuild-progress'
+import { printPreview, printPreviewJson } from '../../output/rebuild-preview'
+import { quote, writeErr } from '../../output/terminal'
+import { onStopSignal } from '../signals'
+
+/** What `projections rebuild <name> --preview` was asked. */
+export interface PreviewRequest {
+  readonly projection: ProjectionDefinition
+  readonly registry: EventRegistry
+  readonly stores: EventfoldConnection
+  readonly partitions?: number
+  readonly batchSize?: number
+  readonly sample: number
+  readonly keep: boolean
+  readonly json: boolean
+}
+
+/**
+ * Builds the next generation beside the live one, prints what switching to
+ * it would change, and drops it unless asked to keep it. Progress goes to
+ * stderr, and only on a terminal: stdout holds the preview alone.
+ */
+export const runPreview = async ({ projection, registry, stores, partitions, batchSize, sample, keep, json }: PreviewRequest): Promise<void> => {
+  const name = projection.name
+  const reporter = process.stderr.isTTY ? progressBarReporter(name, { summary: false }) : undefined
+  const dispose = onStopSignal((signal) => {
+    const last = reporter?.abort()
+    writeErr(
+      `\n${signal}: preview of ${quote(name)} interrupted at position ${last?.position ?? 'none'}; its generation stays as a rebuild in progress, ` +
+        `which the same command resumes (and drops again), or which 'eventfold projections rebuild ${name}' finishes and switches to\n`,
+    )
+    process.exit(EXIT.interrupted)
+  })
+  try {
+    const preview = await previewRebuild({
+      eventStore: stores.eventStore,
+      documents: stores.documents,
+      projection,
+      registry,
+      sample,
+      keep,
+      ...(partitions !== undefined ? { partitions } : {}),
+      ...(batchSize !== undefined ? { batchSize } : {}),
+      ...(reporter ? { onProgress: (p) => reporter.update(p) } : {}),
+    })
+    if (!preview.completed) throw new Error(`the preview of ${quote(name)} stopped before it caught up with the log`)
+    reporter?.finish(preview.build)
+    if (json) printPreviewJson(preview)
+    else printPreview(preview, sample)
+  } catch (error) {
+    reporter?.abort()
+    throw error
+  } finally {
+    dispose()
+  }
+}
