@@ -22,6 +22,16 @@ export class CommandContext {
     readonly readOnly: boolean = false,
   ) {}
 
+  /**
+   * A context on the same application whose stores open for writing (when
+   * first used): for a long-running command that reads most of the time.
+   */
+  writable(): CommandContext {
+    const ctx = new CommandContext(this.cwd, this.configOption, false)
+    ctx.appPromise = this.app()
+    return ctx
+  }
+
   /** The resolved config. */
   app(): Promise<CliApp> {
     this.appPromise ??= (async () => {

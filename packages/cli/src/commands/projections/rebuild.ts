@@ -1,4 +1,4 @@
-import { ProjectionStates, rebuildProjection } from '@eventfold/projections'
+import { ProjectionStates, rebuildProjection, type DocumentStore } from '@eventfold/projections'
 import type { Command } from 'commander'
 import { batchSizeOption, partitionsOption } from '../../args/integers'
 import { EXIT, UsageError } from '../../errors'
@@ -6,6 +6,21 @@ import { jsonLinesReporter, progressBarReporter } from '../../output/rebuild-pro
 import { withContext } from '../context'
 import { onStopSignal } from '../signals'
 import { quote, writeErr } from '../../output/terminal'
+
+/**
+ * Refuses a partition count other than the one of the rebuild in progress,
+ * before anything is changed.
+ * @throws {@link UsageError}
+ */
+export const requireRebuildPartitions = async (documents: DocumentStore, name: string, partitions: number | undefined): Promise<void> => {
+  const state = await new ProjectionStates(documents).get(name)
+  if (state?.rebuilding && partitions !== undefined && partitions !== state.rebuilding.partitions) {
+    throw new UsageError(
+      `a rebuild of ${quote(name)} into generation ${state.rebuilding.generation} with ${state.rebuilding.partitions} partition(s) is in progress: ` +
+        `resume it without --partitions (or with --partitions ${state.rebuilding.partitions}), or drop it with: eventfold projections reset ${name}`,
+    )
+  }
+}
 
 /** `eventfold projections rebuild <name>`. */
 export const rebuildCommand = (projections: Command): void => {
@@ -21,13 +36,7 @@ export const rebuildCommand = (projections: Command): void => {
         const app = await ctx.app()
         const projection = app.projection(name)
         const { eventStore, documents } = await ctx.stores()
-        const state = await new ProjectionStates(documents).get(name)
-        if (state?.rebuilding && opts.partitions !== undefined && opts.partitions !== state.rebuilding.partitions) {
-          throw new UsageError(
-            `a rebuild of ${quote(name)} into generation ${state.rebuilding.generation} with ${state.rebuilding.partitions} partition(s) is in progress: ` +
-              `resume it without --partitions (or with --partitions ${state.rebuilding.partitions}), or drop it with: eventfold projections reset ${name}`,
-          )
-        }
+        await requireRebuildPartitions(documents, name, opts.partitions)
         const reporter = opts.json || !process.stderr.isTTY ? jsonLinesReporter() : progressBarReporter(name)
         // Every batch commits with its checkpoint, so stopping anywhere is safe:
         // running the command again resumes from the checkpoints.
