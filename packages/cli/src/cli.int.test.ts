@@ -25,6 +25,7 @@ const COMMANDS = [
   ['dlq', 'discard'],
   ['deadlines'],
   ['deadlines', 'list'],
+  ['serve'],
 ]
 
 describe('eventfold (the built binary)', () => {

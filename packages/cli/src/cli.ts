@@ -4,6 +4,7 @@ import { dlqCommand } from './commands/dlq'
 import { projectionsCommand } from './commands/projections'
 import { replayCommand } from './commands/replay'
 import { streamsCommand } from './commands/streams'
+import { serveCommand } from './serve/command'
 import { EXIT, exitCodeOf } from './errors'
 import { escapeControls, escapeLines } from './output/terminal'
 
@@ -32,6 +33,7 @@ export const createProgram = (): Command => {
   projectionsCommand(program)
   dlqCommand(program)
   deadlinesCommand(program)
+  serveCommand(program)
   return program
 }
 
