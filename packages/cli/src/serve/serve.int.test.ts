@@ -1,5 +1,6 @@
 import { rmSync } from 'node:fs'
 import { request } from 'node:http'
+import { ReadModels } from '@eventfold/projections'
 import { connectSqlite } from '../config/sqlite'
 import { databaseDigest, ensureConsoleBuilt, seededBank, startConsole, type RunningConsole } from '../test-support/console'
 import { runCli } from '../test-support/run-cli'
@@ -141,7 +142,7 @@ describe('eventfold serve: the JSON API and its security', () => {
     expect(databaseDigest(bank.db)).not.toBe(before)
     const stores = await connectSqlite(bank.db, { readOnly: true })
     try {
-      expect(await stores.documents.find('account_balances', {})).toEqual([])
+      expect(await new ReadModels(stores.documents).collection('account_balances').find({})).toEqual([])
     } finally {
       await stores.close()
     }
