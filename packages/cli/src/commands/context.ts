@@ -23,11 +23,12 @@ export class CommandContext {
   ) {}
 
   /**
-   * A context on the same application whose stores open for writing (when
-   * first used): for a long-running command that reads most of the time.
+   * Another context on the same application (loaded once), with its own
+   * stores, opened read-only or not: for a long-running command that
+   * serves many requests.
    */
-  writable(): CommandContext {
-    const ctx = new CommandContext(this.cwd, this.configOption, false)
+  sibling({ readOnly }: { readOnly: boolean }): CommandContext {
+    const ctx = new CommandContext(this.cwd, this.configOption, readOnly)
     ctx.appPromise = this.app()
     return ctx
   }

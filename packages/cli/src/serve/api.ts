@@ -1,6 +1,7 @@
 import { DeadLetters, rebuildProjection, type RebuildResult } from '@eventfold/projections'
 import { impossibleName, quoteShort } from '../args/names'
-import type { CommandContext } from '../commands/context'
+import type { CliApp } from '../config/app'
+import type { EventfoldConnection } from '../config/define-config'
 import { listDeadlines, printable } from '../commands/deadlines'
 import { discardLetter, retryLetter } from '../commands/dlq'
 import { requireRebuildPartitions } from '../commands/projections/rebuild'
@@ -75,26 +76,33 @@ const idParam = (value: string, what: string): string => {
   return value
 }
 
+/** The application and its stores, as the console's handlers use them. */
+export interface ConsoleStores {
+  app(): Promise<CliApp>
+  /**
+   * Runs `work` on stores opened read-only for this request alone, as a read
+   * command opens them, and closes them: each request sees the stores as
+   * they are now (tables a worker created since the last one included).
+   */
+  reading<T>(work: (stores: EventfoldConnection) => Promise<T>): Promise<T>
+  /** The stores actions write to: opened by the first action, kept until the console stops. */
+  writing(): Promise<EventfoldConnection>
+}
+
 /**
- * The console's JSON API. Reads go through `read` (stores opened read-only,
- * as the CLI's read commands open them); actions through `write`, opened on
- * the first action. Each handler calls the function its CLI command calls.
+ * The console's JSON API. Reads never open a store for writing; actions do,
+ * on the first one. Each handler calls the function its CLI command calls.
  */
-export const consoleRoutes = (read: CommandContext, write: CommandContext, rebuilds: Rebuilds): Route[] => [
+export const consoleRoutes = (stores: ConsoleStores, rebuilds: Rebuilds): Route[] => [
   {
     method: 'GET',
     path: /^\/api\/info$/,
     action: false,
     handle: async () => {
-      const app = await read.app()
-      const stores = await read.stores()
+      const app = await stores.app()
+      const deadlines = await stores.reading(async (s) => s.deadlines !== undefined)
       return {
-        body: {
-          configPath: app.configPath,
-          projections: [...app.projections.keys()],
-          aggregates: [...app.aggregates.keys()],
-          deadlines: stores.deadlines !== undefined,
-        },
+        body: { configPath: app.configPath, projections: [...app.projections.keys()], aggregates: [...app.aggregates.keys()], deadlines },
       }
     },
   },
@@ -108,8 +116,7 @@ export const consoleRoutes = (read: CommandContext, write: CommandContext, rebui
       if (prefix !== undefined && category !== undefined) throw new ConsoleRequestError(400, 'give prefix or category, not both')
       const offset = query.integer('offset', { min: 0, max: Number.MAX_SAFE_INTEGER }) ?? 0
       const limit = query.integer('limit', PAGE) ?? DEFAULT_PAGE
-      const { eventStore } = await read.stores()
-      const streams = await listStreams(eventStore, category ? { prefix: `${category}-` } : prefix ? { prefix } : {})
+      const streams = await stores.reading(({ eventStore }) => listStreams(eventStore, category ? { prefix: `${category}-` } : prefix ? { prefix } : {}))
       return { body: { total: streams.length, offset, limit, streams: streams.slice(offset, offset + limit) } }
     },
   },
@@ -121,10 +128,12 @@ export const consoleRoutes = (read: CommandContext, write: CommandContext, rebui
       const streamId = idParam(params[0]!, 'a stream id')
       const from = query.revision('from') ?? 0n
       const limit = query.integer('limit', PAGE) ?? DEFAULT_PAGE
-      const { eventStore } = await read.stores()
-      const lastRevision = await requireStream(eventStore, streamId)
-      const events = []
-      for await (const e of eventStore.readStream(streamId, { fromRevision: from, maxCount: limit })) events.push(eventJson(e))
+      const { lastRevision, events } = await stores.reading(async ({ eventStore }) => {
+        const lastRevision = await requireStream(eventStore, streamId)
+        const events = []
+        for await (const e of eventStore.readStream(streamId, { fromRevision: from, maxCount: limit })) events.push(eventJson(e))
+        return { lastRevision, events }
+      })
       const next = events.length > 0 ? (events.at(-1)!.revision as bigint) + 1n : null
       return { body: { streamId, lastRevision, from, limit, events, next: next !== null && next <= lastRevision ? next : null } }
     },
@@ -136,11 +145,16 @@ export const consoleRoutes = (read: CommandContext, write: CommandContext, rebui
     handle: async ({ params }) => {
       const streamId = idParam(params[0]!, 'a stream id')
       const revision = new Params(new URLSearchParams({ revision: params[1]! })).revision('revision')!
-      const { eventStore } = await read.stores()
-      const lastRevision = await requireStream(eventStore, streamId)
-      for await (const e of eventStore.readStream(streamId, { fromRevision: revision, maxCount: 1 })) {
-        if (e.revision === revision) return { body: { lastRevision, event: eventJson((await read.app()).registry.upcast(e)) } }
-      }
+      const { registry } = await stores.app()
+      const found = await stores.reading(async ({ eventStore }) => {
+        const lastRevision = await requireStream(eventStore, streamId)
+        for await (const e of eventStore.readStream(streamId, { fromRevision: revision, maxCount: 1 })) {
+          if (e.revision === revision) return { lastRevision, event: eventJson(registry.upcast(e)) }
+        }
+        return { lastRevision, event: null }
+      })
+      if (found.event) return { body: found }
+      const lastRevision = found.lastRevision
       throw new ConsoleRequestError(400, `stream ${quoteShort(streamId)} has no event at revision ${revision} (it ends at revision ${lastRevision})`)
     },
   },
@@ -153,11 +167,10 @@ export const consoleRoutes = (read: CommandContext, write: CommandContext, rebui
       const toRevision = query.revision('revision')
       const until = query.time('until')
       if (toRevision !== undefined && until !== undefined) throw new ConsoleRequestError(400, 'give revision or until, not both')
-      const { eventStore } = await read.stores()
-      const report = await replayStream(await read.app(), eventStore, streamId, {
-        ...(toRevision !== undefined ? { toRevision } : {}),
-        ...(until !== undefined ? { until } : {}),
-      })
+      const app = await stores.app()
+      const report = await stores.reading(({ eventStore }) =>
+        replayStream(app, eventStore, streamId, { ...(toRevision !== undefined ? { toRevision } : {}), ...(until !== undefined ? { until } : {}) }),
+      )
       return { body: { ...report, events: report.events.map(eventJson) } }
     },
   },
@@ -166,10 +179,12 @@ export const consoleRoutes = (read: CommandContext, write: CommandContext, rebui
     path: /^\/api\/projections$/,
     action: false,
     handle: async () => {
-      const app = await read.app()
-      const { eventStore, documents } = await read.stores()
-      const statuses = []
-      for (const p of app.projections.values()) statuses.push({ ...(await projectionStatus(eventStore, documents, p)), live: rebuilds.get(p.name) })
+      const app = await stores.app()
+      const statuses = await stores.reading(async ({ eventStore, documents }) => {
+        const statuses = []
+        for (const p of app.projections.values()) statuses.push({ ...(await projectionStatus(eventStore, documents, p)), live: rebuilds.get(p.name) })
+        return statuses
+      })
       return { body: statuses }
     },
   },
@@ -183,9 +198,9 @@ export const consoleRoutes = (read: CommandContext, write: CommandContext, rebui
       if (partitions !== undefined && (typeof partitions !== 'number' || !Number.isInteger(partitions) || partitions < 1 || partitions > 1024)) {
         throw new ConsoleRequestError(400, 'partitions must be a whole number from 1 to 1024')
       }
-      const app = await write.app()
+      const app = await stores.app()
       const projection = app.projection(params[0]!)
-      const { eventStore, documents } = await write.stores()
+      const { eventStore, documents } = await stores.writing()
       await requireRebuildPartitions(documents, projection.name, partitions)
       rebuilds.start(projection.name, (onProgress, signal) => {
         const tick = rebuildTicker()
@@ -208,11 +223,11 @@ export const consoleRoutes = (read: CommandContext, write: CommandContext, rebui
     action: true,
     handle: async ({ params, body }) => {
       onlyFields(body, [])
-      const projection = (await write.app()).projection(params[0]!)
+      const projection = (await stores.app()).projection(params[0]!)
       if (rebuilds.get(projection.name)?.state === 'running') {
         throw new ConsoleRequestError(409, `a rebuild of '${projection.name}' started from this console is running: wait for it to finish`)
       }
-      const { documents } = await write.stores()
+      const { documents } = await stores.writing()
       return { body: await resetReport(documents, projection) }
     },
   },
@@ -222,9 +237,8 @@ export const consoleRoutes = (read: CommandContext, write: CommandContext, rebui
     action: false,
     handle: async ({ query }) => {
       const projection = query.text('projection')
-      if (projection !== undefined) (await read.app()).projection(projection)
-      const { documents } = await read.stores()
-      return { body: await new DeadLetters(documents).list(projection) }
+      if (projection !== undefined) (await stores.app()).projection(projection)
+      return { body: await stores.reading(({ documents }) => new DeadLetters(documents).list(projection)) }
     },
   },
   {
@@ -234,8 +248,9 @@ export const consoleRoutes = (read: CommandContext, write: CommandContext, rebui
     handle: async ({ params, body }) => {
       onlyFields(body, [])
       const id = idParam(params[0]!, 'a dead letter id')
-      const { documents } = await write.stores()
-      const letter = await retryLetter(await write.app(), documents, id)
+      const app = await stores.app()
+      const { documents } = await stores.writing()
+      const letter = await retryLetter(app, documents, id)
       return { body: { id, projection: letter.projection, event: letter.event, retried: true } }
     },
   },
@@ -246,7 +261,7 @@ export const consoleRoutes = (read: CommandContext, write: CommandContext, rebui
     handle: async ({ params, body }) => {
       onlyFields(body, [])
       const id = idParam(params[0]!, 'a dead letter id')
-      const { documents } = await write.stores()
+      const { documents } = await stores.writing()
       const letter = await discardLetter(documents, id)
       return { body: { id, projection: letter.projection, event: letter.event, discarded: true } }
     },
@@ -258,9 +273,10 @@ export const consoleRoutes = (read: CommandContext, write: CommandContext, rebui
     handle: async ({ query }) => {
       const due = query.flag('due') ?? false
       const limit = query.integer('limit', PAGE) ?? 1000
-      const stores = await read.stores()
-      if (!stores.deadlines) return { body: { configured: false, deadlines: [] } }
-      return { body: { configured: true, deadlines: (await listDeadlines(stores, { due, limit })).map(printable) } }
+      const body = await stores.reading(async (s) =>
+        s.deadlines ? { configured: true, deadlines: (await listDeadlines(s, { due, limit })).map(printable) } : { configured: false, deadlines: [] },
+      )
+      return { body }
     },
   },
 ]

@@ -4,7 +4,7 @@ import { CommandContext } from '../commands/context'
 import { onStopSignal } from '../commands/signals'
 import { UsageError } from '../errors'
 import { writeErr, writeOut } from '../output/terminal'
-import { consoleRoutes, Rebuilds } from './api'
+import { consoleRoutes, Rebuilds, type ConsoleStores } from './api'
 import { loadAssets } from './assets'
 import { isLoopback, newToken } from './auth'
 import { startConsoleServer } from './server'
@@ -27,16 +27,28 @@ export const serveCommand = (program: Command): void => {
       if (!isLoopback(opts.host) && !opts.allowRemote) {
         throw new UsageError(`--host ${opts.host} is not a loopback address: anyone who can reach it could read the event log; add --allow-remote to mean it`)
       }
-      const read = new CommandContext(process.cwd(), (command.optsWithGlobals() as { config?: string }).config, true)
-      const write = read.writable()
+      const base = new CommandContext(process.cwd(), (command.optsWithGlobals() as { config?: string }).config, true)
+      const write = base.sibling({ readOnly: false })
+      const stores: ConsoleStores = {
+        app: () => base.app(),
+        reading: async (work) => {
+          const ctx = base.sibling({ readOnly: true })
+          try {
+            return await work(await ctx.stores())
+          } finally {
+            await ctx.close()
+          }
+        },
+        writing: () => write.stores(),
+      }
       const rebuilds = new Rebuilds()
       try {
         const assets = loadAssets()
-        // Opened now, so that a missing or foreign database stops the command before it listens.
-        await read.stores()
+        // Opened once now, so that a missing or foreign database stops the command before it listens.
+        await stores.reading(async () => undefined)
         const token = newToken()
         const server = await startConsoleServer({
-          routes: consoleRoutes(read, write, rebuilds),
+          routes: consoleRoutes(stores, rebuilds),
           assets,
           token,
           host: opts.host,
@@ -59,7 +71,6 @@ export const serveCommand = (program: Command): void => {
       } finally {
         await rebuilds.stop()
         await write.close()
-        await read.close()
       }
     })
 }

@@ -1,7 +1,10 @@
 import { rmSync } from 'node:fs'
 import { request } from 'node:http'
 import { ReadModels } from '@eventfold/projections'
+import { openSqlite, SqliteEventStore } from '@eventfold/sqlite'
+import type { EventfoldConnection } from '../config/define-config'
 import { connectSqlite } from '../config/sqlite'
+import { createFixtureApp, seedTallies, type FixtureApp } from '../test-support/fixture-app'
 import { databaseDigest, ensureConsoleBuilt, seededBank, startConsole, type RunningConsole } from '../test-support/console'
 import { runCli } from '../test-support/run-cli'
 
@@ -146,6 +149,36 @@ describe('eventfold serve: the JSON API and its security', () => {
     } finally {
       await stores.close()
     }
+  })
+})
+
+describe('eventfold serve on a log whose projections never ran', () => {
+  let app: FixtureApp
+  let server: RunningConsole
+
+  beforeAll(async () => {
+    ensureConsoleBuilt()
+    app = createFixtureApp()
+    // Only the event store has written to the file: the read models' tables do not exist yet.
+    const sqlite = openSqlite(app.db)
+    try {
+      await seedTallies({ eventStore: new SqliteEventStore(sqlite) } as unknown as EventfoldConnection, { streams: 2, perStream: 3 })
+    } finally {
+      sqlite.close()
+    }
+    server = await startConsole(app.dir)
+  }, 60_000)
+  afterAll(async () => {
+    await server?.stop()
+    app.remove()
+  })
+
+  it('shows the read models a worker builds after it started', async () => {
+    const states = async (): Promise<unknown> =>
+      ((await call(`${server.url}api/projections`)).json as { name: string; state: string; active: { lag: number } | null }[]).filter((p) => p.name === 'tallies').map((p) => [p.name, p.state, p.active?.lag ?? null])
+    expect(await states()).toEqual([['tallies', 'new', null]])
+    expect((await app.run(['projections', 'run', 'tallies', '--catch-up'])).code).toBe(0)
+    expect(await states()).toEqual([['tallies', 'caught-up', 0]])
   })
 })
 
