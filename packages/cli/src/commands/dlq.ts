@@ -1,7 +1,7 @@
 import { DeadLetters, retryDeadLetter, type DeadLetter, type DocumentStore } from '@eventfold/projections'
 import type { Command } from 'commander'
 import { impossibleName, quoteShort } from '../args/names'
-import { UsageError } from '../errors'
+import { DeadLetterRetryFailedError, UsageError } from '../errors'
 import { printJson } from '../output/json'
 import { printTable } from '../output/table'
 import type { CliApp } from '../config/app'
@@ -24,7 +24,7 @@ const requireLetter = async (documents: DocumentStore, id: string): Promise<Dead
  * generation it was parked from; on success the writes and its removal
  * commit together. Returns the letter as it was before the retry.
  * @throws {@link UsageError} for an unknown letter, an unregistered projection or a retired generation
- * @throws Error wrapping the handler's error when it fails again (the letter stays, with one more attempt)
+ * @throws {@link DeadLetterRetryFailedError} when the handler fails again (the letter stays, with one more attempt)
  */
 export const retryLetter = async (app: CliApp, documents: DocumentStore, id: string): Promise<DeadLetter> => {
   const letter = await requireLetter(documents, id)
@@ -49,10 +49,7 @@ export const retryLetter = async (app: CliApp, documents: DocumentStore, id: str
           `remove it with: eventfold dlq discard ${quote(id)}`,
       )
     }
-    throw new Error(
-      `retrying dead letter ${quote(id)} failed again, it stays parked (attempts ${letter.attempts + 1}): ${(error as Error)?.message ?? String(error)}`,
-      { cause: error },
-    )
+    throw new DeadLetterRetryFailedError(id, letter.projection, letter.attempts + 1, error)
   }
   return letter
 }

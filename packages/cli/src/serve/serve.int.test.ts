@@ -40,7 +40,18 @@ describe('eventfold serve: the JSON API and its security', () => {
   beforeAll(async () => {
     ensureConsoleBuilt()
     bank = seededBank()
-    server = await startConsole(bank.dir)
+    // A dead letter: eve's deposit, which account-balances cannot apply in the worker nor in this console (both poisoned).
+    const stores = await connectSqlite(bank.db)
+    try {
+      await stores.eventStore.appendToStream('Account-eve', [
+        { type: 'AccountOpened', data: { accountId: 'eve', owner: 'Eve' } },
+        { type: 'MoneyDeposited', data: { accountId: 'eve', amount: 700 } },
+      ])
+    } finally {
+      await stores.close()
+    }
+    expect((await runCli(['projections', 'run', '--catch-up'], { cwd: bank.dir, env: { BANK_POISON: 'Account-eve@1' } })).code).toBe(0)
+    server = await startConsole(bank.dir, [], { BANK_POISON: 'Account-eve@1' })
   }, 120_000)
   afterAll(async () => {
     await server?.stop()
@@ -84,7 +95,7 @@ describe('eventfold serve: the JSON API and its security', () => {
 
   it('answers reads as the CLI does: streams by prefix with paging, one event, an aggregate at a revision', async () => {
     expect((await call(`${server.url}api/streams?category=Account&limit=1&offset=1`)).json).toEqual({
-      total: 2,
+      total: 3,
       offset: 1,
       limit: 1,
       streams: [{ streamId: 'Account-bob', lastRevision: '3', lastPosition: expect.any(String), events: 4 }],
@@ -136,6 +147,28 @@ describe('eventfold serve: the JSON API and its security', () => {
     const page = await call(server.url)
     expect(page.headers['content-security-policy']).toContain("script-src 'self'")
     expect(page.headers['x-content-type-options']).toBe('nosniff')
+  })
+
+  it('answers a retry whose handler fails again with 409 and the error; the letter stays, with one attempt more', async () => {
+    const [letter] = (await call(`${server.url}api/dead-letters`)).json as { id: string; attempts: number }[]
+    expect(letter).toMatchObject({ attempts: 3, event: { streamId: 'Account-eve', revision: '1' } })
+    const answer = await call(`${server.url}api/dead-letters/${encodeURIComponent(letter!.id)}/retry`, { method: 'POST', headers: { authorization: `Bearer ${server.token}` } })
+    expect(answer).toMatchObject({
+      status: 409,
+      json: { error: { type: 'dead-letter-retry-failed', message: `retrying dead letter '${letter!.id}' failed again, it stays parked (attempts 4): poisoned event Account-eve@1` } },
+    })
+    expect((await call(`${server.url}api/dead-letters`)).json).toEqual([expect.objectContaining({ id: letter!.id, attempts: 4 })])
+  })
+
+  it('rebuilds a projection into a new generation, showing its progress on the projections endpoint', async () => {
+    const started = await call(`${server.url}api/projections/daily-totals/rebuild`, { method: 'POST', headers: { authorization: `Bearer ${server.token}` }, body: '{"partitions":2}' })
+    expect(started).toMatchObject({ status: 202, json: { projection: 'daily-totals', started: true } })
+    type Status = { name: string; active: { generation: number; partitions: unknown[] }; live: { state: string; result: { completed: boolean } | null } | null }
+    const dailyTotals = async (): Promise<Status> => ((await call(`${server.url}api/projections`)).json as Status[]).find((p) => p.name === 'daily-totals')!
+    // The rebuild runs in the console's process; its end is the event this waits for.
+    let status = await dailyTotals()
+    while (status.live?.state === 'running') status = await dailyTotals()
+    expect(status).toMatchObject({ active: { generation: 2, partitions: [{}, {}] }, live: { state: 'done', result: { completed: true } } })
   })
 
   it('changes the database with the token: the actions are the CLI\'s (a reset of account-balances)', async () => {
