@@ -182,7 +182,11 @@ export const consoleRoutes = (stores: ConsoleStores, rebuilds: Rebuilds): Route[
       const app = await stores.app()
       const statuses = await stores.reading(async ({ eventStore, documents }) => {
         const statuses = []
-        for (const p of app.projections.values()) statuses.push({ ...(await projectionStatus(eventStore, documents, p)), live: rebuilds.get(p.name) })
+        for (const p of app.projections.values()) {
+          // Taken before the stores are read: a rebuild seen done here has switched generations in what they show.
+          const live = rebuilds.get(p.name)
+          statuses.push({ ...(await projectionStatus(eventStore, documents, p)), live })
+        }
         return statuses
       })
       return { body: statuses }

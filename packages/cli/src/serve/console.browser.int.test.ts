@@ -98,16 +98,26 @@ describe('the console in a browser, on the bank sample', () => {
     expect((await worker.exited).code).toBe(0)
   }, 90_000)
 
+  it('rebuilds a projection by clicking, and shows it done', async () => {
+    const { page } = browser
+    const row = page.locator('tr[data-projection="daily-totals"]')
+    await row.locator('button', { hasText: 'Rebuild' }).click()
+    await page.locator('#notice', { hasText: "rebuild of 'daily-totals' started" }).waitFor()
+    await row.locator('.rebuild', { hasText: /^rebuilt$/ }).waitFor()
+    await row.locator('.state', { hasText: 'caught-up' }).waitFor()
+    await browser.screenshot('6-projection-rebuilt')
+  })
+
   it('retries the dead letter by clicking, and it is applied', async () => {
     const { page } = browser
     await page.goto(`${server.url}#/dead-letters`)
     const row = page.locator('#dead-letters tbody tr', { hasText: 'MoneyDeposited Account-eve@1' })
     await row.waitFor()
-    await browser.screenshot('6-dead-letter')
+    await browser.screenshot('7-dead-letter')
     await row.locator('button.retry').click()
     await page.locator('#notice', { hasText: /^applied MoneyDeposited Account-eve@1 to 'account-balances'; dead letter '.+' removed$/ }).waitFor()
     await page.locator('#no-dead-letters').waitFor()
-    await browser.screenshot('7-dead-letter-retried')
+    await browser.screenshot('8-dead-letter-retried')
     const stores = await connectSqlite(bank.db, { readOnly: true })
     try {
       expect(await new ReadModels(stores.documents).collection('account_balances').find({ _id: 'eve' })).toEqual([expect.objectContaining({ _id: 'eve', balance: 700 })])
