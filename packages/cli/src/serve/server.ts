@@ -4,7 +4,7 @@ import { exitCodeOf, EXIT } from '../errors'
 import { toJson } from '../output/json'
 import type { Asset } from './assets'
 import { requireLocalHost, requireToken } from './auth'
-import type { Route } from './api'
+import type { Route } from './route'
 import { ConsoleListenError, ConsoleRequestError, isConsoleRequestError } from './errors'
 import { Params, readJsonBody } from './params'
 
