@@ -47,17 +47,16 @@ export const streamRoutes = (stores: ConsoleStores): Route[] => [
     handle: async ({ params }) => {
       const streamId = idParam(params[0]!, 'a stream id')
       const revision = new Params(new URLSearchParams({ revision: params[1]! })).revision('revision')!
-      const { registry } = await stores.app()
+      // As stored, as `streams read` prints it (the replay page shows upcast events).
       const found = await stores.reading(async ({ eventStore }) => {
         const lastRevision = await requireStream(eventStore, streamId)
         for await (const e of eventStore.readStream(streamId, { fromRevision: revision, maxCount: 1 })) {
-          if (e.revision === revision) return { lastRevision, event: eventJson(registry.upcast(e)) }
+          if (e.revision === revision) return { lastRevision, event: eventJson(e) }
         }
         return { lastRevision, event: null }
       })
       if (found.event) return { body: found }
-      const lastRevision = found.lastRevision
-      throw new ConsoleRequestError(400, `stream ${quoteShort(streamId)} has no event at revision ${revision} (it ends at revision ${lastRevision})`)
+      throw new ConsoleRequestError(400, `stream ${quoteShort(streamId)} has no event at revision ${revision} (it ends at revision ${found.lastRevision})`)
     },
   },
   {
