@@ -160,6 +160,19 @@ describe('eventfold serve: the JSON API and its security', () => {
     expect((await call(`${server.url}api/dead-letters`)).json).toEqual([expect.objectContaining({ id: letter!.id, attempts: 4 })])
   })
 
+  it('discards the dead letter with the token, without applying it', async () => {
+    const [letter] = (await call(`${server.url}api/dead-letters`)).json as { id: string }[]
+    const answer = await call(`${server.url}api/dead-letters/${encodeURIComponent(letter!.id)}/discard`, { method: 'POST', headers: { authorization: `Bearer ${server.token}` } })
+    expect(answer).toMatchObject({ status: 200, json: { id: letter!.id, projection: 'account-balances', discarded: true } })
+    expect((await call(`${server.url}api/dead-letters`)).json).toEqual([])
+    const stores = await connectSqlite(bank.db, { readOnly: true })
+    try {
+      expect(await new ReadModels(stores.documents).collection('account_balances').find({ _id: 'eve' })).toEqual([expect.objectContaining({ balance: 0 })])
+    } finally {
+      await stores.close()
+    }
+  })
+
   it('rebuilds a projection into a new generation, showing its progress on the projections endpoint', async () => {
     const started = await call(`${server.url}api/projections/daily-totals/rebuild`, { method: 'POST', headers: { authorization: `Bearer ${server.token}` }, body: '{"partitions":2}' })
     expect(started).toMatchObject({ status: 202, json: { projection: 'daily-totals', started: true } })
