@@ -28,6 +28,7 @@ const COMMANDS = [
   ['relay'],
   ['relay', 'run'],
   ['relay', 'status'],
+  ['serve'],
 ]
 
 describe('eventfold (the built binary)', () => {

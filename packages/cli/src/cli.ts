@@ -8,6 +8,7 @@ import { relayCommand } from './commands/relay'
 import { replayCommand } from './commands/replay'
 import { streamsCommand } from './commands/streams'
 import { traceCommand } from './commands/trace'
+import { serveCommand } from './serve/command'
 import { EXIT, exitCodeOf } from './errors'
 import { escapeControls, escapeLines } from './output/terminal'
 
@@ -40,6 +41,7 @@ export const createProgram = (): Command => {
   consumersCommand(program)
   parkedCommand(program)
   traceCommand(program)
+  serveCommand(program)
   return program
 }
 

@@ -1,3 +1,6 @@
+import { EventfoldError } from '@eventfold/core'
+import { quote } from './output/terminal'
+
 /**
  * Exit codes of the `eventfold` command.
  *
@@ -21,6 +24,23 @@ export class UsageError extends Error {
     super(message)
     Object.setPrototypeOf(this, new.target.prototype)
     this.name = 'UsageError'
+  }
+}
+
+/**
+ * Retrying a dead letter failed again: the letter stays parked, with one
+ * more attempt and the new error. `cause` is the handler's error.
+ */
+export class DeadLetterRetryFailedError extends EventfoldError {
+  readonly type = 'dead-letter-retry-failed' as const
+  constructor(
+    readonly id: string,
+    readonly projection: string,
+    /** Attempts so far, this one included. */
+    readonly attempts: number,
+    cause: unknown,
+  ) {
+    super(`retrying dead letter ${quote(id)} failed again, it stays parked (attempts ${attempts}): ${(cause as Error)?.message ?? String(cause)}`, { cause })
   }
 }
 

@@ -22,6 +22,17 @@ export class CommandContext {
     readonly readOnly: boolean = false,
   ) {}
 
+  /**
+   * Another context on the same application (loaded once), with its own
+   * stores, opened read-only or not: for a long-running command that
+   * serves many requests.
+   */
+  sibling({ readOnly }: { readOnly: boolean }): CommandContext {
+    const ctx = new CommandContext(this.cwd, this.configOption, readOnly)
+    ctx.appPromise = this.app()
+    return ctx
+  }
+
   /** The resolved config. */
   app(): Promise<CliApp> {
     this.appPromise ??= (async () => {

@@ -1,6 +1,7 @@
 import type { Deadline } from '@eventfold/sagas'
 import type { Command } from 'commander'
 import { integerOption } from '../args/integers'
+import type { EventfoldConnection } from '../config/define-config'
 import { UsageError } from '../errors'
 import { printJson } from '../output/json'
 import { printTable } from '../output/table'
@@ -10,7 +11,7 @@ import { commandGroup } from './group'
 const iso = (ms: number | undefined): string | null => (ms === undefined || ms === 0 ? null : new Date(ms).toISOString())
 
 /** A deadline as the command prints it: times as ISO strings. */
-const printable = (d: Deadline) => ({
+export const printable = (d: Deadline) => ({
   id: d.id,
   scope: d.scope,
   name: d.name,
@@ -23,6 +24,16 @@ const printable = (d: Deadline) => ({
   settledAt: iso(d.settledAt),
   error: d.error ?? null,
 })
+
+/**
+ * The deadlines of the connection's deadline store, earliest due first.
+ * @throws {@link UsageError} when the connection has no deadline store
+ */
+export const listDeadlines = async (stores: EventfoldConnection, { due = false, limit = 1000 }: { due?: boolean; limit?: number } = {}): Promise<Deadline[]> => {
+  const store = stores.deadlines
+  if (!store) throw new UsageError("the config's connect() returns no deadline store: return one as `deadlines` (connectSqlite does)")
+  return store.list({ ...(due && { dueBy: Date.now() }), limit })
+}
 
 /** `eventfold deadlines list`. */
 export const deadlinesCommand = (program: Command): void => {
@@ -38,9 +49,7 @@ export const deadlinesCommand = (program: Command): void => {
       withContext(
         command,
         async (ctx) => {
-          const { deadlines: store } = await ctx.stores()
-          if (!store) throw new UsageError("the config's connect() returns no deadline store: return one as `deadlines` (connectSqlite does)")
-          const found = await store.list({ ...(opts.due && { dueBy: Date.now() }), limit: opts.limit ?? 1000 })
+          const found = await listDeadlines(await ctx.stores(), opts)
           if (opts.json) return printJson(found.map(printable))
           printTable(
             found.map(printable),

@@ -1,9 +1,10 @@
-import { aggregateIdOfStream, AggregateRepository, type AggregateDefinition, type RecordedEvent } from '@eventfold/core'
+import { aggregateIdOfStream, AggregateRepository, type AggregateDefinition, type EventStore, type RecordedEvent } from '@eventfold/core'
 import { streamPrefixOf } from '@eventfold/core/spi'
 import { replayAggregate } from '@eventfold/projections'
 import type { Command } from 'commander'
 import { bigintOption } from '../args/integers'
 import { isoTimeOption } from '../args/time'
+import type { CliApp } from '../config/app'
 import { UsageError } from '../errors'
 import { eventJson, printEventTable } from '../output/events'
 import { printJson, toJson } from '../output/json'
@@ -47,6 +48,48 @@ const ownerOf = (
   return owner
 }
 
+/**
+ * The aggregate of `streamId` at a revision (inclusive) or a time, through
+ * the same repository and replay as everywhere else, or the events only
+ * when no aggregate of the app owns the stream.
+ * @throws {@link UsageError} for an unknown stream or a revision past its end.
+ */
+export const replayStream = async (
+  app: CliApp,
+  eventStore: EventStore,
+  streamId: string,
+  { toRevision, until }: { toRevision?: bigint; until?: Date } = {},
+): Promise<ReplayReport> => {
+  const lastRevision = await requireStream(eventStore, streamId)
+  if (toRevision !== undefined && toRevision > lastRevision) {
+    throw new UsageError(`stream ${quote(streamId)} ends at revision ${lastRevision}; --to-revision ${toRevision} is past its end`)
+  }
+  const owner = ownerOf(app.aggregates.values(), streamId)
+  if (owner) {
+    const { aggregate, id } = owner
+    const repository = new AggregateRepository(eventStore, { registry: app.registry })
+    const replay = await replayAggregate(repository, aggregate, id, {
+      ...(toRevision !== undefined ? { toRevision } : {}),
+      ...(until !== undefined ? { until } : {}),
+    })
+    return { streamId, aggregate: aggregate.category, revision: replay.revision ?? null, lastRevision, state: replay.state, events: replay.events }
+  }
+  const events: RecordedEvent[] = []
+  for await (const raw of eventStore.readStream(streamId)) {
+    if (toRevision !== undefined && raw.revision > toRevision) break
+    if (until !== undefined && Date.parse(raw.metadata.occurredAt) > until.getTime()) break
+    events.push(app.registry.upcast(raw))
+  }
+  return {
+    streamId,
+    aggregate: null,
+    revision: events.at(-1)?.revision ?? null,
+    lastRevision,
+    events,
+    note: `no aggregate in the config has the stream ${quote(streamId)}: showing the events only`,
+  }
+}
+
 /** `eventfold replay <stream>`. */
 export const replayCommand = (program: Command): void => {
   program
@@ -62,38 +105,8 @@ export const replayCommand = (program: Command): void => {
         if (opts.toRevision !== undefined && opts.until !== undefined) {
           throw new UsageError('give --to-revision or --until, not both')
         }
-        const app = await ctx.app()
         const { eventStore } = await ctx.stores()
-        const lastRevision = await requireStream(eventStore, streamId)
-        if (opts.toRevision !== undefined && opts.toRevision > lastRevision) {
-          throw new UsageError(`stream ${quote(streamId)} ends at revision ${lastRevision}; --to-revision ${opts.toRevision} is past its end`)
-        }
-        const owner = ownerOf(app.aggregates.values(), streamId)
-        let report: ReplayReport
-        if (owner) {
-          const { aggregate, id } = owner
-          const repository = new AggregateRepository(eventStore, { registry: app.registry })
-          const replay = await replayAggregate(repository, aggregate, id, {
-            ...(opts.toRevision !== undefined ? { toRevision: opts.toRevision } : {}),
-            ...(opts.until !== undefined ? { until: opts.until } : {}),
-          })
-          report = { streamId, aggregate: aggregate.category, revision: replay.revision ?? null, lastRevision, state: replay.state, events: replay.events }
-        } else {
-          const events: RecordedEvent[] = []
-          for await (const raw of eventStore.readStream(streamId)) {
-            if (opts.toRevision !== undefined && raw.revision > opts.toRevision) break
-            if (opts.until !== undefined && Date.parse(raw.metadata.occurredAt) > opts.until.getTime()) break
-            events.push(app.registry.upcast(raw))
-          }
-          report = {
-            streamId,
-            aggregate: null,
-            revision: events.at(-1)?.revision ?? null,
-            lastRevision,
-            events,
-            note: `no aggregate in the config has the stream ${quote(streamId)}: showing the events only`,
-          }
-        }
+        const report = await replayStream(await ctx.app(), eventStore, streamId, opts)
         if (opts.json) return printJson({ ...report, events: report.events.map(eventJson) })
         printReport(report, opts)
       }, { readOnly: true }),

@@ -1,3 +1,4 @@
+import type { EventStore } from '@eventfold/core'
 import type { Command } from 'commander'
 import { bigintOption, integerOption } from '../args/integers'
 import { impossibleName, quoteShort } from '../args/names'
@@ -15,6 +16,26 @@ export interface StreamSummary {
   readonly lastRevision: bigint
   readonly lastPosition: bigint
   readonly events: number
+}
+
+/**
+ * Every stream (or those whose id starts with `prefix`) with its last
+ * revision and event count, sorted by id. One pass over the log keeping a
+ * counter per stream: memory grows with the number of streams, not events.
+ */
+export const listStreams = async (eventStore: EventStore, { prefix }: { prefix?: string } = {}): Promise<StreamSummary[]> => {
+  const counters = new Map<string, { lastRevision: bigint; lastPosition: bigint; events: number }>()
+  for await (const e of eventStore.readAll(prefix !== undefined ? { filter: { streamPrefixes: [prefix] } } : {})) {
+    const c = counters.get(e.streamId)
+    if (c) {
+      c.events++
+      c.lastRevision = e.revision
+      c.lastPosition = e.position
+    } else {
+      counters.set(e.streamId, { lastRevision: e.revision, lastPosition: e.position, events: 1 })
+    }
+  }
+  return [...counters].map(([streamId, c]) => ({ streamId, ...c })).sort((a, b) => (a.streamId < b.streamId ? -1 : a.streamId > b.streamId ? 1 : 0))
 }
 
 /** Fails with a usage error when the stream has no events. */
@@ -53,23 +74,7 @@ export const streamsCommand = (program: Command): void => {
     .action(async (opts: { category?: string; json?: boolean }, command: Command) =>
       withContext(command, async (ctx) => {
         const { eventStore } = await ctx.stores()
-        const filter = opts.category !== undefined ? { streamPrefixes: [`${opts.category}-`] } : undefined
-        // One pass over the log keeping a counter per stream: memory grows with
-        // the number of streams, not the number of events.
-        const counters = new Map<string, { lastRevision: bigint; lastPosition: bigint; events: number }>()
-        for await (const e of eventStore.readAll(filter ? { filter } : {})) {
-          const c = counters.get(e.streamId)
-          if (c) {
-            c.events++
-            c.lastRevision = e.revision
-            c.lastPosition = e.position
-          } else {
-            counters.set(e.streamId, { lastRevision: e.revision, lastPosition: e.position, events: 1 })
-          }
-        }
-        const rows: StreamSummary[] = [...counters]
-          .map(([streamId, c]) => ({ streamId, ...c }))
-          .sort((a, b) => (a.streamId < b.streamId ? -1 : a.streamId > b.streamId ? 1 : 0))
+        const rows = await listStreams(eventStore, opts.category !== undefined ? { prefix: `${opts.category}-` } : {})
         if (opts.json) return printJson(rows)
         printTable(
           rows,

@@ -1,4 +1,4 @@
-import { ProjectionStates, rebuildProjection } from '@eventfold/projections'
+import { ProjectionStates, rebuildProjection, type DocumentStore } from '@eventfold/projections'
 import type { Command } from 'commander'
 import { batchSizeOption, integerOption, partitionsOption } from '../../args/integers'
 import { EXIT, UsageError } from '../../errors'
@@ -18,6 +18,21 @@ interface RebuildFlags {
   preview?: boolean
   sample?: number
   keep?: boolean
+}
+
+/**
+ * Refuses a partition count other than the one of the rebuild in progress,
+ * before anything is changed.
+ * @throws {@link UsageError}
+ */
+export const requireRebuildPartitions = async (documents: DocumentStore, name: string, partitions: number | undefined): Promise<void> => {
+  const state = await new ProjectionStates(documents).get(name)
+  if (state?.rebuilding && partitions !== undefined && partitions !== state.rebuilding.partitions) {
+    throw new UsageError(
+      `a rebuild of ${quote(name)} into generation ${state.rebuilding.generation} with ${state.rebuilding.partitions} partition(s) is in progress: ` +
+        `resume it without --partitions (or with --partitions ${state.rebuilding.partitions}), or drop it with: eventfold projections reset ${name}`,
+    )
+  }
 }
 
 /** `eventfold projections rebuild <name>`. */
@@ -41,13 +56,7 @@ export const rebuildCommand = (projections: Command): void => {
         const projection = app.projection(name)
         const stores = await ctx.stores()
         const { eventStore, documents } = stores
-        const state = await new ProjectionStates(documents).get(name)
-        if (state?.rebuilding && opts.partitions !== undefined && opts.partitions !== state.rebuilding.partitions) {
-          throw new UsageError(
-            `a rebuild of ${quote(name)} into generation ${state.rebuilding.generation} with ${state.rebuilding.partitions} partition(s) is in progress: ` +
-              `resume it without --partitions (or with --partitions ${state.rebuilding.partitions}), or drop it with: eventfold projections reset ${name}`,
-          )
-        }
+        await requireRebuildPartitions(documents, name, opts.partitions)
         if (opts.preview) {
           return runPreview({
             projection,

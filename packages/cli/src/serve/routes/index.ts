@@ -1,0 +1,30 @@
+import type { Rebuilds } from '../rebuilds'
+import type { ConsoleStores, Route } from '../route'
+import { deadLetterRoutes } from './dead-letters'
+import { deadlineRoutes } from './deadlines'
+import { projectionRoutes } from './projections'
+import { streamRoutes } from './streams'
+
+/**
+ * The console's JSON API. Reads never open a store for writing; actions do,
+ * on the first one. Each handler calls the function its CLI command calls.
+ * A new page (sagas, consumer groups, parked messages) adds its routes here.
+ */
+export const consoleRoutes = (stores: ConsoleStores, rebuilds: Rebuilds): Route[] => [
+  {
+    method: 'GET',
+    path: /^\/api\/info$/,
+    action: false,
+    handle: async () => {
+      const app = await stores.app()
+      const deadlines = await stores.reading(async (s) => s.deadlines !== undefined)
+      return {
+        body: { configPath: app.configPath, projections: [...app.projections.keys()], aggregates: [...app.aggregates.keys()], deadlines },
+      }
+    },
+  },
+  ...streamRoutes(stores),
+  ...projectionRoutes(stores, rebuilds),
+  ...deadLetterRoutes(stores),
+  ...deadlineRoutes(stores),
+]
