@@ -13,12 +13,13 @@ import {
 } from '@eventfold/core'
 import { assertDistinctEventIds, assertName, pollingSubscription, serializeEvents, type AppendSignal } from '@eventfold/core/spi'
 import { appendEvents, type AppendOutcome, type PendingEvent } from './append-transaction'
-import { EVENT_SCHEMA, EVENT_SCHEMA_MODULE } from './event-schema'
+import { EVENT_SCHEMA, EVENT_SCHEMA_MODULE, EVENT_SCHEMA_READABLE_FROM } from './event-schema'
 import {
-  EVENT_SQL,
+  eventSql,
   filterParams,
   logRowToEvent,
   prepareEventStatements,
+  type EventSql,
   type EventStatements,
   type LogRow,
 } from './event-statements'
@@ -80,6 +81,7 @@ export const MAX_READ_AHEAD_THREADS = 4
  */
 export class SqliteEventStore implements EventStore {
   private readonly statements: EventStatements
+  private readonly sql: EventSql
   private readonly signal: AppendSignal
   private readonly subscriptions = new Set<Subscription>()
   private readonly pollIntervalMs: number
@@ -122,8 +124,9 @@ export class SqliteEventStore implements EventStore {
     { pollIntervalMs = 100, pageSize = 500, readAhead = true }: SqliteEventStoreOptions = {},
   ) {
     if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw new RangeError(`pageSize must be a positive integer, got ${pageSize}`)
-    connection.migrate(EVENT_SCHEMA_MODULE, EVENT_SCHEMA)
-    this.statements = prepareEventStatements(connection.db)
+    const version = connection.migrate(EVENT_SCHEMA_MODULE, EVENT_SCHEMA, { readableFrom: EVENT_SCHEMA_READABLE_FROM })
+    this.sql = eventSql(version >= 3)
+    this.statements = prepareEventStatements(connection.db, this.sql)
     this.signal = appendSignalOf(connection)
     this.pollIntervalMs = pollIntervalMs
     this.pageSize = pageSize
@@ -259,7 +262,7 @@ export class SqliteEventStore implements EventStore {
             if (fullPages === 0) endReadAhead()
             else if (fullPages >= READ_AHEAD_AFTER_PAGES && this.readAheadFile && !readAheadFailed) {
               if (!readAhead && this.readAheadThreads < MAX_READ_AHEAD_THREADS) {
-                readAhead = new LogReadAhead({ file: this.readAheadFile, sql: EVENT_SQL.allForwards })
+                readAhead = new LogReadAhead({ file: this.readAheadFile, sql: this.sql.allForwards })
                 this.readAheadThreads++
               }
               readAhead?.start(streamRowPosition(rows[rows.length - 1]![1]) + 1n, query)

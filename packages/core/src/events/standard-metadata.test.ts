@@ -66,6 +66,15 @@ describe('recordedEventFromText with metadata in a standard layout', () => {
     })
   })
 
+  it('cuts metadata out as it is when the store kept its layout, checking nothing', () => {
+    const correlated = JSON.stringify({ correlationId: 'c', causationId: 'd', eventId: id, occurredAt: at, schemaVersion: 2 })
+
+    const read = recordedEventFromText('Account-1', 0n, 1n, 'Deposited', '{}', correlated, 2, 2)
+
+    expect(read.metadata).toStrictEqual(JSON.parse(correlated))
+    expect(JSON.stringify(read.metadata)).toBe(correlated)
+  })
+
   it('keeps the version a store kept beside the text when the two disagree', () => {
     const disagreeing = event(2)
 

@@ -68,11 +68,9 @@ export const metadataLayoutOf = (text: string): MetadataLayout | undefined => {
  * The metadata in `text`, which is in `layout` (as {@link metadataLayoutOf}
  * found, or a store kept beside it): its values cut out, nothing checked.
  * The result is what `JSON.parse` returns, key order included.
+ * `schemaVersion`: the one the text holds, when the caller knows it.
  */
-export const metadataInLayout = (text: string, layout: MetadataLayout): EventMetadata => {
-  const versionAt = text.lastIndexOf(':') + 1
-  let schemaVersion = 0
-  for (let i = versionAt; i < text.length - 1; i++) schemaVersion = schemaVersion * 10 + text.charCodeAt(i) - ZERO
+export const metadataInLayout = (text: string, layout: MetadataLayout, schemaVersion = versionIn(text)): EventMetadata => {
   if (layout === 1) {
     const endOfId = text.indexOf('"', EVENT_ID_FIRST.length)
     const timeAt = endOfId + THEN_OCCURRED_AT.length
@@ -91,6 +89,13 @@ export const metadataInLayout = (text: string, layout: MetadataLayout): EventMet
     occurredAt: text.slice(timeAt, text.indexOf('"', timeAt)),
     schemaVersion,
   }
+}
+
+/** The version at the end of a text in a layout. */
+const versionIn = (text: string): number => {
+  let version = 0
+  for (let i = text.lastIndexOf(':') + 1; i < text.length - 1; i++) version = version * 10 + text.charCodeAt(i) - ZERO
+  return version
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { EventMetadata, RecordedEvent } from './event'
 import { fromJson } from './json'
-import { metadataInLayout, metadataLayoutOf, type MetadataLayout } from './standard-metadata'
+import { metadataInLayout, standardMetadata, type MetadataLayout } from './standard-metadata'
 
 /** An event as a store that keeps JSON text reads it back; see {@link recordedEventFromJson}. */
 export interface StoredEvent {
@@ -159,8 +159,11 @@ export const recordedEventFromText = (
   schemaVersion: number | null | undefined,
   metadataLayout?: MetadataLayout | null,
 ): RecordedEvent => {
-  const layout = metadataLayout ?? metadataLayoutOf(metadata)
-  const standard = layout === undefined ? undefined : metadataInLayout(metadata, layout)
+  // A layout the store kept was written with the text and its version: neither is checked again.
+  const standard =
+    metadataLayout != null && schemaVersion != null
+      ? metadataInLayout(metadata, metadataLayout, schemaVersion)
+      : standardMetadata(metadata)
   // A stored version that disagrees with the text is the one upcasting must see: kept apart, as for any metadata.
   if (standard === undefined || (schemaVersion != null && schemaVersion !== standard.schemaVersion)) {
     return new StoredRecordedEvent(streamId, revision, position, type, data, metadata, schemaVersion)
