@@ -31,7 +31,7 @@ export const EVENT_SCHEMA: readonly string[] = [
      UNIQUE (stream_id, revision)
    ) STRICT`,
   `ALTER TABLE eventfold_events ADD COLUMN schema_version INTEGER`,
-  `ALTER TABLE eventfold_events ADD COLUMN metadata_layout INTEGER CHECK (metadata_layout IN (1, 2))`,
+  `ALTER TABLE eventfold_events ADD COLUMN metadata_layout INTEGER CHECK (metadata_layout IN (1, 2, 3))`,
   `CREATE TRIGGER eventfold_events_metadata_edited AFTER UPDATE OF metadata ON eventfold_events
      WHEN NEW.metadata_layout IS NOT NULL
      BEGIN UPDATE eventfold_events SET metadata_layout = NULL WHERE position = NEW.position; END`,

@@ -74,17 +74,18 @@ describe('SqliteEventStore: metadata layouts', () => {
     await store.appendToStream('Account-1', [
       { type: 'Opened', data: {} },
       { type: 'Deposited', data: {}, metadata: { correlationId: 'c', causationId: 'd' } },
+      { type: 'Deposited', data: {}, metadata: { correlationId: 'c', causationId: 'd', schemaVersion: 1 } },
       { type: 'Deposited', data: {}, metadata: { userId: 'u' } },
     ])
 
     const rows = openSqlite(file, { readOnly: true })
     const stored = rows.db.prepare('SELECT metadata, metadata_layout FROM eventfold_events ORDER BY position').raw().all() as [string, number | null][]
     await rows.close()
-    expect(stored.map(([, layout]) => layout)).toEqual([1, 2, null])
+    expect(stored.map(([, layout]) => layout)).toEqual([1, 2, 3, null])
     for (const read of [await collect(store.readStream('Account-1')), await collect(store.readAll())]) {
       expect(read.map((e) => e.metadata)).toStrictEqual(stored.map(([metadata]) => JSON.parse(metadata)))
       expect(read.map((e) => JSON.stringify(e.metadata))).toEqual(stored.map(([metadata]) => metadata))
-      expect(read.map(isDataProperty)).toEqual([true, true, false])
+      expect(read.map(isDataProperty)).toEqual([true, true, true, false])
     }
   })
 

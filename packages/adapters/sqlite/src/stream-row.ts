@@ -100,7 +100,7 @@ const typeAt = (row: string, at: number): string => {
 /** The metadata layout written at `at` (one digit, as the column's CHECK allows). */
 const layoutIn = (row: string, at: number): MetadataLayout | null => {
   const layout = row.charCodeAt(at) - 48
-  return layout === 1 || layout === 2 ? layout : null
+  return layout === 1 || layout === 2 || layout === 3 ? layout : null
 }
 
 /** The position of a stream row, to resume after it. */
@@ -152,6 +152,6 @@ const columnsToEvent = (streamId: string, position: bigint, readColumns: ReadCol
     data,
     metadata,
     schemaVersion: schemaVersion === null ? null : Number(schemaVersion),
-    metadataLayout: metadataLayout === 1n || metadataLayout === 2n ? (Number(metadataLayout) as MetadataLayout) : null,
+    metadataLayout: metadataLayout === 1n || metadataLayout === 2n || metadataLayout === 3n ? (Number(metadataLayout) as MetadataLayout) : null,
   })
 }

@@ -54,6 +54,7 @@ describe('serializeEvents', () => {
   it.each([
     ['no metadata', undefined, 1],
     ['a correlation and a causation id', { correlationId: 'c', causationId: 'd' }, 2],
+    ['the metadata a command gives its events', { correlationId: 'c', causationId: 'd', schemaVersion: 1 }, 3],
     ['a given event id and instant', { eventId: 'e', occurredAt: '2026-01-01T00:00:00.000Z', schemaVersion: 3 }, 1],
     ['a user field', { userId: 'u1' }, null],
     ['a correlation id alone', { correlationId: 'c' }, null],

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import { recordedEventFromText } from './stored-event'
-import { standardMetadata } from './standard-metadata'
+import { metadataLayoutOf, standardMetadata } from './standard-metadata'
 
 const id = '01a23ce7-0cb5-7109-82d3-8995c43fd46a'
 const at = '2026-12-03T17:15:04.757Z'
@@ -8,7 +8,8 @@ const at = '2026-12-03T17:15:04.757Z'
 describe('standardMetadata', () => {
   it.each([
     ['an event appended without metadata', { eventId: id, occurredAt: at, schemaVersion: 1 }],
-    ['an event a command caused', { correlationId: 'c-1', causationId: 'c-2', eventId: id, occurredAt: at, schemaVersion: 1 }],
+    ['an event appended with a correlation and a causation id', { correlationId: 'c-1', causationId: 'c-2', eventId: id, occurredAt: at, schemaVersion: 1 }],
+    ['an event a command caused', { correlationId: 'c-1', causationId: 'c-2', schemaVersion: 3, eventId: id, occurredAt: at }],
     ['a later schema version', { eventId: 'e', occurredAt: at, schemaVersion: 123456789012345 }],
     ['empty strings', { correlationId: '', causationId: '', eventId: '', occurredAt: '', schemaVersion: 7 }],
     ['text beyond ASCII', { eventId: 'é-😀', occurredAt: at, schemaVersion: 1 }],
@@ -32,6 +33,9 @@ describe('standardMetadata', () => {
     ['a version that is not an integer', { eventId: id, occurredAt: at, schemaVersion: 1.5 }],
     ['a version that is a string', { eventId: id, occurredAt: at, schemaVersion: '1' }],
     ['a version of zero', { eventId: id, occurredAt: at, schemaVersion: 0 }],
+    ['a version of zero after the ids', { correlationId: 'c', causationId: 'd', schemaVersion: 0, eventId: id, occurredAt: at }],
+    ['a version beyond 15 digits', { eventId: id, occurredAt: at, schemaVersion: 1234567890123456 }],
+    ['the version first', { schemaVersion: 1, eventId: id, occurredAt: at }],
     ['a negative version', { eventId: id, occurredAt: at, schemaVersion: -1 }],
     ['a non-string id', { eventId: 5, occurredAt: at, schemaVersion: 1 }],
   ])('leaves metadata with %s to JSON.parse', (_, metadata) => {
@@ -47,6 +51,10 @@ describe('standardMetadata', () => {
     '{"eventId":"e","occurredAt":"t"}',
     '{"eventId":"e',
     '{"correlationId":"c","causationId":"d"}',
+    '{"correlationId":"c","causationId":"d","schemaVersion":1,"eventId":"e","occurredAt":"t"',
+    '{"correlationId":"c","causationId":"d","schemaVersion":1 ,"eventId":"e","occurredAt":"t"}',
+    '{"correlationId":"c","causationId":"d","schemaVersion":1,"eventId":"e","occurredAt":t}',
+    '{"eventId":"e","occurredAt":"t","schemaVersion":1}}',
     '',
   ])('leaves text it cannot read exactly to JSON.parse: %s', (text) => {
     expect(standardMetadata(text)).toBeUndefined()
@@ -66,13 +74,18 @@ describe('recordedEventFromText with metadata in a standard layout', () => {
     })
   })
 
-  it('cuts metadata out as it is when the store kept its layout, checking nothing', () => {
-    const correlated = JSON.stringify({ correlationId: 'c', causationId: 'd', eventId: id, occurredAt: at, schemaVersion: 2 })
+  it.each([
+    [1, { eventId: id, occurredAt: at, schemaVersion: 2 }],
+    [2, { correlationId: 'c', causationId: 'd', eventId: id, occurredAt: at, schemaVersion: 2 }],
+    [3, { correlationId: 'c', causationId: 'd', schemaVersion: 2, eventId: id, occurredAt: at }],
+  ] as const)('cuts metadata in layout %i out as it is when the store kept the layout, checking nothing', (layout, metadata) => {
+    const text = JSON.stringify(metadata)
 
-    const read = recordedEventFromText('Account-1', 0n, 1n, 'Deposited', '{}', correlated, 2, 2)
+    const read = recordedEventFromText('Account-1', 0n, 1n, 'Deposited', '{}', text, 2, layout)
 
-    expect(read.metadata).toStrictEqual(JSON.parse(correlated))
-    expect(JSON.stringify(read.metadata)).toBe(correlated)
+    expect(read.metadata).toStrictEqual(metadata)
+    expect(JSON.stringify(read.metadata)).toBe(text)
+    expect(metadataLayoutOf(text)).toBe(layout)
   })
 
   it('keeps the version a store kept beside the text when the two disagree', () => {
