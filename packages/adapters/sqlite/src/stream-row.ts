@@ -22,9 +22,11 @@ const SEP = '\u0001'
  * The SQL expression of a stream row's text. `withLayout` false: for a file
  * opened read-only whose schema has no `metadata_layout` column yet.
  */
-export const streamRowSql = (withLayout: boolean): string => `position || ' ' || revision || ' ' || ifnull(schema_version, '')
-    || ' ' || ${withLayout ? "ifnull(metadata_layout, '')" : "''"}
-    || char(1) || data || char(1) || metadata || char(1) || type`
+export const streamRowSql = (withLayout: boolean): string =>
+  // concat() builds the text in one pass (a chain of || copies it once per
+  // operator) and writes NULL as ''.
+  `concat(position, ' ', revision, ' ', schema_version, ' ', ${withLayout ? 'metadata_layout' : "''"},
+    char(1), data, char(1), metadata, char(1), type)`
 
 /** A stored event's columns, for rows that cannot be split. */
 export interface EventColumns {
