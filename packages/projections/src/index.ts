@@ -44,6 +44,7 @@ export {
 } from './worker/projection-worker'
 export { retryDeadLetter } from './dead-letters/retry-dead-letter'
 export { type RebuildProgress, type RebuildOptions, type RebuildResult, rebuildProjection } from './rebuild/rebuild-projection'
+export { RebuildOwnedError, isRebuildOwnedError } from './rebuild/rebuild-lease'
 export { resetProjection } from './generations/generations'
 export { RevisionOutOfRangeError, type AggregateReplay, replayAggregate } from './replay/replay-aggregate'
 export { LeaseLostError } from './worker/leases'
