@@ -109,4 +109,19 @@ describe('eventfold projections rebuild, killed with SIGKILL and resumed', () =>
     expect(await readModel(2)).toEqual(resumed)
     expect(await app.withStores((s) => s.documents.listCollections('stream_counts__'))).toEqual(['stream_counts__2'])
   }, 120000)
+
+  it('refuses a second rebuild while one runs, naming the projection and its owner, exit 1', async () => {
+    // A lease longer than the test: the held run cannot renew it, and must still own it.
+    const child = app.spawn(['projections', 'rebuild', PROJECTION, '--lease-ttl', '600000'], { env: { EVENTFOLD_FIXTURE_HOLD_AT: '1' } })
+    try {
+      await child.waitFor(({ stderr }) => stderr.includes('{"held":'), 60000)
+
+      const second = await app.run(['projections', 'rebuild', PROJECTION])
+      expect(second).toMatchObject({ code: 1, stdout: '' })
+      expect(second.stderr).toMatch(new RegExp(`^eventfold: error: A rebuild of projection '${PROJECTION}' is already running in '[^']+:${child.child.pid}:[^']+'`))
+    } finally {
+      child.child.kill('SIGKILL')
+      await child.exited
+    }
+  }, 60000)
 })
