@@ -72,7 +72,8 @@ module.exports = defineConfig({ connect, projections: app.projections, aggregate
     expect(await schemaExists()).toBe(false)
   })
 
-  it('reads a log the application wrote', async () => {
+  /** Appends one event through the sample's `connect`, which creates only the event tables. */
+  const appendOne = async (): Promise<void> => {
     const { connect } = sampleRequire('./dist/readme/postgresql.js') as { connect: Connect }
     // The sample's connect reads its settings from the environment, as a config file does.
     const saved = { POSTGRES_URL: process.env.POSTGRES_URL, BANK_SCHEMA: process.env.BANK_SCHEMA }
@@ -88,8 +89,24 @@ module.exports = defineConfig({ connect, projections: app.projections, aggregate
     } finally {
       await stores.close()
     }
+  }
+
+  it('reads a log the application wrote', async () => {
+    await appendOne()
     const r = await run(['streams', 'list', '--json'])
     expect(r.code).toBe(0)
     expect(parseJson<{ streamId: string }[]>(r).map((s) => s.streamId)).toEqual(['Tally-t0'])
+  })
+
+  it('a log whose projections never ran reads as having no read models and no dead letters', async () => {
+    await appendOne()
+    const documentTables = async () => (await admin.query('SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2', [schema, 'eventfold_documents'])).rows
+    expect(await documentTables()).toEqual([])
+
+    expect(await run(['dlq', 'list'])).toMatchObject({ code: 0, stdout: 'no dead letters\n', stderr: '' })
+    const status = await run(['projections', 'status', 'tallies', '--json'])
+    expect(status).toMatchObject({ code: 0, stderr: '' })
+    expect(parseJson<{ state: string }[]>(status)[0]!.state).toBe('new')
+    expect(await documentTables()).toEqual([])
   })
 })

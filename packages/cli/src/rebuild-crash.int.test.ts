@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto'
 import type { EventData } from '@eventfold/core'
 import { ProjectionStates, type Document } from '@eventfold/projections'
-import { physicalCollection } from '@eventfold/projections/spi'
+import { LEASE_COLLECTION, physicalCollection } from '@eventfold/projections/spi'
 import { connectSqlite } from './config/sqlite'
 import { ensureBuilt } from './test-support/build'
 import { createFixtureApp, type FixtureApp } from './test-support/fixture-app'
@@ -46,6 +46,14 @@ describe('eventfold projections rebuild, killed with SIGKILL and resumed', () =>
   }, 60000)
   afterAll(() => app.remove())
 
+  /** Waits until the lease of a killed run has expired: until then the next run is refused, the rebuild being another process's. */
+  const leaseExpired = async (): Promise<void> => {
+    const key = `rebuild/${PROJECTION}`
+    const lease = (await app.withStores((s) => s.documents.getMany(LEASE_COLLECTION, [key]))).get(key)
+    const left = (lease?.doc.expiresAt as number) - Date.now()
+    if (left >= 0) await new Promise((resolve) => setTimeout(resolve, left + 1))
+  }
+
   const readModel = (generation: number) =>
     app.withStores((s) => s.documents.find(physicalCollection('stream_counts', generation), {}, { sort: { _id: 1 } }))
 
@@ -56,7 +64,7 @@ describe('eventfold projections rebuild, killed with SIGKILL and resumed', () =>
       // Each run is held at a random position inside its own slice of the log, later than the last
       // run's by more than two batches, so every run commits some batches and is killed inside the next.
       const holdAt = randomInt(Math.floor((total * (k + 0.2)) / (KILLS + 1)), Math.floor((total * (k + 1)) / (KILLS + 1)))
-      const child = app.spawn(['projections', 'rebuild', PROJECTION, '--batch-size', '2000'], { env: { EVENTFOLD_FIXTURE_HOLD_AT: String(holdAt) } })
+      const child = app.spawn(['projections', 'rebuild', PROJECTION, '--batch-size', '2000', '--lease-ttl', '1000'], { env: { EVENTFOLD_FIXTURE_HOLD_AT: String(holdAt) } })
       await child.waitFor(({ stderr, lines }) => stderr.includes('{"held":') && lines.some((l) => l.includes('"type":"progress"')), 60000)
       // The child is blocked inside a handler: it has not finished, and the kill lands inside its open batch.
       expect(child.child.exitCode).toBeNull()
@@ -76,6 +84,7 @@ describe('eventfold projections rebuild, killed with SIGKILL and resumed', () =>
       expect(checkpoints[0]!).toBeLessThan(held)
       expect(checkpoints[0]!).toBeGreaterThanOrEqual(BigInt(lines.at(-1)!.position ?? '0'))
       killedAt.push(checkpoints[0]!)
+      await leaseExpired()
     }
     // The crashes really happened part way, and each run got further.
     const state = await app.withStores((s) => new ProjectionStates(s.documents).get(PROJECTION))
@@ -100,4 +109,19 @@ describe('eventfold projections rebuild, killed with SIGKILL and resumed', () =>
     expect(await readModel(2)).toEqual(resumed)
     expect(await app.withStores((s) => s.documents.listCollections('stream_counts__'))).toEqual(['stream_counts__2'])
   }, 120000)
+
+  it('refuses a second rebuild while one runs, naming the projection and its owner, exit 1', async () => {
+    // A lease longer than the test: the held run cannot renew it, and must still own it.
+    const child = app.spawn(['projections', 'rebuild', PROJECTION, '--lease-ttl', '600000'], { env: { EVENTFOLD_FIXTURE_HOLD_AT: '1' } })
+    try {
+      await child.waitFor(({ stderr }) => stderr.includes('{"held":'), 60000)
+
+      const second = await app.run(['projections', 'rebuild', PROJECTION])
+      expect(second).toMatchObject({ code: 1, stdout: '' })
+      expect(second.stderr).toMatch(new RegExp(`^eventfold: error: A rebuild of projection '${PROJECTION}' is already running in '[^']+:${child.child.pid}:[^']+'`))
+    } finally {
+      child.child.kill('SIGKILL')
+      await child.exited
+    }
+  }, 60000)
 })

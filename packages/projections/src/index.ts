@@ -54,6 +54,7 @@ export {
   previewRebuild,
 } from './rebuild/preview-rebuild'
 export { type FieldDifference } from './rebuild/document-diff'
+export { RebuildOwnedError, isRebuildOwnedError } from './rebuild/rebuild-lease'
 export { resetProjection } from './generations/generations'
 export { RevisionOutOfRangeError, type AggregateReplay, replayAggregate } from './replay/replay-aggregate'
 export { LeaseLostError } from './worker/leases'

@@ -37,3 +37,4 @@ export const bigintOption = (value: string): bigint => {
 /** Partition counts the workers accept. */
 export const partitionsOption = integerOption({ min: 1, max: 1024 })
 export const batchSizeOption = integerOption({ min: 1, max: 10_000_000 })
+export const leaseTtlOption = integerOption({ min: 100, max: 3_600_000 })

@@ -5,6 +5,7 @@ import { runInScope } from '../config/command-scope'
 import type { EventfoldConnection } from '../config/define-config'
 import { findConfigFile } from '../config/find-config'
 import { loadConfig } from '../config/load-config'
+import { emptyWhenMissing } from '../config/missing-documents'
 
 /**
  * What a command runs with: the application from the config file, loaded on
@@ -45,7 +46,10 @@ export class CommandContext {
   /** The stores, connected once. */
   stores(): Promise<EventfoldConnection> {
     this.connection ??= this.app().then((app) =>
-      runInScope({ readOnly: this.readOnly, configDir: dirname(app.configPath) }, () => app.connect({ readOnly: this.readOnly })),
+      runInScope({ readOnly: this.readOnly, configDir: dirname(app.configPath) }, async () => {
+        const stores = await app.connect({ readOnly: this.readOnly })
+        return this.readOnly ? { ...stores, documents: emptyWhenMissing(stores.documents, stores.eventStore), close: () => stores.close() } : stores
+      }),
     )
     return this.connection
   }

@@ -1,5 +1,6 @@
 import type { DocumentStore, PublishedReadModel } from '../documents/document-store'
 import type { ProjectionDefinition } from '../projection/projection-definition'
+import type { LeaseFence } from '../worker/leases'
 import { dropGeneration } from './generation-collections'
 import { physicalCollection, ProjectionStates, type ProjectionState } from './projection-state'
 
@@ -116,6 +117,7 @@ export const switchGeneration = async (
   documents: DocumentStore,
   projection: Named,
   target: Pick<RebuildTarget, 'generation' | 'version' | 'partitions'>,
+  fence?: LeaseFence,
 ): Promise<{ readonly previousGeneration: number | undefined }> => {
   let previous: { generation: number; partitions: number } | undefined
   const switched = await new ProjectionStates(documents).update(
@@ -139,6 +141,7 @@ export const switchGeneration = async (
       }
     },
     publishedBy,
+    fence,
   )
   if (previous && switched?.retired) await retireGeneration(documents, projection, switched.retired)
   return { previousGeneration: previous?.generation }

@@ -1,4 +1,5 @@
-import type { DocumentStore, PublishedReadModel } from '../documents/document-store'
+import type { CommitRequest, DocumentStore, PublishedReadModel } from '../documents/document-store'
+import type { LeaseFence } from '../worker/leases'
 import { DocumentConflictError } from '../errors/errors'
 
 /** The system collection that holds parked events; a generation's letters are dropped with it. */
@@ -59,15 +60,18 @@ export class ProjectionStates {
   /**
    * Reads the state, lets `change` derive the next one, and writes it if no
    * one else changed it meanwhile (retrying on conflict). `publish` names
-   * the read models to publish in the same commit as the new state.
+   * the read models to publish in the same commit as the new state; with
+   * `fence`, the commit also renews that lease, and fails with
+   * `LeaseLostError` when another process took it over.
    */
   async update(
     name: string,
     change: (current: ProjectionState | undefined) => ProjectionState | undefined,
     publish?: (next: ProjectionState) => readonly PublishedReadModel[],
+    fence?: LeaseFence,
   ): Promise<ProjectionState | undefined> {
     for (let attempt = 0; attempt < 20; attempt++) {
-      const outcome = await this.updateOnce(name, change, publish)
+      const outcome = await this.updateOnce(name, change, publish, fence)
       if (outcome.written !== false) return outcome.state
     }
     throw new Error(`Could not update the state of projection '${name}': too much contention`)
@@ -82,13 +86,15 @@ export class ProjectionStates {
     name: string,
     change: (current: ProjectionState | undefined) => ProjectionState | undefined,
     publish?: (next: ProjectionState) => readonly PublishedReadModel[],
+    fence?: LeaseFence,
   ): Promise<{ readonly state: ProjectionState | undefined; readonly written?: boolean }> {
     const stored = await this.getStored(name)
     const next = change(stored?.state)
     if (next === undefined || next === stored?.state) return { state: stored?.state }
     const { name: _name, ...rest } = { ...next, updatedAt: new Date().toISOString() }
+    const commit = (request: CommitRequest) => (fence ? fence.commit((renewal) => this.store.commit({ ...request, fence: renewal })) : this.store.commit(request))
     try {
-      await this.store.commit({
+      await commit({
         writes: [
           {
             kind: 'put',

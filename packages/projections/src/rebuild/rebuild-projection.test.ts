@@ -42,14 +42,17 @@ describe('rebuildProjection', () => {
     expect(await documents.listCollections('counts__')).toEqual(['counts__2'])
   })
 
-  it('two rebuilds started at once leave the active generation whole: neither drops what readers use', async () => {
+  it('two rebuilds started at once: one is refused as the other owns the rebuild, and the active generation is whole', async () => {
     const eventStore = new InMemoryEventStore()
     const documents = new InMemoryDocumentStore()
     await seed(eventStore, ['a', 'b', 'a'])
     const projection = projectionFromInstance(new Counts())
     await new ProjectionWorker({ eventStore, documents, projection, stopAtHead: true }).run()
 
-    await Promise.all([rebuildProjection({ eventStore, documents, projection }), rebuildProjection({ eventStore, documents, projection })])
+    const outcomes = await Promise.allSettled([rebuildProjection({ eventStore, documents, projection }), rebuildProjection({ eventStore, documents, projection })])
+
+    expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected'])
+    expect(outcomes.find((o) => o.status === 'rejected')).toMatchObject({ reason: { type: 'rebuild-owned', projection: 'test-counts' } })
 
     const { generation } = (await new ProjectionStates(documents).get('test-counts'))!
     expect(await documents.find(physicalCollection('counts', generation), {}, { sort: { _id: 1 } })).toEqual([

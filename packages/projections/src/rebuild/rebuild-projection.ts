@@ -3,7 +3,9 @@ import type { DocumentStore } from '../documents/document-store'
 import type { ProjectionDefinition } from '../projection/projection-definition'
 import { beginRebuild, switchGeneration } from '../generations/generations'
 import { ProjectionStates } from '../generations/projection-state'
-import { PartitionCountMismatchError, ProjectionWorker, type WorkerProgress } from '../worker/projection-worker'
+import type { LeaseFence } from '../worker/leases'
+import { PartitionCountMismatchError, ProjectionWorker, type HostedWorkerOptions, type WorkerProgress } from '../worker/projection-worker'
+import { acquireRebuildLease } from './rebuild-lease'
 
 /** Progress of a rebuild, summed over its partitions. */
 export interface RebuildProgress {
@@ -51,6 +53,10 @@ export interface RebuildOptions {
    * @default true
    */
   readonly switchReaders?: boolean
+  /** This process's name in the rebuild's lease. @default `<hostname>:<pid>:<random>` */
+  readonly owner?: string
+  /** The rebuild's lease ends this long after its last renewal: a crashed rebuild can be taken over after it. @default 10000 */
+  readonly leaseTtlMs?: number
 }
 
 /** What a rebuild did. */
@@ -68,6 +74,13 @@ export interface RebuildResult extends RebuildProgress {
  *
  * Resumable: after a crash, calling it again continues the rebuild in
  * progress from its own checkpoints.
+ *
+ * Exclusive: a rebuild holds the lease `rebuild/<projection>`, renewed by
+ * every commit and at the switch, so a second rebuild (or a resumption)
+ * fails at once while the first runs, and one that lost its lease cannot
+ * write or switch. A crashed rebuild's lease expires after `leaseTtlMs`.
+ * @throws {@link RebuildOwnedError} when another process is rebuilding the projection.
+ * @throws {@link LeaseLostError} when another process took the lease over during the rebuild.
  */
 export const rebuildProjection = async ({
   eventStore,
@@ -80,7 +93,21 @@ export const rebuildProjection = async ({
   onProgress,
   signal,
   switchReaders = true,
+  owner,
+  leaseTtlMs,
 }: RebuildOptions): Promise<RebuildResult> => {
+  const lease = await acquireRebuildLease(documents, projection.name, { ...(owner !== undefined ? { owner } : {}), ...(leaseTtlMs !== undefined ? { ttlMs: leaseTtlMs } : {}) })
+  try {
+    return await rebuildHolding(lease.fence, { eventStore, documents, projection, partitions, registry, batchSize, keepDocuments, onProgress, signal, switchReaders })
+  } finally {
+    await lease.release()
+  }
+}
+
+const rebuildHolding = async (
+  fence: LeaseFence,
+  { eventStore, documents, projection, partitions, registry, batchSize, keepDocuments, onProgress, signal, switchReaders }: RebuildOptions & { batchSize: number; keepDocuments: number; switchReaders: boolean },
+): Promise<RebuildResult> => {
   const before = await new ProjectionStates(documents).get(projection.name)
   if (before?.rebuilding && partitions !== undefined && partitions !== before.rebuilding.partitions) {
     throw new PartitionCountMismatchError(projection.name, before.rebuilding.partitions, partitions)
@@ -109,7 +136,7 @@ export const rebuildProjection = async ({
   signal?.addEventListener('abort', stop, { once: true })
   await Promise.all(
     Array.from({ length: target.partitions }, (_, index) => {
-      const worker = new ProjectionWorker({
+      const options: HostedWorkerOptions = {
         eventStore,
         documents,
         projection,
@@ -125,7 +152,9 @@ export const rebuildProjection = async ({
           perPartition.set(p.partition, p)
           onProgress?.(report())
         },
-      })
+        fence,
+      }
+      const worker = new ProjectionWorker(options)
       workers.push(worker)
       if (signal?.aborted) void worker.stop()
       return worker.run().then((p) => perPartition.set(p.partition, p))
@@ -133,6 +162,6 @@ export const rebuildProjection = async ({
   ).finally(() => signal?.removeEventListener('abort', stop))
   if (signal?.aborted) return { ...report(), previousGeneration: target.previousGeneration, completed: false }
   if (!switchReaders) return { ...report(), previousGeneration: target.previousGeneration, completed: true }
-  const { previousGeneration } = await switchGeneration(documents, projection, target)
+  const { previousGeneration } = await switchGeneration(documents, projection, target, fence)
   return { ...report(), previousGeneration, completed: true }
 }

@@ -11,6 +11,7 @@ import { defineProjection } from '../projection/projection-definition'
 import { ReadModels } from '../read-models/read-models'
 import { rebuildProjection } from '../rebuild/rebuild-projection'
 import { ProjectionWorker } from '../worker/projection-worker'
+import { LeaseLostError, Leases } from '../worker/leases'
 
 /** What a contract factory returns: a ready store and how to dispose of what it used. */
 export interface DocumentStoreUnderTest {
@@ -940,6 +941,68 @@ export const documentStoreContract = (
 
         await new ProjectionWorker({ eventStore, documents: store, projection, stopAtHead: true }).run()
         expect(await readPublished(coll('hits'))).toEqual([{ _id: 'a', n: 1 }])
+      })
+    })
+
+    describe('an exclusive rebuild', () => {
+      /** A projection whose handler, while `gate` is set, reports `held` and waits for the gate: a rebuild held mid-run. */
+      const heldProjection = () => {
+        let held!: () => void
+        const control = { gate: undefined as Promise<void> | undefined, open: () => {}, held: new Promise<void>((r) => (held = r)) }
+        control.gate = new Promise<void>((r) => (control.open = r))
+        const projection = defineProjection({
+          name: `${tag}-hits`,
+          collections: [coll('hits')],
+          handlers: {
+            Hit: async (e: RecordedEvent<{ key: string }>, view: Documents) => {
+              if (control.gate) {
+                held()
+                await control.gate
+              }
+              view.upsert(e.data.key, { $inc: { n: 1 } })
+            },
+          },
+        })
+        return { projection, control }
+      }
+      const seeded = async () => {
+        const eventStore = new InMemoryEventStore()
+        for (const key of ['a', 'b']) await eventStore.appendToStream(`K-${key}`, [{ type: 'Hit', data: { key } }])
+        return eventStore
+      }
+
+      it('refuses a second rebuild of the projection while the first runs, naming the projection and the owner', async () => {
+        const eventStore = await seeded()
+        const { projection, control } = heldProjection()
+        const first = rebuildProjection({ eventStore, documents: store, projection, owner: 'first' })
+        await control.held
+
+        await expect(rebuildProjection({ eventStore, documents: store, projection, owner: 'second' })).rejects.toMatchObject({
+          type: 'rebuild-owned',
+          projection: projection.name,
+          owner: 'first',
+        })
+        control.open()
+        await expect(first).resolves.toMatchObject({ generation: 1, completed: true })
+        // Released at the end: the next rebuild starts at once.
+        await expect(rebuildProjection({ eventStore, documents: store, projection, owner: 'second' })).resolves.toMatchObject({ generation: 2, completed: true })
+      })
+
+      it('lets a rebuild whose lease expired be taken over, and the owner that lost it neither commits nor switches', async () => {
+        const eventStore = await seeded()
+        const { projection, control } = heldProjection()
+        const first = rebuildProjection({ eventStore, documents: store, projection, owner: 'first' })
+        await control.held
+
+        // What another process sees once the first stopped renewing: the lease has expired, and it takes it.
+        const later = Date.now() + 60_000
+        expect(await new Leases(store, 'second', 10_000).tryAcquire(`rebuild/${projection.name}`, later)).toMatchObject({ owner: 'second' })
+        control.open()
+
+        await expect(first).rejects.toBeInstanceOf(LeaseLostError)
+        const state = await new ProjectionStates(store).get(projection.name)
+        expect(state).toMatchObject({ generation: 0, rebuilding: { generation: 1 } })
+        expect(await store.find(coll('hits__1'), {})).toEqual([])
       })
     })
 

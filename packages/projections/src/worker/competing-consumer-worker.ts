@@ -5,10 +5,9 @@ import type { DocumentStore } from '../documents/document-store'
 import type { ProjectionDefinition } from '../projection/projection-definition'
 import { activateGeneration } from '../generations/generations'
 import { ProjectionStates } from '../generations/projection-state'
-import { BatchReader } from './batch-reader'
 import type { CompetingConsumerSource, CompetingDelivery } from './competing-consumer-source'
 import { CompetingSink } from './competing-sink'
-import { WorkerEngine, type EngineCounters, type EngineSource } from './engine'
+import { IterableSource, WorkerEngine, type EngineCounters } from './engine'
 import { generationCollections, generationIndexes } from '../generations/generation-collections'
 import { RebuildInProgressError, type ProjectionWorkerOptions } from './projection-worker'
 import { occurredAt, policyOf } from './worker-options'
@@ -81,23 +80,6 @@ export class GenerationSwitchedError extends EventfoldError {
   }
 }
 export const isGenerationSwitchedError = (e: unknown): e is GenerationSwitchedError => e instanceof GenerationSwitchedError
-
-/** A consumer group's deliveries as a worker's source: the engine keeps each open batch's deliveries, to redo it and to acknowledge them. */
-class DeliverySource implements EngineSource<CompetingDelivery> {
-  private readonly reader: BatchReader<CompetingDelivery>
-
-  constructor(subscription: AsyncIterable<CompetingDelivery>) {
-    this.reader = new BatchReader(subscription[Symbol.asyncIterator]())
-  }
-
-  read(maxCount: number, maxWaitMs: number, wake: Promise<void>): Promise<CompetingDelivery[]> {
-    return this.reader.read(maxCount, maxWaitMs, wake)
-  }
-
-  get finished(): boolean {
-    return this.reader.done
-  }
-}
 
 /**
  * Applies a projection from a consumer group shared by several workers
@@ -196,7 +178,7 @@ export class CompetingConsumerWorker {
         : undefined
     const subscription = this.source.subscribe()
     try {
-      await this.engine.run(new DeliverySource(subscription), sink, check)
+      await this.engine.run(new IterableSource(subscription), sink, check)
     } finally {
       await subscription.close()
     }

@@ -1,8 +1,9 @@
 import type { EventStoreClient } from '../client/client'
-import { type BackoffPolicy, type RecordedEvent } from '@eventfold/core'
-import { backoffDelay } from '@eventfold/core/spi'
+import type { BackoffPolicy, RecordedEvent } from '@eventfold/core'
+import { IterableSource, WorkerEngine, type EngineCounters } from '@eventfold/projections/engine'
 import type { CompetingDelivery } from '@eventfold/projections/spi'
-import { PersistentSubscriptionSource, type PersistentSubscriptionFeed, type PersistentSubscriptionSourceOptions } from './persistent-subscription-source'
+import { HandlerSink } from './handler-sink'
+import { PersistentSubscriptionSource, type PersistentSubscriptionSourceOptions } from './persistent-subscription-source'
 
 /** Options of {@link PersistentProjectionConsumer}. */
 export interface PersistentProjectionConsumerOptions extends PersistentSubscriptionSourceOptions {
@@ -36,13 +37,13 @@ export interface PersistentConsumerStatus {
  * `CompetingConsumerWorker` instead: see `persistentProjectionWorker`).
  *
  * The group is a {@link PersistentSubscriptionSource}: `Pinned`, so the events
- * of one stream reach one worker, in order. A failing event is retried here,
- * with backoff, so that later events of its stream do not overtake it, and
- * after `maxAttempts` it is parked: the server writes it to the group's
- * parked stream with the error, {@link deadLetters} lists it,
- * {@link replayParked} sends it again. Buckets move when workers join or
- * leave: order across such a move holds once the previous worker has
- * acknowledged its in-flight events.
+ * of one stream reach one worker, in order. The worker engine applies its
+ * policy to one event at a time: a failing event is retried, with backoff,
+ * so that later events of its stream do not overtake it, and after
+ * `maxAttempts` it is parked: the server writes it to the group's parked
+ * stream with the error, {@link deadLetters} lists it, {@link replayParked}
+ * sends it again. Buckets move when workers join or leave: order across such
+ * a move holds once the previous worker has acknowledged its in-flight events.
  * @example
  * ```ts
  * const consumer = new PersistentProjectionConsumer(client, { group: 'account-balances', filter: { eventTypes: ['Deposited'] }, handle })
@@ -54,25 +55,25 @@ export interface PersistentConsumerStatus {
  */
 export class PersistentProjectionConsumer extends PersistentSubscriptionSource {
   private readonly maxAttempts: number
-  private readonly retry: BackoffPolicy
-  private readonly handle: PersistentProjectionConsumerOptions['handle']
-  private stopRequested = false
-  private running: PersistentSubscriptionFeed | undefined
-  private wakeSleep: (() => void) | undefined
-  private counters = { handled: 0, retried: 0 }
+  private readonly retry: BackoffPolicy | undefined
+  private readonly sink: HandlerSink
+  private engine: WorkerEngine<CompetingDelivery> | undefined
+  /** What earlier runs counted: an engine runs once. */
+  private earlier = { handled: 0, retried: 0 }
 
+  /** @throws {RangeError} for an empty group or an attempt count below 1. */
   constructor(client: EventStoreClient, options: PersistentProjectionConsumerOptions) {
     super(client, options)
-    const { maxAttempts = 3, retry = { initialDelayMs: 50, maxDelayMs: 5000 } } = options
+    const { maxAttempts = 3, retry } = options
     if (!Number.isSafeInteger(maxAttempts) || maxAttempts < 1) throw new RangeError(`maxAttempts must be a positive integer, got ${maxAttempts}`)
     this.maxAttempts = maxAttempts
     this.retry = retry
-    this.handle = options.handle
+    this.sink = new HandlerSink(options.handle)
   }
 
   /** Counters so far. */
   get status(): PersistentConsumerStatus {
-    return { ...this.counters, ...this.counts }
+    return { ...this.counted(this.engine?.counters), ...this.counts }
   }
 
   /**
@@ -81,64 +82,36 @@ export class PersistentProjectionConsumer extends PersistentSubscriptionSource {
    * @throws {@link SubscriptionDroppedError} when the server or the connection ends the subscription; join again to go on.
    */
   async run(): Promise<void> {
-    if (this.running) throw new Error(`The consumer of group '${this.options.group}' is already running`)
-    this.stopRequested = false
+    if (this.engine) throw new Error(`The consumer of group '${this.options.group}' is already running`)
+    // One event per batch: the handler's effect cannot be redone, so a batch never holds an event already handled.
+    const engine = new WorkerEngine<CompetingDelivery>({
+      keyOf: (d) => d.event.position,
+      batchSize: 1,
+      maxAttempts: this.maxAttempts,
+      ...(this.retry ? { retry: this.retry } : {}),
+    })
+    this.engine = engine
     const feed = this.subscribe()
-    this.running = feed
     try {
-      for await (const delivery of feed) {
-        await this.process(delivery)
-        if (this.stopRequested) return
-      }
+      await engine.run(new IterableSource(feed), this.sink)
     } finally {
-      this.running = undefined
+      this.earlier = this.counted(engine.counters)
+      this.engine = undefined
       await feed.close()
     }
   }
 
   /**
-   * Asks {@link run} to stop after the event in hand. Events in flight that
-   * were not acknowledged go to other workers of the group (or again to this
-   * one when it joins again).
+   * Asks {@link run} to stop. The event in hand, if any, is left
+   * unacknowledged, and so is one waiting for its next attempt: it goes to
+   * another worker of the group (or again to this one when it joins again),
+   * as do the events in flight.
    */
   async stop(): Promise<void> {
-    this.stopRequested = true
-    this.running?.end()
-    this.wakeSleep?.()
+    this.engine?.stop({ drop: true })
   }
 
-  /** Handles one delivered event: ack on success, retry here with backoff, park after the last attempt. */
-  private async process(delivery: CompetingDelivery): Promise<void> {
-    const handle = this.handle
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await handle(delivery.event)
-        await delivery.ack()
-        this.counters.handled++
-        return
-      } catch (error) {
-        if (attempt >= this.maxAttempts) {
-          await delivery.park(error, attempt)
-          return
-        }
-        this.counters.retried++
-        await this.pause(backoffDelay(attempt + 1, this.retry))
-        // Stopping between attempts: left unacknowledged, the event goes to a worker of the group again.
-        if (this.stopRequested) return
-      }
-    }
-  }
-
-  /** Sleeps `ms`, or less when stopped. */
-  private pause(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer)
-        this.wakeSleep = undefined
-        resolve()
-      }
-      const timer = setTimeout(done, ms)
-      this.wakeSleep = done
-    })
+  private counted(counters: EngineCounters | undefined): { handled: number; retried: number } {
+    return { handled: this.earlier.handled + (counters?.eventsApplied ?? 0), retried: this.earlier.retried + (counters?.retries ?? 0) }
   }
 }

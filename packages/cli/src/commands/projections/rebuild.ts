@@ -1,6 +1,6 @@
 import { ProjectionStates, rebuildProjection, type DocumentStore } from '@eventfold/projections'
 import type { Command } from 'commander'
-import { batchSizeOption, integerOption, partitionsOption } from '../../args/integers'
+import { batchSizeOption, integerOption, leaseTtlOption, partitionsOption } from '../../args/integers'
 import { EXIT, UsageError } from '../../errors'
 import { jsonLinesReporter, progressBarReporter } from '../../output/rebuild-progress'
 import { withContext } from '../context'
@@ -14,6 +14,7 @@ const DEFAULT_SAMPLE = 20
 interface RebuildFlags {
   partitions?: number
   batchSize?: number
+  leaseTtl?: number
   json?: boolean
   preview?: boolean
   sample?: number
@@ -43,6 +44,7 @@ export const rebuildCommand = (projections: Command): void => {
     .argument('<name>', 'projection name')
     .option('--partitions <count>', 'partitions to build with (default: the current count, or 1)', partitionsOption)
     .option('--batch-size <events>', 'events per committed batch (default: 100000, or one second of work)', batchSizeOption)
+    .option('--lease-ttl <ms>', 'how long the rebuild of a crashed process blocks the next one (default: 10000)', leaseTtlOption)
     .option('--json', 'JSON lines on stdout even on a terminal (the default when stderr is not a terminal); with --preview, the preview as one JSON document')
     .option('--preview', 'build the new generation without switching readers, and show what switching would change against the live read model')
     .option('--sample <count>', `with --preview: documents listed per kind of change, and fields per changed document (default: ${DEFAULT_SAMPLE})`, integerOption({ min: 0, max: 10_000 }))
@@ -71,13 +73,14 @@ export const rebuildCommand = (projections: Command): void => {
         }
         const reporter = opts.json || !process.stderr.isTTY ? jsonLinesReporter() : progressBarReporter(name)
         // Every batch commits with its checkpoint, so stopping anywhere is safe:
-        // running the command again resumes from the checkpoints.
+        // running the command again resumes from the checkpoints. The rebuild
+        // stops after its batches in flight and releases its lease, so the
+        // next run need not wait for the lease to expire.
+        const stop = new AbortController()
+        let interrupted: NodeJS.Signals | undefined
         const dispose = onStopSignal((signal) => {
-          const last = reporter.abort()
-          writeErr(
-            `\n${signal}: rebuild of ${quote(name)} interrupted at position ${last?.position ?? 'none'}; run the same command again to resume\n`,
-          )
-          process.exit(EXIT.interrupted)
+          interrupted = signal
+          stop.abort()
         })
         try {
           const result = await rebuildProjection({
@@ -87,8 +90,17 @@ export const rebuildCommand = (projections: Command): void => {
             registry: app.registry,
             ...(opts.partitions !== undefined ? { partitions: opts.partitions } : {}),
             ...(opts.batchSize !== undefined ? { batchSize: opts.batchSize } : {}),
+            ...(opts.leaseTtl !== undefined ? { leaseTtlMs: opts.leaseTtl } : {}),
             onProgress: (p) => reporter.update(p),
+            signal: stop.signal,
           })
+          if (interrupted) {
+            const last = reporter.abort()
+            writeErr(
+              `\n${interrupted}: rebuild of ${quote(name)} interrupted at position ${last?.position ?? 'none'}; run the same command again to resume\n`,
+            )
+            process.exit(EXIT.interrupted)
+          }
           reporter.finish(result)
         } catch (error) {
           reporter.abort()

@@ -31,12 +31,14 @@ export interface BatchAttempt<T> {
   /** `item` is parked: it is not applied, and the commit records it as parked. */
   park(item: T, error: unknown, attempts: number): void
   /**
-   * Settles what `apply` left pending (reads of the documents touched).
+   * Settles what `apply` left pending (reads of the documents touched); an
+   * attempt that writes no documents (its effect is a handler call or a
+   * publish) has nothing to settle.
    * @throws {@link DocumentOperationError} naming the event whose operation failed.
    */
-  settle(): Promise<void>
-  /** The key of the item that last wrote a document, blamed when the store refuses that document. */
-  lastWriterOf(collection: string, id: string): bigint | undefined
+  settle?(): Promise<void>
+  /** The key of the item that last wrote a document, blamed when the store refuses that document; absent when the attempt writes none. */
+  lastWriterOf?(collection: string, id: string): bigint | undefined
 }
 
 /** The open batch, as the sink sees it at commit. */

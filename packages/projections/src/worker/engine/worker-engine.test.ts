@@ -164,6 +164,21 @@ describe('WorkerEngine', () => {
     }
   })
 
+  it('gives up the retries of a batch it was told to drop on stop: no further attempt, nothing parked or committed', async () => {
+    let tries = 0
+    const e = new WorkerEngine<Item>({ keyOf: (i) => i.key, maxAttempts: 3, retry: { initialDelayMs: 600_000, maxDelayMs: 600_000 } })
+    const sink = new ArraySink(undefined, () => {
+      if (++tries === 1) e.stop({ drop: true })
+      return true
+    })
+
+    await e.run(new ArraySource(items(1)), sink)
+
+    expect(tries).toBe(1)
+    expect(sink.commits).toEqual([])
+    expect(e.counters).toMatchObject({ parked: 0, batches: 0 })
+  })
+
   it('does not commit when the generation written to is no longer active', async () => {
     const states = { get: async () => ({ generation: 2 }) } as never
     const sink = new ArraySink()

@@ -135,7 +135,9 @@ export class WorkerEngine<T> {
 
   /**
    * Makes the run end: after committing the open batch, or, with `drop`,
-   * without it (its items are read again by whoever resumes).
+   * without it (its items are read again by whoever resumes). A dropped
+   * batch that is being retried is given up at once, so a stop never spends
+   * an item's remaining attempts without backoff, nor parks it for that.
    */
   stop({ drop = false }: { drop?: boolean } = {}): void {
     this.stopping = true
@@ -242,7 +244,7 @@ export class WorkerEngine<T> {
       open.applied++
     }
     try {
-      await attempt.settle()
+      if (attempt.settle) await attempt.settle()
     } catch (error) {
       // Settling reads documents: any error but an operation's is the store's.
       if (!(error instanceof DocumentOperationError)) return { key: undefined, error }
@@ -270,6 +272,7 @@ export class WorkerEngine<T> {
       } else if (failure) {
         await this.outage(failure.error, ++outages)
       }
+      if (this.dropOnStop) return
       const attempt = sink.begin(false)
       open.attempt = attempt
       open.applied = 0
@@ -287,6 +290,8 @@ export class WorkerEngine<T> {
     const open = this.open as Open<T, A>
     let conflicts = 0
     for (let outages = 0; ; ) {
+      // A redo that a dropping stop ended left an attempt that must not be committed.
+      if (this.dropOnStop) return
       await this.checkGeneration()
       let result: { writes: number; parked: number }
       try {
@@ -385,8 +390,8 @@ export class WorkerEngine<T> {
 
 /** The item blamed for a document the store refused (content, unique key, an invalid value), if the attempt wrote it. */
 const refusedDocument = (error: unknown, attempt: BatchAttempt<unknown>): bigint | undefined => {
-  if (error instanceof DocumentRejectedError || error instanceof DuplicateDocumentError) return attempt.lastWriterOf(error.collection, error.id)
-  if (error instanceof InvalidDocumentOperationError && error.id !== undefined) return attempt.lastWriterOf(error.collection, error.id)
+  if (error instanceof DocumentRejectedError || error instanceof DuplicateDocumentError) return attempt.lastWriterOf?.(error.collection, error.id)
+  if (error instanceof InvalidDocumentOperationError && error.id !== undefined) return attempt.lastWriterOf?.(error.collection, error.id)
   return undefined
 }
 
