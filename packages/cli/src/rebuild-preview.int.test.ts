@@ -34,7 +34,8 @@ describe('eventfold projections rebuild --preview', () => {
   /** Everything a preview could disturb, but the projection state's own timestamp. */
   const live = async () => {
     const { collections, ...rest } = (await app.fingerprint()) as { collections: Record<string, unknown> }
-    const { _ef_projections: states, ...readModels } = collections
+    // The rebuild's lease (released when the preview ends) is bookkeeping, not the live read model.
+    const { _ef_projections: states, _ef_leases: _leases, ...readModels } = collections
     const state = await app.withStores((s) => new ProjectionStates(s.documents).get('tallies'))
     return { ...rest, readModels, stateCount: (states as unknown[]).length, generation: state?.generation, rebuilding: state?.rebuilding }
   }

@@ -48,7 +48,10 @@ export class CommandContext {
     this.connection ??= this.app().then((app) =>
       runInScope({ readOnly: this.readOnly, configDir: dirname(app.configPath) }, async () => {
         const stores = await app.connect({ readOnly: this.readOnly })
-        return this.readOnly ? { ...stores, documents: emptyWhenMissing(stores.documents, stores.eventStore), close: () => stores.close() } : stores
+        if (!this.readOnly) return stores
+        // Not a spread: that would call the connection's lazy getters (deadlines, inbox), which build stores a read never needs.
+        const documents = emptyWhenMissing(stores.documents, stores.eventStore)
+        return Object.create(stores, { documents: { value: documents, enumerable: true } }) as EventfoldConnection
       }),
     )
     return this.connection
