@@ -126,6 +126,7 @@ export class LeaseHost<W extends LeasedWorker> {
 
   /** Starts sharing the partitions with the other hosts until {@link stop}; returns at once. */
   start(): void {
+    if (this.stopped) return
     const warn = (error: unknown) => this.warn(error)
     // Heartbeat and lease renewals run on a loop of their own: a tick can
     // take long (taking partitions one by one, waiting for the last batch of
