@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto'
-import { hostname } from 'node:os'
 import { EventfoldError, type EventStore } from '@eventfold/core'
 import { isDocumentConflictError, type DocumentStore } from '@eventfold/projections'
 import { LeaseHost, type BatchPolicy, type LeasedRun, type LeaseFence } from '@eventfold/projections/engine'
@@ -79,21 +77,20 @@ export class Relay {
       throw new RangeError(`partitions must be 1..1024, got ${this.partitions}`)
     }
     for (let index = 0; index < this.partitions; index++) this.indexOf.set(relayPartitionName(this.name, { index, count: this.partitions }), index)
-    const owner = options.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
     this.host = new LeaseHost<RelayWorker>({
       documents: options.documents,
       keys: [...this.indexOf.keys()],
-      heartbeat: { collection: RELAY_HOSTS_COLLECTION, id: `${this.name}:${owner}`, group: { relay: this.name } },
-      owner,
+      heartbeat: { collection: RELAY_HOSTS_COLLECTION, id: (owner) => `${this.name}:${owner}`, group: { relay: this.name } },
+      ...(options.owner !== undefined ? { owner: options.owner } : {}),
       ...(options.leaseTtlMs !== undefined ? { leaseTtlMs: options.leaseTtlMs } : {}),
       ...(options.tickMs !== undefined ? { tickMs: options.tickMs } : {}),
       // One failed partition stops the relay: a relay that publishes some partitions and not others hides the failure.
       stopOnFailure: true,
       start: (key, fence) => this.start(this.indexOf.get(key)!, fence),
-      onLease: ({ kind, key }) => this.options.onLease?.({ kind, partition: partitionKey({ index: this.indexOf.get(key)!, count: this.partitions }), owner }),
-      onError: (error) => process.emitWarning(`eventfold relay ${this.name} (${owner}): ${(error as Error)?.message ?? String(error)}`),
+      onLease: ({ kind, key, owner }) => this.options.onLease?.({ kind, partition: partitionKey({ index: this.indexOf.get(key)!, count: this.partitions }), owner }),
+      onError: (error) => process.emitWarning(`eventfold relay ${this.name} (${this.owner}): ${(error as Error)?.message ?? String(error)}`),
     })
-    this.owner = owner
+    this.owner = this.host.owner
   }
 
   /** Progress of every partition this process has run, by partition key. */

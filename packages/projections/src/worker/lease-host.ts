@@ -21,8 +21,8 @@ export interface LeasedRun<W extends LeasedWorker> {
 export interface HostHeartbeat {
   /** The collection of heartbeats, in the host's document store. */
   readonly collection: string
-  /** This host's heartbeat document id. @default the host's owner name */
-  readonly id?: string
+  /** This host's heartbeat document id, from its owner name. @default the owner name */
+  readonly id?: (owner: string) => string
   /** Fields stored in the heartbeat that every host of the same group shares; hosts are counted by them. @default none */
   readonly group?: Readonly<Record<string, string>>
 }
@@ -277,7 +277,7 @@ export class LeaseHost<W extends LeasedWorker> {
   }
 
   private get heartbeatId(): string {
-    return this.options.heartbeat.id ?? this.owner
+    return this.options.heartbeat.id?.(this.owner) ?? this.owner
   }
 
   /** Records this host as alive, forgets hosts long gone, and returns how many hosts of the group are alive. */
