@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
+import { buildPackages } from '@eventfold/core/testing'
 import { scaleOutSuite } from '@eventfold/projections/testing'
 import pg from 'pg'
 import { PostgresDocumentStore } from './documents/postgres-document-store'
@@ -7,21 +7,9 @@ import { PostgresEventStore } from './events/postgres-event-store'
 import { describePostgres, dropSchema, freshSchema, postgresUrl } from './testing/connect'
 
 const PACKAGE_DIR = join(__dirname, '..')
-const REPO_ROOT = join(PACKAGE_DIR, '..', '..', '..')
 
-/**
- * Builds the package (and core, projections) so the worker processes run the
- * current code: `tsc -b` is incremental, so this costs about a second when
- * nothing changed.
- */
-const buildPackage = (): void => {
-  try {
-    execFileSync(join(REPO_ROOT, 'node_modules', '.bin', 'tsc'), ['-b', PACKAGE_DIR], { cwd: REPO_ROOT, stdio: 'pipe' })
-  } catch (error) {
-    const { stdout, stderr } = error as { stdout?: Buffer; stderr?: Buffer }
-    throw new Error(`tsc -b ${PACKAGE_DIR} failed:\n${stdout?.toString() ?? ''}${stderr?.toString() ?? ''}`)
-  }
-}
+/** Builds the package (and what it depends on) so the child processes run the current code. */
+const buildPackage = (): void => buildPackages(PACKAGE_DIR)
 
 // The worker processes share one schema with the test; the rebuild gets a schema of its own.
 scaleOutSuite({

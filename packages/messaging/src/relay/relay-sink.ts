@@ -1,7 +1,7 @@
-import { isPermanentStoreError, type RecordedEvent } from '@eventfold/core'
+import type { RecordedEvent } from '@eventfold/core'
 import { LeaseLostError, type DocumentStore, type Partition } from '@eventfold/projections'
-import type { BatchAttempt, EngineSink, LeaseFence, OpenBatch } from '@eventfold/projections/engine'
-import { inPartition, type CommitRequest, type DocumentWrite } from '@eventfold/projections/spi'
+import { PartitionCheckpoint, withoutStored, type BatchAttempt, type EngineSink, type LeaseFence, type OpenBatch } from '@eventfold/projections/engine'
+import { inPartition, type DocumentWrite } from '@eventfold/projections/spi'
 import { encodeEnvelope } from '../envelope/codec'
 import type { Publications } from '../publishing/publications'
 import type { Transport, TransportMessage } from '../transport/transport'
@@ -73,13 +73,14 @@ export interface RelaySinkOptions {
 export class RelaySink implements EngineSink<RecordedEvent, RelayAttempt> {
   // A failed checkpoint is stored again on its own: the attempt remembers that its messages were published.
   readonly atomic = true
-  private checkpoint: bigint | undefined
+  private readonly checkpoint: PartitionCheckpoint
 
   constructor(
     private readonly options: RelaySinkOptions,
     checkpoint: bigint | undefined,
   ) {
-    this.checkpoint = checkpoint
+    const { documents, fence, scanned, onError } = options
+    this.checkpoint = new PartitionCheckpoint({ documents, name: options.checkpoint, fence, scanned, onError }, checkpoint)
   }
 
   begin(): RelayAttempt {
@@ -97,40 +98,20 @@ export class RelaySink implements EngineSink<RecordedEvent, RelayAttempt> {
       attempt.published = true
     }
     const parked = await this.parkWrites(attempt.parked)
-    await this.send({ writes: parked, checkpoint: { name: this.options.checkpoint, position: open.last.position } })
-    this.moved(open.last.position, count)
+    await this.checkpoint.commit(parked, open.last.position)
+    this.checkpoint.moved(open.last.position)
+    this.options.onCheckpoint(open.last.position, count)
     return { writes: count, parked: parked.length }
   }
 
   /** Moves the checkpoint to where the source scanned when the events there were not this relay's. */
   async idle(beforeCommit: () => Promise<void>): Promise<void> {
-    const scanned = this.options.scanned()
-    if (scanned === undefined || (this.checkpoint !== undefined && scanned <= this.checkpoint)) return
-    await beforeCommit()
-    try {
-      await this.send({ writes: [], checkpoint: { name: this.options.checkpoint, position: scanned } })
-    } catch (error) {
-      if (error instanceof LeaseLostError || isPermanentStoreError(error)) throw error
-      // Nothing depends on it: the next idle moment tries again.
-      this.options.onError(error)
-      return
-    }
-    this.moved(scanned, 0)
-  }
-
-  private moved(position: bigint, published: number): void {
-    this.checkpoint = position
-    this.options.onCheckpoint(position, published)
-  }
-
-  private send(request: CommitRequest): Promise<unknown> {
-    const { documents, fence } = this.options
-    return fence.commit((renewal) => documents.commit({ ...request, fence: renewal }))
+    const moved = await this.checkpoint.idle(beforeCommit)
+    if (moved !== undefined) this.options.onCheckpoint(moved, 0)
   }
 
   /** Writes for the events parked, skipping those a redone batch parked already. */
-  private async parkWrites(parked: readonly ParkedEvent[]): Promise<DocumentWrite[]> {
-    if (parked.length === 0) return []
+  private parkWrites(parked: readonly ParkedEvent[]): Promise<DocumentWrite[]> {
     const { relay, partitionKey, documents } = this.options
     const writes: DocumentWrite[] = parked.map(({ event, error, attempts }) => ({
       kind: 'put',
@@ -151,7 +132,6 @@ export class RelaySink implements EngineSink<RecordedEvent, RelayAttempt> {
       meta: { revision: 1, positions: {} },
       expectedRevision: 0,
     }))
-    const existing = await documents.getMany(RELAY_PARKED_COLLECTION, writes.map((w) => (w.kind === 'put' ? w.doc._id : w.id)))
-    return writes.filter((w) => w.kind === 'put' && !existing.has(w.doc._id))
+    return withoutStored(documents, RELAY_PARKED_COLLECTION, writes)
   }
 }

@@ -216,4 +216,15 @@ describe('the relay', () => {
     await done
     expect((await documents.find('_ef_relay_hosts', {})).map((d) => d._id)).toEqual(['other:dead'])
   })
+
+  it('ends at once, publishing nothing, when it was stopped before it ran', async () => {
+    const eventStore = new InMemoryEventStore()
+    const documents = new InMemoryDocumentStore()
+    const transport = new InMemoryTransport()
+    await seed(eventStore, 2, 3)
+    const relay = new Relay({ eventStore, documents, transport, publications, name: 'orders' })
+    await relay.stop()
+    await expect(relay.run()).resolves.toEqual([])
+    expect(await published(transport, TOPICS)).toEqual([])
+  })
 })

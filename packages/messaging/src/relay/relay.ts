@@ -1,8 +1,6 @@
-import { randomUUID } from 'node:crypto'
-import { hostname } from 'node:os'
 import { EventfoldError, type EventStore } from '@eventfold/core'
-import { isDocumentConflictError, LeaseLostError, type DocumentStore } from '@eventfold/projections'
-import { LeaseFence, Leases, type BatchPolicy } from '@eventfold/projections/engine'
+import { isDocumentConflictError, type DocumentStore } from '@eventfold/projections'
+import { LeaseHost, type BatchPolicy, type LeasedRun, type LeaseFence } from '@eventfold/projections/engine'
 import { partitionKey } from '@eventfold/projections/spi'
 import type { Publications } from '../publishing/publications'
 import type { Transport } from '../transport/transport'
@@ -46,15 +44,6 @@ export interface RelayOptions extends BatchPolicy {
   readonly onLease?: (event: { readonly kind: 'acquired' | 'lost' | 'released'; readonly partition: string; readonly owner: string }) => void
 }
 
-/** A process not seen for this many lease times is forgotten. */
-const STALE_HOST_TTLS = 10
-
-interface Running {
-  readonly worker: RelayWorker
-  readonly fence: LeaseFence
-  readonly done: Promise<void>
-}
-
 /**
  * The log as the outbox: publishes the chosen events of the log through a
  * transport, partition by partition. Each partition is owned through a
@@ -75,15 +64,10 @@ export class Relay {
   readonly name: string
   readonly owner: string
   private readonly partitions: number
-  private readonly ttl: number
-  private readonly leases: Leases
-  private readonly running = new Map<number, Running>()
+  private readonly host: LeaseHost<RelayWorker>
+  /** The partition index of each lease key. */
+  private readonly indexOf = new Map<string, number>()
   private readonly last = new Map<number, RelayProgress>()
-  private readonly giving = new Set<Promise<void>>()
-  private stopped = false
-  private wakeStop!: () => void
-  private readonly stopSignal = new Promise<void>((resolve) => (this.wakeStop = resolve))
-  private failure: unknown
 
   /** @throws {RangeError} for a partition count outside 1..1024. */
   constructor(private readonly options: RelayOptions) {
@@ -92,27 +76,42 @@ export class Relay {
     if (!Number.isSafeInteger(this.partitions) || this.partitions < 1 || this.partitions > 1024) {
       throw new RangeError(`partitions must be 1..1024, got ${this.partitions}`)
     }
-    this.owner = options.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
-    this.ttl = options.leaseTtlMs ?? 10_000
-    this.leases = new Leases(options.documents, this.owner, this.ttl)
+    for (let index = 0; index < this.partitions; index++) this.indexOf.set(relayPartitionName(this.name, { index, count: this.partitions }), index)
+    this.host = new LeaseHost<RelayWorker>({
+      documents: options.documents,
+      keys: [...this.indexOf.keys()],
+      heartbeat: { collection: RELAY_HOSTS_COLLECTION, id: (owner) => `${this.name}:${owner}`, group: { relay: this.name } },
+      ...(options.owner !== undefined ? { owner: options.owner } : {}),
+      ...(options.leaseTtlMs !== undefined ? { leaseTtlMs: options.leaseTtlMs } : {}),
+      ...(options.tickMs !== undefined ? { tickMs: options.tickMs } : {}),
+      // One failed partition stops the relay: a relay that publishes some partitions and not others hides the failure.
+      stopOnFailure: true,
+      start: (key, fence) => this.start(this.indexOf.get(key)!, fence),
+      onLease: ({ kind, key, owner }) => this.options.onLease?.({ kind, partition: partitionKey({ index: this.indexOf.get(key)!, count: this.partitions }), owner }),
+      onError: (error) => process.emitWarning(`eventfold relay ${this.name} (${this.owner}): ${(error as Error)?.message ?? String(error)}`),
+    })
+    this.owner = this.host.owner
   }
 
   /** Progress of every partition this process has run, by partition key. */
   get status(): RelayProgress[] {
     const all = new Map(this.last)
-    for (const [index, r] of this.running) all.set(index, r.worker.status)
+    for (const [key, worker] of this.host.workers) all.set(this.indexOf.get(key)!, worker.status)
     return [...all.entries()].sort(([a], [b]) => a - b).map(([, p]) => p)
   }
 
   /** Partition keys this process publishes now. */
   get owned(): string[] {
-    return [...this.running.keys()].sort((a, b) => a - b).map((index) => partitionKey({ index, count: this.partitions }))
+    return [...this.host.workers.keys()]
+      .map((key) => this.indexOf.get(key)!)
+      .sort((a, b) => a - b)
+      .map((index) => partitionKey({ index, count: this.partitions }))
   }
 
   /** Makes {@link run} end: every partition publishes and checkpoints its open batch, then gives its lease back. */
   async stop(): Promise<void> {
-    this.stopped = true
-    this.wakeStop()
+    // `run` waits for the host to stop and reports what went wrong.
+    void this.host.stop().catch(() => undefined)
   }
 
   /**
@@ -125,65 +124,19 @@ export class Relay {
     const { transport, publications } = this.options
     await this.checkPartitionCount()
     for (const topic of publications.topics) await transport.declare(topic)
-    if (this.options.stopAtHead) await this.catchUp()
-    else await this.follow()
-    if (this.failure !== undefined) throw this.failure
+    if (this.options.stopAtHead) {
+      await this.host.catchUp()
+    } else {
+      this.host.start()
+      await this.host.stopRequested
+    }
+    await this.host.stop()
+    if (this.host.failure !== undefined) throw this.host.failure
     return this.status
   }
 
-  /** Takes every free partition once, and runs each to the head. */
-  private async catchUp(): Promise<void> {
-    const renewing = setInterval(() => void this.renewAll(), this.options.tickMs ?? this.ttl / 4)
-    try {
-      for (let index = 0; index < this.partitions && !this.stopped; index++) await this.take(index)
-      await Promise.race([Promise.all([...this.running.values()].map((r) => r.done)), this.stopSignal])
-    } finally {
-      clearInterval(renewing)
-      await this.giveAll()
-    }
-  }
-
-  /** Shares the partitions with the other processes until stopped. */
-  private async follow(): Promise<void> {
-    const every = this.options.tickMs ?? this.ttl / 4
-    while (!this.stopped && this.failure === undefined) {
-      try {
-        await this.tick()
-      } catch (error) {
-        process.emitWarning(`eventfold relay ${this.name} (${this.owner}): ${(error as Error)?.message ?? String(error)}`)
-      }
-      let timer: NodeJS.Timeout | undefined
-      await Promise.race([new Promise((resolve) => (timer = setTimeout(resolve, every))), this.stopSignal])
-      clearTimeout(timer)
-    }
-    await this.giveAll()
-    await this.heartbeat(true).catch(() => undefined)
-  }
-
-  /** Renews the leases held, gives back what is above the fair share, takes free partitions up to it. */
-  private async tick(): Promise<void> {
-    const hosts = await this.heartbeat(false)
-    await this.renewAll()
-    const share = Math.ceil(this.partitions / Math.max(1, hosts))
-    for (const index of [...this.running.keys()].slice(share)) this.track(this.give(index, 'released'))
-    for (let index = 0; index < this.partitions && this.running.size < share && !this.stopped; index++) {
-      if (!this.running.has(index)) await this.take(index)
-    }
-  }
-
-  private async renewAll(): Promise<void> {
-    await Promise.all(
-      [...this.running].map(async ([index, r]) => {
-        if (!(await r.fence.renew().catch(() => true))) this.track(this.give(index, 'lost'))
-      }),
-    )
-  }
-
-  private async take(index: number): Promise<void> {
+  private start(index: number, fence: LeaseFence): LeasedRun<RelayWorker> {
     const partition = { index, count: this.partitions }
-    const lease = await this.leases.tryAcquire(relayPartitionName(this.name, partition))
-    if (!lease) return
-    const fence = new LeaseFence(this.leases, lease)
     const { eventStore, documents, transport, publications, stopAtHead, onProgress } = this.options
     const worker = new RelayWorker({
       ...this.options,
@@ -200,48 +153,14 @@ export class Relay {
         onProgress?.(progress)
       },
     })
-    let entry!: Running
     const done = worker.run().then(
       (progress) => void this.last.set(index, progress),
       (error: unknown) => {
         this.last.set(index, worker.status)
-        if (this.running.get(index) === entry) this.running.delete(index)
-        if (error instanceof LeaseLostError) {
-          this.options.onLease?.({ kind: 'lost', partition: partitionKey(partition), owner: this.owner })
-          return
-        }
-        // One failed partition stops the relay: a relay that publishes some partitions and not others hides the failure.
-        this.failure ??= error
-        // Another process may take the partition at once instead of after the lease time.
-        this.track(fence.release())
-        void this.stop()
+        throw error
       },
     )
-    entry = { worker, fence, done }
-    this.running.set(index, entry)
-    this.options.onLease?.({ kind: 'acquired', partition: partitionKey(partition), owner: this.owner })
-  }
-
-  private async give(index: number, kind: 'lost' | 'released'): Promise<void> {
-    const r = this.running.get(index)
-    if (!r) return
-    this.running.delete(index)
-    r.worker.stop()
-    await r.done
-    const outcome = r.fence.lost ? 'lost' : kind
-    if (outcome === 'released') await r.fence.release()
-    this.options.onLease?.({ kind: outcome, partition: partitionKey({ index, count: this.partitions }), owner: this.owner })
-  }
-
-  private async giveAll(): Promise<void> {
-    await Promise.all([...this.running.keys()].map((index) => this.give(index, 'released')))
-    await Promise.all(this.giving)
-  }
-
-  private track(giving: Promise<void>): void {
-    const tracked = giving.catch((error: unknown) => process.emitWarning(`eventfold relay ${this.name}: ${(error as Error)?.message ?? String(error)}`))
-    this.giving.add(tracked)
-    void tracked.finally(() => this.giving.delete(tracked))
+    return { worker, done }
   }
 
   /** Records the partition count on first run; refuses another one later. */
@@ -264,41 +183,6 @@ export class Relay {
         if (!isDocumentConflictError(error)) throw error
         await this.checkPartitionCount()
       })
-  }
-
-  /** Records this process as alive (or gone) and returns how many processes run this relay. */
-  private async heartbeat(leaving: boolean): Promise<number> {
-    const { documents } = this.options
-    const id = `${this.name}:${this.owner}`
-    const now = Date.now()
-    const current = (await documents.getMany(RELAY_HOSTS_COLLECTION, [id])).get(id)
-    const expectedRevision = current?.meta.revision ?? 0
-    if (leaving) {
-      if (current) await documents.commit({ writes: [{ kind: 'delete', collection: RELAY_HOSTS_COLLECTION, id, expectedRevision }] })
-      return 0
-    }
-    await documents.commit({
-      writes: [
-        {
-          kind: 'put',
-          collection: RELAY_HOSTS_COLLECTION,
-          doc: { _id: id, relay: this.name, seenAt: now },
-          meta: { revision: expectedRevision + 1, positions: {} },
-          expectedRevision,
-        },
-      ],
-    })
-    // Processes that died without leaving would otherwise stay in the collection for good.
-    const gone = await documents.find(RELAY_HOSTS_COLLECTION, { relay: this.name, seenAt: { $lt: now - STALE_HOST_TTLS * this.ttl } })
-    if (gone.length > 0) {
-      const stored = await documents.getMany(RELAY_HOSTS_COLLECTION, gone.map((d) => d._id))
-      const writes = [...stored].map(([id, d]) => ({ kind: 'delete' as const, collection: RELAY_HOSTS_COLLECTION, id, expectedRevision: d.meta.revision }))
-      // Another process may remove them first.
-      await documents.commit({ writes }).catch((error: unknown) => {
-        if (!isDocumentConflictError(error)) throw error
-      })
-    }
-    return documents.count(RELAY_HOSTS_COLLECTION, { relay: this.name, seenAt: { $gt: now - this.ttl } })
   }
 }
 

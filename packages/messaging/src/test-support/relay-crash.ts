@@ -1,7 +1,8 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { buildPackages } from '@eventfold/core/testing'
 import { openSqlite, SqliteDocumentStore, SqliteEventStore } from '@eventfold/sqlite'
 import type { Transport } from '../transport/transport'
 
@@ -42,10 +43,7 @@ export interface RelayCrashResult {
 }
 
 /** Builds the packages the child runs from `dist` (incremental: about a second when nothing changed). */
-const build = (): void => {
-  const tsc = join(REPO_ROOT, 'node_modules/typescript/bin/tsc')
-  execFileSync(process.execPath, [tsc, '-b', 'packages/messaging', 'packages/adapters/sqlite'], { cwd: REPO_ROOT, stdio: 'pipe' })
-}
+const build = (): void => buildPackages(join(REPO_ROOT, 'packages/messaging'), join(REPO_ROOT, 'packages/adapters/sqlite'))
 
 interface Child {
   readonly process: ChildProcess

@@ -52,7 +52,7 @@ describe('ProjectionHost', () => {
     )
     hosts.forEach((h) => h.start())
     const dead = hosts[2]!
-    const internals = dead as unknown as { stopped: boolean; timer: NodeJS.Timeout; running: Map<string, { worker: { stop(): Promise<void> } }> }
+    const internals = (dead as unknown as { host: { stopped: boolean; timer: NodeJS.Timeout; running: Map<string, { worker: { stop(): Promise<void> } }> } }).host
     try {
       await waitFor(() => hosts.every((h) => h.owned.length >= 2) && hosts.reduce((n, h) => n + h.owned.length, 0) === 8)
       // h3 "dies": its timer and workers stop, its leases are neither renewed nor released.

@@ -1,11 +1,12 @@
-import { isPermanentStoreError, type EventRegistry, type RecordedEvent } from '@eventfold/core'
+import type { EventRegistry, RecordedEvent } from '@eventfold/core'
 import { DEAD_LETTER_COLLECTION, parkWrite } from '../dead-letters/dead-letters'
 import { DocumentBatch } from '../documents/document-batch'
 import type { DocumentStore, DocumentWrite } from '../documents/document-store'
 import type { Documents } from '../documents/documents'
 import type { ProjectionDefinition } from '../projection/projection-definition'
 import type { BatchAttempt, EngineSink, OpenBatch } from './engine'
-import { LeaseLostError, type LeaseFence } from './leases'
+import type { LeaseFence } from './leases'
+import { PartitionCheckpoint, withoutStored } from './partition-checkpoint'
 import { inPartition, type Partition } from '../projection/partition'
 
 interface ParkedEvent {
@@ -86,7 +87,7 @@ export class ProjectionSink implements EngineSink<RecordedEvent, ProjectionAttem
   readonly atomic: boolean
   /** The batch of the last commit, holding the documents kept for the next one. */
   kept: DocumentBatch | undefined
-  private checkpoint: bigint | undefined
+  private readonly checkpoint: PartitionCheckpoint
 
   constructor(
     private readonly options: ProjectionSinkOptions,
@@ -94,7 +95,8 @@ export class ProjectionSink implements EngineSink<RecordedEvent, ProjectionAttem
   ) {
     this.atomic = options.documents.capabilities.transactions
     this.kept = options.kept
-    this.checkpoint = checkpoint
+    const { documents, fence, scanned, onError } = options
+    this.checkpoint = new PartitionCheckpoint({ documents, name: options.checkpoint, fence, scanned, onError }, checkpoint)
   }
 
   begin(first: boolean): ProjectionAttempt {
@@ -107,8 +109,7 @@ export class ProjectionSink implements EngineSink<RecordedEvent, ProjectionAttem
   async commit(attempt: ProjectionAttempt, open: OpenBatch<RecordedEvent>): Promise<{ writes: number; parked: number }> {
     const writes = await attempt.batch.collectWrites()
     const parkWrites = await this.parkWrites(attempt.parked)
-    const request = { writes: [...writes, ...parkWrites], checkpoint: { name: this.options.checkpoint, position: open.last.position } }
-    const result = await this.send(request)
+    const result = await this.checkpoint.commit([...writes, ...parkWrites], open.last.position)
     attempt.writes = writes
     return { writes: result.writes, parked: parkWrites.length }
   }
@@ -119,38 +120,18 @@ export class ProjectionSink implements EngineSink<RecordedEvent, ProjectionAttem
       attempt.batch.committed(attempt.writes, keep)
       this.kept = attempt.batch
     }
-    this.moved(open.last.position)
+    this.checkpoint.moved(open.last.position)
+    this.options.onCheckpoint(open.last.position)
   }
 
   /** Stores a checkpoint with no writes when the events up to where the source scanned were not this projection's. */
   async idle(beforeCommit: () => Promise<void>): Promise<void> {
-    const scanned = this.options.scanned()
-    if (scanned === undefined || (this.checkpoint !== undefined && scanned <= this.checkpoint)) return
-    await beforeCommit()
-    try {
-      await this.send({ writes: [], checkpoint: { name: this.options.checkpoint, position: scanned } })
-    } catch (error) {
-      if (error instanceof LeaseLostError || isPermanentStoreError(error)) throw error
-      // Nothing depends on it: the next idle moment tries again.
-      this.options.onError(error)
-      return
-    }
-    this.moved(scanned)
-  }
-
-  private moved(position: bigint): void {
-    this.checkpoint = position
-    this.options.onCheckpoint(position)
-  }
-
-  private send(request: { writes: DocumentWrite[]; checkpoint: { name: string; position: bigint } }): Promise<{ writes: number }> {
-    const { documents, fence } = this.options
-    return fence ? fence.commit((renewal) => documents.commit({ ...request, fence: renewal })) : documents.commit(request)
+    const moved = await this.checkpoint.idle(beforeCommit)
+    if (moved !== undefined) this.options.onCheckpoint(moved)
   }
 
   /** Park writes for events not parked yet (a redone batch may have parked them already). */
-  private async parkWrites(parked: readonly ParkedEvent[]): Promise<DocumentWrite[]> {
-    if (parked.length === 0) return []
+  private parkWrites(parked: readonly ParkedEvent[]): Promise<DocumentWrite[]> {
     const { projection, documents, key, generation } = this.options
     const writes = parked.map((p) => {
       const w = parkWrite(projection.name, key, generation, p.event, p.error, p.attempts)
@@ -158,7 +139,6 @@ export class ProjectionSink implements EngineSink<RecordedEvent, ProjectionAttem
       const id = `${projection.name}@${generation}:${p.event.position}`
       return w.kind === 'put' ? { ...w, doc: { ...w.doc, _id: id } } : w
     })
-    const existing = await documents.getMany(DEAD_LETTER_COLLECTION, writes.map((w) => (w.kind === 'put' ? w.doc._id : w.id)))
-    return writes.filter((w) => w.kind === 'put' && !existing.has(w.doc._id))
+    return withoutStored(documents, DEAD_LETTER_COLLECTION, writes)
   }
 }

@@ -1,22 +1,14 @@
-import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
+import { buildPackages } from '@eventfold/core/testing'
 import { deadlineWorkerSuite } from '@eventfold/sagas/testing'
 import { describeMongo, type MongoTestContext } from '../testing/connect'
 import { MongoDeadlineStore } from './mongo-deadline-store'
 
 const PACKAGE_DIR = join(__dirname, '..', '..')
-const REPO_ROOT = join(PACKAGE_DIR, '..', '..', '..')
 
-/** Builds the package (and what it depends on) so the worker processes run the current code. */
-const buildPackage = (): void => {
-  try {
-    execFileSync(join(REPO_ROOT, 'node_modules', '.bin', 'tsc'), ['-b', PACKAGE_DIR], { cwd: REPO_ROOT, stdio: 'pipe' })
-  } catch (error) {
-    const { stdout, stderr } = error as { stdout?: Buffer; stderr?: Buffer }
-    throw new Error(`tsc -b ${PACKAGE_DIR} failed:\n${stdout?.toString() ?? ''}${stderr?.toString() ?? ''}`)
-  }
-}
+/** Builds the package (and what it depends on) so the child processes run the current code. */
+const buildPackage = (): void => buildPackages(PACKAGE_DIR)
 
 let mongo: () => MongoTestContext
 

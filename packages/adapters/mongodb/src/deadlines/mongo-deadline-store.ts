@@ -1,7 +1,7 @@
 import type { Collection, MongoClient } from 'mongodb'
 import { fromJson, toJson } from '@eventfold/core/spi'
 import type { Deadline, DeadlineState, DeadlineStore, ListDeadlinesOptions } from '@eventfold/sagas'
-import type { ClaimedDeadline, ClaimOptions, DeadlineInput, SettleOutcome } from '@eventfold/sagas/spi'
+import { claimsOf, deadlineOf, type ClaimedDeadline, type ClaimOptions, type DeadlineInput, type SettleOutcome } from '@eventfold/sagas/spi'
 import { MongoErrorCode, serverErrorCode } from '../mongo-errors'
 
 /** The collection that holds deadlines by default. */
@@ -36,19 +36,7 @@ export interface MongoDeadlineStoreOptions {
 
 const keyOf = (scope: string, name: string): string => JSON.stringify([scope, name])
 
-const toDeadline = (doc: DeadlineDocument): Deadline => ({
-  id: doc.id,
-  scope: doc.scope,
-  name: doc.name,
-  dueAt: doc.dueAt,
-  payload: fromJson(doc.payload, 'payload'),
-  scheduledAt: doc.scheduledAt,
-  state: doc.state,
-  owner: doc.owner ?? undefined,
-  leaseUntil: doc.leaseUntil,
-  settledAt: doc.settledAt ?? undefined,
-  error: doc.error ?? undefined,
-})
+const decode = (payload: unknown): unknown => fromJson(payload as string, 'payload')
 
 /**
  * The {@link DeadlineStore} in a MongoDB collection. Each claim is one
@@ -92,17 +80,17 @@ export class MongoDeadlineStore implements DeadlineStore {
 
   async claimDue(now: number, { owner, leaseMs, limit, names }: ClaimOptions): Promise<ClaimedDeadline[]> {
     await this.ready()
-    const claims: ClaimedDeadline[] = []
-    while (claims.length < limit) {
+    const claimed: DeadlineDocument[] = []
+    while (claimed.length < limit) {
       const doc = await this.deadlines.findOneAndUpdate(
         { state: 'pending', name: { $in: [...names] }, claimableAt: { $lte: now } },
         { $set: { owner, leaseUntil: now + leaseMs, claimableAt: now + leaseMs }, $inc: { token: 1 } },
         { sort: { claimableAt: 1 }, returnDocument: 'after', includeResultMetadata: false },
       )
       if (!doc) break
-      claims.push({ ...toDeadline(doc), token: doc.token })
+      claimed.push(doc)
     }
-    return claims.sort((a, b) => a.dueAt - b.dueAt)
+    return claimsOf(claimed, decode)
   }
 
   async settle(claim: Pick<ClaimedDeadline, 'scope' | 'name' | 'id' | 'token'>, outcome: SettleOutcome): Promise<boolean> {
@@ -125,7 +113,7 @@ export class MongoDeadlineStore implements DeadlineStore {
     }
     const docs = await this.deadlines.find(filter, { sort: { dueAt: 1, scope: 1, name: 1 }, limit }).toArray()
     // A state asked for beside `dueBy` other than pending matches nothing.
-    return docs.filter((d) => state === undefined || d.state === state).map(toDeadline)
+    return docs.filter((d) => state === undefined || d.state === state).map((d) => deadlineOf(d, decode(d.payload)))
   }
 
   /** Creates the index claims are ordered by, once per store. */

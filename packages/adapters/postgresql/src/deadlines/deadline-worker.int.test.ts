@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
+import { buildPackages } from '@eventfold/core/testing'
 import { deadlineWorkerSuite } from '@eventfold/sagas/testing'
 import { countDeadlineEffects } from '@eventfold/sagas/testing/deadline-worker-process'
 import pg from 'pg'
@@ -8,17 +8,9 @@ import { describePostgres, dropSchema, freshSchema, postgresUrl } from '../testi
 import { PostgresDeadlineStore } from './postgres-deadline-store'
 
 const PACKAGE_DIR = join(__dirname, '..', '..')
-const REPO_ROOT = join(PACKAGE_DIR, '..', '..', '..')
 
-/** Builds the package (and what it depends on) so the worker processes run the current code. */
-const buildPackage = (): void => {
-  try {
-    execFileSync(join(REPO_ROOT, 'node_modules', '.bin', 'tsc'), ['-b', PACKAGE_DIR], { cwd: REPO_ROOT, stdio: 'pipe' })
-  } catch (error) {
-    const { stdout, stderr } = error as { stdout?: Buffer; stderr?: Buffer }
-    throw new Error(`tsc -b ${PACKAGE_DIR} failed:\n${stdout?.toString() ?? ''}${stderr?.toString() ?? ''}`)
-  }
-}
+/** Builds the package (and what it depends on) so the child processes run the current code. */
+const buildPackage = (): void => buildPackages(PACKAGE_DIR)
 
 // The worker processes share one schema with the test.
 deadlineWorkerSuite({

@@ -2,8 +2,8 @@ import { inspect } from 'node:util'
 import type pg from 'pg'
 import { StoreClosedError } from '@eventfold/core'
 import { toJson } from '@eventfold/core/spi'
-import type { Deadline, DeadlineState, DeadlineStore, ListDeadlinesOptions } from '@eventfold/sagas'
-import type { ClaimedDeadline, ClaimOptions, DeadlineInput, SettleOutcome } from '@eventfold/sagas/spi'
+import type { Deadline, DeadlineStore, ListDeadlinesOptions } from '@eventfold/sagas'
+import { claimsOf, deadlineOf, type ClaimedDeadline, type ClaimOptions, type DeadlineInput, type SettleOutcome, type StoredDeadline } from '@eventfold/sagas/spi'
 import { quoteIdent } from '../pg/identifiers'
 import { checkSchema, migrate } from '../pg/migrate'
 import { inspectStore, resolvePool, type PostgresSource } from '../pg/pool'
@@ -21,36 +21,8 @@ export interface PostgresDeadlineStoreOptions {
   readonly readOnly?: boolean
 }
 
-interface DeadlineRow {
-  readonly scope: string
-  readonly name: string
-  readonly id: string
-  readonly due_at: string
-  readonly payload: unknown
-  readonly scheduled_at: string
-  readonly state: DeadlineState
-  readonly token: string
-  readonly owner: string | null
-  readonly lease_until: string
-  readonly settled_at: string | null
-  readonly error: string | null
-}
-
-const COLUMNS = 'scope, name, id, due_at, payload, scheduled_at, state, token, owner, lease_until, settled_at, error'
-
-const toDeadline = (row: DeadlineRow): Deadline => ({
-  id: row.id,
-  scope: row.scope,
-  name: row.name,
-  dueAt: Number(row.due_at),
-  payload: row.payload,
-  scheduledAt: Number(row.scheduled_at),
-  state: row.state,
-  owner: row.owner ?? undefined,
-  leaseUntil: Number(row.lease_until),
-  settledAt: row.settled_at === null ? undefined : Number(row.settled_at),
-  error: row.error ?? undefined,
-})
+// Named as the fields of a stored deadline.
+const COLUMNS = 'scope, name, id, due_at AS "dueAt", payload, scheduled_at AS "scheduledAt", state, token, owner, lease_until AS "leaseUntil", settled_at AS "settledAt", error'
 
 /**
  * The {@link DeadlineStore} in PostgreSQL. A claim is one `UPDATE` over rows
@@ -130,7 +102,7 @@ export class PostgresDeadlineStore implements DeadlineStore {
   async claimDue(now: number, { owner, leaseMs, limit, names }: ClaimOptions): Promise<ClaimedDeadline[]> {
     await this.write('claim')
     const claimable = `state = 'pending' AND due_at <= $1 AND lease_until <= $1 AND name = ANY($2::text[])`
-    const { rows } = await this.pool.query<DeadlineRow>(
+    const { rows } = await this.pool.query<StoredDeadline>(
       // Materialised: a subquery inlined into the join could be run more than once, past its LIMIT.
       `WITH due AS MATERIALIZED (SELECT scope, name FROM ${this.table} WHERE ${claimable} ORDER BY due_at LIMIT $5 FOR UPDATE SKIP LOCKED)
        UPDATE ${this.table} d SET owner = $3, lease_until = $1 + $4, token = d.token + 1
@@ -139,7 +111,7 @@ export class PostgresDeadlineStore implements DeadlineStore {
        RETURNING ${COLUMNS.split(', ').map((c) => `d.${c}`).join(', ')}`,
       [now, [...names], owner, leaseMs, limit],
     )
-    return rows.sort((a, b) => Number(a.due_at) - Number(b.due_at)).map((row) => ({ ...toDeadline(row), token: Number(row.token) }))
+    return claimsOf(rows)
   }
 
   async settle(claim: Pick<ClaimedDeadline, 'scope' | 'name' | 'id' | 'token'>, outcome: SettleOutcome): Promise<boolean> {
@@ -163,13 +135,13 @@ export class PostgresDeadlineStore implements DeadlineStore {
 
   async list({ dueBy, state, limit = 1000 }: ListDeadlinesOptions = {}): Promise<Deadline[]> {
     await this.use()
-    const { rows } = await this.pool.query<DeadlineRow>(
+    const { rows } = await this.pool.query<StoredDeadline>(
       `SELECT ${COLUMNS} FROM ${this.table}
        WHERE ($1::text IS NULL OR state = $1) AND ($2::bigint IS NULL OR (state = 'pending' AND due_at <= $2))
        ORDER BY due_at, scope, name LIMIT $3`,
       [state ?? null, dueBy ?? null, limit],
     )
-    return rows.map(toDeadline)
+    return rows.map((row) => deadlineOf(row))
   }
 
   private async use(): Promise<void> {

@@ -93,8 +93,11 @@ export class EventSql extends Statements {
    * (with a channel) notifies listeners, which PostgreSQL delivers at commit.
    * Inserts nothing when the stream is not at the expected revision; the
    * unique indexes refuse what a concurrent append took first (23505).
+   * `first` is the index in its transaction of the append's first event, when
+   * one transaction appends several times (an inbox commit): positions stay
+   * unique per transaction.
    */
-  append(streamId: string, expected: ExpectedRevision, events: string, channel: string | undefined): QueryConfig {
+  append(streamId: string, expected: ExpectedRevision, events: string, channel: string | undefined, first = 0): QueryConfig {
     return this.statement(
       'append',
       `WITH head AS (
@@ -109,7 +112,7 @@ export class EventSql extends Statements {
          END
        ), inserted AS (
          INSERT INTO ${this.events} (position, stream_id, revision, event_id, type, data, metadata)
-         SELECT ${positionSql('e.n')}, $1, a.revision + 1 + e.n, e.id, e.type, coalesce(e.data, 'null'::jsonb), e.metadata
+         SELECT ${positionSql('($6::int + e.n)')}, $1, a.revision + 1 + e.n, e.id, e.type, coalesce(e.data, 'null'::jsonb), e.metadata
          FROM accepted AS a
          CROSS JOIN jsonb_to_recordset($4::jsonb) AS e(n integer, id text, type text, data jsonb, metadata jsonb)
          RETURNING position, revision
@@ -125,6 +128,7 @@ export class EventSql extends Statements {
         typeof expected === 'bigint' ? expected.toString() : null,
         events,
         channel ?? null,
+        first,
       ],
     )
   }

@@ -3,9 +3,8 @@ import { assertDistinctEventIds, serializeEvents } from '@eventfold/core/spi'
 import type { InboxCommitRequest, InboxStore } from '@eventfold/messaging/spi'
 import type pg from 'pg'
 import { PostgresDocumentStore } from '../documents/postgres-document-store'
-import { appendElements } from '../events/event-sql'
+import { appendElements, EventSql, type AppendRow } from '../events/event-sql'
 import { isAppendConflict, translateAppendError } from '../events/append-errors'
-import { positionSql } from '../events/position'
 import { channelOf, PostgresEventStore } from '../events/postgres-event-store'
 import { quoteIdent } from '../pg/identifiers'
 import { inTransaction, resolvePool, type PostgresSource } from '../pg/pool'
@@ -32,7 +31,7 @@ export const postgresInbox = (source: PostgresSource, { schema = 'public' }: Pos
   const { pool, owned } = resolvePool(source, warn)
   const events = new PostgresEventStore(pool, { schema })
   const documents = new PostgresDocumentStore(pool, { schema })
-  const table = `${quoteIdent(schema)}.eventfold_events`
+  const sql = new EventSql(quoteIdent(schema))
   const channel = channelOf(schema)
   let ready: Promise<unknown> | undefined
   return {
@@ -50,10 +49,9 @@ export const postgresInbox = (source: PostgresSource, { schema = 'public' }: Pos
         await inTransaction(pool, async (client) => {
           let index = 0
           for (const a of pending) {
-            await append(client, table, a, index)
+            await append(client, sql, channel, a, index)
             index += a.count
           }
-          if (index > 0) await client.query('SELECT pg_notify($1, $2)', [channel, ''])
           await documents.commitWithin(client, request)
         })
       } catch (error) {
@@ -80,43 +78,22 @@ interface PendingAppend {
 }
 
 /**
- * One append of the commit. Its events' positions continue from `index`,
- * the events the transaction appended before: positions are unique per
- * transaction, revisions per stream.
+ * One append of the commit, by the event store's own append statement. Its
+ * events' positions continue from `first`, the events the transaction
+ * appended before: positions are unique per transaction, revisions per stream.
  * @throws {@link ConcurrencyError} when the stream is not at the expected revision, or a concurrent append took it.
  */
-const append = async (client: pg.PoolClient, table: string, a: PendingAppend, index: number): Promise<void> => {
+const append = async (client: pg.PoolClient, sql: EventSql, channel: string, a: PendingAppend, first: number): Promise<void> => {
   const expected = a.expectedRevision
-  let appended: number
+  let appended: bigint
   try {
-    const { rows } = await client.query<{ appended: string }>(
-      `WITH head AS (
-         SELECT max(revision) AS revision FROM ${table} WHERE stream_id = $1
-       ), accepted AS (
-         SELECT coalesce(revision, -1) AS revision FROM head
-         WHERE CASE $2::text
-           WHEN 'any' THEN true
-           WHEN 'no_stream' THEN revision IS NULL
-           WHEN 'stream_exists' THEN revision IS NOT NULL
-           ELSE revision = $3::bigint
-         END
-       ), inserted AS (
-         INSERT INTO ${table} (position, stream_id, revision, event_id, type, data, metadata)
-         SELECT ${positionSql('($5::int + e.n)')}, $1, a.revision + 1 + e.n, e.id, e.type, coalesce(e.data, 'null'::jsonb), e.metadata
-         FROM accepted AS a
-         CROSS JOIN jsonb_to_recordset($4::jsonb) AS e(n integer, id text, type text, data jsonb, metadata jsonb)
-         RETURNING 1
-       )
-       SELECT count(*) AS appended FROM inserted`,
-      [a.streamId, typeof expected === 'bigint' ? 'revision' : expected, typeof expected === 'bigint' ? expected.toString() : null, a.json, index],
-    )
-    appended = Number(rows[0]!.appended)
+    const { rows } = await client.query<AppendRow>(sql.append(a.streamId, expected, a.json, channel, first))
+    appended = rows[0]!.appended
   } catch (error) {
     if (isAppendConflict(error)) throw new ConcurrencyError(a.streamId, expected, undefined, { cause: error })
     throw translateAppendError(error)
   }
-  if (appended > 0) return
-  const { rows } = await client.query<{ revision: string | null }>(`SELECT max(revision)::text AS revision FROM ${table} WHERE stream_id = $1`, [a.streamId])
-  const actual = rows[0]?.revision == null ? undefined : BigInt(rows[0].revision)
-  throw new ConcurrencyError(a.streamId, expected, actual)
+  if (appended > 0n) return
+  const { rows } = await client.query<{ revision: bigint }>(sql.streamHead(a.streamId))
+  throw new ConcurrencyError(a.streamId, expected, rows[0]?.revision)
 }

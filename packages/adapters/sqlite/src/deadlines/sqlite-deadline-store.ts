@@ -1,41 +1,15 @@
 import type Database from 'better-sqlite3'
 import { StoreClosedError } from '@eventfold/core'
 import { fromJson, toJson } from '@eventfold/core/spi'
-import type { Deadline, DeadlineState, DeadlineStore, ListDeadlinesOptions } from '@eventfold/sagas'
-import type { ClaimedDeadline, ClaimOptions, DeadlineInput, SettleOutcome } from '@eventfold/sagas/spi'
+import type { Deadline, DeadlineStore, ListDeadlinesOptions } from '@eventfold/sagas'
+import { claimsOf, deadlineOf, type ClaimedDeadline, type ClaimOptions, type DeadlineInput, type SettleOutcome, type StoredDeadline } from '@eventfold/sagas/spi'
 import type { SqliteConnection } from '../sqlite-connection'
 import { DEADLINE_SCHEMA, DEADLINE_SCHEMA_MODULE } from './deadline-schema'
 
-interface DeadlineRow {
-  readonly scope: string
-  readonly name: string
-  readonly id: string
-  readonly due_at: number
-  readonly payload: string
-  readonly scheduled_at: number
-  readonly state: DeadlineState
-  readonly token: number
-  readonly owner: string | null
-  readonly lease_until: number
-  readonly settled_at: number | null
-  readonly error: string | null
-}
+// Named as the fields of a stored deadline.
+const COLUMNS = 'scope, name, id, due_at AS "dueAt", payload, scheduled_at AS "scheduledAt", state, token, owner, lease_until AS "leaseUntil", settled_at AS "settledAt", error'
 
-const COLUMNS = 'scope, name, id, due_at, payload, scheduled_at, state, token, owner, lease_until, settled_at, error'
-
-const toDeadline = (row: DeadlineRow): Deadline => ({
-  id: row.id,
-  scope: row.scope,
-  name: row.name,
-  dueAt: row.due_at,
-  payload: fromJson(row.payload, 'payload'),
-  scheduledAt: row.scheduled_at,
-  state: row.state,
-  owner: row.owner ?? undefined,
-  leaseUntil: row.lease_until,
-  settledAt: row.settled_at ?? undefined,
-  error: row.error ?? undefined,
-})
+const decode = (payload: unknown): unknown => fromJson(payload as string, 'payload')
 
 /**
  * The {@link DeadlineStore} in an SQLite file, beside the event log. A claim
@@ -109,10 +83,9 @@ export class SqliteDeadlineStore implements DeadlineStore {
   async claimDue(now: number, { owner, leaseMs, limit, names }: ClaimOptions): Promise<ClaimedDeadline[]> {
     this.assertOpen()
     const rows = this.connection.immediate(
-      () => this.statements.claim.all({ owner, now, leaseMs, limit, names: JSON.stringify(names) }) as DeadlineRow[],
+      () => this.statements.claim.all({ owner, now, leaseMs, limit, names: JSON.stringify(names) }) as StoredDeadline[],
     )
-    // RETURNING gives rows in no promised order.
-    return rows.sort((a, b) => a.due_at - b.due_at).map((row) => ({ ...toDeadline(row), token: row.token }))
+    return claimsOf(rows, decode)
   }
 
   async settle(claim: Pick<ClaimedDeadline, 'scope' | 'name' | 'id' | 'token'>, outcome: SettleOutcome): Promise<boolean> {
@@ -130,7 +103,7 @@ export class SqliteDeadlineStore implements DeadlineStore {
 
   async list({ dueBy, state, limit = 1000 }: ListDeadlinesOptions = {}): Promise<Deadline[]> {
     this.assertOpen()
-    return (this.statements.list.all({ dueBy: dueBy ?? null, state: state ?? null, limit }) as DeadlineRow[]).map(toDeadline)
+    return (this.statements.list.all({ dueBy: dueBy ?? null, state: state ?? null, limit }) as StoredDeadline[]).map((row) => deadlineOf(row, decode(row.payload)))
   }
 
   private assertOpen(): void {

@@ -1,7 +1,8 @@
-import { execFileSync, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
+import { buildPackages } from '@eventfold/core/testing'
 
 /** One append the writer process printed after it was acknowledged. */
 export interface Ack {
@@ -12,21 +13,10 @@ export interface Ack {
 }
 
 const PACKAGE_DIR = join(__dirname, '..', '..')
-const REPO_ROOT = join(PACKAGE_DIR, '..', '..', '..')
 const WRITER = join(__dirname, 'append-writer.cjs')
 
-/**
- * Builds the package (and core) so the writer process runs the current code:
- * `tsc -b` is incremental, so this costs about a second when nothing changed.
- */
-export const buildPackage = (): void => {
-  try {
-    execFileSync(join(REPO_ROOT, 'node_modules', '.bin', 'tsc'), ['-b', PACKAGE_DIR], { cwd: REPO_ROOT, stdio: 'pipe' })
-  } catch (error) {
-    const { stdout, stderr } = error as { stdout?: Buffer; stderr?: Buffer }
-    throw new Error(`tsc -b ${PACKAGE_DIR} failed:\n${stdout?.toString() ?? ''}${stderr?.toString() ?? ''}`)
-  }
-}
+/** Builds the package (and what it depends on) so the child processes run the current code. */
+export const buildPackage = (): void => buildPackages(PACKAGE_DIR)
 
 /** The append a writer started with a hold point stopped in, inside its open transaction. */
 export interface HeldAppend {

@@ -7,3 +7,6 @@ export { LogSource, type LogSourceOptions } from '../log-source'
 export { LeaseFence, Leases, type HeldLease } from '../leases'
 // Workers outside this package (consumers of a broker) buffer their handlers' document operations in it, as projections do.
 export { DocumentBatch, type DocumentBatchOptions } from '../../documents/document-batch'
+// Partition leases shared fairly between processes, and a partition's checkpoint, for workers built outside this package (the relay).
+export { LeaseHost, type LeaseHostOptions, type LeasedWorker, type LeasedRun, type HostHeartbeat, type LeaseChange } from '../lease-host'
+export { PartitionCheckpoint, withoutStored, type PartitionCheckpointOptions } from '../partition-checkpoint'
