@@ -88,4 +88,23 @@ describePostgres('Loading an aggregate from PostgreSQL', () => {
     expect(Object.getOwnPropertyDescriptor(withUserFields, 'metadata')).toHaveProperty('get')
     expect(withUserFields.metadata).toMatchObject({ tenant: 't', schemaVersion: 1 })
   })
+
+  it('checks the version of events whose metadata holds user fields in its text, parsing none of it, and upcasts by it', async () => {
+    await store.appendToStream(
+      'Tally-2',
+      Array.from({ length: 3 }, (_, n) => ({ type: 'Counted', data: { n }, metadata: { tenant: 't', audit: { schemaVersion: 9 } } })),
+    )
+    const current = new EventRegistry()
+    current.register('Counted', { version: 1 })
+    const later = new EventRegistry()
+    later.register('Counted', { version: 2 })
+    later.addUpcaster(defineUpcaster('Counted', 1, (data: { n: number }) => ({ n: data.n * 10 })))
+    const parse = jest.spyOn(JSON, 'parse')
+
+    const loaded = await new AggregateRepository(store, { registry: current }).get(tally, '2')
+
+    expect(loaded.state).toEqual({ count: 3, total: 3 })
+    expect(parse).toHaveBeenCalledTimes(3)
+    expect((await new AggregateRepository(store, { registry: later }).get(tally, '2')).state).toEqual({ count: 3, total: 30 })
+  })
 })
