@@ -95,3 +95,63 @@ describe('recordedEventFromText with metadata in a standard layout', () => {
     expect(disagreeing.metadata).toEqual({ eventId: id, occurredAt: at, schemaVersion: 1 })
   })
 })
+
+/** `metadata` printed as PostgreSQL prints a jsonb value: keys shortest first (then by bytes), `": "` and `", "`. */
+const asJsonb = (metadata: Record<string, unknown>): string =>
+  `{${Object.keys(metadata)
+    .sort((a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0))
+    .map((key) => `${JSON.stringify(key)}: ${JSON.stringify(metadata[key])}`)
+    .join(', ')}}`
+
+describe('standardMetadata on jsonb text', () => {
+  it.each([
+    ['an event appended without metadata', { eventId: id, occurredAt: at, schemaVersion: 1 }],
+    ['an event with a correlation and a causation id', { correlationId: 'c-1', causationId: 'c-2', eventId: id, occurredAt: at, schemaVersion: 3 }],
+    ['a later schema version', { eventId: 'e', occurredAt: at, schemaVersion: 123456789012345 }],
+    ['empty strings', { correlationId: '', causationId: '', eventId: '', occurredAt: '', schemaVersion: 7 }],
+    ['text beyond ASCII', { eventId: 'é-😀', occurredAt: at, schemaVersion: 1 }],
+  ])('reads the metadata of %s as JSON.parse does, key order included', (_, metadata) => {
+    const text = asJsonb(metadata)
+
+    const read = standardMetadata(text)
+
+    expect(read).toStrictEqual(JSON.parse(text))
+    expect(Object.keys(read!)).toEqual(Object.keys(JSON.parse(text)))
+  })
+
+  it.each([
+    ['user fields', { eventId: id, occurredAt: at, schemaVersion: 1, tenant: 't' }],
+    ['a short user field', { a: 1, eventId: id, occurredAt: at, schemaVersion: 1 }],
+    ['a correlation id alone', { correlationId: 'c', eventId: id, occurredAt: at, schemaVersion: 1 }],
+    ['a causation id alone', { causationId: 'c', eventId: id, occurredAt: at, schemaVersion: 1 }],
+    ['an escaped quote', { eventId: 'a"b', occurredAt: at, schemaVersion: 1 }],
+    ['an escaped control character', { eventId: id, occurredAt: 'a\nb', schemaVersion: 1 }],
+    ['a version that is not an integer', { eventId: id, occurredAt: at, schemaVersion: 1.5 }],
+    ['a version that is a string', { eventId: id, occurredAt: at, schemaVersion: '1' }],
+    ['a version of zero', { eventId: id, occurredAt: at, schemaVersion: 0 }],
+    ['a negative version', { eventId: id, occurredAt: at, schemaVersion: -1 }],
+    ['a version beyond 15 digits', { eventId: id, occurredAt: at, schemaVersion: 1234567890123456 }],
+    ['no version', { eventId: id, occurredAt: at }],
+    ['a non-string id', { eventId: 5, occurredAt: at, schemaVersion: 1 }],
+    ['a non-string correlation id', { correlationId: 5, causationId: 'c', eventId: id, occurredAt: at, schemaVersion: 1 }],
+  ])('leaves metadata with %s to JSON.parse', (_, metadata) => {
+    expect(standardMetadata(asJsonb(metadata))).toBeUndefined()
+  })
+
+  it.each([
+    '{"eventId": "e", "occurredAt": "t", "schemaVersion": 1} ',
+    '{"eventId": "e", "occurredAt": "t", "schemaVersion": 1',
+    '{"eventId": "e", "occurredAt": "t", "schemaVersion": 1}}',
+    '{"eventId": "e", "occurredAt": "t", "schemaVersion": 01}',
+    '{"eventId": "e", "occurredAt": "t", "schemaVersion":1}',
+    '{"eventId": "e", "occurredAt": "t","schemaVersion": 1}',
+    '{"eventId": "e", "occurredAt": "t"}',
+    '{"eventId": "e", "occurredAt": "t", "causationId": "c", "correlationId": "d"}',
+    '{"eventId": "e", "occurredAt": "t", "causationId": "c", "correlationId": "d", "schemaVersion": 1, "x": 1}',
+    '{"eventId": "e", "occurredAt": t, "schemaVersion": 1}',
+    '{"eventId": "e',
+    ' "eventId": "e", "occurredAt": "t", "schemaVersion": 1}',
+  ])('leaves jsonb-like text it cannot read exactly to JSON.parse: %s', (text) => {
+    expect(standardMetadata(text)).toBeUndefined()
+  })
+})

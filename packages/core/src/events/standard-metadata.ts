@@ -69,6 +69,11 @@ export const metadataLayoutOf = (text: string): MetadataLayout | undefined => {
   // what JSON.parse reads. JSON writers escape every control character, so
   // none is looked for.
   if (text.includes('\\')) return undefined
+  return compactLayoutOf(text)
+}
+
+/** {@link metadataLayoutOf} for text known to hold no backslash. */
+const compactLayoutOf = (text: string): MetadataLayout | undefined => {
   for (const [layout, keys] of LAYOUTS) if (holdsLayout(text, keys)) return layout
   return undefined
 }
@@ -138,10 +143,71 @@ export const metadataInLayout = (text: string, layout: MetadataLayout, schemaVer
 }
 
 /**
- * The metadata that `text` holds when it is in a {@link MetadataLayout},
- * read without `JSON.parse`; `undefined` for any other text, which the caller parses.
+ * The metadata that `text` holds when it is in a {@link MetadataLayout}, or
+ * the same standard fields as PostgreSQL prints a jsonb value, read without
+ * `JSON.parse`; `undefined` for any other text, which the caller parses.
  */
 export const standardMetadata = (text: string): EventMetadata | undefined => {
-  const layout = metadataLayoutOf(text)
+  if (text.includes('\\')) return undefined
+  // `{"eventId": ` opens the jsonb text of every standard metadata; no compact layout has a space there.
+  if (text.charCodeAt(11) === SPACE) return jsonbMetadata(text)
+  const layout = compactLayoutOf(text)
   return layout === undefined ? undefined : metadataInLayout(text, layout)
+}
+
+const SPACE = 32
+const COLON = 58
+const LOWER_C = 99
+
+/** Where the value of `key`, written from `at` as `"key": value` (jsonb's form), ends; -1 when the text holds something else there. */
+const jsonbEntry = (text: string, at: number, key: string, isVersion: boolean): number => {
+  if (text.charCodeAt(at) !== QUOTE || !holdsAt(text, at + 1, key)) return -1
+  const colon = at + 1 + key.length
+  if (text.charCodeAt(colon) !== QUOTE || text.charCodeAt(colon + 1) !== COLON || text.charCodeAt(colon + 2) !== SPACE) return -1
+  return endOfValue(text, colon + 3, isVersion)
+}
+
+/** Where the entry after the one ending at `end` starts (jsonb writes `, ` between entries); -1 when none follows. */
+const nextEntry = (text: string, end: number): number =>
+  end >= 0 && text.charCodeAt(end) === COMMA && text.charCodeAt(end + 1) === SPACE ? end + 2 : -1
+
+/** Whether the schema version entry at `at` ends the object. */
+const versionEnds = (text: string, at: number): boolean => {
+  const end = at < 0 ? -1 : jsonbEntry(text, at, 'schemaVersion', true)
+  return end === text.length - 1 && text.charCodeAt(end) === CLOSING_BRACE
+}
+
+/**
+ * Standard metadata as PostgreSQL prints a jsonb value (keys shortest
+ * first, `": "` and `", "` between them): `eventId, occurredAt,
+ * schemaVersion`, or `eventId, occurredAt, causationId, correlationId,
+ * schemaVersion`. Checked and cut in one pass, in the key order that
+ * `JSON.parse` gives; `undefined` for any other text. The caller has made
+ * sure that the text holds no backslash.
+ */
+const jsonbMetadata = (text: string): EventMetadata | undefined => {
+  if (text.charCodeAt(0) !== 123) return undefined
+  const idEnd = jsonbEntry(text, 1, 'eventId', false)
+  const timeAt = nextEntry(text, idEnd)
+  const timeEnd = timeAt < 0 ? -1 : jsonbEntry(text, timeAt, 'occurredAt', false)
+  const at = nextEntry(text, timeEnd)
+  if (at < 0) return undefined
+  // The value starts after `"key": "`, i.e. the key's length plus 5 (plus 4 for the version, which has no quote).
+  const eventId = text.slice(13, idEnd - 1)
+  const occurredAt = text.slice(timeAt + 15, timeEnd - 1)
+  if (text.charCodeAt(at + 1) !== LOWER_C) {
+    return versionEnds(text, at) ? { eventId, occurredAt, schemaVersion: versionAt(text, at + 17) } : undefined
+  }
+  const causationEnd = jsonbEntry(text, at, 'causationId', false)
+  const correlationAt = nextEntry(text, causationEnd)
+  const correlationEnd = correlationAt < 0 ? -1 : jsonbEntry(text, correlationAt, 'correlationId', false)
+  const versionStart = nextEntry(text, correlationEnd)
+  if (!versionEnds(text, versionStart)) return undefined
+  return {
+    eventId,
+    occurredAt,
+    causationId: text.slice(at + 16, causationEnd - 1),
+    correlationId: text.slice(correlationAt + 18, correlationEnd - 1),
+    schemaVersion: versionAt(text, versionStart + 17),
+  }
 }

@@ -147,6 +147,9 @@ export const recordedEventFromJson = (stored: StoredEvent): RecordedEvent =>
  * carries them. Metadata in a {@link MetadataLayout} becomes a plain object
  * at once (cheaper than JSON.parse, and than an accessor per event); other
  * metadata is parsed at its first access.
+ * `schemaVersion`: the version the store kept, or a function that finds it
+ * in the metadata text (`null`: unknown), called only for metadata in no
+ * standard layout, whose version is otherwise read from the text.
  * @throws {@link SerializationError} when `data` is not valid JSON.
  */
 export const recordedEventFromText = (
@@ -156,17 +159,17 @@ export const recordedEventFromText = (
   type: string,
   data: string,
   metadata: string,
-  schemaVersion: number | null | undefined,
+  schemaVersion: number | null | undefined | ((metadata: string) => number | null),
   metadataLayout?: MetadataLayout | null,
 ): RecordedEvent => {
+  const kept = typeof schemaVersion === 'function' ? undefined : schemaVersion
   // A layout the store kept was written with the text and its version: neither is checked again.
   const standard =
-    metadataLayout != null && schemaVersion != null
-      ? metadataInLayout(metadata, metadataLayout, schemaVersion)
-      : standardMetadata(metadata)
+    metadataLayout != null && kept != null ? metadataInLayout(metadata, metadataLayout, kept) : standardMetadata(metadata)
   // A stored version that disagrees with the text is the one upcasting must see: kept apart, as for any metadata.
-  if (standard === undefined || (schemaVersion != null && schemaVersion !== standard.schemaVersion)) {
-    return new StoredRecordedEvent(streamId, revision, position, type, data, metadata, schemaVersion)
+  if (standard === undefined || (kept != null && kept !== standard.schemaVersion)) {
+    const version = typeof schemaVersion === 'function' ? schemaVersion(metadata) : schemaVersion
+    return new StoredRecordedEvent(streamId, revision, position, type, data, metadata, version)
   }
   return { type, data: fromJson(data, 'data', type), streamId, revision, position, metadata: standard }
 }

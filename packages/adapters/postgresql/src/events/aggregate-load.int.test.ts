@@ -61,4 +61,50 @@ describePostgres('Loading an aggregate from PostgreSQL', () => {
     for await (const e of store.readStream('Tally-1')) ids.push(e.metadata.eventId)
     expect(seen).toEqual(ids)
   })
+
+  it('reads standard metadata from the server’s jsonb text as a plain property, as JSON.parse reads it', async () => {
+    await store.appendToStream('Tally-2', [{ type: 'Counted', data: { n: 1 }, metadata: { correlationId: 'c-1', causationId: 'c-0' } }])
+    await store.appendToStream('Tally-3', [{ type: 'Counted', data: { n: 1 }, metadata: { tenant: 't' } }])
+    const parse = jest.spyOn(JSON, 'parse')
+    const read = async (streamId: string) => {
+      for await (const event of store.readStream(streamId, { maxCount: 1 })) return event
+      throw new Error(`${streamId} is empty`)
+    }
+
+    const plain = await read('Tally-1')
+    const correlated = await read('Tally-2')
+    const withUserFields = await read('Tally-3')
+
+    expect(parse).toHaveBeenCalledTimes(3)
+    for (const event of [plain, correlated]) {
+      const { rows } = await pool.query<{ text: string }>(`SELECT metadata::text AS text FROM "${schema}".eventfold_events WHERE position = $1`, [
+        event.position.toString(),
+      ])
+      const descriptor = Object.getOwnPropertyDescriptor(event, 'metadata')
+      expect(descriptor).toHaveProperty('value')
+      expect(Object.entries(descriptor!.value)).toEqual(Object.entries(JSON.parse(rows[0]!.text)))
+    }
+    expect(correlated.metadata).toMatchObject({ correlationId: 'c-1', causationId: 'c-0', schemaVersion: 1 })
+    expect(Object.getOwnPropertyDescriptor(withUserFields, 'metadata')).toHaveProperty('get')
+    expect(withUserFields.metadata).toMatchObject({ tenant: 't', schemaVersion: 1 })
+  })
+
+  it('checks the version of events whose metadata holds user fields in its text, parsing none of it, and upcasts by it', async () => {
+    await store.appendToStream(
+      'Tally-2',
+      Array.from({ length: 3 }, (_, n) => ({ type: 'Counted', data: { n }, metadata: { tenant: 't', audit: { schemaVersion: 9 } } })),
+    )
+    const current = new EventRegistry()
+    current.register('Counted', { version: 1 })
+    const later = new EventRegistry()
+    later.register('Counted', { version: 2 })
+    later.addUpcaster(defineUpcaster('Counted', 1, (data: { n: number }) => ({ n: data.n * 10 })))
+    const parse = jest.spyOn(JSON, 'parse')
+
+    const loaded = await new AggregateRepository(store, { registry: current }).get(tally, '2')
+
+    expect(loaded.state).toEqual({ count: 3, total: 3 })
+    expect(parse).toHaveBeenCalledTimes(3)
+    expect((await new AggregateRepository(store, { registry: later }).get(tally, '2')).state).toEqual({ count: 3, total: 30 })
+  })
 })
