@@ -1,0 +1,154 @@
+import type { BackoffPolicy, EventStore, RecordedEvent } from '@eventfold/core'
+import type { DocumentStore } from '@eventfold/projections'
+import type { DocumentWrite } from '@eventfold/projections/spi'
+import { LogSource, WorkerEngine, type BatchAttempt, type EngineCounters, type EngineSink, type OpenBatch } from '@eventfold/projections/engine'
+import type { Sagas } from './sagas'
+
+/** Options of {@link SagaWorker}. */
+export interface SagaWorkerOptions {
+  readonly eventStore: EventStore
+  /** Holds the worker's checkpoint and the events it parked (usually the store of the saga instances). */
+  readonly documents: DocumentStore
+  /** The worker's name: its checkpoint is `saga:<name>`. @default 'sagas' */
+  readonly name?: string
+  /** @default 64 */
+  readonly batchSize?: number
+  /** Attempts at an event before it is parked with its error. @default 3 */
+  readonly maxAttempts?: number
+  /** @default { initialDelayMs: 50, maxDelayMs: 5000 } */
+  readonly retry?: BackoffPolicy
+  /** Stop once caught up with the head of the log (a catch-up run, a benchmark). @default false */
+  readonly stopAtHead?: boolean
+  /** Told about each outage that will be retried. @default a process warning */
+  readonly onError?: (error: unknown) => void
+}
+
+/** The collection a saga worker parks the events it could not handle in. */
+export const parkedSagaEventsCollection = (name: string): string => `eventfold_saga_parked_${name}`
+
+/**
+ * Feeds the sagas from the log: follows it from a checkpoint, on the worker
+ * engine the projection workers use (batches, retries with backoff, parking
+ * after `maxAttempts`, graceful stop), and hands each event a saga handles to
+ * {@link Sagas.handleEvent}. The checkpoint moves after the batch's sagas
+ * have stored their steps, so a restart redelivers at most a batch, which
+ * the instances recognise.
+ * @example
+ * ```ts
+ * const worker = new SagaWorker(sagas, { eventStore, documents })
+ * void worker.start()
+ * await worker.stop()
+ * ```
+ */
+export class SagaWorker {
+  private readonly engine: WorkerEngine<RecordedEvent>
+  private running: Promise<void> | undefined
+  private source: LogSource | undefined
+
+  constructor(
+    private readonly sagas: Sagas,
+    private readonly options: SagaWorkerOptions,
+  ) {
+    this.engine = new WorkerEngine<RecordedEvent>({
+      keyOf: (event) => event.position,
+      occurredAt: (event) => Date.parse(event.metadata.occurredAt),
+      batchSize: options.batchSize ?? 64,
+      maxBatchWaitMs: 0,
+      ...(options.maxAttempts !== undefined && { maxAttempts: options.maxAttempts }),
+      ...(options.retry !== undefined && { retry: options.retry }),
+      ...(options.onError !== undefined && { onError: options.onError }),
+    })
+  }
+
+  /** The engine's counters: batches, events, retries, parked, lag. */
+  get counters(): EngineCounters {
+    return this.engine.counters
+  }
+
+  /** Starts following the log; what `stop` waits for (with `stopAtHead`, resolves once caught up). */
+  start(): Promise<void> {
+    this.running ??= this.run()
+    return this.running
+  }
+
+  /** Stops after the batch under way is settled. */
+  async stop(): Promise<void> {
+    this.engine.stop()
+    await this.running
+  }
+
+  private async run(): Promise<void> {
+    const { eventStore, documents, name = 'sagas', stopAtHead = false } = this.options
+    const checkpoint = `saga:${name}`
+    this.source = new LogSource({
+      eventStore,
+      eventTypes: this.sagas.eventTypes,
+      after: await documents.readCheckpoint(checkpoint),
+      stopAtHead,
+      onCaughtUp: () => this.engine.wake(),
+    })
+    try {
+      await this.engine.run(this.source, new SagaSink(this.sagas, documents, checkpoint, parkedSagaEventsCollection(name)))
+    } finally {
+      await this.source.close()
+    }
+  }
+}
+
+class SagaAttempt implements BatchAttempt<RecordedEvent> {
+  readonly parked: DocumentWrite[] = []
+
+  constructor(
+    private readonly sagas: Sagas,
+    private readonly collection: string,
+  ) {}
+
+  accepts(): boolean {
+    return true
+  }
+
+  async apply(event: RecordedEvent): Promise<void> {
+    await this.sagas.handleEvent(event)
+  }
+
+  park(event: RecordedEvent, error: unknown, attempts: number): void {
+    const doc = {
+      _id: event.metadata.eventId,
+      position: event.position.toString(),
+      streamId: event.streamId,
+      eventType: event.type,
+      attempts,
+      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+    }
+    this.parked.push({ kind: 'put', collection: this.collection, doc, meta: { revision: 1, positions: {} }, expectedRevision: 0 })
+  }
+
+  async settle(): Promise<void> {}
+
+  lastWriterOf(): bigint | undefined {
+    return undefined
+  }
+}
+
+class SagaSink implements EngineSink<RecordedEvent, SagaAttempt> {
+  readonly atomic = false
+
+  constructor(
+    private readonly sagas: Sagas,
+    private readonly documents: DocumentStore,
+    private readonly checkpoint: string,
+    private readonly parkedCollection: string,
+  ) {}
+
+  begin(): SagaAttempt {
+    return new SagaAttempt(this.sagas, this.parkedCollection)
+  }
+
+  async commit(attempt: SagaAttempt, batch: OpenBatch<RecordedEvent>): Promise<{ writes: number; parked: number }> {
+    // A parked event already recorded by an earlier try at this commit is not written again.
+    const existing = await this.documents.getMany(this.parkedCollection, attempt.parked.flatMap((w) => (w.kind === 'put' ? [w.doc._id] : [])))
+    const writes = attempt.parked.filter((w) => w.kind === 'put' && !existing.has(w.doc._id))
+    await this.documents.commit({ writes, checkpoint: { name: this.checkpoint, position: batch.last.position } })
+    return { writes: writes.length, parked: attempt.parked.length }
+  }
+}
