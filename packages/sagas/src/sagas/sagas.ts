@@ -72,7 +72,8 @@ type Definition = SagaDefinition<unknown>
  * ```
  */
 export class Sagas {
-  readonly definitions: readonly Definition[]
+  /** The sagas this runtime runs, compiled. */
+  readonly definitions: readonly SagaDefinition<unknown>[]
   readonly collection: string
   private readonly documents: DocumentStore
   private readonly clock: Clock
