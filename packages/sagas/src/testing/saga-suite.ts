@@ -223,7 +223,9 @@ export const sagaSuite = (name: string, factory: () => Promise<SagaStoresUnderTe
       const a = runtime([OrderSaga], undefined, gate.documents)
       const b = runtime([OrderSaga], undefined, gate.documents)
       const [[ra], [rb]] = await Promise.all([a.handle(message(new PaymentReceived(id('p2')))), b.handle(message(new OrderPacked(order)))])
-      expect(ra!.conflicts + rb!.conflicts).toBe(1)
+      // The loser may lose again to the winner taking its sent commands off the outbox.
+      expect(ra!.conflicts + rb!.conflicts).toBeGreaterThanOrEqual(1)
+      expect(Math.min(ra!.conflicts, rb!.conflicts)).toBe(0)
       const instance = await a.get(started!.sagaId)
       expect(instance).toMatchObject({ step: 3, state: { paid: true, packed: true } })
       expect(await entries(order)).toEqual(['reserve', 'charge'])

@@ -1,0 +1,21 @@
+import { afterAll, beforeAll } from '@jest/globals'
+import { sagaSuite } from '@eventfold/sagas/testing'
+import type pg from 'pg'
+import { PostgresDocumentStore } from '../documents/postgres-document-store'
+import { PostgresEventStore } from '../events/postgres-event-store'
+import { describePostgres, dropSchema, freshSchema, testPool } from '../testing/connect'
+
+describePostgres('PostgreSQL sagas', () => {
+  let pool: pg.Pool
+  const schema = freshSchema('sagas')
+
+  beforeAll(() => {
+    pool = testPool()
+  })
+  afterAll(async () => {
+    await dropSchema(pool, schema)
+    await pool.end()
+  })
+
+  sagaSuite('PostgreSQL', async () => ({ documents: new PostgresDocumentStore(pool, { schema }), eventStore: new PostgresEventStore(pool, { schema }) }))
+})
