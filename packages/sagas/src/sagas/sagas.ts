@@ -21,7 +21,7 @@ export interface SagasOptions {
   /** Where instances are stored (any document store: SQLite, PostgreSQL, MongoDB, in memory). */
   readonly documents: DocumentStore
   /** `@Saga` classes and {@link defineProcessManager} definitions. */
-  readonly sagas: readonly (SagaDefinition<never> | (new () => object))[]
+  readonly sagas: readonly (SagaDefinition<unknown> | (new () => object))[]
   /** Sends commands with no `to`. @default none: such a command fails with {@link NoCommandRouteError} */
   readonly local?: CommandSender
   /** Sends commands `to` another service (see `transportCommands`). @default none */
