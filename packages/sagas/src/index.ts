@@ -25,3 +25,4 @@ export {
   InvalidSagaCommandError,
 } from './errors'
 export { SagaWorker, type SagaWorkerOptions, parkedSagaEventsCollection } from './sagas/saga-worker'
+export { transportCommands, type TransportCommandsOptions } from './sagas/transport-commands'
