@@ -23,9 +23,10 @@ export const localCommands =
   }
 
 /**
- * Command middleware for the bus that receives saga commands: a command whose
- * `commandId` already caused events in the log does nothing again, and
- * returns what it did the first time. It looks among the events of the
+ * Command middleware for the bus that receives saga commands: a command sent
+ * again (metadata `sagaResend`, set when a saga sends the commands of a step
+ * for a redelivered message) whose `commandId` already caused events in the
+ * log does nothing again, and returns what it did the first time. It looks among the events of the
  * command's correlation id (indexed by the SQLite and PostgreSQL stores; the
  * others are scanned).
  * @example
@@ -38,7 +39,8 @@ export const dedupeSagaCommands =
   async (ctx, next) => {
     const commandId = ctx.metadata.commandId
     const correlationId = ctx.metadata.correlationId
-    if (typeof commandId !== 'string' || typeof ctx.metadata.sagaId !== 'string' || typeof correlationId !== 'string') return next()
+    // A command sent for the first time cannot have taken effect: only one sent again after a crash is looked up.
+    if (ctx.metadata.sagaResend !== 'true' || typeof commandId !== 'string' || typeof correlationId !== 'string') return next()
     const earlier = await eventsOfCommand(eventStore, correlationId, commandId)
     const last = earlier.at(-1)
     if (last === undefined) return next()

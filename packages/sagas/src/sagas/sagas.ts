@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { RecordedEvent } from '@eventfold/core'
 import { isDocumentConflictError, isDuplicateDocumentError, type DocumentStore, type Filter } from '@eventfold/projections'
+import type { DocumentWrite, StoredDocument } from '@eventfold/projections/spi'
 import { systemClock, type Clock } from '../clock/clock'
 import type { Deadlines } from '../deadlines/deadlines'
 import type { DeadlineDelivery, DeadlineHandler } from '../deadlines/deadline-worker'
@@ -46,6 +47,8 @@ export interface SagaOutcome {
   readonly result: 'handled' | 'duplicate' | 'ended'
   /** Tries lost to another writer of the instance before this one won. */
   readonly conflicts: number
+  /** True when this message ended the instance. */
+  readonly ended: boolean
   readonly commands: readonly SagaCommand[]
 }
 
@@ -75,15 +78,20 @@ export class Sagas {
   /** The sagas this runtime runs, compiled. */
   readonly definitions: readonly SagaDefinition<unknown>[]
   readonly collection: string
+  /** Where instances are found by association: one document per saga and association, listing the instance ids. */
+  readonly indexCollection: string
   private readonly documents: DocumentStore
   private readonly clock: Clock
   private readonly maxConflicts: number
   private readonly queues = new Map<string, Promise<unknown>>()
+  /** By instance: outbox entries this process sent that are still on the stored outbox. */
+  private readonly sent = new Map<string, Set<string>>()
 
   constructor(private readonly options: SagasOptions) {
     this.documents = options.documents
     this.clock = options.clock ?? systemClock
     this.collection = options.collection ?? 'eventfold_sagas'
+    this.indexCollection = `${this.collection}_associations`
     this.maxConflicts = options.maxConflicts ?? 20
     this.definitions = options.sagas.map((s) => (typeof s === 'function' ? sagaFromClass(s as new () => object) : s) as Definition)
     for (const cls of options.commands ?? []) commandPrototypes.set(commandTypeOf(cls.prototype as object), cls.prototype as object)
@@ -113,13 +121,11 @@ export class Sagas {
       const value = route.valueOf(message.data)
       if (value === undefined) continue
       const association = associationOf(route.key, value)
-      // An ended instance is found by a redelivery of a message it handled, whose commands a crash may have left unsent.
-      const filter = { saga: definition.name, associations: association, $or: [{ status: 'active' }, { handled: message.id }] }
-      const found = (await this.documents.find(this.collection, filter)) as SagaInstance[]
-      const ids = found.map((d) => d._id)
+      const found = await this.associated(definition.name, association, message.id)
+      const ids = [...found.keys()]
       // A start with no instance yet creates one whose id is its message's, so a redelivered start finds it.
       if (ids.length === 0 && route.starts) ids.push(instanceIdOf(definition.name, message.id))
-      for (const id of ids) outcomes.push(await this.serialised(id, () => this.step(definition, id, message, association)))
+      for (const id of ids) outcomes.push(await this.serialised(id, () => this.step(definition, id, message, association, found.get(id))))
     }
     return outcomes
   }
@@ -170,6 +176,38 @@ export class Sagas {
     return (await this.documents.find(this.collection, filter, { sort: { updatedAt: -1 }, limit })) as SagaInstance[]
   }
 
+  /**
+   * The instances associated with `association` that a message goes to: the
+   * active ones, and an ended one that handled this very message (a crash
+   * may have left its commands unsent). Looked up by id in an index
+   * collection, so finding an instance costs the same in every store however
+   * many instances there are.
+   */
+  private async associated(saga: string, association: string, messageId: string): Promise<Map<string, StoredDocument>> {
+    const entry = (await this.documents.get(this.indexCollection, indexIdOf(saga, association))) as { ids?: string[] } | undefined
+    if (entry?.ids === undefined || entry.ids.length === 0) return new Map()
+    const instances = await this.documents.getMany(this.collection, entry.ids)
+    return new Map(
+      [...instances].filter(([, stored]) => {
+        const doc = stored.doc as SagaInstance
+        return doc.status === 'active' || doc.handled.includes(messageId)
+      }),
+    )
+  }
+
+  /** The index entries that make `associations` find instance `sagaId`, written with the instance, compare-and-set. */
+  private async indexWrites(saga: string, sagaId: string, associations: readonly string[]): Promise<DocumentWrite[]> {
+    if (associations.length === 0) return []
+    const ids = associations.map((a) => indexIdOf(saga, a))
+    const stored = await this.documents.getMany(this.indexCollection, ids)
+    return ids.map((id): DocumentWrite => {
+      const entry = stored.get(id)
+      const revision = entry?.meta.revision ?? 0
+      const previous = (entry?.doc as { ids?: string[] } | undefined)?.ids ?? []
+      return { kind: 'put', collection: this.indexCollection, doc: { _id: id, ids: [...previous, sagaId] }, meta: { revision: revision + 1, positions: {} }, expectedRevision: revision }
+    })
+  }
+
   /** Runs `work` after the work already queued for instance `id` in this process: one message at a time per instance. */
   private serialised<T>(id: string, work: () => Promise<T>): Promise<T> {
     const previous = this.queues.get(id) ?? Promise.resolve()
@@ -182,21 +220,22 @@ export class Sagas {
     return next
   }
 
-  private async step(definition: Definition, sagaId: string, message: SagaMessage, association: string | undefined): Promise<SagaOutcome> {
+  private async step(definition: Definition, sagaId: string, message: SagaMessage, association: string | undefined, prefetched?: StoredDocument): Promise<SagaOutcome> {
     for (let conflicts = 0; ; conflicts++) {
       if (conflicts >= this.maxConflicts) throw new SagaConcurrencyError(definition.name, sagaId, message.id, conflicts)
-      const stored = (await this.documents.getMany(this.collection, [sagaId])).get(sagaId)
+      // The association lookup read the instance already; a retry reads it again.
+      const stored = conflicts === 0 && prefetched !== undefined ? prefetched : (await this.documents.getMany(this.collection, [sagaId])).get(sagaId)
       const current = stored?.doc as SagaInstance | undefined
       const revision = stored?.meta.revision ?? 0
       if (current !== undefined && current.handled.includes(message.id)) {
-        await this.flush(definition, sagaId, current.outbox)
-        return { saga: definition.name, sagaId, result: 'duplicate', conflicts, commands: [] }
+        await this.flush(definition, sagaId, current.outbox, true, true)
+        return { saga: definition.name, sagaId, result: 'duplicate', conflicts, ended: false, commands: [] }
       }
       if (current !== undefined && current.status === 'ended') {
-        return { saga: definition.name, sagaId, result: 'ended', conflicts, commands: [] }
+        return { saga: definition.name, sagaId, result: 'ended', conflicts, ended: false, commands: [] }
       }
       // A deadline for an instance that is gone (never stored) has nothing to act on.
-      if (current === undefined && association === undefined) return { saga: definition.name, sagaId, result: 'ended', conflicts, commands: [] }
+      if (current === undefined && association === undefined) return { saga: definition.name, sagaId, result: 'ended', conflicts, ended: false, commands: [] }
       const now = this.clock.now()
       const base: SagaInstance = current ?? {
         _id: sagaId,
@@ -213,31 +252,40 @@ export class Sagas {
         updatedAt: now,
         endedAt: null,
       }
-      const next = await this.decide(definition, base, message, now)
+      const { next, entries } = await this.decide(definition, base, message, now)
+      const added = next.associations.filter((a) => !(current?.associations ?? []).includes(a))
       try {
         await this.documents.commit({
-          writes: [{ kind: 'put', collection: this.collection, doc: next, meta: { revision: revision + 1, positions: {} }, expectedRevision: revision }],
+          writes: [
+            { kind: 'put', collection: this.collection, doc: next, meta: { revision: revision + 1, positions: {} }, expectedRevision: revision },
+            ...(await this.indexWrites(definition.name, sagaId, added)),
+          ],
         })
       } catch (error) {
         if (isDocumentConflictError(error) || isDuplicateDocumentError(error)) continue
         throw error
       }
+      // What this process had sent is off the stored outbox now.
+      const sent = this.sent.get(sagaId)
+      if (sent !== undefined) for (const e of base.outbox) sent.delete(e.id)
       // Only this step's own entries: another writer's are sent by that writer (or by a redelivery after its crash).
-      const added = next.outbox.slice(base.outbox.length)
-      const commands = added.flatMap((e) => (e.kind === 'command' ? [e.command] : []))
-      await this.flush(definition, sagaId, added)
-      return { saga: definition.name, sagaId, result: 'handled', conflicts, commands }
+      const commands = entries.flatMap((e) => (e.kind === 'command' ? [e.command] : []))
+      await this.flush(definition, sagaId, entries, next.status === 'ended')
+      return { saga: definition.name, sagaId, result: 'handled', conflicts, ended: next.status === 'ended', commands }
     }
   }
 
   /** Runs the handler on the stored state and turns what it asked for into the next document, outbox included. */
-  private async decide(definition: Definition, base: SagaInstance, message: SagaMessage, now: number): Promise<SagaInstance> {
+  private async decide(definition: Definition, base: SagaInstance, message: SagaMessage, now: number): Promise<{ next: SagaInstance; entries: OutboxEntry[] }> {
     const ctx = new EffectCollector(base._id, message)
     const state = await definition.handle(structuredClone(base.state), message, ctx)
     const step = base.step + 1
     const associations = [...base.associations]
     let compensations = [...base.compensations]
-    const outbox: OutboxEntry[] = [...base.outbox]
+    // Entries this process sent leave the outbox with this write; the others stay until whoever sends them does.
+    const sentHere = this.sent.get(base._id)
+    const kept = base.outbox.filter((e) => sentHere === undefined || !sentHere.has(e.id))
+    const outbox: OutboxEntry[] = [...kept]
     let ended = false
     let sent = 0
     const metadata = (commandId: string): Record<string, string> => ({
@@ -291,7 +339,7 @@ export class Sagas {
       scheduled.delete(message.type.startsWith('deadline:') ? message.type.slice('deadline:'.length) : '')
       for (const name of scheduled) outbox.push({ kind: 'cancel', id: `${base._id}:${step}:x${outbox.length}`, name })
     }
-    const added = outbox.slice(base.outbox.length)
+    const added = outbox.slice(kept.length)
     const entry: SagaHistoryEntry = {
       step,
       messageId: message.id,
@@ -301,7 +349,7 @@ export class Sagas {
       scheduled: added.flatMap((e) => (e.kind === 'schedule' ? [e.name] : [])),
       cancelled: added.flatMap((e) => (e.kind === 'cancel' ? [e.name] : [])),
     }
-    return {
+    const next: SagaInstance = {
       ...base,
       state,
       status: ended ? 'ended' : 'active',
@@ -314,10 +362,16 @@ export class Sagas {
       updatedAt: now,
       endedAt: ended ? now : null,
     }
+    return { next, entries: added }
   }
 
-  /** Sends what a stored step asked for, then takes it off the outbox; a crash in between sends it again, with the same ids. */
-  private async flush(definition: Definition, sagaId: string, entries: readonly OutboxEntry[]): Promise<void> {
+  /**
+   * Sends what a stored step asked for. The entries leave the stored outbox
+   * with the instance's next step, or at once (`clear`) when the instance
+   * ended or the step is a redelivery's (`resend`: these may have taken
+   * effect before); a crash before sends them again, with the same ids.
+   */
+  private async flush(definition: Definition, sagaId: string, entries: readonly OutboxEntry[], clear: boolean, resend = false): Promise<void> {
     if (entries.length === 0) return
     const scope = this.options.deadlines?.scope(sagaDeadlineScope(definition.name, sagaId))
     for (const entry of entries) {
@@ -325,7 +379,9 @@ export class Sagas {
         const { command } = entry
         const sender = command.to === undefined ? this.options.local : this.options.integration
         if (sender === undefined) throw new NoCommandRouteError(definition.name, sagaId, command.type, command.to)
-        await sender(this.commandObject(command), command)
+        // Only a redelivery sends a command that may have taken effect already: it says so, for the receiver to look.
+        const sent = resend ? { ...command, metadata: { ...command.metadata, sagaResend: 'true' } } : command
+        await sender(this.commandObject(command), sent)
       } else if (scope === undefined) {
         throw new NoCommandRouteError(definition.name, sagaId, `deadline '${entry.name}'`, 'deadlines')
       } else if (entry.kind === 'schedule') {
@@ -335,6 +391,13 @@ export class Sagas {
       }
     }
     const done = new Set(entries.map((e) => e.id))
+    if (!clear) {
+      const sent = this.sent.get(sagaId) ?? new Set<string>()
+      for (const id of done) sent.add(id)
+      this.sent.set(sagaId, sent)
+      return
+    }
+    this.sent.delete(sagaId)
     for (let conflicts = 0; conflicts < this.maxConflicts; conflicts++) {
       const stored = (await this.documents.getMany(this.collection, [sagaId])).get(sagaId)
       if (stored === undefined) return
@@ -358,6 +421,8 @@ export class Sagas {
     return prototype === undefined ? { type: command.type, ...command.data } : Object.assign(Object.create(prototype) as object, command.data)
   }
 }
+
+const indexIdOf = (saga: string, association: string): string => `${saga}\n${association}`
 
 const commandEntry = (command: SagaCommand): OutboxEntry => ({ kind: 'command', id: command.id, command })
 

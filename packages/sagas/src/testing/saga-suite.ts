@@ -174,6 +174,7 @@ export const sagaSuite = (name: string, factory: () => Promise<SagaStoresUnderTe
     })
     afterEach(async () => {
       await stores.documents.dropCollection(collection)
+      await stores.documents.dropCollection(`${collection}_associations`)
       await stores.teardown?.()
     })
 
