@@ -121,11 +121,23 @@ export class Sagas {
       const value = route.valueOf(message.data)
       if (value === undefined) continue
       const association = associationOf(route.key, value)
-      const found = await this.associated(definition.name, association, message.id)
-      const ids = [...found.keys()]
-      // A start with no instance yet creates one whose id is its message's, so a redelivered start finds it.
-      if (ids.length === 0 && route.starts) ids.push(instanceIdOf(definition.name, message.id))
-      for (const id of ids) outcomes.push(await this.serialised(id, () => this.step(definition, id, message, association, found.get(id))))
+      for (let attempt = 1; ; attempt++) {
+        const found = await this.associated(definition.name, association, message.id)
+        if (found.size > 0) {
+          for (const [id, stored] of found) outcomes.push(await this.serialised(id, () => this.existing(definition, id, message, stored)))
+          break
+        }
+        if (!route.starts) break
+        // A start with no instance yet creates one whose id is its message's, so a redelivered start finds it.
+        const id = instanceIdOf(definition.name, message.id)
+        const outcome = await this.serialised(id, () => this.step(definition, id, message, association, undefined))
+        if (outcome !== STARTED_ELSEWHERE) {
+          outcomes.push(outcome)
+          break
+        }
+        // Another start of the same association won: the message goes to the instance it created.
+        if (attempt >= this.maxConflicts) throw new SagaConcurrencyError(definition.name, id, message.id, attempt)
+      }
     }
     return outcomes
   }
@@ -155,7 +167,7 @@ export class Sagas {
         data: delivery.payload,
         metadata: { eventId: delivery.id, deadlineId: delivery.id, dueAt: delivery.dueAt },
       }
-      return this.serialised(id, () => this.step(definition, id, message, undefined))
+      return this.serialised(id, () => this.existing(definition, id, message, undefined))
     }
     return undefined
   }
@@ -220,7 +232,23 @@ export class Sagas {
     return next
   }
 
-  private async step(definition: Definition, sagaId: string, message: SagaMessage, association: string | undefined, prefetched?: StoredDocument): Promise<SagaOutcome> {
+  /** Deletes instance `sagaId` if it is still at `revision` (what this process wrote). */
+  private async discard(sagaId: string, revision: number): Promise<void> {
+    try {
+      await this.documents.commit({ writes: [{ kind: 'delete', collection: this.collection, id: sagaId, expectedRevision: revision }] })
+    } catch (error) {
+      if (!isDocumentConflictError(error)) throw error
+    }
+  }
+
+  /** A step on an instance that exists (or is gone: then nothing happens). */
+  private async existing(definition: Definition, sagaId: string, message: SagaMessage, prefetched: StoredDocument | undefined): Promise<SagaOutcome> {
+    const outcome = await this.step(definition, sagaId, message, undefined, prefetched)
+    return outcome === STARTED_ELSEWHERE ? { saga: definition.name, sagaId, result: 'ended', conflicts: 0, ended: false, commands: [] } : outcome
+  }
+
+  /** Handles `message` on instance `sagaId`; `association` is given for a start, which creates the instance when it is not there. */
+  private async step(definition: Definition, sagaId: string, message: SagaMessage, association: string | undefined, prefetched?: StoredDocument): Promise<SagaOutcome | typeof STARTED_ELSEWHERE> {
     for (let conflicts = 0; ; conflicts++) {
       if (conflicts >= this.maxConflicts) throw new SagaConcurrencyError(definition.name, sagaId, message.id, conflicts)
       // The association lookup read the instance already; a retry reads it again.
@@ -234,7 +262,7 @@ export class Sagas {
       if (current !== undefined && current.status === 'ended') {
         return { saga: definition.name, sagaId, result: 'ended', conflicts, ended: false, commands: [] }
       }
-      // A deadline for an instance that is gone (never stored) has nothing to act on.
+      // A message for an instance that is gone (never stored) has nothing to act on.
       if (current === undefined && association === undefined) return { saga: definition.name, sagaId, result: 'ended', conflicts, ended: false, commands: [] }
       const now = this.clock.now()
       const base: SagaInstance = current ?? {
@@ -256,14 +284,20 @@ export class Sagas {
       const added = next.associations.filter((a) => !(current?.associations ?? []).includes(a))
       try {
         await this.documents.commit({
+          // The index first: a store without transactions that stops between them leaves an index entry to an instance that is not there, which lookups skip.
           writes: [
-            { kind: 'put', collection: this.collection, doc: next, meta: { revision: revision + 1, positions: {} }, expectedRevision: revision },
             ...(await this.indexWrites(definition.name, sagaId, added)),
+            { kind: 'put', collection: this.collection, doc: next, meta: { revision: revision + 1, positions: {} }, expectedRevision: revision },
           ],
         })
       } catch (error) {
-        if (isDocumentConflictError(error) || isDuplicateDocumentError(error)) continue
-        throw error
+        if (!isDocumentConflictError(error) && !isDuplicateDocumentError(error)) throw error
+        if (current === undefined && association !== undefined) {
+          // Without transactions the instance may have been written though its index entry was refused: take it back.
+          if (!this.documents.capabilities.transactions) await this.discard(sagaId, revision + 1)
+          return STARTED_ELSEWHERE
+        }
+        continue
       }
       // What this process had sent is off the stored outbox now.
       const sent = this.sent.get(sagaId)
@@ -421,6 +455,9 @@ export class Sagas {
     return prototype === undefined ? { type: command.type, ...command.data } : Object.assign(Object.create(prototype) as object, command.data)
   }
 }
+
+/** What a start that lost to another start of the same association returns: the message then goes to the winner's instance. */
+const STARTED_ELSEWHERE = Symbol('started elsewhere')
 
 const indexIdOf = (saga: string, association: string): string => `${saga}\n${association}`
 

@@ -232,6 +232,18 @@ export const sagaSuite = (name: string, factory: () => Promise<SagaStoresUnderTe
       expect(await entries(order)).toEqual(['reserve', 'charge'])
     })
 
+    it('starts one instance when two starts of one association come at once: the loser goes to the winner\'s instance', async () => {
+      const order = id('o5')
+      await app.commandBus.execute(new OpenLedger(order))
+      const gate = readGate(stores.documents, collection, 2)
+      const a = runtime([OrderSaga], undefined, gate.documents)
+      const b = runtime([OrderSaga], undefined, gate.documents)
+      const [[ra], [rb]] = await Promise.all([a.handle(message(new OrderPlaced(order, id('p5')))), b.handle(message(new OrderPlaced(order, id('p5'))))])
+      expect(ra!.sagaId).toBe(rb!.sagaId)
+      const instances = await a.list({ saga: 'suite-order' })
+      expect(instances.map((s) => [s._id, s.step])).toEqual([[ra!.sagaId, 2]])
+    })
+
     it('sends no second command with effect for a redelivered message', async () => {
       const order = id('o3')
       await app.commandBus.execute(new OpenLedger(order))
