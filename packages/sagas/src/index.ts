@@ -26,3 +26,4 @@ export {
 } from './errors'
 export { SagaWorker, type SagaWorkerOptions, parkedSagaEventsCollection } from './sagas/saga-worker'
 export { transportCommands, type TransportCommandsOptions } from './sagas/transport-commands'
+export { sagaConsumerHandlers, sagaMessageOf } from './sagas/consumer-handlers'

@@ -94,7 +94,7 @@ class OrderSaga {
     ctx.send(new TakePayment(this.orderId))
   }
 
-  @EndSaga()
+  @EndSaga
   @SagaEventHandler(PaymentTaken, { associate: 'reservationId' })
   paid(): void {} // ending cancels the pending payment-timeout
 

@@ -74,13 +74,21 @@ export const StartSaga = (eventType: string | EventClass, options: AssociateOpti
 /** An event an existing instance handles; instances are found by `associate`. An event no instance is associated with is ignored. */
 export const SagaEventHandler = (eventType: string | EventClass, options: AssociateOptions): MethodDecorator => handler(eventType, options, false)
 
-/** The instance ends after this handler: it handles nothing more and its pending deadlines are cancelled. */
-export const EndSaga =
-  (): MethodDecorator =>
-  (prototype, method) => {
-    if (typeof method !== 'string') throw new TypeError('saga handlers need string-named methods')
-    sagaMetaOf(prototype.constructor).ends.add(method)
-  }
+const endSaga: MethodDecorator = (prototype, method) => {
+  if (typeof method !== 'string') throw new TypeError('saga handlers need string-named methods')
+  sagaMetaOf(prototype.constructor).ends.add(method)
+}
+
+/**
+ * The instance ends after this handler: it handles nothing more and its
+ * pending deadlines are cancelled. Written `@EndSaga` or `@EndSaga()`.
+ */
+export function EndSaga(): MethodDecorator
+export function EndSaga(prototype: object, method: string | symbol, descriptor?: PropertyDescriptor): void
+export function EndSaga(prototype?: object, method?: string | symbol, descriptor?: PropertyDescriptor): MethodDecorator | void {
+  if (prototype === undefined) return endSaga
+  endSaga(prototype, method!, descriptor!)
+}
 
 /** Handles deadline `name` scheduled by this instance, delivered back to it by the deadline worker. */
 export const SagaDeadlineHandler =

@@ -3,7 +3,7 @@ import { defineAggregate } from '@eventfold/core'
 import { ConsumerWorker, defineConsumer, InMemoryTransport, type IntegrationEnvelope } from '@eventfold/messaging'
 import { inMemoryInbox } from '@eventfold/messaging/testing'
 import { InMemoryDocumentStore } from '@eventfold/projections'
-import { Saga, SagaEventHandler, Sagas, StartSaga, transportCommands, type CommandSender, type SagaContext } from '@eventfold/sagas'
+import { Saga, SagaEventHandler, sagaConsumerHandlers, Sagas, StartSaga, transportCommands, type CommandSender, type SagaContext } from '@eventfold/sagas'
 
 // The billing service: charging an order appends one event per command it executes.
 interface ChargeOrder {
@@ -55,10 +55,7 @@ describe('integration commands and events', () => {
     }
     const { encodeEnvelope } = await import('@eventfold/messaging/spi')
     await transport.publish('orders', [encodeEnvelope(accepted)])
-    const toSaga = async (e: IntegrationEnvelope): Promise<void> => {
-      await sagas.handle({ id: e.id, type: e.type, data: e.data, metadata: { eventId: e.id, ...(e.correlationId !== undefined && { correlationId: e.correlationId }) } })
-    }
-    const ordersConsumer = defineConsumer('orders-sagas', { topics: ['orders'], handlers: { 'OrderAccepted.v1': toSaga } })
+    const ordersConsumer = defineConsumer('orders-sagas', { topics: ['orders'], handlers: sagaConsumerHandlers(sagas) })
     const ordersWorker = new ConsumerWorker(ordersConsumer, transport, inMemoryInbox(), {
       maxAttempts: 3,
       retry: { initialDelayMs: 1, maxDelayMs: 1 },
@@ -87,6 +84,8 @@ describe('integration commands and events', () => {
     for await (const e of billingInbox.events!.readStream('Charges-7')) if (e.type === 'OrderCharged') charged.push(e)
     expect(charged).toHaveLength(1)
     const [instance] = await sagas.list()
-    expect(instance).toMatchObject({ status: 'active', outbox: [], history: [{ messageId: 'evt-1', sent: [`${instance!._id}:1:0`] }] })
+    expect(instance).toMatchObject({ status: 'active', history: [{ messageId: 'evt-1', sent: [`${instance!._id}:1:0`] }] })
+    // The charge is caused by the command, in the flow of the event that started the saga.
+    expect(charged[0]!.metadata).toMatchObject({ correlationId: 'flow-7', causationId: `${instance!._id}:1:0` })
   })
 })
