@@ -2,8 +2,12 @@ import { randomBytes } from 'node:crypto'
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import { Aggregate, AggregateId, AggregateRoot, Command, CommandHandler, createEventfold, Event, type EventStore, type Eventfold } from '@eventfold/core'
 import type { DocumentStore } from '@eventfold/projections'
+import { TestClock } from '../clock/test-clock'
+import type { DeadlineStore } from '../deadlines/deadline-store'
+import { Deadlines } from '../deadlines/deadlines'
+import { DeadlineWorker } from '../deadlines/deadline-worker'
 import { dedupeSagaCommands, localCommands, type CommandSender } from '../sagas/command-senders'
-import { EndSaga, Saga, SagaEventHandler, StartSaga } from '../sagas/decorators'
+import { EndSaga, Saga, SagaDeadlineHandler, SagaEventHandler, StartSaga } from '../sagas/decorators'
 import type { SagaContext, SagaMessage } from '../sagas/saga-message'
 import { Sagas } from '../sagas/sagas'
 
@@ -13,6 +17,8 @@ export interface SagaStoresUnderTest {
   readonly documents: DocumentStore
   /** The log of the aggregates the sagas send commands to. */
   readonly eventStore: EventStore
+  /** Where the sagas' deadlines go (the same store). */
+  readonly deadlines: DeadlineStore
   /** Runs after each test. */
   readonly teardown?: () => Promise<void>
 }
@@ -148,6 +154,36 @@ class TripSaga {
   }
 }
 
+// A hold that lapses unless confirmed in time: the deadline comes back to the instance, which undoes the hold.
+@Event('SuiteHoldPlaced')
+class HoldPlaced {
+  constructor(readonly holdId: string) {}
+}
+@Event('SuiteHoldConfirmed')
+class HoldConfirmed {
+  constructor(readonly holdId: string) {}
+}
+@Saga('suite-hold')
+class HoldSaga {
+  holdId = ''
+
+  @StartSaga(HoldPlaced, { associate: 'holdId' })
+  placed(e: HoldPlaced, ctx: SagaContext): void {
+    this.holdId = e.holdId
+    ctx.send(new Post(e.holdId, 'hold'))
+    ctx.compensateWith(new Post(e.holdId, 'release'))
+    ctx.schedule('hold-lapses', { after: 60_000 }, { holdId: e.holdId })
+  }
+  @EndSaga
+  @SagaEventHandler(HoldConfirmed, { associate: 'holdId' })
+  confirmed(): void {}
+  @EndSaga
+  @SagaDeadlineHandler('hold-lapses')
+  lapsed(_payload: unknown, ctx: SagaContext): void {
+    ctx.compensate()
+  }
+}
+
 /**
  * Registers the saga runtime's tests on real stores: start, association at
  * run time and end; two messages for one instance at once (no lost update,
@@ -271,6 +307,36 @@ export const sagaSuite = (name: string, factory: () => Promise<SagaStoresUnderTe
       const [instance] = await restarted.list({ saga: 'suite-order' })
       expect(instance!.outbox).toEqual([])
       expect(await entries(order)).toEqual(['reserve'])
+    })
+
+    it('delivers a deadline a saga scheduled back to its instance, and never one an ended instance cancelled', async () => {
+      const lapsing = id('h1')
+      const kept = id('h2')
+      for (const h of [lapsing, kept]) await app.commandBus.execute(new OpenLedger(h))
+      const clock = new TestClock(1_800_000_000_000)
+      const deadlines = new Deadlines(stores.deadlines, { clock })
+      const sagas = new Sagas({ documents: stores.documents, sagas: [HoldSaga], local: localCommands(app.commandBus), deadlines, clock, collection })
+      const [l] = await sagas.handle(message(new HoldPlaced(lapsing)))
+      const [k] = await sagas.handle(message(new HoldPlaced(kept)))
+      await sagas.handle(message(new HoldConfirmed(kept)))
+      const scopes = new Set([`Saga.suite-hold-${l!.sagaId}`, `Saga.suite-hold-${k!.sagaId}`])
+      let settled!: (scope: string) => void
+      const fired = new Promise<string>((resolve) => (settled = resolve))
+      const worker = new DeadlineWorker(stores.deadlines, {
+        clock,
+        handlers: sagas.deadlineHandlers(),
+        onSettled: (d, state) => state === 'fired' && scopes.has(d.scope) && settled(d.scope),
+      })
+      const running = worker.start()
+      clock.advance(60_000)
+      expect(await fired).toBe(`Saga.suite-hold-${l!.sagaId}`)
+      await worker.stop()
+      await running
+      expect(await entries(lapsing)).toEqual(['hold', 'release'])
+      expect(await entries(kept)).toEqual(['hold'])
+      expect(await sagas.get(l!.sagaId)).toMatchObject({ status: 'ended', history: [{ step: 1 }, { step: 2, type: 'deadline:hold-lapses' }] })
+      const left = (await stores.deadlines.list()).filter((d) => scopes.has(d.scope))
+      expect(left.map((d) => [d.scope, d.state])).toEqual([[`Saga.suite-hold-${l!.sagaId}`, 'fired']])
     })
 
     it('runs the compensations of the steps done, most recent first, once each, when the third of four steps fails', async () => {

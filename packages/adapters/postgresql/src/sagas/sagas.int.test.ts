@@ -1,6 +1,7 @@
 import { afterAll, beforeAll } from '@jest/globals'
 import { sagaSuite } from '@eventfold/sagas/testing'
 import type pg from 'pg'
+import { PostgresDeadlineStore } from '../deadlines/postgres-deadline-store'
 import { PostgresDocumentStore } from '../documents/postgres-document-store'
 import { PostgresEventStore } from '../events/postgres-event-store'
 import { describePostgres, dropSchema, freshSchema, testPool } from '../testing/connect'
@@ -17,5 +18,9 @@ describePostgres('PostgreSQL sagas', () => {
     await pool.end()
   })
 
-  sagaSuite('PostgreSQL', async () => ({ documents: new PostgresDocumentStore(pool, { schema }), eventStore: new PostgresEventStore(pool, { schema }) }))
+  sagaSuite('PostgreSQL', async () => ({
+    documents: new PostgresDocumentStore(pool, { schema }),
+    eventStore: new PostgresEventStore(pool, { schema }),
+    deadlines: new PostgresDeadlineStore(pool, { schema }),
+  }))
 })

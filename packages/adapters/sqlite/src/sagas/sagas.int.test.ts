@@ -1,4 +1,5 @@
 import { sagaSuite } from '@eventfold/sagas/testing'
+import { SqliteDeadlineStore } from '../deadlines/sqlite-deadline-store'
 import { SqliteDocumentStore } from '../documents'
 import { openSqlite } from '../sqlite-connection'
 import { SqliteEventStore } from '../sqlite-event-store'
@@ -11,6 +12,7 @@ sagaSuite('SQLite', async () => {
   return {
     documents: new SqliteDocumentStore(sqlite),
     eventStore: new SqliteEventStore(sqlite),
+    deadlines: new SqliteDeadlineStore(sqlite),
     teardown: async () => {
       await sqlite.close()
       dir.remove()
