@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
+import type { SagaOutcome } from '@eventfold/sagas'
 // #region imports
 import { Aggregate, AggregateId, AggregateRoot, Command, CommandHandler, createEventfold, Event, InMemoryEventStore } from '@eventfold/core'
 import { InMemoryDocumentStore } from '@eventfold/projections'
@@ -107,40 +108,48 @@ class OrderSaga {
 }
 // #endregion saga
 
+/** What a callback was told so far, and a wait for a condition on it. */
+const observed = <T>(): { push(item: T): void; waitFor(done: (items: readonly T[]) => boolean): Promise<void> } => {
+  const items: T[] = []
+  const waiters: { done: (items: readonly T[]) => boolean; resolve: () => void }[] = []
+  return {
+    push(item) {
+      items.push(item)
+      for (const w of [...waiters]) {
+        if (!w.done(items)) continue
+        waiters.splice(waiters.indexOf(w), 1)
+        w.resolve()
+      }
+    },
+    waitFor: (done) => (done(items) ? Promise.resolve() : new Promise((resolve) => waiters.push({ done, resolve }))),
+  }
+}
+
 describe('the sagas README', () => {
   it('releases the stock and cancels an order not paid in time, and ends a paid one quietly', async () => {
     const eventStore = new InMemoryEventStore()
     const documents = new InMemoryDocumentStore()
+    const outcomes = observed<SagaOutcome>()
     // #region wiring
     const app = createEventfold({ eventStore, aggregates: [Fulfilment], middleware: [dedupeSagaCommands(eventStore)] })
     const clock = new TestClock()
     const store = new InMemoryDeadlineStore()
     const deadlines = new Deadlines(store, { clock })
-    const sagas = new Sagas({ documents, sagas: [OrderSaga], local: localCommands(app.commandBus), deadlines, clock })
+    const sagas = new Sagas({ documents, sagas: [OrderSaga], local: localCommands(app.commandBus), deadlines, clock, onOutcome: (o) => outcomes.push(o) })
     const worker = new SagaWorker(sagas, { eventStore, documents }) // follows the log
     const deadlineWorker = new DeadlineWorker(store, { clock, handlers: sagas.deadlineHandlers() })
     void worker.start()
     void deadlineWorker.start()
     // #endregion wiring
 
-    const untilHandled = async (count: number): Promise<void> => {
-      while ((await sagas.list()).reduce((n, s) => n + s.step, 0) < count) await new Promise((r) => setImmediate(r))
-    }
     await eventStore.appendToStream('Order-o1', [{ type: 'OrderPlaced', data: { orderId: 'o1', sku: 'A' } }])
     await eventStore.appendToStream('Order-o2', [{ type: 'OrderPlaced', data: { orderId: 'o2', sku: 'B' } }])
     await eventStore.appendToStream('Stock-o1', [{ type: 'StockReserved', data: { orderId: 'o1', reservationId: 'r1' } }])
     await eventStore.appendToStream('Stock-o2', [{ type: 'StockReserved', data: { orderId: 'o2', reservationId: 'r2' } }])
     await eventStore.appendToStream('Payment-r2', [{ type: 'PaymentTaken', data: { reservationId: 'r2' } }])
-    await untilHandled(5)
-    const fired = new Promise<void>((resolve) => {
-      const check = async (): Promise<void> => {
-        if ((await sagas.list({ status: 'ended' })).length === 2) resolve()
-        else setImmediate(() => void check())
-      }
-      void check()
-    })
+    await outcomes.waitFor((o) => o.filter((x) => x.result === 'handled').length === 5)
     clock.advance(15 * 60_000)
-    await fired
+    await outcomes.waitFor((o) => o.filter((x) => x.ended).length === 2)
     await deadlineWorker.stop()
     await worker.stop()
 

@@ -35,6 +35,8 @@ export interface SagasOptions {
   readonly collection?: string
   /** Tries of one message against writers of the same instance before {@link SagaConcurrencyError}. @default 20 */
   readonly maxConflicts?: number
+  /** Told after each message an instance handled, recognised as a redelivery, or ignored as come after its end. @default nothing */
+  readonly onOutcome?: (outcome: SagaOutcome) => void
   /** Command classes to rebuild commands of an outbox left by a crash; those sent in this process are known anyway. @default [] */
   readonly commands?: readonly (abstract new (...args: never[]) => object)[]
 }
@@ -124,7 +126,7 @@ export class Sagas {
       for (let attempt = 1; ; attempt++) {
         const found = await this.associated(definition.name, association, message.id)
         if (found.size > 0) {
-          for (const [id, stored] of found) outcomes.push(await this.serialised(id, () => this.existing(definition, id, message, stored)))
+          for (const [id, stored] of found) outcomes.push(this.told(await this.serialised(id, () => this.existing(definition, id, message, stored))))
           break
         }
         if (!route.starts) break
@@ -132,7 +134,7 @@ export class Sagas {
         const id = instanceIdOf(definition.name, message.id)
         const outcome = await this.serialised(id, () => this.step(definition, id, message, association, undefined))
         if (outcome !== STARTED_ELSEWHERE) {
-          outcomes.push(outcome)
+          outcomes.push(this.told(outcome))
           break
         }
         // Another start of the same association won: the message goes to the instance it created.
@@ -167,7 +169,7 @@ export class Sagas {
         data: delivery.payload,
         metadata: { eventId: delivery.id, deadlineId: delivery.id, dueAt: delivery.dueAt },
       }
-      return this.serialised(id, () => this.existing(definition, id, message, undefined))
+      return this.told(await this.serialised(id, () => this.existing(definition, id, message, undefined)))
     }
     return undefined
   }
@@ -230,6 +232,11 @@ export class Sagas {
       if (this.queues.get(id) === tail) this.queues.delete(id)
     })
     return next
+  }
+
+  private told(outcome: SagaOutcome): SagaOutcome {
+    this.options.onOutcome?.(outcome)
+    return outcome
   }
 
   /** Deletes instance `sagaId` if it is still at `revision` (what this process wrote). */
