@@ -1,6 +1,6 @@
 import { join } from 'node:path'
-import { createEventfold, defineAggregate, type EventStore, type RecordedEvent } from '@eventfold/core'
-import { defineProcessManager, dedupeSagaCommands, localCommands, Sagas, SagaWorker } from '@eventfold/sagas'
+import { createEventfold, defineAggregate, type EventStore } from '@eventfold/core'
+import { defineProcessManager, dedupeSagaCommands, localCommands, Sagas, SagaWorker, type SagaOutcome } from '@eventfold/sagas'
 import { openSqlite, SqliteDocumentStore, SqliteEventStore, type SqliteConnection } from '@eventfold/sqlite'
 
 /** S1's size: saga instances per run. */
@@ -82,15 +82,10 @@ const sagaRun = async (file: string, instances: number): Promise<number> => {
   let completed = 0
   let done!: () => void
   const finished = new Promise<void>((resolve) => (done = resolve))
-  class CountingSagas extends Sagas {
-    override async handleEvent(event: RecordedEvent) {
-      const outcomes = await super.handleEvent(event)
-      completed += outcomes.filter((o) => o.ended).length
-      if (completed === instances) done()
-      return outcomes
-    }
+  const onOutcome = (o: SagaOutcome): void => {
+    if (o.ended && ++completed === instances) done()
   }
-  const sagas = new CountingSagas({ documents, sagas: [fulfilment], local: localCommands(app.commandBus) })
+  const sagas = new Sagas({ documents, sagas: [fulfilment], local: localCommands(app.commandBus), onOutcome })
   const worker = new SagaWorker(sagas, { eventStore, documents })
   const started = performance.now()
   void worker.start()
