@@ -146,7 +146,8 @@ class SagaSink implements EngineSink<RecordedEvent, SagaAttempt> {
 
   async commit(attempt: SagaAttempt, batch: OpenBatch<RecordedEvent>): Promise<{ writes: number; parked: number }> {
     // A parked event already recorded by an earlier try at this commit is not written again.
-    const existing = await this.documents.getMany(this.parkedCollection, attempt.parked.flatMap((w) => (w.kind === 'put' ? [w.doc._id] : [])))
+    const ids = attempt.parked.flatMap((w) => (w.kind === 'put' ? [w.doc._id] : []))
+    const existing = ids.length === 0 ? new Map() : await this.documents.getMany(this.parkedCollection, ids)
     const writes = attempt.parked.filter((w) => w.kind === 'put' && !existing.has(w.doc._id))
     await this.documents.commit({ writes, checkpoint: { name: this.checkpoint, position: batch.last.position } })
     return { writes: writes.length, parked: attempt.parked.length }
