@@ -74,7 +74,7 @@ export interface Reaction {
   readonly send?: readonly (object | { readonly command: object; readonly to?: string })[]
   /** Commands that undo this step, recorded for a later `compensate`. */
   readonly compensateWith?: readonly (object | { readonly command: object; readonly to?: string })[]
-  /** Send the recorded compensations, most recent first. */
+  /** Send the compensations earlier steps recorded, most recent first (before this reaction's `compensateWith` is recorded). */
   readonly compensate?: boolean
   /** More association values, by key. */
   readonly associate?: Readonly<Record<string, string>>
@@ -126,8 +126,9 @@ export const defineProcessManager = <State>(options: ProcessManagerOptions<State
       const r = options.react(message, state)
       for (const [key, value] of Object.entries(r.associate ?? {})) ctx.associate(key, value)
       for (const c of r.send ?? []) ctx.send(...target(c))
-      for (const c of r.compensateWith ?? []) ctx.compensateWith(...target(c))
+      // Undo what earlier steps recorded before recording this step's own undo.
       if (r.compensate) ctx.compensate()
+      for (const c of r.compensateWith ?? []) ctx.compensateWith(...target(c))
       for (const d of r.schedule ?? []) ctx.schedule(d.name, d.when, d.payload)
       for (const name of r.cancel ?? []) ctx.cancel(name)
       if (r.end) ctx.end()

@@ -263,7 +263,10 @@ export class Sagas {
       const current = stored?.doc as SagaInstance | undefined
       const revision = stored?.meta.revision ?? 0
       if (current !== undefined && current.handled.includes(message.id)) {
-        await this.flush(definition, sagaId, current.outbox, true, true)
+        // What the step of this message left unsent (a crash between storing it and sending): sent again with the same ids.
+        const step = current.history.find((h) => h.messageId === message.id)
+        const left = step === undefined ? [] : current.outbox.filter((e) => (e.kind === 'command' ? step.sent.includes(e.command.id) : e.id.startsWith(`${sagaId}:${step.step}:`)))
+        await this.flush(definition, sagaId, left, true, true)
         return { saga: definition.name, sagaId, result: 'duplicate', conflicts, ended: false, commands: [] }
       }
       if (current !== undefined && current.status === 'ended') {
@@ -329,6 +332,7 @@ export class Sagas {
     const outbox: OutboxEntry[] = [...kept]
     let ended = false
     let sent = 0
+    let recorded = 0
     const metadata = (commandId: string): Record<string, string> => ({
       commandId,
       sagaId: base._id,
@@ -347,7 +351,7 @@ export class Sagas {
           outbox.push(commandEntry(record(effect.command, effect.to, `${base._id}:${step}:${sent++}`)))
           break
         case 'compensateWith':
-          compensations.push(record(effect.command, effect.to, `${base._id}:${step}:c${compensations.length}`))
+          compensations.push(record(effect.command, effect.to, `${base._id}:${step}:c${recorded++}`))
           break
         case 'compensate':
           // Most recent step first; each keeps the id it was recorded with, so it has one effect however often it is sent.
