@@ -78,7 +78,7 @@ export const sagasCommand = (program: Command): void => {
           const stores = await ctx.stores()
           const instance = await new Sagas({ documents: stores.documents, sagas: [] }).get(id)
           const scope = sagaDeadlineScope(instance.saga, instance._id)
-          const pending = stores.deadlines ? (await stores.deadlines.list({ state: 'pending' })).filter((d) => d.scope === scope).map(printableDeadline) : []
+          const pending = stores.deadlines ? (await stores.deadlines.list({ state: 'pending', scope })).map(printableDeadline) : []
           const shown = {
             ...summary(instance),
             state: instance.state,
