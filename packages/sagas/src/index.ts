@@ -12,7 +12,7 @@ export { Saga, StartSaga, SagaEventHandler, EndSaga, SagaDeadlineHandler, type A
 export { type SagaContext, type SagaMessage, type SagaCommand, type SendOptions, deadlineMessageType } from './sagas/saga-message'
 export { type SagaDefinition, type SagaRoute, type Reaction, type ProcessManagerOptions, sagaFromClass, defineProcessManager } from './sagas/saga-definition'
 export { type SagaInstance, type SagaStatus, type SagaHistoryEntry, type OutboxEntry, sagaDeadlineScope } from './sagas/saga-instance'
-export { Sagas, type SagasOptions, type SagaOutcome, type ListSagasOptions } from './sagas/sagas'
+export { Sagas, type SagasOptions, type SagaOutcome, type ListSagasOptions, type SagaBatch, type SendRetryOptions } from './sagas/sagas'
 export { type CommandSender, localCommands, dedupeSagaCommands } from './sagas/command-senders'
 export {
   UndecoratedSagaError,

@@ -2,7 +2,7 @@ import type { BackoffPolicy, EventStore, RecordedEvent } from '@eventfold/core'
 import type { DocumentStore } from '@eventfold/projections'
 import type { DocumentWrite } from '@eventfold/projections/spi'
 import { LogSource, WorkerEngine, type BatchAttempt, type EngineCounters, type EngineSink, type OpenBatch } from '@eventfold/projections/engine'
-import type { Sagas } from './sagas'
+import type { SagaBatch, Sagas } from './sagas'
 
 /** Options of {@link SagaWorker}. */
 export interface SagaWorkerOptions {
@@ -29,10 +29,10 @@ export const parkedSagaEventsCollection = (name: string): string => `eventfold_s
 /**
  * Feeds the sagas from the log: follows it from a checkpoint, on the worker
  * engine the projection workers use (batches, retries with backoff, parking
- * after `maxAttempts`, graceful stop), and hands each event a saga handles to
- * {@link Sagas.handleEvent}. The checkpoint moves after the batch's sagas
- * have stored their steps, so a restart redelivers at most a batch, which
- * the instances recognise.
+ * after `maxAttempts`, graceful stop). The steps of a batch's events are
+ * stored in one commit with the checkpoint, then their commands are sent; a
+ * worker that starts first sends again what a stopped one left unsent
+ * (the receiver dedupes by the command ids).
  * @example
  * ```ts
  * const worker = new SagaWorker(sagas, { eventStore, documents })
@@ -80,6 +80,7 @@ export class SagaWorker {
   private async run(): Promise<void> {
     const { eventStore, documents, name = 'sagas', stopAtHead = false } = this.options
     const checkpoint = `saga:${name}`
+    await this.sagas.resendUnsent()
     this.source = new LogSource({
       eventStore,
       eventTypes: this.sagas.eventTypes,
@@ -88,7 +89,9 @@ export class SagaWorker {
       onCaughtUp: () => this.engine.wake(),
     })
     try {
-      await this.engine.run(this.source, new SagaSink(this.sagas, documents, checkpoint, parkedSagaEventsCollection(name)))
+      const { maxAttempts, retry, onError = (error: unknown) => process.emitWarning(`saga worker '${name}': ${error instanceof Error ? error.message : String(error)}`) } = this.options
+      const sink = new SagaSink(this.sagas, documents, checkpoint, parkedSagaEventsCollection(name), { ...(maxAttempts !== undefined && { attempts: maxAttempts }), ...(retry !== undefined && { retry }) }, onError)
+      await this.engine.run(this.source, sink)
     } finally {
       await this.source.close()
     }
@@ -97,18 +100,21 @@ export class SagaWorker {
 
 class SagaAttempt implements BatchAttempt<RecordedEvent> {
   readonly parked: DocumentWrite[] = []
+  readonly batch: SagaBatch
 
   constructor(
-    private readonly sagas: Sagas,
+    sagas: Sagas,
     private readonly collection: string,
-  ) {}
+  ) {
+    this.batch = sagas.beginBatch()
+  }
 
   accepts(): boolean {
     return true
   }
 
   async apply(event: RecordedEvent): Promise<void> {
-    await this.sagas.handleEvent(event)
+    await this.batch.apply({ id: event.metadata.eventId, type: event.type, data: event.data, metadata: event.metadata })
   }
 
   park(event: RecordedEvent, error: unknown, attempts: number): void {
@@ -138,6 +144,8 @@ class SagaSink implements EngineSink<RecordedEvent, SagaAttempt> {
     private readonly documents: DocumentStore,
     private readonly checkpoint: string,
     private readonly parkedCollection: string,
+    private readonly retry: { attempts?: number; retry?: BackoffPolicy },
+    private readonly onError: (error: unknown) => void,
   ) {}
 
   begin(): SagaAttempt {
@@ -149,7 +157,20 @@ class SagaSink implements EngineSink<RecordedEvent, SagaAttempt> {
     const ids = attempt.parked.flatMap((w) => (w.kind === 'put' ? [w.doc._id] : []))
     const existing = ids.length === 0 ? new Map() : await this.documents.getMany(this.parkedCollection, ids)
     const writes = attempt.parked.filter((w) => w.kind === 'put' && !existing.has(w.doc._id))
-    await this.documents.commit({ writes, checkpoint: { name: this.checkpoint, position: batch.last.position } })
-    return { writes: writes.length, parked: attempt.parked.length }
+    const steps = attempt.batch.writes()
+    await this.documents.commit({ writes: [...steps, ...writes], checkpoint: { name: this.checkpoint, position: batch.last.position } })
+    return { writes: steps.length + writes.length, parked: attempt.parked.length }
+  }
+
+  /** Sends what the batch's steps asked for; a step whose sends keep failing is recorded in the parked collection (its entries stay on the outbox). */
+  async committed(attempt: SagaAttempt): Promise<void> {
+    await attempt.batch.committed({
+      ...this.retry,
+      failed: async ({ saga, sagaId, entries, error }) => {
+        const doc = { _id: `unsent:${sagaId}:${entries[0]?.id ?? ''}`, saga, sagaId, unsent: entries.map((e) => e.id), error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) }
+        await this.documents.commit({ writes: [{ kind: 'put', collection: this.parkedCollection, doc, meta: { revision: 1, positions: {} }, expectedRevision: 0 }] }).catch((e: unknown) => this.onError(e))
+        this.onError(error)
+      },
+    })
   }
 }

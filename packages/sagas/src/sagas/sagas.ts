@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
-import type { RecordedEvent } from '@eventfold/core'
+import type { BackoffPolicy, RecordedEvent } from '@eventfold/core'
+import { backoffDelay, sleep } from '@eventfold/core/spi'
 import { isDocumentConflictError, isDuplicateDocumentError, type DocumentStore, type Filter } from '@eventfold/projections'
 import type { DocumentWrite, StoredDocument } from '@eventfold/projections/spi'
 import { systemClock, type Clock } from '../clock/clock'
@@ -52,6 +53,26 @@ export interface SagaOutcome {
   /** True when this message ended the instance. */
   readonly ended: boolean
   readonly commands: readonly SagaCommand[]
+}
+
+/** A batch of messages stored in one commit: see {@link Sagas.beginBatch}. */
+export interface SagaBatch {
+  /** Decides `message` on the instances as the batch left them. */
+  apply(message: SagaMessage): Promise<void>
+  /** The instance and index writes to commit with the batch. */
+  writes(): DocumentWrite[]
+  /** After the commit: sends what the steps asked for, each step's entries `attempts` times at most before telling `failed`. */
+  committed(options?: SendRetryOptions): Promise<void>
+}
+
+/** How {@link SagaBatch.committed} retries a send that fails. */
+export interface SendRetryOptions {
+  /** @default 3 */
+  readonly attempts?: number
+  /** @default { initialDelayMs: 5, maxDelayMs: 500 } */
+  readonly retry?: BackoffPolicy
+  /** Told about a step whose entries could not be sent; they stay on the instance's outbox. @default nothing */
+  readonly failed?: (failure: { saga: string; sagaId: string; entries: readonly OutboxEntry[]; error: unknown }) => Promise<void>
 }
 
 /** Options of {@link Sagas.list}. */
@@ -142,6 +163,131 @@ export class Sagas {
       }
     }
     return outcomes
+  }
+
+  /**
+   * A batch of messages whose steps are stored in one commit (with a
+   * worker's checkpoint): `apply` decides each on the instances as the
+   * batch left them, `writes` is what to commit, `committed` sends what the
+   * steps asked for. A commit refused for a conflict is redone on a fresh
+   * batch. For `SagaWorker`; a crash after the commit and before the sends
+   * leaves them on the instances' outboxes, which `resendUnsent` sends.
+   */
+  beginBatch(): SagaBatch {
+    const instances = new Map<string, { doc: SagaInstance | undefined; revision: number; changed: boolean }>()
+    const index = new Map<string, { ids: string[]; revision: number; changed: boolean }>()
+    const sends: { definition: Definition; sagaId: string; entries: readonly OutboxEntry[]; resend: boolean }[] = []
+    const outcomes: SagaOutcome[] = []
+    const instance = async (id: string) => {
+      let entry = instances.get(id)
+      if (entry === undefined) {
+        const stored = (await this.documents.getMany(this.collection, [id])).get(id)
+        entry = { doc: stored?.doc as SagaInstance | undefined, revision: stored?.meta.revision ?? 0, changed: false }
+        instances.set(id, entry)
+      }
+      return entry
+    }
+    const indexEntry = async (id: string) => {
+      let entry = index.get(id)
+      if (entry === undefined) {
+        const stored = (await this.documents.getMany(this.indexCollection, [id])).get(id)
+        entry = { ids: [...((stored?.doc as { ids?: string[] } | undefined)?.ids ?? [])], revision: stored?.meta.revision ?? 0, changed: false }
+        index.set(id, entry)
+      }
+      return entry
+    }
+    const stepOn = async (definition: Definition, sagaId: string, message: SagaMessage, association: string | undefined): Promise<void> => {
+      const entry = await instance(sagaId)
+      const current = entry.doc
+      if (current !== undefined && current.handled.includes(message.id)) {
+        const step = current.history.find((h) => h.messageId === message.id)
+        const left = step === undefined ? [] : current.outbox.filter((e) => (e.kind === 'command' ? step.sent.includes(e.command.id) : e.id.startsWith(`${sagaId}:${step.step}:`)))
+        sends.push({ definition, sagaId, entries: left, resend: true })
+        outcomes.push({ saga: definition.name, sagaId, result: 'duplicate', conflicts: 0, ended: false, commands: [] })
+        return
+      }
+      if (current !== undefined && current.status === 'ended') {
+        outcomes.push({ saga: definition.name, sagaId, result: 'ended', conflicts: 0, ended: false, commands: [] })
+        return
+      }
+      if (current === undefined && association === undefined) return
+      const now = this.clock.now()
+      const base = current ?? newInstance(definition, sagaId, association, now)
+      const { next, entries } = await this.decide(definition, base, message, now)
+      for (const a of next.associations.filter((x) => !(current?.associations ?? []).includes(x))) {
+        const ix = await indexEntry(indexIdOf(definition.name, a))
+        if (!ix.ids.includes(sagaId)) ix.ids.push(sagaId)
+        ix.changed = true
+      }
+      entry.doc = next
+      entry.changed = true
+      sends.push({ definition, sagaId, entries, resend: false })
+      outcomes.push({ saga: definition.name, sagaId, result: 'handled', conflicts: 0, ended: next.status === 'ended', commands: entries.flatMap((e) => (e.kind === 'command' ? [e.command] : [])) })
+    }
+    return {
+      apply: async (message) => {
+        for (const definition of this.definitions) {
+          const route = definition.routes.get(message.type)
+          if (route === undefined) continue
+          const value = route.valueOf(message.data)
+          if (value === undefined) continue
+          const association = associationOf(route.key, value)
+          const ix = await indexEntry(indexIdOf(definition.name, association))
+          const targets: string[] = []
+          for (const id of ix.ids) {
+            const doc = (await instance(id)).doc
+            if (doc !== undefined && (doc.status === 'active' || doc.handled.includes(message.id))) targets.push(id)
+          }
+          if (targets.length === 0 && route.starts) await stepOn(definition, instanceIdOf(definition.name, message.id), message, association)
+          for (const id of targets) await stepOn(definition, id, message, undefined)
+        }
+      },
+      writes: () => [
+        ...[...index].filter(([, e]) => e.changed).map(([id, e]): DocumentWrite => ({ kind: 'put', collection: this.indexCollection, doc: { _id: id, ids: e.ids }, meta: { revision: e.revision + 1, positions: {} }, expectedRevision: e.revision })),
+        ...[...instances].filter(([, e]) => e.changed && e.doc !== undefined).map(([, e]): DocumentWrite => ({ kind: 'put', collection: this.collection, doc: e.doc!, meta: { revision: e.revision + 1, positions: {} }, expectedRevision: e.revision })),
+      ],
+      committed: async ({ attempts = 3, retry, failed } = {}) => {
+        const sent = new Map<string, string[]>()
+        for (const { definition, sagaId, entries, resend } of sends) {
+          for (let attempt = 1; ; attempt++) {
+            try {
+              await this.flush(definition, sagaId, entries, false, resend || attempt > 1)
+              sent.set(sagaId, [...(sent.get(sagaId) ?? []), ...entries.map((e) => e.id)])
+              break
+            } catch (error) {
+              // The step is stored and its entries stay on the outbox: sent again when a worker starts.
+              if (attempt >= attempts) {
+                await failed?.({ saga: definition.name, sagaId, entries, error })
+                break
+              }
+              await sleep(backoffDelay(attempt + 1, retry))
+            }
+          }
+        }
+        // An instance that ended, or a redelivery's resends, get no next step to take what was sent off the outbox.
+        for (const [sagaId, ids] of sent) {
+          const doc = instances.get(sagaId)?.doc
+          const redelivered = sends.some((x) => x.sagaId === sagaId && x.resend)
+          if (ids.length > 0 && (doc?.status === 'ended' || redelivered)) await this.clearOutbox(sagaId, ids)
+        }
+        for (const o of outcomes) this.told(o)
+      },
+    }
+  }
+
+  /**
+   * Sends again what instances left on their outboxes (a worker stopped
+   * between storing steps and sending them), marked as sent again for the
+   * receiver to dedupe; what a worker does when it starts.
+   * @returns the number of instances that had something left.
+   */
+  async resendUnsent(): Promise<number> {
+    const left = (await this.documents.find(this.collection, { 'outbox.0': { $exists: true } })) as SagaInstance[]
+    for (const doc of left) {
+      const definition = this.definitions.find((d) => d.name === doc.saga)
+      if (definition !== undefined) await this.flush(definition, doc._id, doc.outbox, true, true)
+    }
+    return left.length
   }
 
   /**
@@ -275,21 +421,7 @@ export class Sagas {
       // A message for an instance that is gone (never stored) has nothing to act on.
       if (current === undefined && association === undefined) return { saga: definition.name, sagaId, result: 'ended', conflicts, ended: false, commands: [] }
       const now = this.clock.now()
-      const base: SagaInstance = current ?? {
-        _id: sagaId,
-        saga: definition.name,
-        status: 'active',
-        state: definition.initialState(),
-        associations: association === undefined ? [] : [association],
-        step: 0,
-        handled: [],
-        history: [],
-        compensations: [],
-        outbox: [],
-        startedAt: now,
-        updatedAt: now,
-        endedAt: null,
-      }
+      const base: SagaInstance = current ?? newInstance(definition, sagaId, association, now)
       const { next, entries } = await this.decide(definition, base, message, now)
       const added = next.associations.filter((a) => !(current?.associations ?? []).includes(a))
       try {
@@ -435,13 +567,18 @@ export class Sagas {
         await scope.cancel(entry.name)
       }
     }
-    const done = new Set(entries.map((e) => e.id))
     if (!clear) {
       const sent = this.sent.get(sagaId) ?? new Set<string>()
-      for (const id of done) sent.add(id)
+      for (const e of entries) sent.add(e.id)
       this.sent.set(sagaId, sent)
       return
     }
+    await this.clearOutbox(sagaId, entries.map((e) => e.id))
+  }
+
+  /** Takes sent entries (`ids`, and whatever else this process sent) off an instance's stored outbox, compare-and-set. */
+  private async clearOutbox(sagaId: string, ids: readonly string[]): Promise<void> {
+    const done = new Set([...ids, ...(this.sent.get(sagaId) ?? [])])
     this.sent.delete(sagaId)
     for (let conflicts = 0; conflicts < this.maxConflicts; conflicts++) {
       const stored = (await this.documents.getMany(this.collection, [sagaId])).get(sagaId)
@@ -466,6 +603,22 @@ export class Sagas {
     return prototype === undefined ? { type: command.type, ...command.data } : Object.assign(Object.create(prototype) as object, command.data)
   }
 }
+
+const newInstance = (definition: Definition, sagaId: string, association: string | undefined, now: number): SagaInstance => ({
+  _id: sagaId,
+  saga: definition.name,
+  status: 'active',
+  state: definition.initialState(),
+  associations: association === undefined ? [] : [association],
+  step: 0,
+  handled: [],
+  history: [],
+  compensations: [],
+  outbox: [],
+  startedAt: now,
+  updatedAt: now,
+  endedAt: null,
+})
 
 /** What a start that lost to another start of the same association returns: the message then goes to the winner's instance. */
 const STARTED_ELSEWHERE = Symbol('started elsewhere')

@@ -10,6 +10,7 @@ import { dedupeSagaCommands, localCommands, type CommandSender } from '../sagas/
 import { EndSaga, Saga, SagaDeadlineHandler, SagaEventHandler, StartSaga } from '../sagas/decorators'
 import type { SagaContext, SagaMessage } from '../sagas/saga-message'
 import { Sagas } from '../sagas/sagas'
+import { SagaWorker } from '../sagas/saga-worker'
 
 /** What a {@link sagaSuite} factory returns: the stores a test runs on, and how to dispose of them. */
 export interface SagaStoresUnderTest {
@@ -337,6 +338,31 @@ export const sagaSuite = (name: string, factory: () => Promise<SagaStoresUnderTe
       expect(await sagas.get(l!.sagaId)).toMatchObject({ status: 'ended', history: [{ step: 1 }, { step: 2, type: 'deadline:hold-lapses' }] })
       const left = (await stores.deadlines.list()).filter((d) => scopes.has(d.scope))
       expect(left.map((d) => [d.scope, d.state])).toEqual([[`Saga.suite-hold-${l!.sagaId}`, 'fired']])
+    })
+
+    it('sends, when a saga worker starts, the commands a stopped worker stored and never sent, once in effect', async () => {
+      const order = id('o6')
+      await app.commandBus.execute(new OpenLedger(order))
+      await stores.eventStore.appendToStream(`SuiteOrder-${order}`, [{ type: 'SuiteOrderPlaced', data: { orderId: order, paymentId: id('p6') } }])
+      const name = `w${tag}`
+      // The first worker stores the step, then every send fails: its command stays on the instance's outbox.
+      const down = runtime([OrderSaga], async () => {
+        throw new Error('bus unavailable')
+      })
+      const failures: unknown[] = []
+      const first = new SagaWorker(down, { eventStore: stores.eventStore, documents: stores.documents, name, stopAtHead: true, maxAttempts: 1, onError: (e) => failures.push(e) })
+      await first.start()
+      const stuck = (await down.list({ saga: 'suite-order' })).find((s) => (s.state as { orderId: string }).orderId === order)
+      expect(stuck!.outbox.map((e) => e.id)).toEqual([`${stuck!._id}:1:0`])
+      expect(failures).toContainEqual(expect.objectContaining({ message: 'bus unavailable' }))
+      expect(await entries(order)).toEqual([])
+
+      const second = new SagaWorker(runtime([OrderSaga]), { eventStore: stores.eventStore, documents: stores.documents, name, stopAtHead: true })
+      await second.start()
+      await new SagaWorker(runtime([OrderSaga]), { eventStore: stores.eventStore, documents: stores.documents, name, stopAtHead: true }).start()
+      expect(await entries(order)).toEqual(['reserve'])
+      expect((await down.get(stuck!._id)).outbox).toEqual([])
+      await stores.documents.dropCollection(`eventfold_saga_parked_${name}`)
     })
 
     it('runs the compensations of the steps done, most recent first, once each, when the third of four steps fails', async () => {

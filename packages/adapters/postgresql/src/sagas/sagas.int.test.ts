@@ -18,9 +18,14 @@ describePostgres('PostgreSQL sagas', () => {
     await pool.end()
   })
 
-  sagaSuite('PostgreSQL', async () => ({
-    documents: new PostgresDocumentStore(pool, { schema }),
-    eventStore: new PostgresEventStore(pool, { schema }),
-    deadlines: new PostgresDeadlineStore(pool, { schema }),
-  }))
+  sagaSuite('PostgreSQL', async () => {
+    // The pool is the test's: closing the event store stops its listener and leaves the pool open.
+    const eventStore = new PostgresEventStore(pool, { schema })
+    return {
+      documents: new PostgresDocumentStore(pool, { schema }),
+      eventStore,
+      deadlines: new PostgresDeadlineStore(pool, { schema }),
+      teardown: () => eventStore.close(),
+    }
+  })
 })
