@@ -283,11 +283,17 @@ export class Sagas {
    */
   async resendUnsent(): Promise<number> {
     const left = (await this.documents.find(this.collection, { 'outbox.0': { $exists: true } })) as SagaInstance[]
+    let resent = 0
     for (const doc of left) {
       const definition = this.definitions.find((d) => d.name === doc.saga)
-      if (definition !== undefined) await this.flush(definition, doc._id, doc.outbox, true, true)
+      if (definition === undefined || doc.associations[0] === undefined) continue
+      // An instance its association index does not list lost a start race on a store without transactions: it never took effect.
+      const entry = (await this.documents.get(this.indexCollection, indexIdOf(doc.saga, doc.associations[0]))) as { ids?: string[] } | undefined
+      if (!(entry?.ids ?? []).includes(doc._id)) continue
+      await this.flush(definition, doc._id, doc.outbox, true, true)
+      resent++
     }
-    return left.length
+    return resent
   }
 
   /**
