@@ -8,6 +8,7 @@ import { eventfoldSide, describeStore } from './eventfold'
 import { rawSide } from './raw'
 import { PgSchemas, pgEventfoldSide, pgRawSide, type PgSide } from './pg'
 import { formatReport, type PostgresReport, type Report, type Result, type SettingReport } from './report'
+import { formatS1, runS1, type S1Report } from './s1'
 import { runW5, W5_TARGETS, type W5Plan, type W5Report } from './w5'
 import { WORKLOADS, eventsOf, type AggregateStyle, type Prepared, type Side, type Size, type Synchronous, type WorkloadId } from './workload'
 
@@ -23,8 +24,10 @@ POSTGRES_URL / MONGODB_URL are unset or do not answer.
   --synchronous FULL|NORMAL|both   SQLite synchronous setting (default: both)
   --quick                          small sizes and 1 run, for smoke tests
   --runs N                         runs per workload; the median is reported (default: 3, --quick: 1)
-  --only W1,W2,...,W5              run only these workloads (W3/W3D/W4 still fill a database with W2, untimed);
-                                   W3D is W3 with the aggregate written as a plain decider
+  --only W1,W2,...,W5,S1           run only these workloads (W3/W3D/W4 still fill a database with W2, untimed);
+                                   W3D is W3 with the aggregate written as a plain decider; S1 is saga
+                                   instances completed per second beside the same flow written by hand
+  --s1-instances N                 saga instances per S1 run (default: 2000; --quick: 200)
   --stores sqlite,postgresql       where W1-W4 run (default: both)
   --pg-streams N                   PostgreSQL W2-W4 streams (default: 200; --quick: 10)
   --pg-w1-streams N                PostgreSQL W1 streams (default: 30; --quick: 2)
@@ -67,6 +70,8 @@ interface Plan {
   readonly pg: { readonly size: Size; readonly commandSize: Size } | undefined
   readonly sqlite: boolean
   readonly w5: Omit<W5Plan, 'dir'> | undefined
+  /** S1, when asked for. */
+  readonly s1: { readonly instances: number; readonly runs: number } | undefined
 }
 
 class UsageError extends Error {}
@@ -96,6 +101,7 @@ const parsePlan = (argv: readonly string[]): Plan | 'help' => {
       'w5-runs': { type: 'string' },
       'w5-batch-size': { type: 'string' },
       'w5-node-args': { type: 'string' },
+      's1-instances': { type: 'string' },
     },
   })
   if (values.help) return 'help'
@@ -106,12 +112,12 @@ const parsePlan = (argv: readonly string[]): Plan | 'help' => {
   const quick = values.quick
   const runs = values.runs === undefined ? (quick ? 1 : 3) : Number(values.runs)
   if (!Number.isSafeInteger(runs) || runs < 1) throw new UsageError(`--runs must be a positive integer, not '${values.runs}'`)
-  const all = [...WORKLOADS, 'W5']
+  const all = [...WORKLOADS, 'W5', 'S1']
   const only = values.only === undefined ? all : values.only.split(',').map((w) => w.trim().toUpperCase())
   for (const w of only) {
     if (!all.includes(w)) throw new UsageError(`--only takes ${all.join(',')}, not '${w}'`)
   }
-  const workloads = only.filter((w) => w !== 'W5')
+  const workloads = only.filter((w) => w !== 'W5' && w !== 'S1')
   const positive = (name: string, value: string | undefined, fallback: number): number => {
     if (value === undefined) return fallback
     const n = Number(value)
@@ -176,6 +182,7 @@ const parsePlan = (argv: readonly string[]): Plan | 'help' => {
             nodeArgs: values['w5-node-args']?.split(' ').filter((a) => a !== '') ?? [],
           }
         : undefined,
+    s1: only.includes('S1') ? { instances: positive('s1-instances', values['s1-instances'], quick ? 200 : 2000), runs } : undefined,
   }
 }
 
@@ -337,6 +344,7 @@ const main = async (): Promise<number> => {
   const settings: SettingReport[] = []
   let postgresql: PostgresReport | undefined
   let w5: W5Report | undefined
+  let s1: S1Report | undefined
   const pgUrl = process.env.POSTGRES_URL || undefined
   let schemas: PgSchemas | undefined
   let pgSkipped: string | undefined
@@ -434,6 +442,7 @@ const main = async (): Promise<number> => {
         () => progress.clear(),
       )
     }
+    if (p.s1) s1 = await runS1({ ...p.s1, dir: tmp }, (label) => progress.start(label, 0))
   } finally {
     progress.clear()
     await schemas?.close().catch(() => {})
@@ -463,9 +472,10 @@ const main = async (): Promise<number> => {
     settings,
     ...(postgresql ? { postgresql } : {}),
     ...(w5 ? { w5 } : {}),
+    ...(s1 ? { s1 } : {}),
   }
   probe.close()
-  process.stdout.write(p.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report))
+  process.stdout.write(p.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report) + (s1 ? formatS1(s1) : ''))
   return 0
 }
 

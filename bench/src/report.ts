@@ -1,3 +1,4 @@
+import type { S1Report } from './s1'
 import type { W5Report } from './w5'
 import type { ObservedSettings, Synchronous, WorkloadId } from './workload'
 
@@ -65,6 +66,7 @@ export interface Report {
   readonly settings: readonly SettingReport[]
   readonly postgresql?: PostgresReport
   readonly w5?: W5Report
+  readonly s1?: S1Report
 }
 
 const TITLES: Readonly<Record<WorkloadId, string>> = {

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander'
 import { deadlinesCommand } from './commands/deadlines'
+import { sagasCommand } from './commands/sagas'
 import { consumersCommand } from './commands/consumers'
 import { dlqCommand } from './commands/dlq'
 import { parkedCommand } from './commands/parked'
@@ -37,6 +38,7 @@ export const createProgram = (): Command => {
   projectionsCommand(program)
   dlqCommand(program)
   deadlinesCommand(program)
+  sagasCommand(program)
   relayCommand(program)
   consumersCommand(program)
   parkedCommand(program)

@@ -8,3 +8,22 @@ export { DeadlineWorker, type DeadlineWorkerOptions, type DeadlineWorkerCounters
 export { commandTarget } from './deadlines/command-target'
 export { systemClock, type Clock } from './clock/clock'
 export { InvalidDeadlineError, isInvalidDeadlineError } from './errors'
+export { Saga, StartSaga, SagaEventHandler, EndSaga, SagaDeadlineHandler, type AssociateOptions } from './sagas/decorators'
+export { type SagaContext, type SagaMessage, type SagaCommand, type SendOptions, deadlineMessageType } from './sagas/saga-message'
+export { type SagaDefinition, type SagaRoute, type Reaction, type ProcessManagerOptions, sagaFromClass, defineProcessManager } from './sagas/saga-definition'
+export { type SagaInstance, type SagaStatus, type SagaHistoryEntry, type OutboxEntry, sagaDeadlineScope } from './sagas/saga-instance'
+export { Sagas, type SagasOptions, type SagaOutcome, type ListSagasOptions, type SagaBatch, type SendRetryOptions } from './sagas/sagas'
+export { type CommandSender, localCommands, dedupeSagaCommands } from './sagas/command-senders'
+export {
+  UndecoratedSagaError,
+  isUndecoratedSagaError,
+  SagaConcurrencyError,
+  isSagaConcurrencyError,
+  SagaNotFoundError,
+  isSagaNotFoundError,
+  NoCommandRouteError,
+  InvalidSagaCommandError,
+} from './errors'
+export { SagaWorker, type SagaWorkerOptions, parkedSagaEventsCollection } from './sagas/saga-worker'
+export { transportCommands, type TransportCommandsOptions } from './sagas/transport-commands'
+export { sagaConsumerHandlers, sagaMessageOf } from './sagas/consumer-handlers'

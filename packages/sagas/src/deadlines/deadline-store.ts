@@ -18,6 +18,8 @@ export interface ListDeadlinesOptions {
   readonly dueBy?: number
   /** Only deadlines in this state. @default every state */
   readonly state?: DeadlineState
+  /** Only the deadlines of this scope (an aggregate's stream, a saga instance). @default every scope */
+  readonly scope?: string
   /** At most this many, earliest due first. @default 1000 */
   readonly limit?: number
 }

@@ -71,10 +71,10 @@ export class InMemoryDeadlineStore implements DeadlineStore {
     return next
   }
 
-  async list({ dueBy, state, limit = 1000 }: ListDeadlinesOptions = {}): Promise<Deadline[]> {
+  async list({ dueBy, state, scope, limit = 1000 }: ListDeadlinesOptions = {}): Promise<Deadline[]> {
     return [...this.rows.values()]
       .map((r) => r.deadline)
-      .filter((d) => (state === undefined || d.state === state) && (dueBy === undefined || (d.state === 'pending' && d.dueAt <= dueBy)))
+      .filter((d) => (state === undefined || d.state === state) && (scope === undefined || d.scope === scope) && (dueBy === undefined || (d.state === 'pending' && d.dueAt <= dueBy)))
       .sort((a, b) => a.dueAt - b.dueAt || a.scope.localeCompare(b.scope) || a.name.localeCompare(b.name))
       .slice(0, limit)
   }

@@ -151,6 +151,18 @@ export const deadlineStoreContract = (name: string, factory: () => Promise<Deadl
       expect(due.map((d) => d.scope)).toEqual([named('A'), named('B')])
     })
 
+    it('lists the deadlines of one scope', async () => {
+      await store.schedule(input('A', 'timeout', T0 + 10))
+      await store.schedule(input('A', 'reminder', T0 + 30))
+      await store.schedule(input('B', 'timeout', T0 + 20))
+      const listed = await store.list({ scope: named('A') })
+      expect(listed.map((d) => [d.scope, d.name])).toEqual([
+        [named('A'), named('timeout')],
+        [named('A'), named('reminder')],
+      ])
+      expect(await store.list({ scope: named('A'), state: 'fired' })).toEqual([])
+    })
+
     it('hands each deadline to one of many concurrent claims', async () => {
       for (let i = 0; i < 40; i++) await store.schedule(input(`S${i}`, 'timeout', T0 + i))
       const names = [named('timeout')]

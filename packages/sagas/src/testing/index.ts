@@ -1,3 +1,5 @@
 export { TestClock } from '../clock/test-clock'
 export { deadlineStoreContract, type DeadlineStoreUnderTest } from './deadline-store-contract'
 export { deadlineWorkerSuite, type DeadlineWorkerSuiteOptions, type DeadlineSuiteStores } from './deadline-worker-suite'
+export { sagaSuite, type SagaStoresUnderTest } from './saga-suite'
+export { SagaSpec, SagaSpecError, type SagaSpecGiven, type SagaSpecWhen, type SagaSpecExpectation, type SagaSpecOutcome, type SentCommand, type ScheduledDeadline } from './saga-spec'

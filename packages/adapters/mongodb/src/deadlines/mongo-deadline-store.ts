@@ -106,9 +106,10 @@ export class MongoDeadlineStore implements DeadlineStore {
     return next?.claimableAt
   }
 
-  async list({ dueBy, state, limit = 1000 }: ListDeadlinesOptions = {}): Promise<Deadline[]> {
+  async list({ dueBy, state, scope, limit = 1000 }: ListDeadlinesOptions = {}): Promise<Deadline[]> {
     const filter = {
       ...(state !== undefined && { state }),
+      ...(scope !== undefined && { scope }),
       ...(dueBy !== undefined && { state: 'pending' as const, dueAt: { $lte: dueBy } }),
     }
     const docs = await this.deadlines.find(filter, { sort: { dueAt: 1, scope: 1, name: 1 }, limit }).toArray()

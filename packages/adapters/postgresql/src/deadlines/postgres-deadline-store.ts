@@ -133,13 +133,13 @@ export class PostgresDeadlineStore implements DeadlineStore {
     return rows[0]?.next == null ? undefined : Number(rows[0].next)
   }
 
-  async list({ dueBy, state, limit = 1000 }: ListDeadlinesOptions = {}): Promise<Deadline[]> {
+  async list({ dueBy, state, scope, limit = 1000 }: ListDeadlinesOptions = {}): Promise<Deadline[]> {
     await this.use()
     const { rows } = await this.pool.query<StoredDeadline>(
       `SELECT ${COLUMNS} FROM ${this.table}
-       WHERE ($1::text IS NULL OR state = $1) AND ($2::bigint IS NULL OR (state = 'pending' AND due_at <= $2))
+       WHERE ($1::text IS NULL OR state = $1) AND ($2::bigint IS NULL OR (state = 'pending' AND due_at <= $2)) AND ($4::text IS NULL OR scope = $4)
        ORDER BY due_at, scope, name LIMIT $3`,
-      [state ?? null, dueBy ?? null, limit],
+      [state ?? null, dueBy ?? null, limit, scope ?? null],
     )
     return rows.map((row) => deadlineOf(row))
   }

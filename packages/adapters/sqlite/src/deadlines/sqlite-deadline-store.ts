@@ -62,7 +62,7 @@ export class SqliteDeadlineStore implements DeadlineStore {
       ),
       list: db.prepare(
         `SELECT ${COLUMNS} FROM eventfold_deadlines
-         WHERE (@state IS NULL OR state = @state) AND (@dueBy IS NULL OR (state = 'pending' AND due_at <= @dueBy))
+         WHERE (@state IS NULL OR state = @state) AND (@scope IS NULL OR scope = @scope) AND (@dueBy IS NULL OR (state = 'pending' AND due_at <= @dueBy))
          ORDER BY due_at, scope, name LIMIT @limit`,
       ),
     }
@@ -101,9 +101,9 @@ export class SqliteDeadlineStore implements DeadlineStore {
     return row.next ?? undefined
   }
 
-  async list({ dueBy, state, limit = 1000 }: ListDeadlinesOptions = {}): Promise<Deadline[]> {
+  async list({ dueBy, state, scope, limit = 1000 }: ListDeadlinesOptions = {}): Promise<Deadline[]> {
     this.assertOpen()
-    return (this.statements.list.all({ dueBy: dueBy ?? null, state: state ?? null, limit }) as StoredDeadline[]).map((row) => deadlineOf(row, decode(row.payload)))
+    return (this.statements.list.all({ dueBy: dueBy ?? null, state: state ?? null, scope: scope ?? null, limit }) as StoredDeadline[]).map((row) => deadlineOf(row, decode(row.payload)))
   }
 
   private assertOpen(): void {
