@@ -1,0 +1,92 @@
+import { isStreamAlreadyExistsError, type Eventfold } from '@eventfold/core'
+import Fastify, { type FastifyInstance } from 'fastify'
+import { CATALOG, productOf } from '../contracts/catalog'
+import type { Address, ShippingDetails } from '../contracts/messages'
+import { OrderNotFoundError, OrderServiceError, UnknownSkuError } from '../errors'
+import { PlaceOrder } from './commands'
+import { Order } from './order'
+
+/** An order as the gateway hands it over, already validated against its schema. */
+export interface PlaceOrderInput {
+  readonly orderId: string
+  readonly customerId: string
+  readonly sku: string
+  readonly quantity: number
+  readonly card: string
+  readonly address: Address
+}
+
+/** The order service's commands and queries that other services call directly. */
+export interface OrderApi {
+  /**
+   * Places an order priced from the catalogue. Placing the same id again is a no-op (a retried request).
+   * @throws {@link UnknownSkuError} for a SKU the catalogue lacks.
+   */
+  place(input: PlaceOrderInput): Promise<void>
+  /**
+   * What shipping needs for a parcel, as the order holds it now.
+   * @throws {@link OrderNotFoundError} when there is no such order.
+   */
+  shippingDetails(orderId: string): Promise<ShippingDetails>
+}
+
+/** The API on the order service's own application (in its process). */
+export const localOrderApi = (app: Eventfold): OrderApi => ({
+  async place(input) {
+    const product = productOf(input.sku)
+    if (!product) throw new UnknownSkuError(input.sku, CATALOG.map((p) => p.sku))
+    const command = new PlaceOrder(input.orderId, input.customerId, input.sku, input.quantity, product.price * input.quantity, input.card, input.address)
+    await app.commandBus.execute(command).catch((error: unknown) => {
+      if (!isStreamAlreadyExistsError(error)) throw error
+    })
+  },
+  async shippingDetails(orderId) {
+    const loaded = await app.repository.load<Order>(Order, orderId)
+    if (loaded.revision === undefined || !loaded.state.address) throw new OrderNotFoundError(orderId)
+    const { sku, quantity, address } = loaded.state
+    return { orderId, sku, quantity, address }
+  },
+})
+
+/** Serves an {@link OrderApi} over HTTP for the other services' processes. */
+export const orderHttpServer = (api: OrderApi): FastifyInstance => {
+  const server = Fastify({ logger: false })
+  server.post<{ Body: PlaceOrderInput }>('/orders', async (request, reply) => {
+    await api.place(request.body)
+    return reply.code(201).send({ orderId: request.body.orderId })
+  })
+  server.get<{ Params: { id: string } }>('/orders/:id/shipping', (request) => api.shippingDetails(request.params.id))
+  server.setErrorHandler((error: Error & { type?: string }, _request, reply) => {
+    const status = error instanceof OrderNotFoundError || error instanceof UnknownSkuError ? 404 : 500
+    void reply.code(status).send({ error: error.type ?? 'Error', message: error.message })
+  })
+  return server
+}
+
+/** An {@link OrderApi} that calls the order service's HTTP server at `baseUrl`. */
+export const httpOrderApi = (baseUrl: string): OrderApi => {
+  const call = async (path: string, init?: RequestInit): Promise<unknown> => {
+    const url = `${baseUrl}${path}`
+    const response = await fetch(url, init)
+    const text = await response.text()
+    if (response.ok) return JSON.parse(text)
+    const body = safeJson(text)
+    if (response.status === 404 && body?.error === 'OrderNotFoundError') throw new OrderNotFoundError(decodeURIComponent(path.split('/')[2] ?? ''))
+    if (response.status === 404 && body?.error === 'UnknownSkuError') throw new UnknownSkuError(String((JSON.parse(String(init?.body ?? '{}')) as { sku?: string }).sku), CATALOG.map((p) => p.sku))
+    throw new OrderServiceError(url, response.status, text)
+  }
+  return {
+    place: async (input) => {
+      await call('/orders', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(input) })
+    },
+    shippingDetails: async (orderId) => (await call(`/orders/${encodeURIComponent(orderId)}/shipping`)) as ShippingDetails,
+  }
+}
+
+const safeJson = (text: string): { error?: string } | undefined => {
+  try {
+    return JSON.parse(text) as { error?: string }
+  } catch {
+    return undefined
+  }
+}

@@ -1,0 +1,21 @@
+import { MongoDocumentStore } from '@eventfold/mongodb'
+import type { DocumentStore } from '@eventfold/projections'
+import type { ShopConfig } from './config'
+import type { ServiceStores } from './stores'
+
+/** Where the order-status read model lives, and how to let go of it. */
+export interface ReadModelStore {
+  readonly documents: DocumentStore
+  readonly description: string
+  close(): Promise<void>
+}
+
+/**
+ * MongoDB (FerretDB here) at `mongoUrl`; without one (the embedded default),
+ * the order service's own store, where the gateway of the same process reads it.
+ */
+export const openReadModels = async (config: ShopConfig, orderStores: ServiceStores): Promise<ReadModelStore> => {
+  if (!config.mongoUrl) return { documents: orderStores.documents, description: `${orderStores.description} (order service's store)`, close: async () => {} }
+  const documents = await MongoDocumentStore.connect(config.mongoUrl, { dbName: config.mongoDb })
+  return { documents, description: `MongoDB database ${config.mongoDb}`, close: () => documents.close() }
+}

@@ -1,0 +1,65 @@
+import type { FastifyInstance } from 'fastify'
+import { declareShopTopics, shopTopics } from '../contracts/topics'
+import { gatewayServer } from '../gateway/server'
+import { seedStock, startInventoryService } from '../inventory/service'
+import type { OrderApi } from '../order/api'
+import { startOrderService } from '../order/service'
+import { startPaymentService } from '../payment/service'
+import { startShippingService } from '../shipping/service'
+import type { ShopConfig } from './config'
+import { openReadModels } from './read-models'
+import { openServiceStores, type ServiceStores } from './stores'
+import { openTransport } from './transport'
+import type { RunningWorkers } from './workers'
+
+/** The initial stock of the demo and the tests. */
+export const INITIAL_STOCK: Readonly<Record<string, number>> = { 'ipad-air-11': 500, 'ipad-pro-13': 1, 'pencil-pro': 500 }
+
+/** Every service of the shop running in this one process. */
+export interface EmbeddedShop {
+  readonly gateway: FastifyInstance
+  readonly orders: OrderApi
+  readonly stores: Readonly<Record<'order' | 'inventory' | 'payment' | 'shipping', ServiceStores>>
+  readonly readModelsDescription: string
+  /** Stops every worker, then closes the stores and the broker connection. */
+  stop(): Promise<void>
+}
+
+/**
+ * Starts the whole shop in one process: each service still on its own
+ * database, talking only through the transport (the in-memory one for the
+ * embedded default, or Kafka). The gateway is returned unstarted (`inject` or `listen`).
+ */
+export const startEmbeddedShop = async (config: ShopConfig, stock: Readonly<Record<string, number>> = INITIAL_STOCK): Promise<EmbeddedShop> => {
+  const topics = shopTopics(config.namePrefix)
+  const transport = openTransport(config, 'shop')
+  await declareShopTopics(transport, topics)
+  const stores = {
+    order: await openServiceStores('order', config),
+    inventory: await openServiceStores('inventory', config),
+    payment: await openServiceStores('payment', config),
+    shipping: await openServiceStores('shipping', config),
+  }
+  const readModels = await openReadModels(config, stores.order)
+  const ctx = (s: ServiceStores) => ({ config, stores: s, transport, topics })
+  const order = startOrderService(ctx(stores.order), readModels.documents)
+  const inventory = startInventoryService(ctx(stores.inventory))
+  await seedStock(inventory.app, stock)
+  const payment = startPaymentService(ctx(stores.payment))
+  const shipping = startShippingService(ctx(stores.shipping), order.api)
+  const gateway = gatewayServer({ orders: order.api, readModels: readModels.documents, rateLimit: config.rateLimit, bodyLimit: config.bodyLimit })
+  const all: RunningWorkers[] = [order.workers, inventory.workers, payment.workers, shipping.workers]
+  return {
+    gateway,
+    orders: order.api,
+    stores,
+    readModelsDescription: readModels.description,
+    stop: async () => {
+      await gateway.close()
+      await Promise.all(all.map((w) => w.stop()))
+      await transport.close()
+      await readModels.close()
+      for (const s of Object.values(stores)) await s.close()
+    },
+  }
+}
