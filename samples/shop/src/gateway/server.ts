@@ -41,8 +41,9 @@ export const gatewayServer = ({ orders, readModels, rateLimit, bodyLimit = 16 * 
   const buckets = new TokenBuckets(rateLimit)
   const status = new ReadModels(readModels).collection(ORDER_STATUS)
 
-  // Before the body is read: a client over its limit costs no parsing and appends nothing.
+  // Writes are limited, before the body is read: a client over its limit costs no parsing and appends nothing.
   server.addHook('onRequest', async (request, reply) => {
+    if (request.method !== 'POST') return
     const header = request.headers[CLIENT_KEY_HEADER]
     const key = typeof header === 'string' && header !== '' ? header : request.ip
     const taken = buckets.take(key)

@@ -1,3 +1,4 @@
+import type { DocumentStore } from '@eventfold/projections'
 import type { FastifyInstance } from 'fastify'
 import { declareShopTopics, shopTopics } from '../contracts/topics'
 import { gatewayServer } from '../gateway/server'
@@ -20,6 +21,8 @@ export interface EmbeddedShop {
   readonly gateway: FastifyInstance
   readonly orders: OrderApi
   readonly stores: Readonly<Record<'order' | 'inventory' | 'payment' | 'shipping', ServiceStores>>
+  /** Where the order-status read model is built. */
+  readonly readModels: DocumentStore
   readonly readModelsDescription: string
   /** Stops every worker, then closes the stores and the broker connection. */
   stop(): Promise<void>
@@ -53,6 +56,7 @@ export const startEmbeddedShop = async (config: ShopConfig, stock: Readonly<Reco
     gateway,
     orders: order.api,
     stores,
+    readModels: readModels.documents,
     readModelsDescription: readModels.description,
     stop: async () => {
       await gateway.close()
