@@ -14,8 +14,11 @@ export interface ReadModelStore {
  * MongoDB (FerretDB here) at `mongoUrl`; without one (the embedded default),
  * the order service's own store, where the gateway of the same process reads it.
  */
-export const openReadModels = async (config: ShopConfig, orderStores: ServiceStores): Promise<ReadModelStore> => {
-  if (!config.mongoUrl) return { documents: orderStores.documents, description: `${orderStores.description} (order service's store)`, close: async () => {} }
+export const openReadModels = async (config: ShopConfig, orderStores?: ServiceStores): Promise<ReadModelStore> => {
+  if (!config.mongoUrl) {
+    if (!orderStores) throw new RangeError('the order-status read model is in MongoDB when services run as processes: set MONGODB_URL')
+    return { documents: orderStores.documents, description: `${orderStores.description} (order service's store)`, close: async () => {} }
+  }
   const documents = await MongoDocumentStore.connect(config.mongoUrl, { dbName: config.mongoDb })
   return { documents, description: `MongoDB database ${config.mongoDb}`, close: () => documents.close() }
 }
