@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import Database from 'better-sqlite3'
 import { entryData, ledgerId } from './domain'
+import { isE1Only, runE1Bench } from './e1'
 import { eventfoldSide, describeStore } from './eventfold'
 import { rawSide } from './raw'
 import { PgSchemas, pgEventfoldSide, pgRawSide, type PgSide } from './pg'
@@ -24,6 +25,7 @@ POSTGRES_URL / MONGODB_URL are unset or do not answer.
   --quick                          small sizes and 1 run, for smoke tests
   --runs N                         runs per workload; the median is reported (default: 3, --quick: 1)
   --only W1,W2,...,W5              run only these workloads (W3/W3D/W4 still fill a database with W2, untimed);
+                                   --only E1 runs the shop sample end to end instead, with its own options (--only E1 --help)
                                    W3D is W3 with the aggregate written as a plain decider
   --stores sqlite,postgresql       where W1-W4 run (default: both)
   --pg-streams N                   PostgreSQL W2-W4 streams (default: 200; --quick: 10)
@@ -295,6 +297,8 @@ const runPostgres = async (
 }
 
 const main = async (): Promise<number> => {
+  // E1 (the shop sample end to end) has its own options: see bench/src/e1.ts.
+  if (isE1Only(process.argv.slice(2))) return runE1Bench(process.argv.slice(2))
   let plan: Plan | 'help'
   try {
     plan = parsePlan(process.argv.slice(2))
