@@ -21,6 +21,55 @@ export class UnknownSkuError extends EventfoldError {
 }
 export const isUnknownSkuError = (e: unknown): e is UnknownSkuError => e instanceof UnknownSkuError
 
+/** A `SHOP_*` (or store) variable has a value the shop cannot use. */
+export class ShopConfigError extends EventfoldError {
+  readonly type = 'ShopConfigError' as const
+  constructor(
+    readonly variable: string,
+    readonly value: string,
+    expected: string,
+  ) {
+    super(`${variable} must be ${expected}, not '${value}'`)
+  }
+}
+export const isShopConfigError = (e: unknown): e is ShopConfigError => e instanceof ShopConfigError
+
+/** A service process did not say it was ready: it exited first, or took too long. Its log file says why. */
+export class ServiceStartError extends EventfoldError {
+  readonly type = 'ServiceStartError' as const
+  constructor(
+    readonly service: string,
+    readonly logFile: string,
+    readonly reason: string,
+  ) {
+    super(`service ${service} did not start: ${reason} (see ${logFile})`)
+  }
+}
+
+/** A condition waited for did not hold in time; `last` is what was seen last. */
+export class WaitTimeoutError extends EventfoldError {
+  readonly type = 'WaitTimeoutError' as const
+  constructor(
+    readonly what: string,
+    readonly timeoutMs: number,
+    readonly last: unknown,
+  ) {
+    super(`${what}: not reached within ${timeoutMs} ms (last seen: ${JSON.stringify(last)})`)
+  }
+}
+
+/** `scripts/services` could not start a server the shop needs, or print how to reach it. */
+export class ServicesScriptError extends EventfoldError {
+  readonly type = 'ServicesScriptError' as const
+  constructor(
+    readonly command: string,
+    readonly exitCode: number | null,
+    readonly output: string,
+  ) {
+    super(`scripts/services ${command} failed with exit code ${exitCode}${output ? `: ${output}` : ''}`)
+  }
+}
+
 /** The order service answered a call with something other than success. */
 export class OrderServiceError extends EventfoldError {
   readonly type = 'OrderServiceError' as const

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { EventStore, RecordedEvent } from '@eventfold/core'
+import { ShopConfigError } from '../errors'
 import { ShopCluster } from '../runtime/cluster'
 import { configFromEnv } from '../runtime/config'
 import { openShopLogs } from '../runtime/logs'
@@ -133,7 +134,7 @@ export const runE1 = async ({ transport, rate = 50, orders = 300, dir = tmpdir()
         await shop.stop()
       }
     }
-    if (!env.KAFKA_BROKERS || !env.MONGODB_URL) throw new Error('E1 on Kafka needs KAFKA_BROKERS and MONGODB_URL: eval "$(scripts/services env)"')
+    if (!env.KAFKA_BROKERS || !env.MONGODB_URL) throw new ShopConfigError(env.KAFKA_BROKERS ? 'MONGODB_URL' : 'KAFKA_BROKERS', '', 'set for E1 on Kafka (eval "$(scripts/services env)")')
     const port = 20_000 + Math.floor(Math.random() * 20_000)
     const config = configFromEnv({ ...shopEnv, SHOP_TRANSPORT: 'kafka', SHOP_GATEWAY_PORT: String(port), SHOP_ORDER_PORT: String(port + 1) })
     const cluster = new ShopCluster({ ...shopEnv, SHOP_TRANSPORT: 'kafka', SHOP_GATEWAY_PORT: String(port), SHOP_ORDER_PORT: String(port + 1) }, join(data, 'logs'))

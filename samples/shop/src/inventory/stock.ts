@@ -107,6 +107,6 @@ export class Stock extends AggregateRoot {
   }
 
   private set(orderId: string, quantity: number, state: ReservationState): void {
-    this.reservations = { ...this.reservations, [orderId]: { quantity, state } }
+    this.reservations[orderId] = { quantity, state }
   }
 }

@@ -65,21 +65,24 @@ export const orderHttpServer = (api: OrderApi): FastifyInstance => {
 
 /** An {@link OrderApi} that calls the order service's HTTP server at `baseUrl`. */
 export const httpOrderApi = (baseUrl: string): OrderApi => {
-  const call = async (path: string, init?: RequestInit): Promise<unknown> => {
+  /** Calls the service; a 404 is handed to `notFound` with the error type the service named. */
+  const call = async (path: string, notFound: (errorType: string | undefined) => Error | undefined, init?: RequestInit): Promise<unknown> => {
     const url = `${baseUrl}${path}`
     const response = await fetch(url, init)
     const text = await response.text()
     if (response.ok) return JSON.parse(text)
-    const body = safeJson(text)
-    if (response.status === 404 && body?.error === 'OrderNotFoundError') throw new OrderNotFoundError(decodeURIComponent(path.split('/')[2] ?? ''))
-    if (response.status === 404 && body?.error === 'UnknownSkuError') throw new UnknownSkuError(String((JSON.parse(String(init?.body ?? '{}')) as { sku?: string }).sku), CATALOG.map((p) => p.sku))
-    throw new OrderServiceError(url, response.status, text)
+    const known = response.status === 404 ? notFound(safeJson(text)?.error) : undefined
+    throw known ?? new OrderServiceError(url, response.status, text)
   }
   return {
     place: async (input) => {
-      await call('/orders', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(input) })
+      const unknownSku = (type: string | undefined) => (type === 'UnknownSkuError' ? new UnknownSkuError(input.sku, CATALOG.map((p) => p.sku)) : undefined)
+      await call('/orders', unknownSku, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(input) })
     },
-    shippingDetails: async (orderId) => (await call(`/orders/${encodeURIComponent(orderId)}/shipping`)) as ShippingDetails,
+    shippingDetails: async (orderId) => {
+      const noOrder = (type: string | undefined) => (type === 'OrderNotFoundError' ? new OrderNotFoundError(orderId) : undefined)
+      return (await call(`/orders/${encodeURIComponent(orderId)}/shipping`, noOrder)) as ShippingDetails
+    },
   }
 }
 

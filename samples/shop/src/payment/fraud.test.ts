@@ -38,6 +38,12 @@ describe('fraud detection over event-time windows', () => {
     expect(alerts.map((a) => [a.orderId, a.rule])).toEqual([['big', 'unusual-amount']])
   })
 
+  it('counts an attempt that arrives late by its event time: the window is judged when the third attempt arrives', () => {
+    // Logged in the order b, c, a: a is the earliest by event time but completes the window.
+    expect(detectFraud([attempt('b', 10), attempt('c', 20), attempt('a', 0)]).map((a) => [a.orderId, a.rule])).toEqual([['a', 'card-velocity']])
+    expect(detectFraud([attempt('b', 70), attempt('c', 20), attempt('a', 0)])).toEqual([])
+  })
+
   it('judges by event time, not by when the detector runs', () => {
     const late = attempt('c', 20)
     const verdict = assessAttempt(late, { times: [T0, T0 + 10_000] }, { count: 0, total: 0 })

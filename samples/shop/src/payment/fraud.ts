@@ -53,15 +53,28 @@ export interface Assessment {
  */
 export const assessAttempt = (attempt: Attempt, card: CardWindow, customer: CustomerHistory, rules: FraudRules = {}): Assessment => {
   const { windowMs = 60_000, maxAttempts = 3, amountFactor = 5, minHistory = 2 } = rules
-  const times = [...card.times.filter((t) => t > attempt.at - windowMs && t <= attempt.at), attempt.at]
+  // Attempts may reach the detector out of event-time order: keep both sides of the attempt, within one window of the newest.
+  const newest = Math.max(attempt.at, ...card.times)
+  const times = [...card.times, attempt.at].filter((t) => t > newest - 2 * windowMs).sort((a, b) => a - b)
+  const inWindow = busiestWindowWith(times, attempt.at, windowMs)
   const usual = customer.count > 0 ? customer.total / customer.count : 0
   let alert: FraudAlert | undefined
-  if (times.length >= maxAttempts) {
-    alert = { orderId: attempt.orderId, rule: 'card-velocity', detail: `${times.length} attempts on card ${attempt.card} within ${windowMs / 1000} s` }
+  if (inWindow >= maxAttempts) {
+    alert = { orderId: attempt.orderId, rule: 'card-velocity', detail: `${inWindow} attempts on card ${attempt.card} within ${windowMs / 1000} s` }
   } else if (customer.count >= minHistory && attempt.amount > amountFactor * usual) {
     alert = { orderId: attempt.orderId, rule: 'unusual-amount', detail: `${attempt.amount} cents is over ${amountFactor}× customer ${attempt.customerId}'s usual ${Math.round(usual)}` }
   }
   return { alert, card: { times }, customer: { count: customer.count + 1, total: customer.total + attempt.amount } }
+}
+
+/** The most attempts in any window of `windowMs` that holds the one at `at` (`sorted` includes it). */
+const busiestWindowWith = (sorted: readonly number[], at: number, windowMs: number): number => {
+  let most = 0
+  for (const start of sorted) {
+    if (start > at || start <= at - windowMs) continue
+    most = Math.max(most, sorted.filter((t) => t >= start && t < start + windowMs).length)
+  }
+  return most
 }
 
 /** Runs {@link assessAttempt} over attempts in order: the alerts a replay from the start must give again. */

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path'
+import { ShopConfigError } from '../errors'
 import type { FraudRules } from '../payment/fraud'
 
 /** The shop's services, each its own process with its own database. */
@@ -37,20 +38,23 @@ export interface ShopConfig {
 const int = (value: string | undefined, fallback: number, name: string): number => {
   if (value === undefined || value === '') return fallback
   const n = Number(value)
-  if (!Number.isFinite(n) || n < 0) throw new RangeError(`${name} must be a number ≥ 0, not '${value}'`)
+  if (!Number.isFinite(n) || n < 0) throw new ShopConfigError(name, value, 'a number ≥ 0')
   return n
 }
 
 /**
  * Reads the configuration from `SHOP_*` variables, `EVENTFOLD_STORE`,
  * `POSTGRES_URL`, `MONGODB_URL` and `KAFKA_BROKERS` (as `scripts/services env` sets them).
- * @throws {RangeError} for a value that cannot be used.
+ * @throws {@link ShopConfigError} for a value that cannot be used.
  */
 export const configFromEnv = (env: NodeJS.ProcessEnv = process.env): ShopConfig => {
   const transport = env.SHOP_TRANSPORT ?? 'kafka'
-  if (transport !== 'kafka' && transport !== 'memory') throw new RangeError(`SHOP_TRANSPORT must be 'kafka' or 'memory', not '${transport}'`)
+  if (transport !== 'kafka' && transport !== 'memory') throw new ShopConfigError('SHOP_TRANSPORT', transport, "'kafka' or 'memory'")
   const store = env.EVENTFOLD_STORE ?? 'sqlite'
-  if (store !== 'sqlite' && store !== 'postgres') throw new RangeError(`EVENTFOLD_STORE must be 'sqlite' or 'postgres', not '${store}'`)
+  if (store !== 'sqlite' && store !== 'postgres') throw new ShopConfigError('EVENTFOLD_STORE', store, "'sqlite' or 'postgres'")
+  const rateLimit = { capacity: int(env.SHOP_RATE_CAPACITY, 20, 'SHOP_RATE_CAPACITY'), refillPerSecond: int(env.SHOP_RATE_REFILL, 10, 'SHOP_RATE_REFILL') }
+  if (rateLimit.capacity < 1) throw new ShopConfigError('SHOP_RATE_CAPACITY', String(env.SHOP_RATE_CAPACITY), 'a number ≥ 1')
+  if (rateLimit.refillPerSecond <= 0) throw new ShopConfigError('SHOP_RATE_REFILL', String(env.SHOP_RATE_REFILL), 'a number > 0')
   return {
     transport,
     kafkaBrokers: (env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','),
@@ -66,10 +70,7 @@ export const configFromEnv = (env: NodeJS.ProcessEnv = process.env): ShopConfig 
     paymentTimeoutMs: int(env.SHOP_PAYMENT_TIMEOUT_MS, 120_000, 'SHOP_PAYMENT_TIMEOUT_MS'),
     reservationTtlMs: int(env.SHOP_RESERVATION_TTL_MS, 300_000, 'SHOP_RESERVATION_TTL_MS'),
     fraud: {},
-    rateLimit: {
-      capacity: int(env.SHOP_RATE_CAPACITY, 20, 'SHOP_RATE_CAPACITY'),
-      refillPerSecond: int(env.SHOP_RATE_REFILL, 10, 'SHOP_RATE_REFILL'),
-    },
+    rateLimit,
     bodyLimit: int(env.SHOP_BODY_LIMIT, 16 * 1024, 'SHOP_BODY_LIMIT'),
   }
 }

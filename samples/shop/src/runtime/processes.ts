@@ -2,21 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
+import { ServiceStartError } from '../errors'
 import type { ServiceName } from './config'
 
 /** The built entry of a service process (the package is built before the demo, the tests and the benchmark run). */
 export const SERVICE_ENTRY = resolve(__dirname, '..', '..', 'dist', 'services', 'main.js')
-
-/** A service process that did not announce readiness, or exited before it did. */
-export class ServiceStartError extends Error {
-  constructor(
-    readonly service: ServiceName,
-    readonly logFile: string,
-    reason: string,
-  ) {
-    super(`service ${service} did not start: ${reason} (see ${logFile})`)
-  }
-}
 
 /**
  * One service running as its own process: started, waited for until it says

@@ -1,5 +1,6 @@
 import { MongoDocumentStore } from '@eventfold/mongodb'
 import type { DocumentStore } from '@eventfold/projections'
+import { ShopConfigError } from '../errors'
 import type { ShopConfig } from './config'
 import type { ServiceStores } from './stores'
 
@@ -16,7 +17,7 @@ export interface ReadModelStore {
  */
 export const openReadModels = async (config: ShopConfig, orderStores?: ServiceStores): Promise<ReadModelStore> => {
   if (!config.mongoUrl) {
-    if (!orderStores) throw new RangeError('the order-status read model is in MongoDB when services run as processes: set MONGODB_URL')
+    if (!orderStores) throw new ShopConfigError('MONGODB_URL', '', 'set when the services run as processes (the order-status read model is in MongoDB)')
     return { documents: orderStores.documents, description: `${orderStores.description} (order service's store)`, close: async () => {} }
   }
   const documents = await MongoDocumentStore.connect(config.mongoUrl, { dbName: config.mongoDb })

@@ -1,13 +1,4 @@
-/** Error of {@link waitFor}: the condition did not hold in time. */
-export class WaitTimeoutError extends Error {
-  constructor(
-    readonly what: string,
-    readonly timeoutMs: number,
-    readonly last: unknown,
-  ) {
-    super(`${what}: not reached within ${timeoutMs} ms (last seen: ${JSON.stringify(last)})`)
-  }
-}
+import { WaitTimeoutError } from '../errors'
 
 /**
  * Checks `probe` until it returns something other than undefined, as a read

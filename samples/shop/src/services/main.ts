@@ -52,13 +52,16 @@ const start = async (service: ServiceName, config: ShopConfig): Promise<Started>
   }
   switch (service) {
     case 'order': {
-      if (!config.mongoUrl) throw new RangeError('the order-status read model is in MongoDB when services run as processes: set MONGODB_URL')
       const readModels = await openReadModels(config)
       const order = startOrderService(ctx, readModels.documents)
       const http = orderHttpServer(order.api)
       await http.listen({ host: '127.0.0.1', port: config.orderPort })
       ready(service, { url: orderUrl(config), store: stores.description, readModels: readModels.description })
-      return { workers: order.workers, close: () => closeAll(order.workers, async () => void (await http.close(), await readModels.close())) }
+      const closeHttp = async (): Promise<void> => {
+        await http.close()
+        await readModels.close()
+      }
+      return { workers: order.workers, close: () => closeAll(order.workers, closeHttp) }
     }
     case 'inventory': {
       const inventory = startInventoryService(ctx)

@@ -1,0 +1,16 @@
+import { configFromEnv } from './config'
+
+describe('the shop configuration', () => {
+  it('defaults to Kafka and SQLite', () => {
+    expect(configFromEnv({})).toMatchObject({ transport: 'kafka', store: 'sqlite', rateLimit: { capacity: 20, refillPerSecond: 10 } })
+  })
+  it.each([
+    ['SHOP_TRANSPORT', 'rabbit'],
+    ['EVENTFOLD_STORE', 'oracle'],
+    ['SHOP_RATE_CAPACITY', '0'],
+    ['SHOP_RATE_REFILL', '-1'],
+    ['SHOP_BODY_LIMIT', 'lots'],
+  ])('refuses %s=%s with a ShopConfigError naming the variable', (variable, value) => {
+    expect(() => configFromEnv({ [variable]: value })).toThrow(expect.objectContaining({ type: 'ShopConfigError', variable, value }))
+  })
+})
