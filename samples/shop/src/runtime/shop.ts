@@ -16,6 +16,12 @@ import type { RunningWorkers } from './workers'
 /** The initial stock of the demo and the tests. */
 export const INITIAL_STOCK: Readonly<Record<string, number>> = { 'ipad-air-11': 500, 'ipad-pro-13': 1, 'pencil-pro': 500 }
 
+/** Options of {@link startEmbeddedShop}. */
+export interface EmbeddedShopOptions {
+  /** Leave the payment service out, so that orders wait for a payment that never comes (the deadlines' tests). @default false */
+  readonly withoutPayment?: boolean
+}
+
 /** Every service of the shop running in this one process. */
 export interface EmbeddedShop {
   readonly gateway: FastifyInstance
@@ -33,7 +39,11 @@ export interface EmbeddedShop {
  * database, talking only through the transport (the in-memory one for the
  * embedded default, or Kafka). The gateway is returned unstarted (`inject` or `listen`).
  */
-export const startEmbeddedShop = async (config: ShopConfig, stock: Readonly<Record<string, number>> = INITIAL_STOCK): Promise<EmbeddedShop> => {
+export const startEmbeddedShop = async (
+  config: ShopConfig,
+  stock: Readonly<Record<string, number>> = INITIAL_STOCK,
+  { withoutPayment = false }: EmbeddedShopOptions = {},
+): Promise<EmbeddedShop> => {
   const topics = shopTopics(config.namePrefix)
   const transport = openTransport(config, 'shop')
   await declareShopTopics(transport, topics)
@@ -48,10 +58,10 @@ export const startEmbeddedShop = async (config: ShopConfig, stock: Readonly<Reco
   const order = startOrderService(ctx(stores.order), readModels.documents)
   const inventory = startInventoryService(ctx(stores.inventory))
   await seedStock(inventory.app, stock)
-  const payment = startPaymentService(ctx(stores.payment))
+  const payment = withoutPayment ? undefined : startPaymentService(ctx(stores.payment))
   const shipping = startShippingService(ctx(stores.shipping), order.api)
   const gateway = gatewayServer({ orders: order.api, readModels: readModels.documents, rateLimit: config.rateLimit, bodyLimit: config.bodyLimit })
-  const all: RunningWorkers[] = [order.workers, inventory.workers, payment.workers, shipping.workers]
+  const all: RunningWorkers[] = [order.workers, inventory.workers, shipping.workers, ...(payment ? [payment.workers] : [])]
   return {
     gateway,
     orders: order.api,
