@@ -1,5 +1,5 @@
 import { mkdirSync, rmSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, relative } from 'node:path'
 import { MongoDocumentStore } from '@eventfold/mongodb'
 import { ShopCluster } from '../runtime/cluster'
 import { configFromEnv, type ShopConfig } from '../runtime/config'
@@ -10,6 +10,7 @@ import { auditUntilClean } from '../scenario/scenario-suite'
 import { printReport } from './report'
 import { runDemoScenario } from './scenario'
 import { ensureServers } from './services'
+import { writeTraceConfig } from './trace-config'
 
 /** A small bucket, so that the demo's eager client runs over it after three orders. */
 const DEMO_DEFAULTS = { SHOP_RATE_CAPACITY: '3', SHOP_RATE_REFILL: '0.1' }
@@ -40,6 +41,7 @@ const embedded = async (base: ShopConfig): Promise<void> => {
   await runDemoScenario(client, config.rateLimit.capacity, say)
   const logs = { order: shop.stores.order.eventStore, inventory: shop.stores.inventory.eventStore, payment: shop.stores.payment.eventStore, shipping: shop.stores.shipping.eventStore }
   printReport(await auditUntilClean({ client, logs, readModels: shop.readModels, initialStock: INITIAL_STOCK, rateCapacity: config.rateLimit.capacity }))
+  sayTrace(config)
   if (await keepServing(`http://127.0.0.1:${config.gatewayPort}`)) await shop.stop()
 }
 
@@ -66,11 +68,18 @@ const processes = async (base: ShopConfig): Promise<void> => {
   const readModels = await MongoDocumentStore.connect(config.mongoUrl!, { dbName: config.mongoDb })
   try {
     printReport(await auditUntilClean({ client, logs, readModels, initialStock: INITIAL_STOCK, rateCapacity: config.rateLimit.capacity }))
+    sayTrace(config)
   } finally {
     await readModels.close()
     await close()
   }
   if (await keepServing(`http://127.0.0.1:${config.gatewayPort}`)) await stopAll()
+}
+
+/** On SQLite, a config for `eventfold trace` across the services' files, and how to use it. */
+const sayTrace = (config: ShopConfig): void => {
+  if (config.store !== 'sqlite') return
+  say(`\nFollow one order across the services' logs: npx eventfold trace mallory-3 --config ${relative(process.cwd(), writeTraceConfig(config.dataDir))}`)
 }
 
 /** After the report the shop stays up for people to try, until Ctrl-C; `--exit` stops at once (true: stop now). */

@@ -36,7 +36,8 @@ export const localOrderApi = (app: Eventfold): OrderApi => ({
     const product = productOf(input.sku)
     if (!product) throw new UnknownSkuError(input.sku, CATALOG.map((p) => p.sku))
     const command = new PlaceOrder(input.orderId, input.customerId, input.sku, input.quantity, product.price * input.quantity, input.card, input.address)
-    await app.commandBus.execute(command).catch((error: unknown) => {
+    // The order id is the flow's correlation id: every service's events for this order carry it, and `eventfold trace <orderId>` follows it.
+    await app.commandBus.execute(command, { metadata: { correlationId: input.orderId } }).catch((error: unknown) => {
       if (!isStreamAlreadyExistsError(error)) throw error
     })
   },

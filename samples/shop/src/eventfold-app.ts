@@ -1,0 +1,7 @@
+// What the `eventfold` command needs to know of the order service, for an eventfold.config.json
+// (the demo writes one beside the services' SQLite files, for `eventfold trace <orderId>`).
+import { Order } from './order/order'
+import { OrderStatusProjection } from './order/status-projection'
+
+export const projections = [OrderStatusProjection]
+export const aggregates = [Order]
