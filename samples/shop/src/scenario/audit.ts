@@ -1,6 +1,6 @@
 import type { EventStore, RecordedEvent } from '@eventfold/core'
 import type { DocumentStore } from '@eventfold/projections'
-import { ReadModels } from '@eventfold/projections'
+import { isUnknownReadModelError, ReadModels } from '@eventfold/projections'
 import { ORDER_STATUS } from '../order/status-projection'
 
 /** The services whose logs the audit reads. */
@@ -105,9 +105,20 @@ export const auditShop = async (logs: ShopLogs, readModels: DocumentStore, initi
     }
     stock.set(d.sku, s)
   }
+  // Inventory against the orders: units shipped are the shipped orders' units, and once every order is final nothing stays reserved.
+  const shippedByOrders = new Map<string, number>()
+  for (const e of byService.order) {
+    if (e.type !== 'OrderPlaced') continue
+    const d = e.data as { orderId: string; sku: string; quantity: number }
+    if (orders.get(d.orderId)?.status === 'shipped') shippedByOrders.set(d.sku, (shippedByOrders.get(d.sku) ?? 0) + d.quantity)
+  }
+  const allFinal = [...orders.values()].every((o) => o.status === 'shipped' || o.status === 'cancelled')
   for (const [sku, initial] of Object.entries(initialStock)) {
     const s = stock.get(sku) ?? { onHand: 0, reserved: 0, shipped: 0 }
     if (s.onHand + s.reserved + s.shipped !== initial) problems.push(`stock of ${sku}: on hand ${s.onHand} + reserved ${s.reserved} + shipped ${s.shipped} ≠ ${initial}`)
+    if (s.onHand < 0) problems.push(`stock of ${sku}: on hand ${s.onHand} < 0`)
+    if (s.shipped !== (shippedByOrders.get(sku) ?? 0)) problems.push(`stock of ${sku}: ${s.shipped} shipped, the shipped orders hold ${shippedByOrders.get(sku) ?? 0}`)
+    if (allFinal && s.reserved !== 0) problems.push(`stock of ${sku}: ${s.reserved} still reserved with every order final`)
   }
 
   const payments = new Map<string, { captures: number; refunds: number; status: string }>()
@@ -127,7 +138,12 @@ export const auditShop = async (logs: ShopLogs, readModels: DocumentStore, initi
 
   const views = new Map<string, string>()
   const readModel = new ReadModels(readModels).collection(ORDER_STATUS)
-  for (const doc of orders.size > 0 ? await readModel.find({}) : []) views.set(String(doc._id), String(doc.status))
+  // Before the projection's first batch the read model does not exist: it holds no order yet.
+  const docs = await readModel.find({}).catch((error: unknown) => {
+    if (isUnknownReadModelError(error)) return []
+    throw error
+  })
+  for (const doc of docs) views.set(String(doc._id), String(doc.status))
 
   for (const [orderId, o] of orders) {
     if (o.status !== 'shipped' && o.status !== 'cancelled') problems.push(`order ${orderId} is ${o.status}, not final`)
