@@ -69,6 +69,16 @@ describe('the shop through crashes: 200 orders on Kafka, PostgreSQL per service,
   it('ends every order final, conserves stock, charges no card twice, and the read model agrees, with payment and order SIGKILLed once', async () => {
     const started = Date.now()
     const client = gatewayClient(`http://127.0.0.1:${gatewayPort}`)
+    const logOf = (service: string) => new PostgresEventStore(pool, { schema: `${schemaPrefix}${service}` })
+    const logs: ShopLogs = { order: logOf('order'), inventory: logOf('inventory'), payment: logOf('payment'), shipping: logOf('shipping') }
+    /** Orders placed and not yet final when a service is killed: the crash must hit flows in the middle. */
+    const inFlightAtCrash: number[] = []
+    const crash = async (service: 'payment' | 'order'): Promise<void> => {
+      let open = 0
+      for await (const e of logs.order.readAll()) open += e.type === 'OrderPlaced' ? 1 : e.type === 'OrderShipped' || e.type === 'OrderCancelled' ? -1 : 0
+      inFlightAtCrash.push(open)
+      await cluster.crashAndRestart(service)
+    }
     const crashes: Promise<void>[] = []
     let placed = 0
     let next = 0
@@ -77,21 +87,19 @@ describe('the shop through crashes: 200 orders on Kafka, PostgreSQL per service,
         const i = next++
         await placeUntilAccepted(client, requestOf(i))
         placed += 1
-        if (placed === 50) crashes.push(cluster.crashAndRestart('payment'))
-        if (placed === 120) crashes.push(cluster.crashAndRestart('order'))
+        if (placed === 50) crashes.push(crash('payment'))
+        if (placed === 120) crashes.push(crash('order'))
       }
     }
     await Promise.all(Array.from({ length: IN_FLIGHT }, worker))
     await Promise.all(crashes)
-
-    const logOf = (service: string) => new PostgresEventStore(pool, { schema: `${schemaPrefix}${service}` })
-    const logs: ShopLogs = { order: logOf('order'), inventory: logOf('inventory'), payment: logOf('payment'), shipping: logOf('shipping') }
+    expect(inFlightAtCrash.every((n) => n > 0)).toBe(true)
     const audit = await auditUntilClean({ client, logs, readModels, initialStock: STOCK, rateCapacity: 0 }, 180_000)
     expect(audit.problems).toEqual([])
     expect(audit.orders.size).toBe(ORDERS)
     const statuses = [...audit.orders.values()].map((o) => o.status)
     expect(statuses.filter((s) => s === 'shipped').length).toBeGreaterThan(ORDERS / 2)
     expect([...audit.payments.values()].every((p) => p.captures <= 1)).toBe(true)
-    process.stdout.write(`shop e2e: ${ORDERS} orders final in ${((Date.now() - started) / 1000).toFixed(1)} s (${statuses.filter((s) => s === 'shipped').length} shipped)\n`)
+    process.stdout.write(`shop e2e: ${ORDERS} orders final in ${((Date.now() - started) / 1000).toFixed(1)} s (${statuses.filter((s) => s === 'shipped').length} shipped; orders in flight at the crashes: ${inFlightAtCrash.join(', ')})\n`)
   }, 300_000)
 })
