@@ -8,6 +8,9 @@ import { INITIAL_STOCK } from '../runtime/shop'
 import { gatewayClient, type GatewayClient } from './client'
 import { shopScenarioSuite } from './scenario-suite'
 
+// Five processes share the machine with the rest of the suite: give each step room.
+jest.setTimeout(90_000)
+
 // Every service its own process and SQLite file, Kafka between them, the order-status read model in FerretDB.
 describe('the shop as processes on Kafka, SQLite per service, the read model in MongoDB', () => {
   const run = `s${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`

@@ -17,7 +17,7 @@ export interface ShopUnderTest {
 }
 
 /** Waits until an order is shipped or cancelled, as the gateway shows it. */
-export const finalStatus = (client: GatewayClient, orderId: string, timeoutMs = 30_000): Promise<Record<string, unknown>> =>
+export const finalStatus = (client: GatewayClient, orderId: string, timeoutMs = 60_000): Promise<Record<string, unknown>> =>
   waitFor(
     `order ${orderId} final`,
     async () => {
@@ -28,7 +28,7 @@ export const finalStatus = (client: GatewayClient, orderId: string, timeoutMs = 
   )
 
 /** Waits until every rule of {@link auditShop} holds (compensations run after an order is final). */
-export const auditUntilClean = async (shop: ShopUnderTest, timeoutMs = 30_000): Promise<ShopAudit> => {
+export const auditUntilClean = async (shop: ShopUnderTest, timeoutMs = 60_000): Promise<ShopAudit> => {
   let last: ShopAudit | undefined
   return waitFor(
     'every order final and compensated, stock conserved, read model in agreement',
