@@ -33,6 +33,22 @@ export interface ShopConfig {
   readonly rateLimit: { readonly capacity: number; readonly refillPerSecond: number }
   /** Largest request body the gateway accepts, in bytes. */
   readonly bodyLimit: number
+  /** Initial stock per SKU the inventory seeds (SKUs it has already keep theirs); unset, the demo's. */
+  readonly stock: Readonly<Record<string, number>> | undefined
+}
+
+const stockOf = (value: string | undefined): Record<string, number> | undefined => {
+  if (value === undefined || value === '') return undefined
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(value)
+  } catch {
+    parsed = undefined
+  }
+  const valid =
+    typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && Object.values(parsed).every((n) => Number.isSafeInteger(n) && (n as number) >= 0)
+  if (!valid) throw new ShopConfigError('SHOP_STOCK', value, 'a JSON object of SKU to a whole number ≥ 0, e.g. {"ipad-air-11":10}')
+  return parsed as Record<string, number>
 }
 
 const int = (value: string | undefined, fallback: number, name: string): number => {
@@ -72,5 +88,6 @@ export const configFromEnv = (env: NodeJS.ProcessEnv = process.env): ShopConfig 
     fraud: {},
     rateLimit,
     bodyLimit: int(env.SHOP_BODY_LIMIT, 16 * 1024, 'SHOP_BODY_LIMIT'),
+    stock: stockOf(env.SHOP_STOCK),
   }
 }

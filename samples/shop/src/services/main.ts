@@ -65,7 +65,7 @@ const start = async (service: ServiceName, config: ShopConfig): Promise<Started>
     }
     case 'inventory': {
       const inventory = startInventoryService(ctx)
-      await seedStock(inventory.app, process.env.SHOP_STOCK ? (JSON.parse(process.env.SHOP_STOCK) as Record<string, number>) : INITIAL_STOCK)
+      await seedStock(inventory.app, config.stock ?? INITIAL_STOCK)
       ready(service, { store: stores.description })
       return { workers: inventory.workers, close: () => closeAll(inventory.workers) }
     }
