@@ -70,6 +70,18 @@ export class ServicesScriptError extends EventfoldError {
   }
 }
 
+/** The order service did not answer (refused the connection, or said it is unavailable) for as long as the caller would wait. */
+export class OrderServiceUnavailableError extends EventfoldError {
+  readonly type = 'OrderServiceUnavailableError' as const
+  constructor(
+    readonly url: string,
+    readonly waitedMs: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`Order service ${url} unavailable for ${waitedMs} ms`, options)
+  }
+}
+
 /** The order service answered a call with something other than success. */
 export class OrderServiceError extends EventfoldError {
   readonly type = 'OrderServiceError' as const

@@ -1,8 +1,9 @@
 import { isStreamAlreadyExistsError, type Eventfold } from '@eventfold/core'
+import { backoffDelay, sleep } from '@eventfold/core/spi'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { CATALOG, productOf } from '../contracts/catalog'
 import type { Address, ShippingDetails } from '../contracts/messages'
-import { OrderNotFoundError, OrderServiceError, UnknownSkuError } from '../errors'
+import { OrderNotFoundError, OrderServiceError, OrderServiceUnavailableError, UnknownSkuError } from '../errors'
 import { PlaceOrder } from './commands'
 import { Order } from './order'
 
@@ -64,12 +65,43 @@ export const orderHttpServer = (api: OrderApi): FastifyInstance => {
   return server
 }
 
+/** Options of {@link httpOrderApi}. */
+export interface HttpOrderApiOptions {
+  /**
+   * How long a call waits for an order service that refuses connections or
+   * answers 503 (a restart), retrying with backoff, before it fails with
+   * {@link OrderServiceUnavailableError}.
+   * @default 0 (fail at once: the gateway answers its client rather than hold the request)
+   */
+  readonly unavailableRetryMs?: number
+  /** Told each time the service is found unavailable, before the wait. */
+  readonly onUnavailable?: (url: string, error: unknown) => void
+}
+
 /** An {@link OrderApi} that calls the order service's HTTP server at `baseUrl`. */
-export const httpOrderApi = (baseUrl: string): OrderApi => {
+export const httpOrderApi = (baseUrl: string, { unavailableRetryMs = 0, onUnavailable }: HttpOrderApiOptions = {}): OrderApi => {
+  /** One response, waiting out an unavailable service for up to `unavailableRetryMs`. */
+  const respond = async (url: string, init?: RequestInit): Promise<Response> => {
+    const started = Date.now()
+    for (let attempt = 1; ; attempt++) {
+      let failure: unknown
+      try {
+        const response = await fetch(url, init)
+        if (response.status !== 503) return response
+        failure = new OrderServiceError(url, 503, await response.text())
+      } catch (error) {
+        failure = error // connection refused or reset: the process is down or restarting
+      }
+      const waited = Date.now() - started
+      if (waited >= unavailableRetryMs) throw new OrderServiceUnavailableError(url, waited, { cause: failure })
+      onUnavailable?.(url, failure)
+      await sleep(Math.min(backoffDelay(attempt + 1, { initialDelayMs: 50, maxDelayMs: 1000 }), unavailableRetryMs - waited))
+    }
+  }
   /** Calls the service; a 404 is handed to `notFound` with the error type the service named. */
   const call = async (path: string, notFound: (errorType: string | undefined) => Error | undefined, init?: RequestInit): Promise<unknown> => {
     const url = `${baseUrl}${path}`
-    const response = await fetch(url, init)
+    const response = await respond(url, init)
     const text = await response.text()
     if (response.ok) return JSON.parse(text)
     const known = response.status === 404 ? notFound(safeJson(text)?.error) : undefined

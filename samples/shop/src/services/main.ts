@@ -75,7 +75,9 @@ const start = async (service: ServiceName, config: ShopConfig): Promise<Started>
       return { workers: payment.workers, close: () => closeAll(payment.workers) }
     }
     case 'shipping': {
-      const shipping = startShippingService(ctx, httpOrderApi(orderUrl(config)))
+      // A ready order's address is fetched from the order service: wait out its restart rather than park the message.
+      const orders = httpOrderApi(orderUrl(config), { unavailableRetryMs: 60_000 })
+      const shipping = startShippingService(ctx, orders)
       ready(service, { store: stores.description })
       return { workers: shipping.workers, close: () => closeAll(shipping.workers) }
     }
