@@ -82,6 +82,8 @@ export class OrderServiceUnavailableError extends EventfoldError {
   }
 }
 
+export const isOrderServiceUnavailableError = (e: unknown): e is OrderServiceUnavailableError => e instanceof OrderServiceUnavailableError
+
 /** The order service answered a call with something other than success. */
 export class OrderServiceError extends EventfoldError {
   readonly type = 'OrderServiceError' as const

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { isUnknownReadModelError, ReadModels, type DocumentStore } from '@eventfold/projections'
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify'
 import type { Address } from '../contracts/messages'
-import { isUnknownSkuError } from '../errors'
+import { isOrderServiceUnavailableError, isUnknownSkuError } from '../errors'
 import type { OrderApi } from '../order/api'
 import { ORDER_STATUS } from '../order/status-projection'
 import { TokenBuckets, type TokenBucketOptions } from './rate-limit'
@@ -88,6 +88,9 @@ export const gatewayServer = ({ orders, readModels, rateLimit, bodyLimit = 16 * 
       return reply.code(400).send({ error: 'BadRequest', message: error.message })
     }
     if (isUnknownSkuError(error)) return reply.code(404).send({ error: 'UnknownSku', message: error.message })
+    if (isOrderServiceUnavailableError(error)) {
+      return reply.code(503).header('retry-after', '1').send({ error: 'OrderServiceUnavailable', message: 'the order service is unavailable; nothing was placed unless a retry says so, retry with the same orderId' })
+    }
     return reply.code(500).send({ error: 'InternalError', message: error.message })
   })
   return server
