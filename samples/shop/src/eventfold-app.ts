@@ -3,5 +3,7 @@
 import { Order } from './order/order'
 import { OrderStatusProjection } from './order/status-projection'
 
+/** The order service's projections. */
 export const projections = [OrderStatusProjection]
+/** The order service's aggregates, for `eventfold replay`. */
 export const aggregates = [Order]

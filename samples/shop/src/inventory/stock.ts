@@ -5,6 +5,7 @@ import { ReservationExpired, ReservationReleased, StockAllocated, StockRejected,
 /** What became of one order's stock. `held` and `allocated` count as reserved. */
 export type ReservationState = 'held' | 'allocated' | 'expired' | 'released' | 'shipped' | 'rejected'
 
+/** One order's units and what became of them. */
 export interface Reservation {
   readonly quantity: number
   readonly state: ReservationState

@@ -33,6 +33,7 @@ export interface CustomerHistory {
   readonly total: number
 }
 
+/** An attempt the detector holds, and the rule that caught it. */
 export interface FraudAlert {
   readonly orderId: string
   readonly rule: FraudRule

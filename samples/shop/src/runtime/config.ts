@@ -4,6 +4,7 @@ import type { FraudRules } from '../payment/fraud'
 
 /** The shop's services, each its own process with its own database. */
 export const SERVICES = ['order', 'inventory', 'payment', 'shipping', 'gateway'] as const
+/** One of {@link SERVICES}. */
 export type ServiceName = (typeof SERVICES)[number]
 
 /** How a shop process runs; {@link configFromEnv} reads it from the environment. */

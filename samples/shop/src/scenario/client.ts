@@ -25,4 +25,5 @@ export const gatewayClient = (baseUrl: string) => {
   }
 }
 
+/** What {@link gatewayClient} returns. */
 export type GatewayClient = ReturnType<typeof gatewayClient>
