@@ -9,6 +9,7 @@ import { openShopLogs } from '../runtime/logs'
 import { startEmbeddedShop } from '../runtime/shop'
 import { gatewayClient, type GatewayClient } from '../scenario/client'
 import { orderOf } from '../scenario/orders'
+import { dropMongoDatabase } from '../scenario/drop-mongo'
 import { waitFor } from '../scenario/wait'
 
 /** Where E1 runs the shop. */
@@ -146,6 +147,7 @@ export const runE1 = async ({ transport, rate = 50, orders = 300, dir = tmpdir()
     } finally {
       await close()
       await cluster.stop()
+      await dropMongoDatabase(env.MONGODB_URL, config.mongoDb)
     }
   } finally {
     rmSync(data, { recursive: true, force: true })

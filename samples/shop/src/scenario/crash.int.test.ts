@@ -7,6 +7,7 @@ import pg from 'pg'
 import { ShopCluster } from '../runtime/cluster'
 import type { ShopLogs } from './audit'
 import { gatewayClient, type GatewayClient } from './client'
+import { dropMongoDatabase } from './drop-mongo'
 import { orderOf, type OrderRequest } from './orders'
 import { auditUntilClean } from './scenario-suite'
 
@@ -61,6 +62,7 @@ describe('the shop through crashes: 200 orders on Kafka, PostgreSQL per service,
   afterAll(async () => {
     await cluster.stop()
     await readModels?.close()
+    await dropMongoDatabase(process.env.MONGODB_URL!, env.SHOP_MONGO_DB)
     for (const s of ['order', 'inventory', 'payment', 'shipping']) await pool?.query(`DROP SCHEMA IF EXISTS "${schemaPrefix}${s}" CASCADE`)
     await pool?.end()
     rmSync(dir, { recursive: true, force: true })

@@ -9,6 +9,7 @@ import { openShopLogs } from '../runtime/logs'
 import { INITIAL_STOCK } from '../runtime/shop'
 import type { ShopLogs } from './audit'
 import { gatewayClient, type GatewayClient } from './client'
+import { dropMongoDatabase } from './drop-mongo'
 import { shopScenarioSuite } from './scenario-suite'
 
 // Five processes share the machine with the rest of the suite: give each step room.
@@ -50,6 +51,7 @@ describe.each(['sqlite', 'postgres'] as const)('the shop as processes on Kafka, 
     const codes = await cluster.stop()
     await logs?.close()
     await readModels?.close()
+    await dropMongoDatabase(process.env.MONGODB_URL!, env.SHOP_MONGO_DB)
     if (store === 'postgres') {
       const pool = new pg.Pool({ connectionString: process.env.POSTGRES_URL, max: 1 })
       for (const s of ['order', 'inventory', 'payment', 'shipping']) await pool.query(`DROP SCHEMA IF EXISTS "${env.SHOP_SCHEMA_PREFIX}${s}" CASCADE`)
