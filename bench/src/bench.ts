@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import Database from 'better-sqlite3'
 import { entryData, ledgerId } from './domain'
+import { isE1Only, runE1Bench } from './e1'
 import { eventfoldSide, describeStore } from './eventfold'
 import { rawSide } from './raw'
 import { PgSchemas, pgEventfoldSide, pgRawSide, type PgSide } from './pg'
@@ -26,7 +27,8 @@ POSTGRES_URL / MONGODB_URL are unset or do not answer.
   --runs N                         runs per workload; the median is reported (default: 3, --quick: 1)
   --only W1,W2,...,W5,S1           run only these workloads (W3/W3D/W4 still fill a database with W2, untimed);
                                    W3D is W3 with the aggregate written as a plain decider; S1 is saga
-                                   instances completed per second beside the same flow written by hand
+                                   instances completed per second beside the same flow written by hand;
+                                   --only E1 runs the shop sample end to end instead, with its own options (--only E1 --help)
   --s1-instances N                 saga instances per S1 run (default: 2000; --quick: 200)
   --stores sqlite,postgresql       where W1-W4 run (default: both)
   --pg-streams N                   PostgreSQL W2-W4 streams (default: 200; --quick: 10)
@@ -302,6 +304,8 @@ const runPostgres = async (
 }
 
 const main = async (): Promise<number> => {
+  // E1 (the shop sample end to end) has its own options: see bench/src/e1.ts.
+  if (isE1Only(process.argv.slice(2))) return runE1Bench(process.argv.slice(2))
   let plan: Plan | 'help'
   try {
     plan = parsePlan(process.argv.slice(2))
