@@ -13,6 +13,7 @@ import {
 import { EventfoldError } from '../errors/eventfold-error'
 import { commandTypeOf } from './command'
 import { correlation, newCommandId, type CommandContext, type CommandMiddleware } from './middleware'
+import { traceCommand } from '../telemetry/core-telemetry'
 
 /** What executing a command did. */
 export interface CommandResult {
@@ -100,14 +101,16 @@ export class CommandBus {
    */
   async execute(command: object, { metadata = {}, expectedRevision }: ExecuteOptions = {}): Promise<CommandResult> {
     const commandType = commandTypeOf(command)
-    const route = this.routes.get(commandType)
-    if (!route) throw new UnknownCommandError(commandType, this.commandTypes)
     const ctx: CommandContext = { command, commandType, commandId: newCommandId(), metadata: { ...metadata }, attempt: 1 }
-    const dispatch = (i: number): Promise<CommandResult> =>
-      i < this.middleware.length
-        ? this.middleware[i]!(ctx, () => dispatch(i + 1))
-        : this.handle(route, ctx, expectedRevision)
-    return dispatch(0)
+    return traceCommand(commandType, ctx.metadata, () => {
+      const route = this.routes.get(commandType)
+      if (!route) throw new UnknownCommandError(commandType, this.commandTypes)
+      const dispatch = (i: number): Promise<CommandResult> =>
+        i < this.middleware.length
+          ? this.middleware[i]!(ctx, () => dispatch(i + 1))
+          : this.handle(route, ctx, expectedRevision)
+      return dispatch(0)
+    })
   }
 
   private async handle(route: Route, ctx: CommandContext, expectedRevision: ExpectedRevision | undefined): Promise<CommandResult> {

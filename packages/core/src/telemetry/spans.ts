@@ -1,0 +1,58 @@
+import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api'
+
+const VERSION: string = (require('../../package.json') as { version: string }).version
+
+/**
+ * The tracer of an eventfold package. The API hands out a proxy, so one
+ * taken before the application registers its SDK still records once it has.
+ */
+export const tracerOf = (packageName: string): Tracer => trace.getTracer(packageName, VERSION)
+
+/** Options of {@link inSpan}. */
+export interface InSpanOptions {
+  readonly kind?: SpanKind
+  /** The parent; see `parentContext`. @default the active context */
+  readonly parent?: Context
+  readonly attributes?: Attributes
+}
+
+/**
+ * Runs `fn` in a new span, made the active one, and ends the span when `fn`
+ * settles: an error is recorded on it and rethrown. Without an SDK the span
+ * is a non-recording one and `fn` runs as it would without it.
+ */
+export const inSpan = <R>(tracer: Tracer, name: string, fn: (span: Span) => Promise<R>, { kind = SpanKind.INTERNAL, parent, attributes }: InSpanOptions = {}): Promise<R> => {
+  const parentCtx = parent ?? context.active()
+  const span = tracer.startSpan(name, { kind, attributes }, parentCtx)
+  // No SDK: spare the context switch and the promise callbacks.
+  if (!span.isRecording()) return fn(span)
+  return context.with(trace.setSpan(parentCtx, span), () => fn(span)).then(
+    (result) => {
+      span.end()
+      return result
+    },
+    (error: unknown) => {
+      failSpan(span, error)
+      span.end()
+      throw error
+    },
+  )
+}
+
+/** Marks a span as failed by `error`: its exception event, status and `error.type`. */
+export const failSpan = (span: Span, error: unknown): void => {
+  if (!span.isRecording()) return
+  const e = error instanceof Error ? error : new Error(String(error))
+  span.recordException(e)
+  span.setStatus({ code: SpanStatusCode.ERROR, message: e.message })
+  span.setAttribute('error.type', errorType(error))
+}
+
+/** The `type` of an eventfold error, else the error's class name: a bounded value for an attribute. */
+export const errorType = (error: unknown): string => {
+  const type = (error as { type?: unknown } | null)?.type
+  if (typeof type === 'string') return type
+  return (error as Error)?.constructor?.name ?? 'unknown'
+}
+
+export { SpanKind }
