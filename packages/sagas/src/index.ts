@@ -8,3 +8,4 @@ export { DeadlineWorker, type DeadlineWorkerOptions, type DeadlineWorkerCounters
 export { commandTarget } from './deadlines/command-target'
 export { systemClock, type Clock } from './clock/clock'
 export { InvalidDeadlineError, isInvalidDeadlineError } from './errors'
+export { traceSagaStep } from './telemetry'

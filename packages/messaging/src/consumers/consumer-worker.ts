@@ -1,4 +1,5 @@
 import type { AggregateClass, AggregateDefinition, EventRegistry } from '@eventfold/core'
+import { logger } from '@eventfold/core/spi'
 import { WorkerEngine, type BatchPolicy, type EngineCounters } from '@eventfold/projections/engine'
 import { ParkedMessageNotFoundError, ParkedRetryFailedError } from '../errors'
 import { INBOX_COLLECTION, PARKED_COLLECTION, deliveryOfParked, parkedFromDocument, recordId } from '../inbox/inbox-records'
@@ -126,6 +127,8 @@ export class ConsumerWorker {
       batchSize: atomic ? (options.batchSize ?? 100) : 1,
       onError: options.onError ?? defaultOnError,
       onCommit: () => options.onProgress?.(this.status),
+      labels: { kind: 'consumer', name: this.consumer.name },
+      traceparentOf: (i) => i.delivery.headers.traceparent,
     })
   }
 
@@ -168,5 +171,5 @@ const occurredAt = (iso: string | undefined): number | undefined => {
 }
 
 const defaultOnError = (error: unknown): void => {
-  process.emitWarning(`eventfold consumer: ${(error as Error)?.message ?? String(error)} (retrying)`)
+  logger().warn({ err: error }, 'consumer: error, retrying')
 }

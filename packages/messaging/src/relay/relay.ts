@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { logger } from '@eventfold/core/spi'
 import { hostname } from 'node:os'
 import { EventfoldError, type EventStore } from '@eventfold/core'
 import { isDocumentConflictError, LeaseLostError, type DocumentStore } from '@eventfold/projections'
@@ -150,7 +151,7 @@ export class Relay {
       try {
         await this.tick()
       } catch (error) {
-        process.emitWarning(`eventfold relay ${this.name} (${this.owner}): ${(error as Error)?.message ?? String(error)}`)
+        logger().warn({ relay: this.name, owner: this.owner, err: error }, `relay ${this.name} (${this.owner})`)
       }
       let timer: NodeJS.Timeout | undefined
       await Promise.race([new Promise((resolve) => (timer = setTimeout(resolve, every))), this.stopSignal])
@@ -239,7 +240,7 @@ export class Relay {
   }
 
   private track(giving: Promise<void>): void {
-    const tracked = giving.catch((error: unknown) => process.emitWarning(`eventfold relay ${this.name}: ${(error as Error)?.message ?? String(error)}`))
+    const tracked = giving.catch((error: unknown) => logger().warn({ relay: this.name, err: error }, `relay ${this.name}`))
     this.giving.add(tracked)
     void tracked.finally(() => this.giving.delete(tracked))
   }

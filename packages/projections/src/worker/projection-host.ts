@@ -1,4 +1,5 @@
 import { hostname } from 'node:os'
+import { logger } from '@eventfold/core/spi'
 import { randomUUID } from 'node:crypto'
 import type { EventRegistry, EventStore } from '@eventfold/core'
 import type { DocumentStore } from '../documents/document-store'
@@ -124,7 +125,7 @@ export class ProjectionHost {
   }
 
   private warn(error: unknown): void {
-    process.emitWarning(`eventfold host ${this.owner}: ${(error as Error).message}`)
+    logger().warn({ owner: this.owner, err: error }, `host ${this.owner}`)
   }
 
   private async tick(): Promise<void> {
@@ -154,7 +155,7 @@ export class ProjectionHost {
         const worker = new ProjectionWorker(options)
         let entry!: Running
         const done = worker.run().catch((error: unknown) => {
-          if (!(error instanceof LeaseLostError)) process.emitWarning(`eventfold host ${this.owner}, ${key}: ${(error as Error).message}`)
+          if (!(error instanceof LeaseLostError)) logger().warn({ owner: this.owner, partition: key, err: error }, `host ${this.owner}, ${key}`)
           // A worker being given up ends here too: `give` reports it, once.
           if (this.running.get(key) !== entry) return
           this.running.delete(key)

@@ -1,0 +1,53 @@
+import { SpanKind } from '@opentelemetry/api'
+import type { RecordedEvent } from '@eventfold/core'
+import { formatTraceparent, inSpan, parentContext, tracerOf } from '@eventfold/core/spi'
+import type { IntegrationEnvelope } from './envelope/envelope'
+
+// The spans of @eventfold/messaging, in one place: a producer span per message the relay publishes, a consumer span per message handled.
+
+const tracer = tracerOf('@eventfold/messaging')
+
+/**
+ * The envelope with the trace context of a producer span `create <topic>`,
+ * child of the trace its domain event carries: a receiver's span is then the
+ * child of the message, not of the command. Without an SDK the envelope is
+ * returned as it is, carrying the event's `traceparent` on.
+ */
+export const traceOutgoing = (topic: string, envelope: IntegrationEnvelope, event: RecordedEvent): IntegrationEnvelope => {
+  const span = tracer.startSpan(
+    `create ${topic}`,
+    {
+      kind: SpanKind.PRODUCER,
+      attributes: {
+        'messaging.operation.type': 'create',
+        'messaging.destination.name': topic,
+        'messaging.message.id': envelope.id,
+        'eventfold.event.type': envelope.type,
+        'eventfold.stream.id': event.streamId,
+        'eventfold.position': event.position.toString(),
+      },
+    },
+    parentContext(event.metadata.traceparent),
+  )
+  if (!span.isRecording()) return envelope
+  span.end()
+  return { ...envelope, traceparent: formatTraceparent(span.spanContext()) }
+}
+
+/**
+ * Runs a consumer's handler in a span `process <type>`, child of the
+ * message's `traceparent` and the active span while it runs, so the
+ * commands it executes continue the producer's trace.
+ */
+export const traceConsume = <R>(consumer: string, topic: string, envelope: IntegrationEnvelope, handle: () => Promise<R>): Promise<R> =>
+  inSpan(tracer, `process ${envelope.type}`, () => handle(), {
+    kind: SpanKind.CONSUMER,
+    parent: parentContext(envelope.traceparent),
+    attributes: {
+      'messaging.operation.type': 'process',
+      'messaging.destination.name': topic,
+      'messaging.consumer.group.name': consumer,
+      'messaging.message.id': envelope.id,
+      'eventfold.event.type': envelope.type,
+    },
+  })
