@@ -128,7 +128,7 @@ export class ConsumerWorker {
       onError: options.onError ?? defaultOnError,
       onCommit: () => options.onProgress?.(this.status),
       labels: { kind: 'consumer', name: this.consumer.name },
-      traceparentOf: (i) => i.delivery.headers.traceparent,
+      traceOf: ({ delivery: { headers } }) => ({ traceparent: headers.traceparent, correlationId: headers['ef-correlation-id'] }),
     })
   }
 

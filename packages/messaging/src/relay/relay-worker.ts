@@ -66,7 +66,7 @@ export class RelayWorker {
       retry,
       onError: onError ?? defaultOnError,
       labels: { kind: 'relay', name: options.name, partition: partitionKey(this.partition) },
-      traceparentOf: (e) => e.metadata.traceparent,
+      traceOf: (e) => e.metadata,
     })
   }
 

@@ -149,7 +149,7 @@ export class CompetingConsumerWorker {
       onError: options.onError ?? defaultOnError,
       onCommit: () => this.opts.onProgress?.(this.status),
       labels: { kind: 'projection', name: options.projection.name, partition: source.name },
-      traceparentOf: (d) => d.event.metadata.traceparent,
+      traceOf: (d) => d.event.metadata,
     })
   }
 

@@ -135,7 +135,7 @@ export class ProjectionWorker {
       readChunk: Math.min(READ_CHUNK, batchSize),
       onError: options.onError ?? defaultOnError,
       labels: { kind: 'projection', name: options.projection.name, partition: this.key },
-      traceparentOf: (e) => e.metadata.traceparent,
+      traceOf: (e) => e.metadata,
     })
     this.position = { generation: options.generation ?? 0, checkpoint: undefined }
   }

@@ -6,4 +6,4 @@ export { LogSource, type LogSourceOptions } from '../log-source'
 export { LeaseFence, Leases, type HeldLease } from '../leases'
 // Workers outside this package (consumers of a broker) buffer their handlers' document operations in it, as projections do.
 export { DocumentBatch, type DocumentBatchOptions } from '../../documents/document-batch'
-export type { WorkerLabels } from './telemetry'
+export type { ItemTrace, WorkerLabels } from './telemetry'

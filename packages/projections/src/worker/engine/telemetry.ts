@@ -14,13 +14,19 @@ export interface WorkerLabels {
   readonly partition?: string
 }
 
+/** What an item tells of the flow it belongs to: metadata fields, checked before use. */
+export interface ItemTrace {
+  readonly traceparent?: unknown
+  readonly correlationId?: unknown
+}
+
 const tracer = tracerOf('@eventfold/projections')
 
 /** Workers running now, each with its labels and counters, for the lag gauge. */
 const live = new Map<object, { attributes: Attributes; counters: () => EngineCounters }>()
 
 const instruments = lazyInstruments('@eventfold/projections', (meter) => {
-  const lag = meter.createObservableGauge('eventfold.worker.lag', {
+  const lag = meter.createObservableGauge('eventfold.worker.lag.seconds', {
     description: 'Time from when the last committed event occurred to its commit, per worker',
     unit: 's',
   })
@@ -71,15 +77,15 @@ export class EngineTelemetry {
    * A span for a batch, opened with its first items; linked to the traces
    * their `traceparent` names (a batch has many parents, so links, not a parent).
    */
-  batchOpened(items: readonly unknown[], traceparentOf: ((item: unknown) => unknown) | undefined): Span | undefined {
+  batchOpened(items: readonly unknown[], traceOf: ((item: unknown) => ItemTrace | undefined) | undefined): Span | undefined {
     if (!this.labels) return undefined
     const span = tracer.startSpan(`${this.labels.kind} batch ${this.labels.name}`, { kind: SpanKind.CONSUMER, attributes: this.attributes }, undefined)
     if (!span.isRecording()) return undefined
-    if (traceparentOf) {
+    if (traceOf) {
       const links: Link[] = []
       for (const item of items) {
         if (links.length >= MAX_LINKS) break
-        const context = parseTraceparent(traceparentOf(item))
+        const context = parseTraceparent(traceOf(item)?.traceparent)
         if (context) links.push({ context })
       }
       if (links.length > 0) span.addLinks(links)
@@ -88,10 +94,11 @@ export class EngineTelemetry {
   }
 
   /** Logs an item parked after its last attempt (the commit that parks it may still be redone). */
-  parking(key: bigint, error: unknown, attempts: number): void {
+  parking(key: bigint, error: unknown, attempts: number, trace: ItemTrace | undefined): void {
     const { kind = 'worker', name = '', partition } = this.labels ?? {}
+    const correlationId = typeof trace?.correlationId === 'string' ? trace.correlationId : undefined
     logger().warn(
-      { worker: kind, name, ...(partition !== undefined && { partition }), key: key.toString(), attempts, err: error },
+      { worker: kind, name, ...(partition !== undefined && { partition }), key: key.toString(), attempts, ...(correlationId !== undefined && { correlationId }), err: error },
       `${kind} ${name}: parking ${key} after ${attempts} attempts`,
     )
   }

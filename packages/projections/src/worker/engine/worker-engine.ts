@@ -8,7 +8,7 @@ import { LeaseLostError } from '../leases'
 import { NO_COUNTS, type EngineCounters } from './counters'
 import type { BatchAttempt, EngineSink, EngineSource, OpenBatch } from './ports'
 import { Wakeup } from './wakeup'
-import { EngineTelemetry, type WorkerLabels } from './telemetry'
+import { EngineTelemetry, type ItemTrace, type WorkerLabels } from './telemetry'
 import type { Span } from '@opentelemetry/api'
 
 /** How a worker batches, retries and parks: the options every worker on the engine takes. */
@@ -46,8 +46,8 @@ export interface WorkerEngineOptions<T> extends BatchPolicy {
   readonly onCommit?: (counters: EngineCounters) => void
   /** Names the worker in its batch spans and metrics. @default no spans or metrics */
   readonly labels?: WorkerLabels
-  /** The W3C `traceparent` of an item, which its batch's span links to. @default none */
-  readonly traceparentOf?: (item: T) => unknown
+  /** An item's W3C `traceparent` (its batch's span links to it) and correlation id (in logs about it). @default none */
+  readonly traceOf?: (item: T) => ItemTrace | undefined
 }
 
 /**
@@ -214,7 +214,7 @@ export class WorkerEngine<T> {
       openedAt: performance.now(),
       failures: new Map(),
       parked: new Map(),
-      span: this.telemetry.batchOpened(items, this.options.traceparentOf as ((item: unknown) => unknown) | undefined),
+      span: this.telemetry.batchOpened(items, this.options.traceOf as ((item: unknown) => ItemTrace | undefined) | undefined),
       countsAtOpen: this.counts,
     }) as Open<T, A>
     open.last = items[items.length - 1]!
@@ -247,7 +247,7 @@ export class WorkerEngine<T> {
       const failed = open.failures.size > 0 ? open.failures.get(key) : undefined
       if (failed && failed.attempts >= this.maxAttempts) {
         open.parked.set(key, failed)
-        this.telemetry.parking(key, failed.error, failed.attempts)
+        this.telemetry.parking(key, failed.error, failed.attempts, this.options.traceOf?.(item))
         attempt.park(item, failed.error, failed.attempts)
         continue
       }
