@@ -1,11 +1,34 @@
 import { SpanKind } from '@opentelemetry/api'
 import type { RecordedEvent } from '@eventfold/core'
-import { formatTraceparent, inSpan, parentContext, tracerOf } from '@eventfold/core/spi'
+import { formatTraceparent, inSpan, lazyInstruments, parentContext, tracerOf } from '@eventfold/core/spi'
 import type { IntegrationEnvelope } from './envelope/envelope'
+import type { PartitionLag } from './transport/transport'
 
 // The spans of @eventfold/messaging, in one place: a producer span per message the relay publishes, a consumer span per message handled.
 
 const tracer = tracerOf('@eventfold/messaging')
+
+/** Consumer groups running in this process, each with how to ask the broker for its lag. */
+const groups = new Map<object, { group: string; lag: () => Promise<readonly PartitionLag[]> }>()
+
+const instruments = lazyInstruments('@eventfold/messaging', (meter) => {
+  const lag = meter.createObservableGauge('eventfold.consumer.lag.messages', {
+    description: 'Messages published and not yet acknowledged by the consumer group, per topic partition',
+  })
+  lag.addCallback(async (result) => {
+    for (const { group, lag: ask } of groups.values()) {
+      for (const p of await ask().catch(() => [])) result.observe(Number(p.lag), { 'messaging.consumer.group.name': group, 'messaging.destination.name': p.topic, 'messaging.destination.partition.id': String(p.partition) })
+    }
+  })
+  return { lag }
+})
+
+/** A consumer group runs: its lag, as the broker tells it, is reported at each collection until the returned function is called. */
+export const watchConsumerLag = (worker: object, group: string, lag: () => Promise<readonly PartitionLag[]>): (() => void) => {
+  instruments()
+  groups.set(worker, { group, lag })
+  return () => groups.delete(worker)
+}
 
 /**
  * The envelope with the trace context of a producer span `create <topic>`,

@@ -1,4 +1,5 @@
 import type { AggregateClass, AggregateDefinition, EventRegistry } from '@eventfold/core'
+import { watchConsumerLag } from '../telemetry'
 import { logger } from '@eventfold/core/spi'
 import { WorkerEngine, type BatchPolicy, type EngineCounters } from '@eventfold/projections/engine'
 import { ParkedMessageNotFoundError, ParkedRetryFailedError } from '../errors'
@@ -109,9 +110,11 @@ export class ConsumerWorker {
     this.engine = this.newEngine(this.inbox.documents.capabilities.transactions)
     if (this.stopping) return this.status
     const subscription = await this.transport.subscribe({ group: name, topics, from: this.options.from ?? 'earliest' })
+    const unwatch = watchConsumerLag(this, name, () => this.lag())
     try {
       await this.engine.run(new DeliverySource(subscription), new ConsumerSink(this.sinkOptions, subscription))
     } finally {
+      unwatch()
       await subscription.close()
     }
     return this.status
