@@ -13,7 +13,7 @@ import {
 import { EventfoldError } from '../errors/eventfold-error'
 import { commandTypeOf } from './command'
 import { correlation, newCommandId, type CommandContext, type CommandMiddleware } from './middleware'
-import { traceCommand } from '../telemetry/core-telemetry'
+import { traceCommand, UNKNOWN_COMMAND_TYPE } from '../telemetry/core-telemetry'
 
 /** What executing a command did. */
 export interface CommandResult {
@@ -102,8 +102,9 @@ export class CommandBus {
   async execute(command: object, { metadata = {}, expectedRevision }: ExecuteOptions = {}): Promise<CommandResult> {
     const commandType = commandTypeOf(command)
     const ctx: CommandContext = { command, commandType, commandId: newCommandId(), metadata: { ...metadata }, attempt: 1 }
-    return traceCommand(commandType, ctx.metadata, () => {
-      const route = this.routes.get(commandType)
+    const route = this.routes.get(commandType)
+    // An unknown type is whatever a request said: it must not name a span or a metric series.
+    return traceCommand(route ? commandType : UNKNOWN_COMMAND_TYPE, ctx.metadata, () => {
       if (!route) throw new UnknownCommandError(commandType, this.commandTypes)
       const dispatch = (i: number): Promise<CommandResult> =>
         i < this.middleware.length

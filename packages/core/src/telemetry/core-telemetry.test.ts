@@ -86,6 +86,13 @@ describe('core telemetry', () => {
     expect(sumOf(await metric('eventfold.append.duration'))).toBeGreaterThanOrEqual(2)
   })
 
+  it('names a command of an unknown type (unknown) in its span and metrics, not by the type it was sent with', async () => {
+    await expect(busOn().execute({ type: 'NoSuchCommand-8f2c' })).rejects.toMatchObject({ type: 'unknown-command' })
+    expect(sumOf(await metric('eventfold.commands.failed'), { 'eventfold.command.type': '(unknown)', 'error.type': 'unknown-command' })).toBe(1)
+    expect(spans.getFinishedSpans().map((s) => s.name)).toEqual(['command (unknown)'])
+    expect(JSON.stringify((await metric('eventfold.commands.failed'))?.dataPoints)).not.toContain('NoSuchCommand')
+  })
+
   it('counts a concurrency conflict and the retry of the command', async () => {
     const store = new InMemoryEventStore()
     const bus = busOn(store)

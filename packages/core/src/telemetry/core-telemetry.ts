@@ -16,6 +16,9 @@ const instruments = lazyInstruments('@eventfold/core', (meter) => ({
   conflicts: meter.createCounter('eventfold.append.conflicts', { description: 'Appends refused because the stream was not at the expected revision' }),
 }))
 
+/** What spans and metrics call a command whose type no aggregate handles. */
+export const UNKNOWN_COMMAND_TYPE = '(unknown)'
+
 /**
  * Runs a command in a span `command <type>`, child of the active span or of
  * the `traceparent` in its metadata; while recording, the metadata's
