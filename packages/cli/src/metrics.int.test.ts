@@ -1,5 +1,6 @@
-import { ensureBuilt } from './test-support/build'
-import { createFixtureApp, seedTallies, type FixtureApp } from './test-support/fixture-app'
+import { join } from 'node:path'
+import { CLI_ROOT, ensureBuilt } from './test-support/build'
+import { createFixtureApp, fixtureConfigJs, seedTallies, type FixtureApp } from './test-support/fixture-app'
 import { parseJson } from './test-support/run-cli'
 
 /** One sample of the Prometheus text format: `name{label="value",…} value`. */
@@ -91,3 +92,58 @@ describe('eventfold projections run --metrics-port', () => {
     expect((await running.exited).code).toBe(0)
   })
 })
+
+describe('eventfold relay run --metrics-port', () => {
+  const TRANSPORT = join(CLI_ROOT, 'dist/__fixtures__/file-transport.js')
+  const PUBLICATIONS = join(CLI_ROOT, 'dist/__fixtures__/tally-publications.js')
+  let app: FixtureApp
+
+  beforeAll(async () => {
+    ensureBuilt()
+    app = createFixtureApp({
+      config: (db) => ({
+        'eventfold.config.js': fixtureConfigJs(db, { properties: `relay: { publications: require(${JSON.stringify(PUBLICATIONS)}).publications },` }),
+        'transport.js': `module.exports = require(${JSON.stringify(TRANSPORT)})\n`,
+      }),
+    })
+    await app.withStores((s) => seedTallies(s, { streams: 4, perStream: 3 }))
+  })
+  afterAll(() => app.remove())
+
+  it('serves the relay’s lag per partition as relay status counts it, and what each partition published', async () => {
+    const running = app.spawn(['relay', 'run', '--transport', 'transport.js', '--partitions', '2', '--metrics-port', '0'], {
+      env: { EVENTFOLD_TEST_OUTBOX: join(app.dir, 'outbox.jsonl') },
+    })
+    try {
+      await running.waitFor(({ stderr }) => /metrics at http:\/\/127\.0\.0\.1:\d+\/metrics/.test(stderr))
+      const url = /metrics at (\S+)/.exec(running.stderr())![1]!
+      const published = (samples: readonly Sample[]) =>
+        samples.filter((s) => s.name === 'eventfold_worker_events_total' && s.labels.eventfold_worker_kind === 'relay').reduce((n, s) => n + s.value, 0)
+      // Waits for both partitions to publish everything, as the endpoint reports it.
+      let samples = await scrape(url)
+      for (let i = 0; published(samples) < 12; i++) {
+        if (i === 200) throw new Error(`the relay did not publish the log; stderr:\n${running.stderr()}`)
+        await new Promise((r) => setTimeout(r, 50))
+        samples = await scrape(url)
+      }
+      const status = parseJson<{ relay: string; parked: number; partitions: { partition: string; lag: string }[] }>(await app.run(['relay', 'status', '--json']))
+      expect(status.partitions.map((p) => p.partition)).toEqual(['0/2', '1/2'])
+      // A partition's lag drops to 0 once its checkpoint passes the head, which it may do after its last publish: scrape until then.
+      for (let i = 0; status.partitions.some((p) => valueOf(samples, 'eventfold_relay_lag_events', { relay: 'default', partition: p.partition }) !== 0); i++) {
+        if (i === 200) throw new Error(`the relay's lag did not reach 0; stderr:\n${running.stderr()}`)
+        await new Promise((r) => setTimeout(r, 50))
+        samples = await scrape(url)
+      }
+      const settled = parseJson<typeof status>(await app.run(['relay', 'status', '--json']))
+      for (const p of settled.partitions) {
+        expect({ partition: p.partition, lag: valueOf(samples, 'eventfold_relay_lag_events', { relay: 'default', partition: p.partition }) }).toEqual({ partition: p.partition, lag: Number(p.lag) })
+      }
+      expect(valueOf(samples, 'eventfold_relay_parked', { relay: 'default' })).toBe(settled.parked)
+      expect(published(samples)).toBe(12)
+    } finally {
+      running.child.kill('SIGTERM')
+    }
+    expect((await running.exited).code).toBe(0)
+  })
+})
+
