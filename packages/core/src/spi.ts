@@ -6,6 +6,7 @@ export { matchesExpectedRevision, assertExpectedRevision, parseExpectedRevision 
 export { assertJsonSafe, toJson, fromJson } from './events/json'
 export { type PreparedEvent, type SerializedEvent, prepareEvents, serializeEvents } from './events/normalize'
 export { type StoredEvent, recordedEventFromJson, recordedEventFromText, schemaVersionOf } from './events/stored-event'
+export type { MetadataLayout } from './events/standard-metadata'
 export { defaultEventRegistry, eventTypeOf } from './events/event-registry'
 export { eventRead, eventReadOfEvents, matchesFilter } from './store/event-store'
 export { type CorrelationLookup, hasCorrelationLookup } from './store/correlation-lookup'

@@ -1,5 +1,5 @@
 import { ConcurrencyError, ValidationError, type AppendResult, type ExpectedRevision } from '@eventfold/core'
-import { findIdempotentAppend, matchesExpectedRevision } from '@eventfold/core/spi'
+import { findIdempotentAppend, matchesExpectedRevision, type MetadataLayout } from '@eventfold/core/spi'
 import type { EventStatements } from './event-statements'
 import { rowsOfNextInsert, VALUES_PER_ROW } from './insert-rows'
 import { sqliteCode } from './sqlite-errors'
@@ -12,6 +12,8 @@ export interface PendingEvent {
   readonly metadata: string
   /** `metadata.schemaVersion`, or null when unknown. */
   readonly schemaVersion: number | null
+  /** The layout of `metadata` when it is one of core's `MetadataLayout`s, else null. */
+  readonly metadataLayout: MetadataLayout | null
 }
 
 /** What an append did: its result, and whether it wrote anything (and so must wake subscribers). */
@@ -72,6 +74,7 @@ export const appendEvents = (
       values[v++] = e.data
       values[v++] = e.metadata
       values[v++] = e.schemaVersion
+      values[v++] = e.metadataLayout
     }
     try {
       position = inserts.of(rows).run(values).lastInsertRowid as bigint

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3'
 import type { LogRow } from './event-statements'
-import { STREAM_ROW } from './stream-row'
+import { streamRowSql } from './stream-row'
 
 /** Name of the index on `metadata.correlationId`. */
 export const CORRELATION_INDEX = 'eventfold_events_correlation'
@@ -27,7 +27,8 @@ export const CORRELATION_SCHEMA: readonly string[] = [
 export const CORRELATION_SCHEMA_MODULE = 'eventfold.events.correlation'
 
 // The expression is the index's own, so that the planner uses it; the partial index's condition follows from `=`.
-export const CORRELATED_SQL = `SELECT stream_id, ${STREAM_ROW} FROM eventfold_events INDEXED BY ${CORRELATION_INDEX}
+// A file with this index was opened for writing since, so it has every schema step (the layout column too).
+export const CORRELATED_SQL = `SELECT stream_id, ${streamRowSql(true)} FROM eventfold_events INDEXED BY ${CORRELATION_INDEX}
   WHERE ${CORRELATION_ID} = @correlationId AND position > @after ORDER BY position LIMIT @limit + 0`
 
 /** True when the file has the correlation index (a file only ever opened read-only since older code wrote it has not). */

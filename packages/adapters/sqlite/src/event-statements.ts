@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3'
 import type { EventFilter, RecordedEvent } from '@eventfold/core'
 import { InsertStatements } from './insert-rows'
-import { STREAM_ROW, streamRowToEvent, type EventColumns, type ReadColumns } from './stream-row'
+import { streamRowSql, streamRowToEvent, type EventColumns, type ReadColumns } from './stream-row'
 
 /**
  * A row of a read of the whole log: the stream id, and the rest of the event
@@ -27,8 +27,6 @@ interface PageParams {
   readonly from: bigint
   readonly limit: number
 }
-
-const LOG_COLUMNS = `stream_id, ${STREAM_ROW}`
 
 // One statement serves every filter: the lists arrive as JSON arrays, so no
 // SQL is built per call and statements are prepared once. Prefixes compare
@@ -61,36 +59,51 @@ export interface EventStatements {
   readonly dataVersion: Database.Statement<[], number>
 }
 
-/** The SQL of every statement but the inserts, by name (module-internal; tests check their query plans). */
-export const EVENT_SQL: Readonly<Record<Exclude<keyof EventStatements, 'inserts'>, string>> = {
-  streamHead: 'SELECT revision, position FROM eventfold_events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1',
-  byEventId: 'SELECT stream_id AS streamId, revision, position FROM eventfold_events WHERE event_id = ?',
-  headPosition: 'SELECT max(position) FROM eventfold_events',
-  firstPosition: 'SELECT min(position) FROM eventfold_events',
-  streamForwards: `SELECT ${STREAM_ROW} FROM eventfold_events
-    WHERE stream_id = @streamId AND revision >= @from ORDER BY revision ${LIMIT}`,
-  streamBackwards: `SELECT ${STREAM_ROW} FROM eventfold_events
-    WHERE stream_id = @streamId AND revision <= @from ORDER BY revision DESC ${LIMIT}`,
-  columnsAt: `SELECT revision, type, data, metadata, schema_version AS schemaVersion FROM eventfold_events WHERE position = ?`,
-  allForwards: `SELECT ${LOG_COLUMNS} FROM eventfold_events WHERE position >= @from AND ${FILTER} ORDER BY position ${LIMIT}`,
-  allBackwards: `SELECT ${LOG_COLUMNS} FROM eventfold_events WHERE position <= @from AND ${FILTER} ORDER BY position DESC ${LIMIT}`,
-  // Changes whenever another connection (in this or another process) commits.
-  dataVersion: 'PRAGMA data_version',
+/** The SQL of an event store's statements, by name. */
+export type EventSql = Readonly<Record<Exclude<keyof EventStatements, 'inserts'>, string>>
+
+/**
+ * The SQL of every statement but the inserts, by name (module-internal;
+ * tests check their query plans). `withLayout` false: for a file opened
+ * read-only at schema version 2, which has no `metadata_layout` column.
+ */
+export const eventSql = (withLayout: boolean): EventSql => {
+  const streamRow = streamRowSql(withLayout)
+  const logColumns = `stream_id, ${streamRow}`
+  return {
+    streamHead: 'SELECT revision, position FROM eventfold_events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1',
+    byEventId: 'SELECT stream_id AS streamId, revision, position FROM eventfold_events WHERE event_id = ?',
+    headPosition: 'SELECT max(position) FROM eventfold_events',
+    firstPosition: 'SELECT min(position) FROM eventfold_events',
+    streamForwards: `SELECT ${streamRow} FROM eventfold_events
+      WHERE stream_id = @streamId AND revision >= @from ORDER BY revision ${LIMIT}`,
+    streamBackwards: `SELECT ${streamRow} FROM eventfold_events
+      WHERE stream_id = @streamId AND revision <= @from ORDER BY revision DESC ${LIMIT}`,
+    columnsAt: `SELECT revision, type, data, metadata, schema_version AS schemaVersion,
+      ${withLayout ? 'metadata_layout' : 'NULL'} AS metadataLayout FROM eventfold_events WHERE position = ?`,
+    allForwards: `SELECT ${logColumns} FROM eventfold_events WHERE position >= @from AND ${FILTER} ORDER BY position ${LIMIT}`,
+    allBackwards: `SELECT ${logColumns} FROM eventfold_events WHERE position <= @from AND ${FILTER} ORDER BY position DESC ${LIMIT}`,
+    // Changes whenever another connection (in this or another process) commits.
+    dataVersion: 'PRAGMA data_version',
+  }
 }
 
-/** Prepares the statements of an event store, once per store. */
-export const prepareEventStatements = (db: Database.Database): EventStatements => ({
-  streamHead: db.prepare<[string], { revision: bigint; position: bigint }>(EVENT_SQL.streamHead).safeIntegers(true),
-  byEventId: db.prepare<[string], EventRef>(EVENT_SQL.byEventId).safeIntegers(true),
+/** {@link eventSql} of the current schema. */
+export const EVENT_SQL: EventSql = eventSql(true)
+
+/** Prepares the statements of an event store, once per store, from `sql` ({@link eventSql}). */
+export const prepareEventStatements = (db: Database.Database, sql: EventSql = EVENT_SQL): EventStatements => ({
+  streamHead: db.prepare<[string], { revision: bigint; position: bigint }>(sql.streamHead).safeIntegers(true),
+  byEventId: db.prepare<[string], EventRef>(sql.byEventId).safeIntegers(true),
   inserts: new InsertStatements(db),
-  headPosition: db.prepare<[], bigint | null>(EVENT_SQL.headPosition).pluck().safeIntegers(true),
-  firstPosition: db.prepare<[], bigint | null>(EVENT_SQL.firstPosition).pluck().safeIntegers(true),
-  streamForwards: db.prepare<PageParams & { streamId: string }, string>(EVENT_SQL.streamForwards).pluck(),
-  streamBackwards: db.prepare<PageParams & { streamId: string }, string>(EVENT_SQL.streamBackwards).pluck(),
-  columnsAt: db.prepare<[bigint], EventColumns>(EVENT_SQL.columnsAt).safeIntegers(true),
-  allForwards: db.prepare<PageParams & FilterParams, LogRow>(EVENT_SQL.allForwards).raw(true),
-  allBackwards: db.prepare<PageParams & FilterParams, LogRow>(EVENT_SQL.allBackwards).raw(true),
-  dataVersion: db.prepare<[], number>(EVENT_SQL.dataVersion).pluck(),
+  headPosition: db.prepare<[], bigint | null>(sql.headPosition).pluck().safeIntegers(true),
+  firstPosition: db.prepare<[], bigint | null>(sql.firstPosition).pluck().safeIntegers(true),
+  streamForwards: db.prepare<PageParams & { streamId: string }, string>(sql.streamForwards).pluck(),
+  streamBackwards: db.prepare<PageParams & { streamId: string }, string>(sql.streamBackwards).pluck(),
+  columnsAt: db.prepare<[bigint], EventColumns>(sql.columnsAt).safeIntegers(true),
+  allForwards: db.prepare<PageParams & FilterParams, LogRow>(sql.allForwards).raw(true),
+  allBackwards: db.prepare<PageParams & FilterParams, LogRow>(sql.allBackwards).raw(true),
+  dataVersion: db.prepare<[], number>(sql.dataVersion).pluck(),
 })
 
 /** Bind parameters of a filter; empty lists mean no condition, as in `matchesFilter`. */

@@ -1,6 +1,6 @@
 // The application API: the stores, their options and the connection they share.
 // Everything else (SQL, row mapping, read-ahead, error translation) is internal.
-export { openSqlite, type OpenSqliteOptions, type SqliteConnection, type SqliteSynchronous } from './sqlite-connection'
+export { openSqlite, type MigrateOptions, type OpenSqliteOptions, type SqliteConnection, type SqliteSynchronous } from './sqlite-connection'
 export { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite-event-store'
 export { SqliteSnapshotStore } from './sqlite-snapshot-store'
 export { SqliteDocumentStore, type SqliteDocumentStoreOptions } from './documents'

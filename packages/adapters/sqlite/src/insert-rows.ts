@@ -1,11 +1,11 @@
 import type Database from 'better-sqlite3'
 
 /** Columns an append binds per event, in the order of {@link insertSql}. */
-const COLUMNS = '(stream_id, revision, event_id, type, data, metadata, schema_version)'
-const ROW = '(?, ?, ?, ?, ?, ?, ?)'
+const COLUMNS = '(stream_id, revision, event_id, type, data, metadata, schema_version, metadata_layout)'
+const ROW = '(?, ?, ?, ?, ?, ?, ?, ?)'
 
 /** Values bound per row. */
-export const VALUES_PER_ROW = 7
+export const VALUES_PER_ROW = 8
 
 /**
  * The most rows one insert statement carries. Statements hold a power of two

@@ -38,6 +38,16 @@ export interface OpenSqliteOptions {
   readonly readOnly?: boolean
 }
 
+/** Options of {@link SqliteConnection.migrate}. */
+export interface MigrateOptions {
+  /**
+   * The fewest steps a file opened read-only may have run for the caller to
+   * read it (it cannot be migrated); the caller reads older files in their shape.
+   * @default steps.length
+   */
+  readonly readableFrom?: number
+}
+
 /**
  * One open SQLite file, shared by every eventfold store that keeps its data
  * there (event store, snapshot store, and from other packages document store
@@ -68,11 +78,13 @@ export interface SqliteConnection {
    * Brings the schema of `module` (e.g. `'eventfold.events'`) up to date by
    * running the `steps` it has not run yet, in order, in one transaction.
    * Steps are append-only: never edit a released one, add a new one.
-   * On a read-only connection it only checks that the schema is there.
+   * On a read-only connection it only checks that the schema is there, at
+   * `readableFrom` steps or more. Returns the number of steps the file's
+   * schema has run: `steps.length`, or less on a read-only connection.
    * @throws {@link SqliteSchemaMissingError} on a read-only connection to a file without the module.
-   * @throws {@link PermanentStoreError} on a read-only connection to a file whose schema is older than the code.
+   * @throws {@link PermanentStoreError} on a read-only connection to a file whose schema is older than `readableFrom`.
    */
-  migrate(module: string, steps: readonly string[]): void
+  migrate(module: string, steps: readonly string[], options?: MigrateOptions): number
   /**
    * Registers work to run when the connection closes, before the file is
    * closed. Returns a function that unregisters it.
@@ -147,11 +159,12 @@ class Connection implements SqliteConnection {
     return this.db.transaction(work).immediate()
   }
 
-  migrate(module: string, steps: readonly string[]): void {
+  migrate(module: string, steps: readonly string[], { readableFrom = steps.length }: MigrateOptions = {}): number {
     this.assertOpen(`SQLite schema '${module}'`)
-    if (this.readOnly) return this.checkSchema(module, steps)
+    if (this.readOnly) return this.checkSchema(module, steps, readableFrom)
     try {
       this.migrateNow(module, steps)
+      return steps.length
     } catch (error) {
       // The first write a store makes: a file it cannot write (or whose -wal it cannot) fails here.
       throw permanentSqliteError(error, this.path) ?? error
@@ -176,19 +189,20 @@ class Connection implements SqliteConnection {
     })
   }
 
-  private checkSchema(module: string, steps: readonly string[]): void {
+  private checkSchema(module: string, steps: readonly string[], readableFrom: number): number {
     const row = this.db.prepare('SELECT version FROM eventfold_schema WHERE module = ?').get(module) as { version: number } | undefined
     if (!row) throw new SqliteSchemaMissingError(this.path, module)
     if (row.version > steps.length) {
       throw new PermanentStoreError('SQLite', this.path, `has schema '${module}' version ${row.version}, newer than this code (${steps.length})`)
     }
-    if (row.version < steps.length) {
+    if (row.version < readableFrom) {
       throw new PermanentStoreError(
         'SQLite',
         this.path,
         `has schema '${module}' version ${row.version}, older than this code (${steps.length}); open it for writing once to upgrade it`,
       )
     }
+    return row.version
   }
 
   onClose(hook: () => Promise<void> | void): () => void {

@@ -21,12 +21,13 @@ import {
 } from '@eventfold/core/spi'
 import { CORRELATION_SCHEMA, CORRELATION_SCHEMA_MODULE, hasCorrelationIndex, prepareCorrelated } from './correlation-index'
 import { appendEvents, type AppendOutcome, type PendingEvent } from './append-transaction'
-import { EVENT_SCHEMA, EVENT_SCHEMA_MODULE } from './event-schema'
+import { EVENT_SCHEMA, EVENT_SCHEMA_MODULE, EVENT_SCHEMA_READABLE_FROM } from './event-schema'
 import {
-  EVENT_SQL,
+  eventSql,
   filterParams,
   logRowToEvent,
   prepareEventStatements,
+  type EventSql,
   type EventStatements,
   type LogRow,
 } from './event-statements'
@@ -88,6 +89,7 @@ export const MAX_READ_AHEAD_THREADS = 4
  */
 export class SqliteEventStore implements EventStore, CorrelationLookup {
   private readonly statements: EventStatements
+  private readonly sql: EventSql
   private readonly signal: AppendSignal
   private readonly subscriptions = new Set<Subscription>()
   private readonly pollIntervalMs: number
@@ -130,10 +132,11 @@ export class SqliteEventStore implements EventStore, CorrelationLookup {
     { pollIntervalMs = 100, pageSize = 500, readAhead = true }: SqliteEventStoreOptions = {},
   ) {
     if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw new RangeError(`pageSize must be a positive integer, got ${pageSize}`)
-    connection.migrate(EVENT_SCHEMA_MODULE, EVENT_SCHEMA)
+    const version = connection.migrate(EVENT_SCHEMA_MODULE, EVENT_SCHEMA, { readableFrom: EVENT_SCHEMA_READABLE_FROM })
     // A module of its own: read-only opens of files that older code wrote still work, and scan for correlation ids.
     if (!connection.readOnly) connection.migrate(CORRELATION_SCHEMA_MODULE, CORRELATION_SCHEMA)
-    this.statements = prepareEventStatements(connection.db)
+    this.sql = eventSql(version >= 3)
+    this.statements = prepareEventStatements(connection.db, this.sql)
     this.signal = appendSignalOf(connection)
     this.pollIntervalMs = pollIntervalMs
     this.pageSize = pageSize
@@ -295,7 +298,7 @@ export class SqliteEventStore implements EventStore, CorrelationLookup {
             if (fullPages === 0) endReadAhead()
             else if (fullPages >= READ_AHEAD_AFTER_PAGES && this.readAheadFile && !readAheadFailed) {
               if (!readAhead && this.readAheadThreads < MAX_READ_AHEAD_THREADS) {
-                readAhead = new LogReadAhead({ file: this.readAheadFile, sql: EVENT_SQL.allForwards })
+                readAhead = new LogReadAhead({ file: this.readAheadFile, sql: this.sql.allForwards })
                 this.readAheadThreads++
               }
               readAhead?.start(streamRowPosition(rows[rows.length - 1]![1]) + 1n, query)

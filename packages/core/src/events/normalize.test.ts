@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import { prepareEvents, serializeEvents } from './normalize'
+import { metadataLayoutOf } from './standard-metadata'
 
 describe('serializeEvents', () => {
   it('writes the metadata of an event given none as JSON of the completed metadata, key for key', () => {
@@ -46,6 +47,24 @@ describe('serializeEvents', () => {
       data: '{"n":1}',
       metadata: JSON.stringify(prepared!.metadata),
       schemaVersion: 1,
+      metadataLayout: null,
     })
+  })
+
+  it.each([
+    ['no metadata', undefined, 1],
+    ['a correlation and a causation id', { correlationId: 'c', causationId: 'd' }, 2],
+    ['the metadata a command gives its events', { correlationId: 'c', causationId: 'd', schemaVersion: 1 }, 3],
+    ['a given event id and instant', { eventId: 'e', occurredAt: '2026-01-01T00:00:00.000Z', schemaVersion: 3 }, 1],
+    ['a user field', { userId: 'u1' }, null],
+    ['a correlation id alone', { correlationId: 'c' }, null],
+  ])('gives the metadata layout of an event with %s, prepared or not', (_label, metadata, layout) => {
+    const event = { type: 'A', data: {}, ...(metadata && { metadata }) }
+    for (const e of [event, ...prepareEvents('Account-1', [event])]) {
+      const [serialized] = serializeEvents('Account-1', [e])
+
+      expect(serialized!.metadataLayout).toBe(layout)
+      expect(metadataLayoutOf(serialized!.metadata) ?? null).toBe(layout)
+    }
   })
 })

@@ -1,6 +1,7 @@
 import { randomFillSync } from 'node:crypto'
 import type { EventData, EventMetadata } from './event'
 import { assertJsonSafe } from './json'
+import { metadataLayoutOf, type MetadataLayout } from './standard-metadata'
 import { AppendSize, assertEventCount, assertName, assertStorableText } from './limits'
 import { ValidationError } from '../errors/errors'
 
@@ -25,6 +26,12 @@ export interface SerializedEvent {
    * event was changed to something that is not a positive integer.
    */
   readonly schemaVersion: number | null
+  /**
+   * The layout of `metadata` when it is a {@link MetadataLayout}, for stores
+   * that keep it beside the text so that reads cut the metadata out instead
+   * of checking or parsing it; `null` when it holds anything else.
+   */
+  readonly metadataLayout: MetadataLayout | null
 }
 
 // The JSON text of the data of every event `prepareEvents` returned, so that
@@ -198,6 +205,7 @@ export const serializeEvents = (streamId: string, events: readonly EventData[]):
         data: json,
         metadata: metadataJson,
         schemaVersion: Number.isSafeInteger(version) && version >= 1 ? version : null,
+        metadataLayout: metadataLayoutOf(metadataJson) ?? null,
       }
     } else if (e !== null && typeof e === 'object' && e.metadata === undefined && typeof e.type === 'string' && e.type.length > 0) {
       // No metadata given: what it completes to is known, and its text is
@@ -210,7 +218,7 @@ export const serializeEvents = (streamId: string, events: readonly EventData[]):
       const metadata = `{"eventId":"${eventId}","occurredAt":"${now}","schemaVersion":1}`
       checkText(size, data, e.data, 'data', e.type)
       size.add(metadata)
-      out[i] = { type: e.type, eventId, data, metadata, schemaVersion: 1 }
+      out[i] = { type: e.type, eventId, data, metadata, schemaVersion: 1, metadataLayout: 1 }
     } else {
       now ??= new Date().toISOString()
       const metadata = checkedMetadata(streamId, e, i, now)
@@ -218,7 +226,14 @@ export const serializeEvents = (streamId: string, events: readonly EventData[]):
       const metadataJson = JSON.stringify(metadata)
       checkText(size, data, e.data, 'data', e.type)
       checkText(size, metadataJson, metadata, 'metadata', e.type)
-      out[i] = { type: e.type, eventId: metadata.eventId, data, metadata: metadataJson, schemaVersion: metadata.schemaVersion }
+      out[i] = {
+        type: e.type,
+        eventId: metadata.eventId,
+        data,
+        metadata: metadataJson,
+        schemaVersion: metadata.schemaVersion,
+        metadataLayout: metadataLayoutOf(metadataJson) ?? null,
+      }
     }
   }
   size.check(() => out.reduce((n, e) => n + Buffer.byteLength(e.data) + Buffer.byteLength(e.metadata), 0))

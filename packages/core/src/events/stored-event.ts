@@ -1,5 +1,6 @@
 import type { EventMetadata, RecordedEvent } from './event'
 import { fromJson } from './json'
+import { metadataInLayout, standardMetadata, type MetadataLayout } from './standard-metadata'
 
 /** An event as a store that keeps JSON text reads it back; see {@link recordedEventFromJson}. */
 export interface StoredEvent {
@@ -16,10 +17,17 @@ export interface StoredEvent {
    * that upcasting need not parse the metadata. `null` or absent: unknown.
    */
   readonly schemaVersion?: number | null
+  /**
+   * The layout of the metadata text, when the store kept the one
+   * `serializeEvents` gave, so that reading it checks nothing. `null` or
+   * absent: unknown (the text is checked, and parsed when it is in none).
+   */
+  readonly metadataLayout?: MetadataLayout | null
 }
 
 /**
- * A recorded event whose `metadata` is parsed at its first access. `metadata`
+ * A recorded event whose metadata holds user fields (or is not in a layout
+ * {@link standardMetadata} reads): it is parsed at its first access. `metadata`
  * is an own enumerable accessor, defined per event, so that spreading,
  * `Object.keys`, `JSON.stringify`, `structuredClone` and deep equality see it
  * like a plain property (and parse it); a getter on the prototype would be
@@ -108,10 +116,11 @@ const METADATA: PropertyDescriptor = {
 
 /**
  * A {@link RecordedEvent} rebuilt from the JSON text a store keeps. `data` is
- * parsed at once; `metadata` at its first access, because folding an
- * aggregate rarely reads it. It behaves as a plain property: spreading, deep
- * equality, `JSON.stringify` and `structuredClone` see it; assigning it
- * replaces it.
+ * parsed at once. `metadata` as stores write it for events without user
+ * fields is read at once into a plain object; metadata with user fields is
+ * parsed at its first access, because folding an aggregate rarely reads it.
+ * Either way it behaves as a plain property: spreading, deep equality,
+ * `JSON.stringify` and `structuredClone` see it; assigning it replaces it.
  * @throws {@link SerializationError} when `data` is not valid JSON. A bad
  * `metadata` payload throws the same error at the first access of `metadata`.
  * @example
@@ -120,12 +129,24 @@ const METADATA: PropertyDescriptor = {
  * ```
  */
 export const recordedEventFromJson = (stored: StoredEvent): RecordedEvent =>
-  new StoredRecordedEvent(stored.streamId, stored.revision, stored.position, stored.type, stored.data, stored.metadata, stored.schemaVersion)
+  recordedEventFromText(
+    stored.streamId,
+    stored.revision,
+    stored.position,
+    stored.type,
+    stored.data,
+    stored.metadata,
+    stored.schemaVersion,
+    stored.metadataLayout,
+  )
+
 
 /**
  * {@link recordedEventFromJson} with the fields as arguments, for a store
  * that cuts them out of its rows: it spares each event the object that
- * carries them.
+ * carries them. Metadata in a {@link MetadataLayout} becomes a plain object
+ * at once (cheaper than JSON.parse, and than an accessor per event); other
+ * metadata is parsed at its first access.
  * @throws {@link SerializationError} when `data` is not valid JSON.
  */
 export const recordedEventFromText = (
@@ -136,7 +157,19 @@ export const recordedEventFromText = (
   data: string,
   metadata: string,
   schemaVersion: number | null | undefined,
-): RecordedEvent => new StoredRecordedEvent(streamId, revision, position, type, data, metadata, schemaVersion)
+  metadataLayout?: MetadataLayout | null,
+): RecordedEvent => {
+  // A layout the store kept was written with the text and its version: neither is checked again.
+  const standard =
+    metadataLayout != null && schemaVersion != null
+      ? metadataInLayout(metadata, metadataLayout, schemaVersion)
+      : standardMetadata(metadata)
+  // A stored version that disagrees with the text is the one upcasting must see: kept apart, as for any metadata.
+  if (standard === undefined || (schemaVersion != null && schemaVersion !== standard.schemaVersion)) {
+    return new StoredRecordedEvent(streamId, revision, position, type, data, metadata, schemaVersion)
+  }
+  return { type, data: fromJson(data, 'data', type), streamId, revision, position, metadata: standard }
+}
 
 /**
  * The schema version of a recorded event's data: the one its store kept

@@ -6,6 +6,8 @@
  */
 export const assignOwnData = <T extends object>(target: T, data: unknown): T => {
   if (data === null || typeof data !== 'object') return target
+  // The common case, no such key: the built-in copy is faster than the loop.
+  if (!Object.hasOwn(data, '__proto__')) return Object.assign(target, data)
   for (const key of Object.keys(data)) {
     const value = (data as Record<string, unknown>)[key]
     if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true })
