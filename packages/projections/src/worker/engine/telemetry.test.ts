@@ -54,13 +54,15 @@ describe('worker telemetry', () => {
     for (const [i, traceId] of TRACES.entries()) {
       await eventStore.appendToStream(`Count-${i}`, [{ type: 'Counted', data: {}, metadata: { traceparent: `00-${traceId}-b7ad6b716920333${i}-01` } }])
     }
-    await eventStore.appendToStream('Count-p', [{ type: 'Counted', data: { poison: true }, metadata: { correlationId: 'order-9' } }])
+    await eventStore.appendToStream('Count-p', [
+      { type: 'Counted', data: { poison: true }, metadata: { correlationId: 'order-9', traceparent: '00-2cf7651916cd43dd8448eb211c80319e-b7ad6b7169203339-01' } },
+    ])
     const worker = new ProjectionWorker({ eventStore, documents: new InMemoryDocumentStore(), projection: counts, stopAtHead: true, retry: { initialDelayMs: 1, maxDelayMs: 1 } })
     await worker.run()
 
     const [batch, ...more] = spans.getFinishedSpans().filter((s) => s.name === 'projection batch counts')
     expect(more).toEqual([])
-    expect(batch!.links.map((l) => l.context.traceId)).toEqual(TRACES)
+    expect(batch!.links.map((l) => l.context.traceId)).toEqual([...TRACES, '2cf7651916cd43dd8448eb211c80319e'])
     expect(batch!.attributes).toMatchObject({ 'eventfold.worker.kind': 'projection', 'eventfold.worker.name': 'counts', 'eventfold.worker.partition': '0/1', 'eventfold.events.applied': 2 })
 
     const worker_ = { 'eventfold.worker.kind': 'projection', 'eventfold.worker.name': 'counts', 'eventfold.worker.partition': '0/1' }
@@ -70,7 +72,15 @@ describe('worker telemetry', () => {
 
     expect(logged).toContainEqual({
       level: 'warn',
-      fields: expect.objectContaining({ worker: 'projection', name: 'counts', partition: '0/1', key: '3', attempts: 3, correlationId: 'order-9' }),
+      fields: expect.objectContaining({
+        worker: 'projection',
+        name: 'counts',
+        partition: '0/1',
+        key: '3',
+        attempts: 3,
+        correlationId: 'order-9',
+        trace_id: '2cf7651916cd43dd8448eb211c80319e',
+      }),
       message: 'projection counts: parking 3 after 3 attempts',
     })
   })

@@ -97,8 +97,19 @@ export class EngineTelemetry {
   parking(key: bigint, error: unknown, attempts: number, trace: ItemTrace | undefined): void {
     const { kind = 'worker', name = '', partition } = this.labels ?? {}
     const correlationId = typeof trace?.correlationId === 'string' ? trace.correlationId : undefined
+    // The trace the parked item belongs to: the line is found beside that trace's spans.
+    const traceId = parseTraceparent(trace?.traceparent)?.traceId
     logger().warn(
-      { worker: kind, name, ...(partition !== undefined && { partition }), key: key.toString(), attempts, ...(correlationId !== undefined && { correlationId }), err: error },
+      {
+        worker: kind,
+        name,
+        ...(partition !== undefined && { partition }),
+        key: key.toString(),
+        attempts,
+        ...(correlationId !== undefined && { correlationId }),
+        ...(traceId !== undefined && { trace_id: traceId }),
+        err: error,
+      },
       `${kind} ${name}: parking ${key} after ${attempts} attempts`,
     )
   }
