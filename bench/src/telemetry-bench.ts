@@ -59,10 +59,10 @@ export const noSdkCostPerCommand = async (iterations = 200_000): Promise<number>
   const work = async (): Promise<void> => {}
   const instrumented = () =>
     inSpan(
-      tracer,
+      tracer(),
       'command',
       async () => {
-        await inSpan(tracer, 'append', work, { attributes: { 'eventfold.stream.id': 's', 'eventfold.events.count': 1 } })
+        await inSpan(tracer(), 'append', work, { attributes: { 'eventfold.stream.id': 's', 'eventfold.events.count': 1 } })
         instruments().handled.add(1, { 'eventfold.command.type': 'T' })
         instruments().duration.record(0.001)
       },

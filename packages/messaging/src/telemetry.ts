@@ -1,4 +1,4 @@
-import { SpanKind } from '@opentelemetry/api'
+import { isSpanContextValid, SpanKind } from '@opentelemetry/api'
 import type { RecordedEvent } from '@eventfold/core'
 import { formatTraceparent, inSpan, lazyInstruments, parentContext, tracerOf } from '@eventfold/core/spi'
 import type { IntegrationEnvelope } from './envelope/envelope'
@@ -33,11 +33,12 @@ export const watchConsumerLag = (worker: object, group: string, lag: () => Promi
 /**
  * The envelope with the trace context of a producer span `create <topic>`,
  * child of the trace its domain event carries: a receiver's span is then the
- * child of the message, not of the command. Without an SDK the envelope is
- * returned as it is, carrying the event's `traceparent` on.
+ * child of the message, not of the command. A span the SDK sampled out is
+ * carried too, so receivers keep the decision. Without an SDK the envelope
+ * is returned as it is, carrying the event's `traceparent` on.
  */
 export const traceOutgoing = (topic: string, envelope: IntegrationEnvelope, event: RecordedEvent): IntegrationEnvelope => {
-  const span = tracer.startSpan(
+  const span = tracer().startSpan(
     `create ${topic}`,
     {
       kind: SpanKind.PRODUCER,
@@ -52,8 +53,8 @@ export const traceOutgoing = (topic: string, envelope: IntegrationEnvelope, even
     },
     parentContext(event.metadata.traceparent),
   )
-  if (!span.isRecording()) return envelope
   span.end()
+  if (!isSpanContextValid(span.spanContext())) return envelope
   return { ...envelope, traceparent: formatTraceparent(span.spanContext()) }
 }
 
@@ -63,7 +64,7 @@ export const traceOutgoing = (topic: string, envelope: IntegrationEnvelope, even
  * commands it executes continue the producer's trace.
  */
 export const traceConsume = <R>(consumer: string, topic: string, envelope: IntegrationEnvelope, handle: () => Promise<R>): Promise<R> =>
-  inSpan(tracer, `process ${envelope.type}`, () => handle(), {
+  inSpan(tracer(), `process ${envelope.type}`, () => handle(), {
     kind: SpanKind.CONSUMER,
     parent: parentContext(envelope.traceparent),
     attributes: {

@@ -32,7 +32,7 @@ export const watchDueDeadlines = (worker: object, store: DeadlineStore, clock: C
 
 /** Runs a deadline's handler in a span `deadline <name>`. */
 export const traceDeadlineFire = <R>(name: string, scope: string, fire: () => Promise<R>): Promise<R> =>
-  inSpan(tracer, `deadline ${name}`, () => fire(), { attributes: { 'eventfold.deadline.name': name, 'eventfold.deadline.scope': scope } })
+  inSpan(tracer(), `deadline ${name}`, () => fire(), { attributes: { 'eventfold.deadline.name': name, 'eventfold.deadline.scope': scope } })
 
 /**
  * Runs one step of a saga (its reaction to an event or a deadline) in a
@@ -45,7 +45,7 @@ export const traceDeadlineFire = <R>(name: string, scope: string, fire: () => Pr
  * ```
  */
 export const traceSagaStep = <R>(saga: string, step: string, traceparent: unknown, run: () => Promise<R>): Promise<R> =>
-  inSpan(tracer, `saga ${saga} ${step}`, () => run(), {
+  inSpan(tracer(), `saga ${saga} ${step}`, () => run(), {
     kind: SpanKind.INTERNAL,
     parent: parentContext(traceparent),
     attributes: { 'eventfold.saga.name': saga, 'eventfold.saga.step': step },

@@ -1,4 +1,4 @@
-import { SpanKind, type Span } from '@opentelemetry/api'
+import { isSpanContextValid, SpanKind, type Span } from '@opentelemetry/api'
 import { isConcurrencyError } from '../errors/errors'
 import { lazyInstruments } from './instruments'
 import { errorType, failSpan, inSpan, tracerOf } from './spans'
@@ -21,19 +21,19 @@ export const UNKNOWN_COMMAND_TYPE = '(unknown)'
 
 /**
  * Runs a command in a span `command <type>`, child of the active span or of
- * the `traceparent` in its metadata; while recording, the metadata's
- * `traceparent` becomes the span's, so the events the command appends carry
- * the trace on. Counts the command as handled or failed.
+ * the `traceparent` in its metadata; the metadata's `traceparent` becomes the
+ * span's (sampled or not, so later services keep the sampling decision), and
+ * the events the command appends carry the trace on. With no SDK and no
+ * parent there is no trace, and the metadata is left as it is. Counts the
+ * command as handled or failed.
  */
 export const traceCommand = <R>(commandType: string, metadata: Record<string, unknown>, run: () => Promise<R>): Promise<R> =>
   inSpan(
-    tracer,
+    tracer(),
     `command ${commandType}`,
     async (span: Span) => {
-      if (span.isRecording()) {
-        metadata.traceparent = formatTraceparent(span.spanContext())
-        span.setAttribute('eventfold.command.type', commandType)
-      }
+      if (isSpanContextValid(span.spanContext())) metadata.traceparent = formatTraceparent(span.spanContext())
+      if (span.isRecording()) span.setAttribute('eventfold.command.type', commandType)
       try {
         const result = await run()
         instruments().handled.add(1, { 'eventfold.command.type': commandType })
@@ -55,7 +55,7 @@ export const commandRetried = (commandType: string): void => {
 export const traceAppend = async <R>(streamId: string, count: number, append: () => Promise<R>): Promise<R> => {
   const started = performance.now()
   try {
-    return await inSpan(tracer, 'append', () => append(), {
+    return await inSpan(tracer(), 'append', () => append(), {
       kind: SpanKind.CLIENT,
       attributes: { 'eventfold.stream.id': streamId, 'eventfold.events.count': count },
     })

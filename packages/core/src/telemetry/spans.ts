@@ -1,12 +1,29 @@
-import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api'
+import { context, isSpanContextValid, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer, type TracerProvider } from '@opentelemetry/api'
 
 const VERSION: string = (require('../../package.json') as { version: string }).version
 
 /**
- * The tracer of an eventfold package. The API hands out a proxy, so one
- * taken before the application registers its SDK still records once it has.
+ * The tracer of an eventfold package, taken again from the provider
+ * registered when it changes: a tracer kept from before `trace.disable()`
+ * and a new registration would stay a no-op.
+ * @example
+ * ```ts
+ * const tracer = tracerOf('@eventfold/messaging')
+ * const span = tracer().startSpan('create orders')
+ * ```
  */
-export const tracerOf = (packageName: string): Tracer => trace.getTracer(packageName, VERSION)
+export const tracerOf = (packageName: string): (() => Tracer) => {
+  let provider: TracerProvider | undefined
+  let tracer: Tracer | undefined
+  return () => {
+    const current = trace.getTracerProvider()
+    if (current !== provider || tracer === undefined) {
+      provider = current
+      tracer = current.getTracer(packageName, VERSION)
+    }
+    return tracer
+  }
+}
 
 /** Options of {@link inSpan}. */
 export interface InSpanOptions {
@@ -18,14 +35,16 @@ export interface InSpanOptions {
 
 /**
  * Runs `fn` in a new span, made the active one, and ends the span when `fn`
- * settles: an error is recorded on it and rethrown. Without an SDK the span
- * is a non-recording one and `fn` runs as it would without it.
+ * settles: an error is recorded on it and rethrown. Without an SDK (and no
+ * parent) the span has no trace and `fn` runs as it would without it; a span
+ * the SDK sampled out is still made active, so its children inherit the
+ * decision instead of starting traces of their own.
  */
 export const inSpan = <R>(tracer: Tracer, name: string, fn: (span: Span) => Promise<R>, { kind = SpanKind.INTERNAL, parent, attributes }: InSpanOptions = {}): Promise<R> => {
   const parentCtx = parent ?? context.active()
   const span = tracer.startSpan(name, { kind, attributes }, parentCtx)
   // No SDK: spare the context switch and the promise callbacks.
-  if (!span.isRecording()) return fn(span)
+  if (!isSpanContextValid(span.spanContext())) return fn(span)
   return context.with(trace.setSpan(parentCtx, span), () => fn(span)).then(
     (result) => {
       span.end()

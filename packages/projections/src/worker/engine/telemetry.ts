@@ -79,7 +79,7 @@ export class EngineTelemetry {
    */
   batchOpened(items: readonly unknown[], traceOf: ((item: unknown) => ItemTrace | undefined) | undefined): Span | undefined {
     if (!this.labels) return undefined
-    const span = tracer.startSpan(`${this.labels.kind} batch ${this.labels.name}`, { kind: SpanKind.CONSUMER, attributes: this.attributes }, undefined)
+    const span = tracer().startSpan(`${this.labels.kind} batch ${this.labels.name}`, { kind: SpanKind.CONSUMER, attributes: this.attributes }, undefined)
     if (!span.isRecording()) return undefined
     if (traceOf) {
       const links: Link[] = []
