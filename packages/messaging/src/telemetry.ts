@@ -1,6 +1,6 @@
-import { isSpanContextValid, SpanKind } from '@opentelemetry/api'
+import { SpanKind } from '@opentelemetry/api'
 import type { RecordedEvent } from '@eventfold/core'
-import { formatTraceparent, inSpan, lazyInstruments, parentContext, tracerOf } from '@eventfold/core/spi'
+import { formatTraceparent, hasTrace, inSpan, lazyInstruments, parentContext, tracerOf } from '@eventfold/core/spi'
 import type { IntegrationEnvelope } from './envelope/envelope'
 import type { PartitionLag } from './transport/transport'
 
@@ -54,7 +54,7 @@ export const traceOutgoing = (topic: string, envelope: IntegrationEnvelope, even
     parentContext(event.metadata.traceparent),
   )
   span.end()
-  if (!isSpanContextValid(span.spanContext())) return envelope
+  if (!hasTrace(span)) return envelope
   return { ...envelope, traceparent: formatTraceparent(span.spanContext()) }
 }
 

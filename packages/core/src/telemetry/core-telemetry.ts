@@ -1,7 +1,7 @@
-import { isSpanContextValid, SpanKind, type Span } from '@opentelemetry/api'
+import { SpanKind, type Span } from '@opentelemetry/api'
 import { isConcurrencyError } from '../errors/errors'
 import { lazyInstruments } from './instruments'
-import { errorType, failSpan, inSpan, tracerOf } from './spans'
+import { errorType, failSpan, hasTrace, inSpan, tracerOf } from './spans'
 import { formatTraceparent, parentContext } from './trace-context'
 
 // The spans and metrics of @eventfold/core, in one place so that hot paths call one function each.
@@ -32,7 +32,7 @@ export const traceCommand = <R>(commandType: string, metadata: Record<string, un
     tracer(),
     `command ${commandType}`,
     async (span: Span) => {
-      if (isSpanContextValid(span.spanContext())) metadata.traceparent = formatTraceparent(span.spanContext())
+      if (hasTrace(span)) metadata.traceparent = formatTraceparent(span.spanContext())
       if (span.isRecording()) span.setAttribute('eventfold.command.type', commandType)
       try {
         const result = await run()

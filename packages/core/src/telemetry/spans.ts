@@ -1,4 +1,4 @@
-import { context, isSpanContextValid, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer, type TracerProvider } from '@opentelemetry/api'
+import { context, INVALID_SPAN_CONTEXT, isSpanContextValid, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer, type TracerProvider } from '@opentelemetry/api'
 
 const VERSION: string = (require('../../package.json') as { version: string }).version
 
@@ -25,6 +25,16 @@ export const tracerOf = (packageName: string): (() => Tracer) => {
   }
 }
 
+/**
+ * True when the span belongs to a trace (recorded, sampled out, or a remote
+ * parent's without an SDK); false for the no-op span of no SDK and no parent,
+ * which is told apart by identity before any check of its ids.
+ */
+export const hasTrace = (span: Span): boolean => {
+  const c = span.spanContext()
+  return c !== INVALID_SPAN_CONTEXT && isSpanContextValid(c)
+}
+
 /** Options of {@link inSpan}. */
 export interface InSpanOptions {
   readonly kind?: SpanKind
@@ -44,7 +54,7 @@ export const inSpan = <R>(tracer: Tracer, name: string, fn: (span: Span) => Prom
   const parentCtx = parent ?? context.active()
   const span = tracer.startSpan(name, { kind, attributes }, parentCtx)
   // No SDK: spare the context switch and the promise callbacks.
-  if (!isSpanContextValid(span.spanContext())) return fn(span)
+  if (!hasTrace(span)) return fn(span)
   return context.with(trace.setSpan(parentCtx, span), () => fn(span)).then(
     (result) => {
       span.end()
