@@ -11,6 +11,7 @@ import { PgSchemas, pgEventfoldSide, pgRawSide, type PgSide } from './pg'
 import { formatReport, type PostgresReport, type Report, type Result, type SettingReport } from './report'
 import { formatS1, runS1, type S1Report } from './s1'
 import { runW5, W5_TARGETS, type W5Plan, type W5Report } from './w5'
+import { formatTelemetry, runTelemetryComparison, type TelemetryPlan } from './telemetry-bench'
 import { WORKLOADS, eventsOf, type AggregateStyle, type Prepared, type Side, type Size, type Synchronous, type WorkloadId } from './workload'
 
 const USAGE = `Usage: node bench/dist/bench.js [options]
@@ -44,6 +45,9 @@ POSTGRES_URL / MONGODB_URL are unset or do not answer.
   --streams N                      streams per workload, W1 included (default: 1000, W1 at FULL 200; --quick: 100, W1 10)
   --dir PATH                       where the temporary databases go (default: the OS temp dir)
   --json                           print the results as JSON on stdout
+  --telemetry                      instead of the above: W1 (SQLite NORMAL) and W5 (embedded) with tracing and
+                                   metrics on (OpenTelemetry SDK, exporters that drop everything) against off,
+                                   side by side (W1: --streams, default 200; W5: --w5-events, default 200000)
   --help                           print this and exit`
 
 /** Minimum eventfold/raw ratio per workload. */
@@ -74,6 +78,8 @@ interface Plan {
   readonly w5: Omit<W5Plan, 'dir'> | undefined
   /** S1, when asked for. */
   readonly s1: { readonly instances: number; readonly runs: number } | undefined
+  /** `--telemetry`: the telemetry comparison only. */
+  readonly telemetry: TelemetryPlan | undefined
 }
 
 class UsageError extends Error {}
@@ -104,6 +110,7 @@ const parsePlan = (argv: readonly string[]): Plan | 'help' => {
       'w5-batch-size': { type: 'string' },
       'w5-node-args': { type: 'string' },
       's1-instances': { type: 'string' },
+      telemetry: { type: 'boolean', default: false },
     },
   })
   if (values.help) return 'help'
@@ -157,6 +164,13 @@ const parsePlan = (argv: readonly string[]): Plan | 'help' => {
     },
     dir: values.dir ?? tmpdir(),
     json: values.json,
+    telemetry: values.telemetry
+      ? {
+          runs,
+          w1: { streams: streams ?? (quick ? 10 : 200), eventsPerStream: 100 },
+          w5Events: positive('w5-events', values['w5-events'], quick ? 10_000 : 200_000),
+        }
+      : undefined,
     quick,
     sqlite: stores.includes('sqlite'),
     pg:
@@ -324,6 +338,15 @@ const main = async (): Promise<number> => {
     cleanup()
     process.exit(130)
   })
+  if (p.telemetry) {
+    try {
+      const results = await runTelemetryComparison(p.telemetry, tmp, (line) => process.stderr.write(`${line}\n`))
+      process.stdout.write(p.json ? `${JSON.stringify(results, null, 2)}\n` : formatTelemetry(results, p.telemetry))
+    } finally {
+      cleanup()
+    }
+    return 0
+  }
   const progress = progressLine()
   let fileNo = 0
   const freshFile = (): string => join(tmp, `bench-${++fileNo}.db`)

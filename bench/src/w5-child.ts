@@ -29,6 +29,8 @@ export interface W5ChildConfig {
   readonly countDistinct: boolean
   /** @default rebuildProjection's (100,000) */
   readonly batchSize?: number
+  /** Run with the OpenTelemetry SDK registered (see telemetry-sdk.ts). @default false */
+  readonly telemetry?: boolean
 }
 
 /** Per batch: documents written against distinct documents touched (accounts in the batch's range of the log). */
@@ -201,7 +203,9 @@ const run = async (c: W5ChildConfig): Promise<W5ChildResult> => {
 }
 
 if (require.main === module) {
-  run(JSON.parse(process.argv[2]!) as W5ChildConfig).then(
+  const config = JSON.parse(process.argv[2]!) as W5ChildConfig
+  const stopTelemetry = config.telemetry ? (require('./telemetry-sdk') as typeof import('./telemetry-sdk')).startTelemetry() : undefined
+  run(config).finally(() => stopTelemetry?.()).then(
     (r) => {
       process.stdout.write(`${JSON.stringify(r)}\n`)
     },

@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander'
+import { Command, CommanderError, Option } from 'commander'
 import { deadlinesCommand } from './commands/deadlines'
 import { sagasCommand } from './commands/sagas'
 import { consumersCommand } from './commands/consumers'
@@ -12,6 +12,7 @@ import { traceCommand } from './commands/trace'
 import { serveCommand } from './serve/command'
 import { EXIT, exitCodeOf } from './errors'
 import { escapeControls, escapeLines } from './output/terminal'
+import { LOG_LEVELS, logToStderr } from './telemetry/logging'
 
 const VERSION: string = (require('../package.json') as { version: string }).version
 
@@ -26,6 +27,7 @@ export const createProgram = (): Command => {
     .description('Inspect the event log, trace flows across services, replay aggregates, and run, rebuild and repair projections.')
     .version(VERSION, '-V, --version')
     .option('-c, --config <path>', 'config file (default: eventfold.config.{js,cjs,mjs,json,ts} in the working directory)')
+    .addOption(new Option('--log-level <level>', "the framework's logs as JSON lines on stderr, with trace and correlation ids (default: warnings only, as process warnings)").choices(LOG_LEVELS))
     // Commander's own messages ("error: unknown option …") in the form of every other error, escaped like
     // them, on one line with the pointer to --help that the command groups' messages carry too.
     .configureOutput({
@@ -33,6 +35,10 @@ export const createProgram = (): Command => {
     })
     // Errors are turned into exit codes by runCli, never by commander's process.exit.
     .exitOverride()
+    .hook('preAction', (_program, action) => {
+      const { logLevel } = action.optsWithGlobals() as { logLevel?: (typeof LOG_LEVELS)[number] }
+      if (logLevel !== undefined) logToStderr(logLevel)
+    })
   streamsCommand(program)
   replayCommand(program)
   projectionsCommand(program)

@@ -88,3 +88,4 @@ export { type Snapshot, type SnapshotStore, InMemorySnapshotStore } from './snap
 export { type BackoffPolicy } from './utils/backoff'
 export { TOKENS } from './di/tokens'
 export { type EventfoldConfig, eventfoldModule, connectHandlers, type Eventfold, createEventfold } from './di/eventfold-module'
+export { type Logger, setLogger, traceLogFields } from './telemetry/logger'

@@ -17,3 +17,8 @@ export { toAggregateDefinition, streamPrefixOf } from './aggregates/aggregate-de
 export { backoffDelay, sleep } from './utils/backoff'
 export { assertName } from './events/limits'
 export { redactUrl } from './utils/redact-url'
+// Telemetry: one tracer and lazily made instruments per package, and the trace context carried in metadata.
+export { tracerOf, inSpan, type InSpanOptions, failSpan, errorType, hasTrace } from './telemetry/spans'
+export { lazyInstruments } from './telemetry/instruments'
+export { parseTraceparent, formatTraceparent, parentContext } from './telemetry/trace-context'
+export { logger } from './telemetry/logger'

@@ -38,3 +38,5 @@ export const bigintOption = (value: string): bigint => {
 export const partitionsOption = integerOption({ min: 1, max: 1024 })
 export const batchSizeOption = integerOption({ min: 1, max: 10_000_000 })
 export const leaseTtlOption = integerOption({ min: 100, max: 3_600_000 })
+/** A TCP port; 0 lets the system choose a free one. */
+export const portOption = integerOption({ min: 0, max: 65535 })

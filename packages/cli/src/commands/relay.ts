@@ -3,7 +3,9 @@ import { resolve } from 'node:path'
 import { Relay, relayStatus, type RelayProgress, type RelayStatus } from '@eventfold/messaging'
 import type { Transport } from '@eventfold/messaging/spi'
 import type { Command } from 'commander'
-import { partitionsOption } from '../args/integers'
+import { partitionsOption, portOption } from '../args/integers'
+import { observeRelay } from '../telemetry/status-gauges'
+import { withMetrics } from '../telemetry/with-metrics'
 import type { CliApp } from '../config/app'
 import type { RelayConfig, TransportFactory } from '../config/define-config'
 import { ConfigLoadError, exportedValue, importModule } from '../config/import-module'
@@ -55,6 +57,7 @@ interface RunOptions {
   readonly partitions?: number
   readonly catchUp?: boolean
   readonly json?: boolean
+  readonly metricsPort?: number
 }
 
 /** `eventfold relay run|status`. */
@@ -68,6 +71,7 @@ export const relayCommand = (program: Command): void => {
     .option('--partitions <count>', "partitions of the log, shared by every relay process (default: the config's, or 1)", partitionsOption)
     .option('--catch-up', 'stop by itself once every partition this process could take is caught up with the head')
     .option('--json', 'print the final counters as JSON')
+    .option('--metrics-port <port>', 'serve Prometheus metrics (the relay, and lag as `relay status` counts it) at http://127.0.0.1:<port>/metrics; 0 picks a free port', portOption)
     .action(async (opts: RunOptions, command: Command) =>
       withContext(command, async (ctx) => {
         const app = await ctx.app()
@@ -93,12 +97,14 @@ export const relayCommand = (program: Command): void => {
         const reporter = setInterval(() => reportOnStderr(r.status), REPORT_EVERY_MS)
         writeErr(`relay ${r.name} (${partitions} partition${partitions === 1 ? '' : 's'}) via ${transport.name}` + (opts.catchUp ? ' until caught up\n' : '; Ctrl-C to stop\n'))
         let results: RelayProgress[]
+        const metrics = await withMetrics(opts.metricsPort, () => observeRelay(eventStore, documents, config.name))
         try {
           results = await r.run()
         } finally {
           clearInterval(reporter)
           dispose()
           await transport.close()
+          await metrics.close()
         }
         const ran = new Set(results.map((p) => p.partition))
         const skipped = Array.from({ length: partitions }, (_, i) => `${i}/${partitions}`).filter((p) => !ran.has(p))

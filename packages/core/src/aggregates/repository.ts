@@ -5,6 +5,8 @@ import { assertJsonSafe } from '../events/json'
 import type { AppendResult, EventStore } from '../store/event-store'
 import type { SnapshotStore } from '../snapshots/snapshot-store'
 import { AggregateNotFoundError, isConcurrencyError, StreamAlreadyExistsError } from '../errors/errors'
+import { traceAppend } from '../telemetry/core-telemetry'
+import { logger } from '../telemetry/logger'
 import { streamPrefixOf, toAggregateDefinition, type AggregateClass, type AggregateDefinition } from './aggregate-definition'
 
 /** An aggregate's state together with where in its stream it was read. */
@@ -167,7 +169,7 @@ export class AggregateRepository {
     expectedRevision: ExpectedRevision,
     stateAfter: State | undefined,
   ): Promise<AppendResult> {
-    const result = await this.eventStore.appendToStream(streamId, events, { expectedRevision })
+    const result = await traceAppend(streamId, events.length, () => this.eventStore.appendToStream(streamId, events, { expectedRevision }))
     if (def.snapshot && this.snapshots && events.length > 0 && stateAfter !== undefined) {
       const before = revisionBefore === undefined ? -1n : revisionBefore
       const every = BigInt(def.snapshot.every)
@@ -194,6 +196,6 @@ export class AggregateRepository {
 
   /** Called when a snapshot could not be written; the events are committed regardless. */
   onSnapshotError: (streamId: string, error: unknown) => void = (streamId, error) => {
-    process.emitWarning(`eventfold: snapshot of '${streamId}' not saved: ${String((error as Error)?.message ?? error)}`)
+    logger().warn({ streamId, err: error }, `snapshot of '${streamId}' not saved`)
   }
 }

@@ -13,6 +13,7 @@ import {
 import { EventfoldError } from '../errors/eventfold-error'
 import { commandTypeOf } from './command'
 import { correlation, newCommandId, type CommandContext, type CommandMiddleware } from './middleware'
+import { traceCommand, UNKNOWN_COMMAND_TYPE } from '../telemetry/core-telemetry'
 
 /** What executing a command did. */
 export interface CommandResult {
@@ -100,14 +101,17 @@ export class CommandBus {
    */
   async execute(command: object, { metadata = {}, expectedRevision }: ExecuteOptions = {}): Promise<CommandResult> {
     const commandType = commandTypeOf(command)
-    const route = this.routes.get(commandType)
-    if (!route) throw new UnknownCommandError(commandType, this.commandTypes)
     const ctx: CommandContext = { command, commandType, commandId: newCommandId(), metadata: { ...metadata }, attempt: 1 }
-    const dispatch = (i: number): Promise<CommandResult> =>
-      i < this.middleware.length
-        ? this.middleware[i]!(ctx, () => dispatch(i + 1))
-        : this.handle(route, ctx, expectedRevision)
-    return dispatch(0)
+    const route = this.routes.get(commandType)
+    // An unknown type is whatever a request said: it must not name a span or a metric series.
+    return traceCommand(route ? commandType : UNKNOWN_COMMAND_TYPE, ctx.metadata, () => {
+      if (!route) throw new UnknownCommandError(commandType, this.commandTypes)
+      const dispatch = (i: number): Promise<CommandResult> =>
+        i < this.middleware.length
+          ? this.middleware[i]!(ctx, () => dispatch(i + 1))
+          : this.handle(route, ctx, expectedRevision)
+      return dispatch(0)
+    })
   }
 
   private async handle(route: Route, ctx: CommandContext, expectedRevision: ExpectedRevision | undefined): Promise<CommandResult> {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { isConcurrencyError, ValidationError, type ConcurrencyError, type ValidationIssue } from '../errors/errors'
 import { backoffDelay, sleep, type BackoffPolicy } from '../utils/backoff'
 import type { CommandResult } from './command-bus'
+import { commandRetried } from '../telemetry/core-telemetry'
 
 /** What middleware sees of one command execution. */
 export interface CommandContext {
@@ -65,6 +66,7 @@ export const retryOnConcurrency =
       } catch (error) {
         if (!isConcurrencyError(error) || ctx.attempt >= maxAttempts) throw error
         policy.onRetry?.(error, ctx)
+        commandRetried(ctx.commandType)
         ctx.attempt++
         await sleep(backoffDelay(ctx.attempt, policy))
       }

@@ -10,6 +10,7 @@ import { INBOX_COLLECTION, inboxWrite, PARKED_COLLECTION, parkedWrite, recordId,
 import type { InboxStore } from '../inbox/inbox-store'
 import type { Delivery, Subscription } from '../transport/transport'
 import type { ConsumerDefinition, Fetcher } from './consumer-definition'
+import { traceConsume } from '../telemetry'
 
 /** A delivery as the engine holds it: `seq` is its key for attempts and parking, unique in this worker. */
 export interface ConsumerItem {
@@ -64,7 +65,10 @@ export class ConsumerAttempt implements BatchAttempt<ConsumerItem> {
       override execute(command: object, execute: ExecuteOptions = {}): Promise<CommandResult> {
         const e = attempt.current
         // Events a command causes name the message as their cause, so a flow can be followed across services.
-        const metadata = e ? { correlationId: e.correlationId ?? e.id, causationId: e.id, ...execute.metadata } : execute.metadata
+        // The message's trace goes on too, also where no tracing SDK runs to make a span of it.
+        const metadata = e
+          ? { correlationId: e.correlationId ?? e.id, causationId: e.id, ...(e.traceparent !== undefined && { traceparent: e.traceparent }), ...execute.metadata }
+          : execute.metadata
         return super.execute(command, { ...execute, metadata })
       }
     })({ repository: new AggregateRepository(this.events ?? refusingStore(options.consumer.name), { registry }) })
@@ -97,15 +101,17 @@ export class ConsumerAttempt implements BatchAttempt<ConsumerItem> {
     this.seqOfPosition.set(this.atomic ? seq : delivery.offset, seq)
     this.current = envelope
     try {
-      await handler(envelope, {
-        commands: this.commands,
-        documents: batch.documents(),
-        fetch: () => {
-          const fetcher = fetchers.get(envelope.type)
-          if (!fetcher) return Promise.reject(new FetcherMissingError(consumer.name, envelope.type, envelope.id))
-          return fetcher(envelope)
-        },
-      })
+      await traceConsume(consumer.name, delivery.topic, envelope, async () =>
+        handler(envelope, {
+          commands: this.commands,
+          documents: batch.documents(),
+          fetch: () => {
+            const fetcher = fetchers.get(envelope.type)
+            if (!fetcher) return Promise.reject(new FetcherMissingError(consumer.name, envelope.type, envelope.id))
+            return fetcher(envelope)
+          },
+        }),
+      )
     } finally {
       this.current = undefined
     }

@@ -1,4 +1,6 @@
 import type { AggregateClass, AggregateDefinition, EventRegistry } from '@eventfold/core'
+import { watchConsumerLag } from '../telemetry'
+import { logger } from '@eventfold/core/spi'
 import { WorkerEngine, type BatchPolicy, type EngineCounters } from '@eventfold/projections/engine'
 import { ParkedMessageNotFoundError, ParkedRetryFailedError } from '../errors'
 import { INBOX_COLLECTION, PARKED_COLLECTION, deliveryOfParked, parkedFromDocument, recordId } from '../inbox/inbox-records'
@@ -108,9 +110,11 @@ export class ConsumerWorker {
     this.engine = this.newEngine(this.inbox.documents.capabilities.transactions)
     if (this.stopping) return this.status
     const subscription = await this.transport.subscribe({ group: name, topics, from: this.options.from ?? 'earliest' })
+    const unwatch = watchConsumerLag(this, name, () => this.lag())
     try {
       await this.engine.run(new DeliverySource(subscription), new ConsumerSink(this.sinkOptions, subscription))
     } finally {
+      unwatch()
       await subscription.close()
     }
     return this.status
@@ -126,6 +130,8 @@ export class ConsumerWorker {
       batchSize: atomic ? (options.batchSize ?? 100) : 1,
       onError: options.onError ?? defaultOnError,
       onCommit: () => options.onProgress?.(this.status),
+      labels: { kind: 'consumer', name: this.consumer.name },
+      traceOf: ({ delivery: { headers } }) => ({ traceparent: headers.traceparent, correlationId: headers['ef-correlation-id'] }),
     })
   }
 
@@ -168,5 +174,5 @@ const occurredAt = (iso: string | undefined): number | undefined => {
 }
 
 const defaultOnError = (error: unknown): void => {
-  process.emitWarning(`eventfold consumer: ${(error as Error)?.message ?? String(error)} (retrying)`)
+  logger().warn({ err: error }, 'consumer: error, retrying')
 }

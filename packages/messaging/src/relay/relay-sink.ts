@@ -6,6 +6,7 @@ import { encodeEnvelope } from '../envelope/codec'
 import type { Publications } from '../publishing/publications'
 import type { Transport, TransportMessage } from '../transport/transport'
 import { RELAY_PARKED_COLLECTION, parkedId } from './relay-names'
+import { traceOutgoing } from '../telemetry'
 
 interface ParkedEvent {
   readonly event: RecordedEvent
@@ -32,7 +33,7 @@ export class RelayAttempt implements BatchAttempt<RecordedEvent> {
   apply(event: RecordedEvent): void {
     const { topic, envelope } = this.publications.outgoing(event)!
     // Encoding here, not at commit, makes a mapping that returns something JSON cannot hold fail (and park) its own event.
-    const message = encodeEnvelope(envelope)
+    const message = encodeEnvelope(traceOutgoing(topic, envelope, event))
     const list = this.messages.get(topic)
     if (list) list.push(message)
     else this.messages.set(topic, [message])

@@ -1,4 +1,5 @@
 import type { EventStore, RecordedEvent } from '@eventfold/core'
+import { logger } from '@eventfold/core/spi'
 import type { DocumentStore, Partition } from '@eventfold/projections'
 import { LogSource, WorkerEngine, type BatchPolicy, type EngineCounters, type LeaseFence } from '@eventfold/projections/engine'
 import { partitionKey } from '@eventfold/projections/spi'
@@ -64,6 +65,8 @@ export class RelayWorker {
       maxAttempts,
       retry,
       onError: onError ?? defaultOnError,
+      labels: { kind: 'relay', name: options.name, partition: partitionKey(this.partition) },
+      traceOf: (e) => e.metadata,
     })
   }
 
@@ -128,5 +131,5 @@ export class RelayWorker {
 }
 
 const defaultOnError = (error: unknown): void => {
-  process.emitWarning(`eventfold relay: ${(error as Error)?.message ?? String(error)} (retrying)`)
+  logger().warn({ err: error }, 'relay: error, retrying')
 }

@@ -1,4 +1,5 @@
 import { EventfoldError, type EventStore } from '@eventfold/core'
+import { logger } from '@eventfold/core/spi'
 import { isDocumentConflictError, type DocumentStore } from '@eventfold/projections'
 import { LeaseHost, type BatchPolicy, type LeasedRun, type LeaseFence } from '@eventfold/projections/engine'
 import { partitionKey } from '@eventfold/projections/spi'
@@ -88,7 +89,7 @@ export class Relay {
       stopOnFailure: true,
       start: (key, fence) => this.start(this.indexOf.get(key)!, fence),
       onLease: ({ kind, key, owner }) => this.options.onLease?.({ kind, partition: partitionKey({ index: this.indexOf.get(key)!, count: this.partitions }), owner }),
-      onError: (error) => process.emitWarning(`eventfold relay ${this.name} (${this.owner}): ${(error as Error)?.message ?? String(error)}`),
+      onError: (error) => logger().warn({ relay: this.name, owner: this.owner, err: error }, `relay ${this.name} (${this.owner})`),
     })
     this.owner = this.host.owner
   }

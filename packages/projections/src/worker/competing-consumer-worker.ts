@@ -1,5 +1,5 @@
 import { EventfoldError, type EventRegistry } from '@eventfold/core'
-import { defaultEventRegistry } from '@eventfold/core/spi'
+import { defaultEventRegistry, logger } from '@eventfold/core/spi'
 import type { DeadLetter } from '../dead-letters/dead-letters'
 import type { DocumentStore } from '../documents/document-store'
 import type { ProjectionDefinition } from '../projection/projection-definition'
@@ -130,6 +130,8 @@ export class CompetingConsumerWorker {
       batchSize: options.batchSize ?? 100,
       onError: options.onError ?? defaultOnError,
       onCommit: () => this.opts.onProgress?.(this.status),
+      labels: { kind: 'projection', name: options.projection.name, partition: source.name },
+      traceOf: (d) => d.event.metadata,
     })
   }
 
@@ -195,5 +197,5 @@ const activeGeneration = async (documents: DocumentStore, projection: Projection
 }
 
 const defaultOnError = (error: unknown): void => {
-  process.emitWarning(`eventfold competing consumer worker: ${(error as Error)?.message ?? String(error)} (retrying)`)
+  logger().warn({ err: error }, 'competing consumer worker: store error, retrying')
 }

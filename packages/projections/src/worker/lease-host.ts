@@ -1,6 +1,7 @@
 import { hostname } from 'node:os'
 import { randomUUID } from 'node:crypto'
 import type { DocumentStore } from '../documents/document-store'
+import { logger } from '@eventfold/core/spi'
 import { isDocumentConflictError } from '../errors/errors'
 import { LeaseFence, LeaseLostError, Leases } from './leases'
 
@@ -273,7 +274,7 @@ export class LeaseHost<W extends LeasedWorker> {
 
   private warn(error: unknown, key?: string): void {
     if (this.options.onError) return this.options.onError(error)
-    process.emitWarning(`eventfold host ${this.owner}${key ? `, ${key}` : ''}: ${(error as Error)?.message ?? String(error)}`)
+    logger().warn({ owner: this.owner, ...(key ? { partition: key } : {}), err: error }, `host ${this.owner}${key ? `, ${key}` : ''}`)
   }
 
   private get heartbeatId(): string {

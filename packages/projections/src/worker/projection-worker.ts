@@ -1,5 +1,5 @@
 import { EventfoldError, type EventRegistry, type EventStore, type RecordedEvent } from '@eventfold/core'
-import { defaultEventRegistry } from '@eventfold/core/spi'
+import { defaultEventRegistry, logger } from '@eventfold/core/spi'
 import type { DocumentBatch } from '../documents/document-batch'
 import type { DocumentStore } from '../documents/document-store'
 import type { ProjectionDefinition } from '../projection/projection-definition'
@@ -134,6 +134,8 @@ export class ProjectionWorker {
       batchSize,
       readChunk: Math.min(READ_CHUNK, batchSize),
       onError: options.onError ?? defaultOnError,
+      labels: { kind: 'projection', name: options.projection.name, partition: this.key },
+      traceOf: (e) => e.metadata,
     })
     this.position = { generation: options.generation ?? 0, checkpoint: undefined }
   }
@@ -235,5 +237,5 @@ export class ProjectionWorker {
 }
 
 const defaultOnError = (error: unknown): void => {
-  process.emitWarning(`eventfold projection worker: ${(error as Error)?.message ?? String(error)} (retrying)`)
+  logger().warn({ err: error }, 'projection worker: store error, retrying')
 }

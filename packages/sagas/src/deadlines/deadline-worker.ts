@@ -4,6 +4,7 @@ import { WorkerEngine, type BatchAttempt, type EngineCounters, type EngineSink, 
 import { systemClock, type Clock } from '../clock/clock'
 import type { ClaimedDeadline } from './deadline'
 import type { DeadlineStore, SettleOutcome } from './deadline-store'
+import { traceDeadlineFire, watchDueDeadlines } from '../telemetry'
 
 /** What a deadline handler gets. */
 export interface DeadlineDelivery {
@@ -83,6 +84,7 @@ export class DeadlineWorker {
   private readonly source: DeadlineSource
   private readonly sink: DeadlineSink
   private running: Promise<void> | undefined
+  private readonly watch: () => () => void
 
   constructor(store: DeadlineStore, options: DeadlineWorkerOptions) {
     const { handlers, clock = systemClock, owner = randomUUID(), leaseMs = 30_000, batchSize = 16, pollIntervalMs = 1000 } = options
@@ -93,6 +95,7 @@ export class DeadlineWorker {
       occurredAt: (item) => item.claim.dueAt,
       batchSize,
       maxBatchWaitMs: 0,
+      labels: { kind: 'deadlines', name: 'deadlines' },
       ...(options.maxAttempts !== undefined && { maxAttempts: options.maxAttempts }),
       ...(options.retry !== undefined && { retry: options.retry }),
       ...(options.onError !== undefined && { onError: options.onError }),
@@ -100,6 +103,7 @@ export class DeadlineWorker {
     const names = Object.keys(handlers)
     this.source = new DeadlineSource(store, clock, { owner, leaseMs, names, pollIntervalMs })
     this.sink = new DeadlineSink(store, clock, handlers, options.onSettled)
+    this.watch = () => watchDueDeadlines(this, store, clock)
   }
 
   /** Counters so far. */
@@ -109,7 +113,10 @@ export class DeadlineWorker {
 
   /** Starts claiming and delivering; what `stop` waits for. A second call returns the same run. */
   start(): Promise<void> {
-    this.running ??= this.engine.run(this.source, this.sink)
+    if (!this.running) {
+      const unwatch = this.watch()
+      this.running = this.engine.run(this.source, this.sink).finally(unwatch)
+    }
     return this.running
   }
 
@@ -180,7 +187,7 @@ class DeadlineAttempt implements BatchAttempt<Item> {
       return
     }
     // Claims are made only for names with a handler.
-    await this.handlers[claim.name]!(deliveryOf(claim))
+    await traceDeadlineFire(claim.name, claim.scope, async () => this.handlers[claim.name]!(deliveryOf(claim)))
     this.delivered.add(item.key)
     this.fired.push(item)
   }

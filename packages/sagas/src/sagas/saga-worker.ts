@@ -1,3 +1,4 @@
+import { logger } from '@eventfold/core/spi'
 import type { BackoffPolicy, EventStore, RecordedEvent } from '@eventfold/core'
 import type { DocumentStore } from '@eventfold/projections'
 import type { DocumentWrite } from '@eventfold/projections/spi'
@@ -89,7 +90,7 @@ export class SagaWorker {
       onCaughtUp: () => this.engine.wake(),
     })
     try {
-      const { maxAttempts, retry, onError = (error: unknown) => process.emitWarning(`saga worker '${name}': ${error instanceof Error ? error.message : String(error)}`) } = this.options
+      const { maxAttempts, retry, onError = (error: unknown) => logger().warn({ saga: name, err: error }, `saga worker '${name}'`) } = this.options
       const sink = new SagaSink(this.sagas, documents, checkpoint, parkedSagaEventsCollection(name), { ...(maxAttempts !== undefined && { attempts: maxAttempts }), ...(retry !== undefined && { retry }) }, onError)
       await this.engine.run(this.source, sink)
     } finally {

@@ -1,6 +1,8 @@
 import { ProjectionStates, ProjectionWorker, type WorkerProgress } from '@eventfold/projections'
 import type { Command } from 'commander'
-import { partitionsOption } from '../../args/integers'
+import { partitionsOption, portOption } from '../../args/integers'
+import { withMetrics } from '../../telemetry/with-metrics'
+import { observeProjections } from '../../telemetry/status-gauges'
 import { UsageError } from '../../errors'
 import { printJson } from '../../output/json'
 import { printTable } from '../../output/table'
@@ -12,6 +14,7 @@ interface RunOptions {
   readonly partitions?: number
   readonly catchUp?: boolean
   readonly json?: boolean
+  readonly metricsPort?: number
 }
 
 /** How often a running worker reports on stderr. */
@@ -26,6 +29,7 @@ export const runCommand = (projections: Command): void => {
     .option('--partitions <count>', 'workers per projection, each on one partition (default: what the read model was built with, or 1)', partitionsOption)
     .option('--catch-up', 'stop by itself once every worker has caught up with the head')
     .option('--json', 'print the final counters as JSON')
+    .option('--metrics-port <port>', 'serve Prometheus metrics (these workers, and every projection’s lag as `projections status` counts it) at http://127.0.0.1:<port>/metrics; 0 picks a free port', portOption)
     .action(async (names: string[], opts: RunOptions, command: Command) =>
       withContext(command, async (ctx) => {
         const app = await ctx.app()
@@ -77,6 +81,8 @@ export const runCommand = (projections: Command): void => {
             (opts.catchUp ? ' until caught up\n' : '; Ctrl-C to stop\n'),
         )
         let results: WorkerProgress[]
+        // Every projection of the config: one that no worker runs is the one whose lag grows.
+        const metrics = await withMetrics(opts.metricsPort, () => observeProjections(eventStore, documents, [...app.projections.values()]))
         try {
           results = await Promise.all(
             workers.map((w) =>
@@ -90,6 +96,7 @@ export const runCommand = (projections: Command): void => {
         } finally {
           clearInterval(reporter)
           dispose()
+          await metrics.close()
         }
         // The engine's lag is milliseconds; `projections status` calls a count of events lag.
         if (opts.json) return printJson(results.map(({ lag, ...rest }) => ({ ...rest, checkpoint: rest.checkpoint ?? null, lagMs: lag })))

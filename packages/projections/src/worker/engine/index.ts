@@ -10,3 +10,4 @@ export { DocumentBatch, type DocumentBatchOptions } from '../../documents/docume
 // Partition leases shared fairly between processes, and a partition's checkpoint, for workers built outside this package (the relay).
 export { LeaseHost, type LeaseHostOptions, type LeasedWorker, type LeasedRun, type HostHeartbeat, type LeaseChange } from '../lease-host'
 export { PartitionCheckpoint, withoutStored, type PartitionCheckpointOptions } from '../partition-checkpoint'
+export type { ItemTrace, WorkerLabels } from './telemetry'

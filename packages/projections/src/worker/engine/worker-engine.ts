@@ -1,5 +1,5 @@
 import { ConcurrencyError, isPermanentStoreError, StoreClosedError, type BackoffPolicy } from '@eventfold/core'
-import { backoffDelay, sleep } from '@eventfold/core/spi'
+import { backoffDelay, logger, sleep } from '@eventfold/core/spi'
 import { DocumentOperationError, DocumentReadError } from '../../documents/document-batch'
 import { DocumentConflictError, DocumentRejectedError, DuplicateDocumentError, InvalidDocumentOperationError } from '../../errors/errors'
 import type { ProjectionStates } from '../../generations/projection-state'
@@ -8,6 +8,8 @@ import { LeaseLostError } from '../leases'
 import { NO_COUNTS, type EngineCounters } from './counters'
 import type { BatchAttempt, EngineSink, EngineSource, OpenBatch } from './ports'
 import { Wakeup } from './wakeup'
+import { EngineTelemetry, type ItemTrace, type WorkerLabels } from './telemetry'
+import type { Span } from '@opentelemetry/api'
 
 /** How a worker batches, retries and parks: the options every worker on the engine takes. */
 export interface BatchPolicy {
@@ -42,6 +44,10 @@ export interface WorkerEngineOptions<T> extends BatchPolicy {
   readonly readChunk?: number
   /** Called after each committed batch. */
   readonly onCommit?: (counters: EngineCounters) => void
+  /** Names the worker in its batch spans and metrics. @default no spans or metrics */
+  readonly labels?: WorkerLabels
+  /** An item's W3C `traceparent` (its batch's span links to it) and correlation id (in logs about it). @default none */
+  readonly traceOf?: (item: T) => ItemTrace | undefined
 }
 
 /**
@@ -74,6 +80,9 @@ interface Open<T, A> extends OpenBatch<T> {
   readonly openedAt: number
   readonly failures: Map<bigint, { attempts: number; error: unknown }>
   readonly parked: Map<bigint, { error: unknown; attempts: number }>
+  /** The batch's span, and the counters when it opened. */
+  readonly span: Span | undefined
+  readonly countsAtOpen: EngineCounters
 }
 
 const DEFAULT_RETRY: BackoffPolicy = { initialDelayMs: 50, maxDelayMs: 5000 }
@@ -111,6 +120,7 @@ export class WorkerEngine<T> {
   private counts: EngineCounters = NO_COUNTS
   private generation: GenerationCheck | undefined
   private generationCheckedAt = 0
+  private readonly telemetry: EngineTelemetry
 
   /** @throws {RangeError} for a batch size, read chunk or attempt count below 1. */
   constructor(private readonly options: WorkerEngineOptions<T>) {
@@ -118,6 +128,7 @@ export class WorkerEngine<T> {
     this.readChunk = options.readChunk ?? this.batchSize
     this.maxAttempts = options.maxAttempts ?? 3
     this.retry = options.retry ?? DEFAULT_RETRY
+    this.telemetry = new EngineTelemetry(options.labels, () => this.counts)
     for (const [key, n] of [['batchSize', this.batchSize], ['readChunk', this.readChunk], ['maxAttempts', this.maxAttempts]] as const) {
       if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`${key} must be a positive integer, got ${n}`)
     }
@@ -157,6 +168,8 @@ export class WorkerEngine<T> {
     const maxBatchMs = this.options.maxBatchMs ?? Number.POSITIVE_INFINITY
     this.generation = generation
     const beforeCommit = () => this.checkGeneration()
+    this.telemetry.started()
+    let failure: unknown
     try {
       while (!this.stopping) {
         // An open batch waits for more items only `maxBatchWaitMs`; an empty one until there is something to do.
@@ -181,7 +194,12 @@ export class WorkerEngine<T> {
         await yieldToEventLoop()
       }
       if (this.open && !this.dropOnStop) await this.commit(source, sink)
+    } catch (error) {
+      failure = error
+      throw error
     } finally {
+      this.telemetry.abandoned(this.open?.span, failure)
+      this.telemetry.stopped()
       this.open = undefined
     }
   }
@@ -198,6 +216,8 @@ export class WorkerEngine<T> {
       openedAt: performance.now(),
       failures: new Map(),
       parked: new Map(),
+      span: this.telemetry.batchOpened(items, this.options.traceOf as ((item: unknown) => ItemTrace | undefined) | undefined),
+      countsAtOpen: this.counts,
     }) as Open<T, A>
     open.last = items[items.length - 1]!
     open.read += items.length
@@ -229,6 +249,7 @@ export class WorkerEngine<T> {
       const failed = open.failures.size > 0 ? open.failures.get(key) : undefined
       if (failed && failed.attempts >= this.maxAttempts) {
         open.parked.set(key, failed)
+        this.telemetry.parking(key, failed.error, failed.attempts, this.options.traceOf?.(item))
         attempt.park(item, failed.error, failed.attempts)
         continue
       }
@@ -333,6 +354,7 @@ export class WorkerEngine<T> {
         lag: occurredAt === undefined ? c.lag : Math.max(0, Date.now() - occurredAt),
       }
       this.open = undefined
+      this.telemetry.committed(open.span, open.countsAtOpen, this.counts)
       await sink.committed?.(open.attempt, open)
       this.options.onCommit?.(this.counts)
       return
@@ -396,7 +418,7 @@ const refusedDocument = (error: unknown, attempt: BatchAttempt<unknown>): bigint
 }
 
 const defaultOnError = (error: unknown): void => {
-  process.emitWarning(`eventfold worker: ${(error as Error)?.message ?? String(error)} (retrying)`)
+  logger().warn({ err: error }, 'worker: store error, retrying')
 }
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
