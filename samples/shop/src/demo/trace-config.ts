@@ -8,7 +8,8 @@ import { join, relative, resolve } from 'node:path'
  */
 export const writeTraceConfig = (dataDir: string): string => {
   const path = join(dataDir, 'eventfold.config.json')
-  const app = relative(dataDir, resolve(__dirname, '..', 'eventfold-app.js'))
+  // The built module, whether this runs from dist (the demo) or from src (the tests).
+  const app = relative(dataDir, resolve(__dirname, '..', '..', 'dist', 'eventfold-app.js'))
   const services = Object.fromEntries(['order', 'inventory', 'payment', 'shipping'].map((s) => [s, `${s}.db`]))
   writeFileSync(path, `${JSON.stringify({ sqlite: 'order.db', modules: [app.startsWith('.') ? app : `./${app}`], services }, null, 2)}\n`)
   return path

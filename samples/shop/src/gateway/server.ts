@@ -5,6 +5,7 @@ import type { Address } from '../contracts/messages'
 import { isOrderServiceUnavailableError, isUnknownSkuError } from '../errors'
 import type { OrderApi } from '../order/api'
 import { ORDER_STATUS } from '../order/status-projection'
+import { inRequestSpan } from '../runtime/tracing'
 import { TokenBuckets, type TokenBucketOptions } from './rate-limit'
 import { idParams, knownSkus, placeOrderBody } from './schemas'
 
@@ -62,7 +63,7 @@ export const gatewayServer = ({ orders, readModels, rateLimit, bodyLimit = 16 * 
       return reply.code(404).send({ error: 'UnknownSku', message: `unknown SKU '${body.sku}'; the catalogue has ${knownSkus().join(', ')}` })
     }
     const orderId = body.orderId ?? randomUUID()
-    await orders.place({ orderId, customerId: body.customerId, sku: body.sku, quantity: body.quantity, card: body.card, address: body.address })
+    await inRequestSpan('POST /orders', () => orders.place({ orderId, customerId: body.customerId, sku: body.sku, quantity: body.quantity, card: body.card, address: body.address }))
     return reply.code(202).header('location', `/orders/${orderId}`).send({ orderId, status: 'placed' })
   })
 

@@ -1,10 +1,12 @@
 import { isStreamAlreadyExistsError, type Eventfold } from '@eventfold/core'
 import { backoffDelay, sleep } from '@eventfold/core/spi'
+import { context } from '@opentelemetry/api'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { CATALOG, productOf } from '../contracts/catalog'
 import type { Address, ShippingDetails } from '../contracts/messages'
 import { OrderNotFoundError, OrderServiceError, OrderServiceUnavailableError, UnknownSkuError } from '../errors'
 import { PlaceOrder } from './commands'
+import { requestContext, traceHeaders } from '../runtime/tracing'
 import { Order } from './order'
 
 /** An order as the gateway hands it over, already validated against its schema. */
@@ -54,7 +56,8 @@ export const localOrderApi = (app: Eventfold): OrderApi => ({
 export const orderHttpServer = (api: OrderApi): FastifyInstance => {
   const server = Fastify({ logger: false })
   server.post<{ Body: PlaceOrderInput }>('/orders', async (request, reply) => {
-    await api.place(request.body)
+    // The caller's trace (the gateway's request) is the parent of the order's command.
+    await context.with(requestContext(request.headers), () => api.place(request.body))
     return reply.code(201).send({ orderId: request.body.orderId })
   })
   server.get<{ Params: { id: string } }>('/orders/:id/shipping', (request) => api.shippingDetails(request.params.id))
@@ -101,7 +104,7 @@ export const httpOrderApi = (baseUrl: string, { unavailableRetryMs = 0, onUnavai
   /** Calls the service; a 404 is handed to `notFound` with the error type the service named. */
   const call = async (path: string, notFound: (errorType: string | undefined) => Error | undefined, init?: RequestInit): Promise<unknown> => {
     const url = `${baseUrl}${path}`
-    const response = await respond(url, init)
+    const response = await respond(url, { ...init, headers: { ...(init?.headers as Record<string, string> | undefined), ...traceHeaders() } })
     const text = await response.text()
     if (response.ok) return JSON.parse(text)
     const known = response.status === 404 ? notFound(safeJson(text)?.error) : undefined

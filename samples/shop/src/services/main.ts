@@ -8,6 +8,7 @@ import { configFromEnv, SERVICES, type ServiceName, type ShopConfig } from '../r
 import { openReadModels } from '../runtime/read-models'
 import { INITIAL_STOCK } from '../runtime/shop'
 import { openServiceStores } from '../runtime/stores'
+import { registerFileTracing } from '../runtime/tracing'
 import { openTransport } from '../runtime/transport'
 import type { RunningWorkers } from '../runtime/workers'
 import { startShippingService } from '../shipping/service'
@@ -91,12 +92,15 @@ const main = async (): Promise<void> => {
     process.stderr.write(`usage: main.js <${SERVICES.join('|')}>\n`)
     process.exit(2)
   }
+  // SHOP_TRACE_FILE asks for an OpenTelemetry SDK writing this process's spans to that file (all services may share it).
+  const traceFile = process.env.SHOP_TRACE_FILE
+  const stopTracing = traceFile ? registerFileTracing(service, traceFile) : async () => {}
   const started = await start(service, configFromEnv())
   let stopping = false
   const stop = (): void => {
     if (stopping) return
     stopping = true
-    started.close().then(
+    started.close().then(stopTracing).then(
       () => process.exit(0),
       (error: unknown) => {
         process.stderr.write(`${service}: ${(error as Error).stack ?? String(error)}\n`)
