@@ -3,6 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { openSqlite, SqliteDocumentStore, SqliteEventStore } from '@eventfold/sqlite'
+import { defineConsumer } from '../consumers/consumer-definition'
+import { ConsumerWorker } from '../consumers/consumer-worker'
+import type { InboxStore } from '../inbox/inbox-store'
 import type { Transport } from '../transport/transport'
 
 const REPO_ROOT = resolve(__dirname, '../../../..')
@@ -10,15 +13,15 @@ const CHILD = join(__dirname, 'relay-crash-child.cjs')
 
 /** Options of {@link runRelayCrash}. */
 export interface RelayCrashOptions {
-  /** A module exporting a function that returns the transport; each child relay process loads it. */
+  /** A module exporting `openTransport(): Promise<Transport>`; each child relay process loads it. */
   readonly transportModule: string
   /** Added to the child processes' environment (broker addresses, a file). */
   readonly env?: Readonly<Record<string, string>>
   readonly topic: string
   /**
-   * The consumer side: waits until it has applied `expected` distinct
-   * events, and says how many deliveries it was handed and how many effects
-   * it applied (an inbox applies each event once).
+   * The consumer side, started with the first relay child: waits until it
+   * has applied `expected` distinct events, and says how many deliveries it
+   * was handed and how many effects it applied.
    */
   readonly consume: (expected: number) => Promise<{ readonly deliveries: number; readonly effects: number }>
   /** @default 50000 */
@@ -44,7 +47,8 @@ export interface RelayCrashResult {
 /** Builds the packages the child runs from `dist` (incremental: about a second when nothing changed). */
 const build = (): void => {
   const tsc = join(REPO_ROOT, 'node_modules/typescript/bin/tsc')
-  execFileSync(process.execPath, [tsc, '-b', 'packages/messaging', 'packages/adapters/sqlite'], { cwd: REPO_ROOT, stdio: 'pipe' })
+  const packages = ['packages/messaging', 'packages/adapters/sqlite', 'packages/adapters/kafka', 'packages/adapters/rabbitmq']
+  execFileSync(process.execPath, [tsc, '-b', ...packages], { cwd: REPO_ROOT, stdio: 'pipe' })
 }
 
 interface Child {
@@ -113,6 +117,9 @@ export const runRelayCrash = async (options: RelayCrashOptions): Promise<RelayCr
   new SqliteDocumentStore(sqlite)
   const args = [file, transportModule, topic, String(partitions), String(leaseTtlMs)]
   let child: Child | undefined
+  const consuming = consume(events)
+  // Awaited after the kills; a consumer failing meanwhile is reported then, not as an unhandled rejection.
+  consuming.catch(() => {})
   try {
     // 1000 streams, 10 events per append, one event in eleven of a type that is not published.
     const appending = (async () => {
@@ -138,7 +145,7 @@ export const runRelayCrash = async (options: RelayCrashOptions): Promise<RelayCr
     }
     await appending
     child = startChild(args, env)
-    const consumed = await consume(events)
+    const consumed = await consuming
     child.process.kill('SIGTERM')
     const code = await child.exited
     if (code !== 0) throw new Error(`the last relay child exited with ${code}: ${child.stderr}`)
@@ -152,28 +159,49 @@ export const runRelayCrash = async (options: RelayCrashOptions): Promise<RelayCr
   }
 }
 
-const never = new Promise<void>(() => {})
+/** Where {@link consumeThroughInbox}'s consumer records each effect. */
+export const CRASH_COLLECTION = 'crash_effects'
 
 /**
- * A consumer for {@link RelayCrashOptions.consume} on a real broker: a
- * consumer group of its own reads `topic` and applies each message id once
- * (a set of ids, standing in for the inbox), acknowledging as it goes.
+ * A consumer for {@link RelayCrashOptions.consume}: the real thing, a
+ * {@link ConsumerWorker} in a group of its own on `topic`, whose handler
+ * increments a document per event through `inbox`. It declares the topic as
+ * the relay will and binds its group before it resolves (a broker that keeps
+ * no log holds messages only for groups bound before the publish); once
+ * `expected` events are applied it counts the effects from the documents
+ * (the sum of every event's `seen`).
  */
-export const consumeOnce =
-  (transport: Transport, topic: string, group: string) =>
-  async (expected: number): Promise<{ deliveries: number; effects: number }> => {
-    const subscription = await transport.subscribe({ group, topics: [topic], from: 'earliest' })
-    const inbox = new Set<string>()
-    let deliveries = 0
-    try {
-      while (inbox.size < expected) {
-        const batch = await subscription.read(1000, 50, never)
-        deliveries += batch.length
-        for (const d of batch) inbox.add(d.id)
-        await subscription.acknowledge(batch)
-      }
-    } finally {
-      await subscription.close()
-    }
-    return { deliveries, effects: inbox.size }
+export const consumeThroughInbox = async ({
+  transport,
+  topic,
+  partitions,
+  group,
+  inbox,
+}: {
+  transport: Transport
+  topic: string
+  partitions: number
+  group: string
+  inbox: InboxStore
+}): Promise<(expected: number) => Promise<{ deliveries: number; effects: number }>> => {
+  await transport.declare({ name: topic, partitions })
+  await (await transport.subscribe({ group, topics: [topic] })).close()
+  return async (expected) => {
+    const consumer = defineConsumer(group, {
+      topics: [topic],
+      collection: CRASH_COLLECTION,
+      handlers: {
+        'Crashed.v1': (e, { documents }) => documents.upsert(String((e.data as { n: number }).n), { $inc: { seen: 1 } }),
+      },
+    })
+    const worker: ConsumerWorker = new ConsumerWorker(consumer, transport, inbox, {
+      batchSize: 500,
+      onProgress: (p) => p.eventsApplied >= expected && worker.stop(),
+    })
+    const progress = await worker.run()
+    const docs = await inbox.documents.find(CRASH_COLLECTION)
+    const effects = docs.reduce((sum, d) => sum + Number(d.seen), 0)
+    if (docs.length !== expected) throw new Error(`the consumer applied ${docs.length} distinct events of ${expected}`)
+    return { deliveries: progress.eventsRead, effects }
   }
+}
