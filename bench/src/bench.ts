@@ -7,6 +7,7 @@ import { entryData, ledgerId } from './domain'
 import { eventfoldSide, describeStore } from './eventfold'
 import { rawSide } from './raw'
 import { PgSchemas, pgEventfoldSide, pgRawSide, type PgSide } from './pg'
+import { runMessagingBench } from './messaging'
 import { formatReport, type PostgresReport, type Report, type Result, type SettingReport } from './report'
 import { runW5, W5_TARGETS, type W5Plan, type W5Report } from './w5'
 import { WORKLOADS, eventsOf, type AggregateStyle, type Prepared, type Side, type Size, type Synchronous, type WorkloadId } from './workload'
@@ -39,6 +40,8 @@ POSTGRES_URL / MONGODB_URL are unset or do not answer.
   --streams N                      streams per workload, W1 included (default: 1000, W1 at FULL 200; --quick: 100, W1 10)
   --dir PATH                       where the temporary databases go (default: the OS temp dir)
   --json                           print the results as JSON on stdout
+  --messaging                      run M1/M2 (relay throughput, end-to-end latency on Kafka and RabbitMQ)
+                                   instead; --messaging --help lists their options
   --help                           print this and exit`
 
 /** Minimum eventfold/raw ratio per workload. */
@@ -295,6 +298,8 @@ const runPostgres = async (
 }
 
 const main = async (): Promise<number> => {
+  // M1/M2 need the brokers and take minutes: a run of their own, asked for by name.
+  if (process.argv.includes('--messaging')) return runMessagingBench(process.argv.slice(2))
   let plan: Plan | 'help'
   try {
     plan = parsePlan(process.argv.slice(2))
