@@ -9,3 +9,14 @@ exports.openTransport = async () =>
     sessionTimeoutMs: 6000,
     heartbeatIntervalMs: 500,
   })
+
+/** Deletes what a test made on the shared broker: the topic (its groups' offsets go with it). */
+exports.dropTopic = async (topic) => {
+  const { Admin } = require('@platformatic/kafka')
+  const admin = new Admin({ clientId: 'eventfold-test', bootstrapBrokers: (process.env.KAFKA_BROKERS || '127.0.0.1:9092').split(',').map((b) => b.trim()) })
+  try {
+    await admin.deleteTopics({ topics: [topic] })
+  } finally {
+    await admin.close()
+  }
+}
