@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals'
 import type { EventStore } from '@eventfold/core'
-import { KafkaTransport } from '@eventfold/kafka'
+import { deadLetterTopic, KafkaTransport } from '@eventfold/kafka'
 import { openSqlite, SqliteDocumentStore, SqliteEventStore, sqliteInbox, type SqliteConnection } from '@eventfold/sqlite'
 import { encodeEnvelope } from '../envelope/codec'
 import type { IntegrationEnvelope } from '../envelope/envelope'
@@ -60,6 +60,9 @@ const bind = async (group: string, topic: string, partitions: number): Promise<v
 
 afterAll(async () => {
   await transport.close()
+  // The shared broker keeps no topic of this file: the relay's, the poison test's and its dead letters.
+  const { dropTopic } = require('../test-support/kafka-transport.cjs') as { dropTopic(topic: string): Promise<void> }
+  for (const topic of [`accounts-${tag}`, `orders-${tag}`, `customers-${tag}`, deadLetterTopic(`orders-${tag}`, `orders-taker-${tag}`)]) await dropTopic(topic)
   for (const c of connections) await c.close()
   rmSync(dir, { recursive: true, force: true })
 })
@@ -169,6 +172,11 @@ module.exports = defineConfig({
       expect(await new ParkedMessages(documents).list()).toMatchObject([
         { consumer: group, id: `order-${tag}-7`, topic, key: 'Order-1', attempts: 3, error: { message: 'cannot take order 7' } },
       ])
+      // Handed to the group's dead-letter topic as well, with the reason.
+      const deadLetters = await transport.subscribe({ group: `dead-letter-reader-${tag}`, topics: [deadLetterTopic(topic, group)] })
+      const [dead] = await deadLetters.read(1, 50, new Promise<void>(() => {}))
+      await deadLetters.close()
+      expect(dead).toMatchObject({ id: `order-${tag}-7`, key: 'Order-1' })
       const taken = await documents.find('orders', {}, { sort: { _id: 1 } })
       // Every other order, those after 7 on its key included, was taken once.
       expect(taken.map((d) => Number(d._id)).sort((a, b) => a - b)).toEqual(Array.from({ length: orders }, (_, n) => n).filter((n) => n !== 7))
