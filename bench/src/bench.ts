@@ -40,7 +40,7 @@ POSTGRES_URL / MONGODB_URL are unset or do not answer.
   --streams N                      streams per workload, W1 included (default: 1000, W1 at FULL 200; --quick: 100, W1 10)
   --dir PATH                       where the temporary databases go (default: the OS temp dir)
   --json                           print the results as JSON on stdout
-  --messaging                      run M1/M2 (relay throughput, end-to-end latency on Kafka and RabbitMQ)
+  --messaging, --only M1,M2        run M1/M2 (relay throughput, end-to-end latency on Kafka and RabbitMQ)
                                    instead; --messaging --help lists their options
   --help                           print this and exit`
 
@@ -299,7 +299,10 @@ const runPostgres = async (
 
 const main = async (): Promise<number> => {
   // M1/M2 need the brokers and take minutes: a run of their own, asked for by name.
-  if (process.argv.includes('--messaging')) return runMessagingBench(process.argv.slice(2))
+  const args = process.argv.slice(2)
+  const only = args.flatMap((a, i) => (a === '--only' ? [args[i + 1] ?? ''] : a.startsWith('--only=') ? [a.slice(7)] : []))
+  const messagingOnly = only.length > 0 && only.every((o) => o.split(',').every((w) => /^m[12]$/i.test(w.trim())))
+  if (args.includes('--messaging') || messagingOnly) return runMessagingBench(args)
   let plan: Plan | 'help'
   try {
     plan = parsePlan(process.argv.slice(2))
