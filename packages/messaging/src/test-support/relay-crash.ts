@@ -44,6 +44,9 @@ export interface RelayCrashResult {
   readonly duplicates: number
 }
 
+/** How long the consumer may take once the relay published the whole log. */
+const STALL_MS = 120_000
+
 /** Builds the packages the child runs from `dist` (incremental: about a second when nothing changed). */
 const build = (): void => {
   const tsc = join(REPO_ROOT, 'node_modules/typescript/bin/tsc')
@@ -55,6 +58,8 @@ interface Child {
   readonly process: ChildProcess
   /** Checkpoint lines printed so far. */
   checkpoints: number
+  /** The last checkpoint printed for each relay partition. */
+  readonly positions: Map<string, bigint>
   /** True once it printed `held`: a publish went through and its checkpoint never will. */
   held: boolean
   readonly exited: Promise<number | null>
@@ -69,6 +74,7 @@ const startChild = (args: readonly string[], env: Readonly<Record<string, string
   const state: Child = {
     process: child,
     checkpoints: 0,
+    positions: new Map(),
     held: false,
     stderr: '',
     exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))),
@@ -89,7 +95,11 @@ const startChild = (args: readonly string[], env: Readonly<Record<string, string
     pending += chunk
     const lines = pending.split('\n')
     pending = lines.pop()!
-    state.checkpoints += lines.filter((l) => l.startsWith('checkpoint ')).length
+    for (const line of lines.filter((l) => l.startsWith('checkpoint '))) {
+      const [, partition, position] = line.split(' ')
+      state.checkpoints++
+      state.positions.set(partition!, BigInt(position!))
+    }
     state.held ||= lines.includes('held')
     for (const w of [...waiters]) w()
   })
@@ -145,7 +155,16 @@ export const runRelayCrash = async (options: RelayCrashOptions): Promise<RelayCr
     }
     await appending
     child = startChild(args, env)
-    const consumed = await consuming
+    const head = (await eventStore.headPosition()) ?? 0n
+    const last = child
+    const atHead = last
+      .printed((c) => c.positions.size === partitions && [...c.positions.values()].every((p) => p >= head), 'publishing the whole log')
+      .then(
+        // A safety net, not a synchronisation: once everything is published, a consumer that never finishes lost messages.
+        () => new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`the relay published the whole log of '${topic}' (position ${head}) and the consumer did not get every event within ${STALL_MS} ms`)), STALL_MS).unref()),
+      )
+    atHead.catch(() => {})
+    const consumed = await Promise.race([consuming, atHead])
     child.process.kill('SIGTERM')
     const code = await child.exited
     if (code !== 0) throw new Error(`the last relay child exited with ${code}: ${child.stderr}`)
