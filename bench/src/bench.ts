@@ -8,6 +8,7 @@ import { isE1Only, runE1Bench } from './e1'
 import { eventfoldSide, describeStore } from './eventfold'
 import { rawSide } from './raw'
 import { PgSchemas, pgEventfoldSide, pgRawSide, type PgSide } from './pg'
+import { runMessagingBench } from './messaging'
 import { formatReport, type PostgresReport, type Report, type Result, type SettingReport } from './report'
 import { formatS1, runS1, type S1Report } from './s1'
 import { runW5, W5_TARGETS, type W5Plan, type W5Report } from './w5'
@@ -48,6 +49,8 @@ POSTGRES_URL / MONGODB_URL are unset or do not answer.
   --telemetry                      instead of the above: W1 (SQLite NORMAL) and W5 (embedded) with tracing and
                                    metrics on (OpenTelemetry SDK, exporters that drop everything) against off,
                                    side by side (W1: --streams, default 200; W5: --w5-events, default 200000)
+  --messaging, --only M1,M2        run M1/M2 (relay throughput, end-to-end latency on Kafka and RabbitMQ)
+                                   instead; --messaging --help lists their options
   --help                           print this and exit`
 
 /** Minimum eventfold/raw ratio per workload. */
@@ -320,6 +323,11 @@ const runPostgres = async (
 const main = async (): Promise<number> => {
   // E1 (the shop sample end to end) has its own options: see bench/src/e1.ts.
   if (isE1Only(process.argv.slice(2))) return runE1Bench(process.argv.slice(2))
+  // M1/M2 need the brokers and take minutes: a run of their own, asked for by name.
+  const args = process.argv.slice(2)
+  const only = args.flatMap((a, i) => (a === '--only' ? [args[i + 1] ?? ''] : a.startsWith('--only=') ? [a.slice(7)] : []))
+  const messagingOnly = only.length > 0 && only.every((o) => o.split(',').every((w) => /^m[12]$/i.test(w.trim())))
+  if (args.includes('--messaging') || messagingOnly) return runMessagingBench(args)
   let plan: Plan | 'help'
   try {
     plan = parsePlan(process.argv.slice(2))

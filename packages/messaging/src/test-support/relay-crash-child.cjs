@@ -17,9 +17,7 @@ const main = async () => {
   const sqlite = openSqlite(file, { synchronous: 'normal' })
   const eventStore = new SqliteEventStore(sqlite, { pollIntervalMs: 20 })
   const documents = new SqliteDocumentStore(sqlite)
-  const exported = require(transportModule)
-  const factory = typeof exported === 'function' ? exported : exported.transport ?? exported.default
-  const transport = await factory()
+  const transport = await require(transportModule).openTransport()
   const holdAfter = Number(process.env.RELAY_CRASH_HOLD_AFTER_PUBLISH || 0)
   let publishes = 0
   const relayed = {

@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { buildPackages } from '@eventfold/core/testing'
 import { openSqlite, SqliteDocumentStore, SqliteEventStore } from '@eventfold/sqlite'
+import { defineConsumer } from '../consumers/consumer-definition'
+import { ConsumerWorker } from '../consumers/consumer-worker'
+import type { InboxStore } from '../inbox/inbox-store'
 import type { Transport } from '../transport/transport'
 
 const REPO_ROOT = resolve(__dirname, '../../../..')
@@ -11,15 +14,15 @@ const CHILD = join(__dirname, 'relay-crash-child.cjs')
 
 /** Options of {@link runRelayCrash}. */
 export interface RelayCrashOptions {
-  /** A module exporting a function that returns the transport; each child relay process loads it. */
+  /** A module exporting `openTransport(): Promise<Transport>`; each child relay process loads it. */
   readonly transportModule: string
   /** Added to the child processes' environment (broker addresses, a file). */
   readonly env?: Readonly<Record<string, string>>
   readonly topic: string
   /**
-   * The consumer side: waits until it has applied `expected` distinct
-   * events, and says how many deliveries it was handed and how many effects
-   * it applied (an inbox applies each event once).
+   * The consumer side, started with the first relay child: waits until it
+   * has applied `expected` distinct events, and says how many deliveries it
+   * was handed and how many effects it applied.
    */
   readonly consume: (expected: number) => Promise<{ readonly deliveries: number; readonly effects: number }>
   /** @default 50000 */
@@ -42,13 +45,19 @@ export interface RelayCrashResult {
   readonly duplicates: number
 }
 
+/** How long the consumer may take once the relay published the whole log. */
+const STALL_MS = 120_000
+
 /** Builds the packages the child runs from `dist` (incremental: about a second when nothing changed). */
-const build = (): void => buildPackages(join(REPO_ROOT, 'packages/messaging'), join(REPO_ROOT, 'packages/adapters/sqlite'))
+const build = (): void =>
+  buildPackages(...['packages/messaging', 'packages/adapters/sqlite', 'packages/adapters/kafka', 'packages/adapters/rabbitmq'].map((p) => join(REPO_ROOT, p)))
 
 interface Child {
   readonly process: ChildProcess
   /** Checkpoint lines printed so far. */
   checkpoints: number
+  /** The last checkpoint printed for each relay partition. */
+  readonly positions: Map<string, bigint>
   /** True once it printed `held`: a publish went through and its checkpoint never will. */
   held: boolean
   readonly exited: Promise<number | null>
@@ -63,6 +72,7 @@ const startChild = (args: readonly string[], env: Readonly<Record<string, string
   const state: Child = {
     process: child,
     checkpoints: 0,
+    positions: new Map(),
     held: false,
     stderr: '',
     exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))),
@@ -83,7 +93,11 @@ const startChild = (args: readonly string[], env: Readonly<Record<string, string
     pending += chunk
     const lines = pending.split('\n')
     pending = lines.pop()!
-    state.checkpoints += lines.filter((l) => l.startsWith('checkpoint ')).length
+    for (const line of lines.filter((l) => l.startsWith('checkpoint '))) {
+      const [, partition, position] = line.split(' ')
+      state.checkpoints++
+      state.positions.set(partition!, BigInt(position!))
+    }
     state.held ||= lines.includes('held')
     for (const w of [...waiters]) w()
   })
@@ -111,6 +125,9 @@ export const runRelayCrash = async (options: RelayCrashOptions): Promise<RelayCr
   new SqliteDocumentStore(sqlite)
   const args = [file, transportModule, topic, String(partitions), String(leaseTtlMs)]
   let child: Child | undefined
+  const consuming = consume(events)
+  // Awaited after the kills; a consumer failing meanwhile is reported then, not as an unhandled rejection.
+  consuming.catch(() => {})
   try {
     // 1000 streams, 10 events per append, one event in eleven of a type that is not published.
     const appending = (async () => {
@@ -136,7 +153,16 @@ export const runRelayCrash = async (options: RelayCrashOptions): Promise<RelayCr
     }
     await appending
     child = startChild(args, env)
-    const consumed = await consume(events)
+    const head = (await eventStore.headPosition()) ?? 0n
+    const last = child
+    const atHead = last
+      .printed((c) => c.positions.size === partitions && [...c.positions.values()].every((p) => p >= head), 'publishing the whole log')
+      .then(
+        // A safety net, not a synchronisation: once everything is published, a consumer that never finishes lost messages.
+        () => new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`the relay published the whole log of '${topic}' (position ${head}) and the consumer did not get every event within ${STALL_MS} ms`)), STALL_MS).unref()),
+      )
+    atHead.catch(() => {})
+    const consumed = await Promise.race([consuming, atHead])
     child.process.kill('SIGTERM')
     const code = await child.exited
     if (code !== 0) throw new Error(`the last relay child exited with ${code}: ${child.stderr}`)
@@ -150,28 +176,49 @@ export const runRelayCrash = async (options: RelayCrashOptions): Promise<RelayCr
   }
 }
 
-const never = new Promise<void>(() => {})
+/** Where {@link consumeThroughInbox}'s consumer records each effect. */
+export const CRASH_COLLECTION = 'crash_effects'
 
 /**
- * A consumer for {@link RelayCrashOptions.consume} on a real broker: a
- * consumer group of its own reads `topic` and applies each message id once
- * (a set of ids, standing in for the inbox), acknowledging as it goes.
+ * A consumer for {@link RelayCrashOptions.consume}: the real thing, a
+ * {@link ConsumerWorker} in a group of its own on `topic`, whose handler
+ * increments a document per event through `inbox`. It declares the topic as
+ * the relay will and binds its group before it resolves (a broker that keeps
+ * no log holds messages only for groups bound before the publish); once
+ * `expected` events are applied it counts the effects from the documents
+ * (the sum of every event's `seen`).
  */
-export const consumeOnce =
-  (transport: Transport, topic: string, group: string) =>
-  async (expected: number): Promise<{ deliveries: number; effects: number }> => {
-    const subscription = await transport.subscribe({ group, topics: [topic], from: 'earliest' })
-    const inbox = new Set<string>()
-    let deliveries = 0
-    try {
-      while (inbox.size < expected) {
-        const batch = await subscription.read(1000, 50, never)
-        deliveries += batch.length
-        for (const d of batch) inbox.add(d.id)
-        await subscription.acknowledge(batch)
-      }
-    } finally {
-      await subscription.close()
-    }
-    return { deliveries, effects: inbox.size }
+export const consumeThroughInbox = async ({
+  transport,
+  topic,
+  partitions,
+  group,
+  inbox,
+}: {
+  transport: Transport
+  topic: string
+  partitions: number
+  group: string
+  inbox: InboxStore
+}): Promise<(expected: number) => Promise<{ deliveries: number; effects: number }>> => {
+  await transport.declare({ name: topic, partitions })
+  await (await transport.subscribe({ group, topics: [topic] })).close()
+  return async (expected) => {
+    const consumer = defineConsumer(group, {
+      topics: [topic],
+      collection: CRASH_COLLECTION,
+      handlers: {
+        'Crashed.v1': (e, { documents }) => documents.upsert(String((e.data as { n: number }).n), { $inc: { seen: 1 } }),
+      },
+    })
+    const worker: ConsumerWorker = new ConsumerWorker(consumer, transport, inbox, {
+      batchSize: 500,
+      onProgress: (p) => p.eventsApplied >= expected && worker.stop(),
+    })
+    const progress = await worker.run()
+    const docs = await inbox.documents.find(CRASH_COLLECTION)
+    const effects = docs.reduce((sum, d) => sum + Number(d.seen), 0)
+    if (docs.length !== expected) throw new Error(`the consumer applied ${docs.length} distinct events of ${expected}`)
+    return { deliveries: progress.eventsRead, effects }
   }
+}

@@ -15,7 +15,7 @@ import { defineConsumer } from '../consumers/consumer-definition'
 import { ConsumerWorker } from '../consumers/consumer-worker'
 import { INBOX_COLLECTION } from '../inbox/inbox-records'
 import type { InboxStore } from '../inbox/inbox-store'
-import type { Transport } from '../transport/transport'
+import type { Subscription, Transport } from '../transport/transport'
 
 interface Record {
   readonly type: 'Record' | 'OpenLedger'
@@ -45,20 +45,33 @@ const main = async (): Promise<void> => {
   const beforeAck = env.EF_CRASH_KILL_POINT === 'before-ack'
   const opened = await openTransport()
   // Acknowledgements pass through here, so that the child can stop between a commit and its acknowledgement.
-  const transport: Transport = Object.assign(Object.create(opened) as Transport, {
-    subscribe: async (options: Parameters<Transport['subscribe']>[0]) => {
+  // Every member is delegated by hand: transports are classes whose private fields a prototype copy cannot reach.
+  const transport: Transport = {
+    name: opened.name,
+    declare: (topic) => opened.declare(topic),
+    publish: (topic, messages) => opened.publish(topic, messages),
+    lag: (group, topics) => opened.lag(group, topics),
+    close: () => opened.close(),
+    subscribe: async (options) => {
       const subscription = await opened.subscribe(options)
-      return Object.assign(Object.create(subscription) as typeof subscription, {
-        acknowledge: async (deliveries: Parameters<typeof subscription.acknowledge>[0]) => {
+      const wrapped: Subscription = {
+        get finished() {
+          return subscription.finished
+        },
+        read: (maxCount, maxWaitMs, wake) => subscription.read(maxCount, maxWaitMs, wake),
+        deadLetter: (delivery, reason) => subscription.deadLetter(delivery, reason),
+        close: () => subscription.close(),
+        acknowledge: async (deliveries) => {
           if (beforeAck && killAfter !== undefined && applied >= killAfter) {
             say({ point: 'before-ack', applied })
             await new Promise(() => {})
           }
           return subscription.acknowledge(deliveries)
         },
-      })
+      }
+      return wrapped
     },
-  })
+  }
   const inbox = await openInbox(env.EF_CRASH_DIR!)
   let applied = 0
   const consumer = defineConsumer(env.EF_CRASH_GROUP!, {

@@ -40,7 +40,7 @@ const CHILD = join(__dirname, '..', '..', 'dist', 'testing', 'consumer-crash-chi
  * has a log) is there exactly once. Needs the package built (`tsc -b`).
  * @example
  * ```ts
- * consumerCrashSuite('Kafka', { transportModule: require.resolve('./crash-transport.cjs'), inboxModule: require.resolve('./crash-inbox.cjs') })
+ * consumerCrashSuite('Kafka', { transportModule: require.resolve('./kafka-transport.cjs'), inboxModule: require.resolve('./sqlite-inbox.cjs') })
  * ```
  */
 export const consumerCrashSuite = (name: string, { transportModule, inboxModule, messages = 400, kills = 3 }: ConsumerCrashOptions): void => {
@@ -54,6 +54,8 @@ export const consumerCrashSuite = (name: string, { transportModule, inboxModule,
       const transport = await openTransport()
       try {
         await transport.declare({ name: topic, partitions: 4 })
+        // The group joins before the publish: a broker that keeps no log (RabbitMQ) only holds messages for groups bound to the topic.
+        await (await transport.subscribe({ group: `${tag}-billing`, topics: [topic] })).close()
         const keys = 12
         await transport.publish(
           topic,

@@ -55,6 +55,9 @@ export class KafkaTransport implements Transport {
   // Topics seen to exist: the client waits without end on a send to a missing topic, so
   // publish checks each topic once before its first send.
   readonly #knownTopics = new Set<string>()
+  // One send in flight at a time: the client's idempotent producer loses records of sends that overlap
+  // (it answers success for them), and a relay publishes its partitions from one producer at once.
+  #sending: Promise<unknown> = Promise.resolve()
 
   constructor(brokers: readonly string[], options: KafkaTransportOptions = {}) {
     this.#brokers = brokers
@@ -140,8 +143,10 @@ export class KafkaTransport implements Transport {
       // Kafka records have no id field: the id travels in the header the envelope codec also uses.
       headers: toHeaders({ ...message.headers, [ID_HEADER]: message.id }),
     }))
+    const sent = this.#sending.then(() => this.#producer.send({ messages: batch }))
+    this.#sending = sent.catch(() => {})
     try {
-      await this.#producer.send({ messages: batch })
+      await sent
     } catch (error) {
       throw translateError(error, this.#context('publish', topic))
     }

@@ -1,5 +1,5 @@
 'use strict'
-// The consumer's store of the consumer crash test: an SQLite file in `dir`
+// The consumer's store of the consumer crash tests: an SQLite file in `dir`
 // with its log and read models, through the built package.
 const { join } = require('node:path')
 const { openSqlite, sqliteInbox } = require('@eventfold/sqlite')
