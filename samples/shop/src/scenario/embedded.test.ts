@@ -6,7 +6,7 @@ import { INITIAL_STOCK, startEmbeddedShop, type EmbeddedShop } from '../runtime/
 import { gatewayClient, type GatewayClient } from './client'
 import { shopScenarioSuite } from './scenario-suite'
 
-describe.each(['choreography', 'saga'])('the shop on the embedded default (one process, in-memory transport, SQLite per service), %s flow', (flow) => {
+describe.each(['choreography', 'saga'] as const)('the shop on the embedded default (one process, in-memory transport, SQLite per service), %s flow', (flow) => {
   let dir: string
   let shop: EmbeddedShop
   let client: GatewayClient
@@ -27,5 +27,6 @@ describe.each(['choreography', 'saga'])('the shop on the embedded default (one p
     readModels: shop.readModels,
     initialStock: INITIAL_STOCK,
     rateCapacity: 5,
+    flow,
   }))
 })
