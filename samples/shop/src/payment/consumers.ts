@@ -2,7 +2,7 @@ import { isAggregateNotFoundError, isStreamAlreadyExistsError, type CommandBus }
 import { defineConsumer, type ConsumerDefinition, type IntegrationEnvelope } from '@eventfold/messaging'
 import { MessageTypes as T, type OrderCancelledV1, type PaymentAttemptedV1, type PaymentRequestedV1 } from '../contracts/messages'
 import type { ShopTopics } from '../contracts/topics'
-import { CancelPayment, CapturePayment, HoldPayment, RequestPayment } from './commands'
+import { CancelPayment, CapturePayment, HoldPayment, RequestPayment, VoidPaymentBeforeRequest } from './commands'
 import { assessAttempt, type CardWindow, type CustomerHistory, type FraudRules } from './fraud'
 
 const ignore =
@@ -21,6 +21,18 @@ export const paymentConsumer = (topics: ShopTopics, namePrefix = '', flow: 'chor
     // An order cancelled before it asked for a payment has none to cancel.
     await commands.execute(new CancelPayment(orderId, reason)).catch(ignore(isAggregateNotFoundError))
   }
+  // The saga's command and the order's request travel on different topics: a cancellation that comes first is recorded, so the request takes nothing.
+  const cancelBeforeOrAfterRequest = async (orderId: string, reason: string, commands: CommandBus): Promise<void> => {
+    const unknown = await commands.execute(new CancelPayment(orderId, reason)).then(
+      () => false,
+      (error: unknown) => (isAggregateNotFoundError(error) ? true : Promise.reject(error)),
+    )
+    if (!unknown) return
+    await commands.execute(new VoidPaymentBeforeRequest(orderId, reason)).catch(async (error: unknown) => {
+      if (!isStreamAlreadyExistsError(error)) throw error
+      await commands.execute(new CancelPayment(orderId, reason)) // the request came in between: cancel what it started
+    })
+  }
   return defineConsumer(`${namePrefix}payment`, {
     topics: flow === 'saga' ? [topics.orders, topics.paymentCommands] : [topics.orders],
     collection: 'payment_inbox_effects',
@@ -31,7 +43,7 @@ export const paymentConsumer = (topics: ShopTopics, namePrefix = '', flow: 'chor
         await commands.execute(new RequestPayment(orderId, customerId, card, amount, e.occurredAt)).catch(ignore(isStreamAlreadyExistsError))
       },
       ...(flow === 'saga'
-        ? { CancelPayment: (e: IntegrationEnvelope<{ orderId: string; reason: string }>, { commands }: { commands: CommandBus }) => cancel(e.data.orderId, e.data.reason, commands) }
+        ? { CancelPayment: (e: IntegrationEnvelope<{ orderId: string; reason: string }>, { commands }: { commands: CommandBus }) => cancelBeforeOrAfterRequest(e.data.orderId, e.data.reason, commands) }
         : { [T.OrderCancelled]: (e: IntegrationEnvelope<OrderCancelledV1>, { commands }: { commands: CommandBus }) => cancel(e.data.orderId, e.data.reason, commands) }),
     },
   })
