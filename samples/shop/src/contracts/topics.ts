@@ -8,6 +8,10 @@ export interface ShopTopics {
   /** One partition: the fraud detector sees attempts in log order, so a replay gives the same alerts. */
   readonly payments: string
   readonly shipping: string
+  /** Integration commands the order's saga sends to inventory (its compensations). */
+  readonly inventoryCommands: string
+  /** Integration commands the order's saga sends to payment (its compensations). */
+  readonly paymentCommands: string
 }
 
 /** The topic names under `prefix`. */
@@ -16,6 +20,8 @@ export const shopTopics = (prefix = ''): ShopTopics => ({
   inventory: `${prefix}shop.inventory`,
   payments: `${prefix}shop.payments`,
   shipping: `${prefix}shop.shipping`,
+  inventoryCommands: `${prefix}shop.inventory.commands`,
+  paymentCommands: `${prefix}shop.payment.commands`,
 })
 
 /** Partitions of each topic; the payments topic has one (see {@link ShopTopics.payments}). */
@@ -24,6 +30,8 @@ export const shopTopicSpecs = (topics: ShopTopics): { readonly name: string; rea
   { name: topics.inventory, partitions: 4 },
   { name: topics.payments, partitions: 1 },
   { name: topics.shipping, partitions: 4 },
+  { name: topics.inventoryCommands, partitions: 4 },
+  { name: topics.paymentCommands, partitions: 4 },
 ]
 
 /**

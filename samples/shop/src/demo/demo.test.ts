@@ -6,10 +6,10 @@ import { join, resolve } from 'node:path'
 const DEMO = resolve(__dirname, '..', '..', 'dist', 'demo', 'main.js')
 const EVENTFOLD = resolve(__dirname, '..', '..', '..', '..', 'packages', 'cli', 'bin', 'eventfold.js')
 
-describe('the demo command', () => {
+describe.each(['choreography', 'saga'])('the demo command, --flow %s', (flow) => {
   it('runs the scenario on the embedded default and reports every rule holding', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'shop-demo-'))
-    const child = spawn(process.execPath, [DEMO, '--embedded', '--exit'], {
+    const child = spawn(process.execPath, [DEMO, '--embedded', '--exit', '--flow', flow], {
       env: { ...process.env, SHOP_DATA_DIR: dir, SHOP_GATEWAY_PORT: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
@@ -26,6 +26,7 @@ describe('the demo command', () => {
     expect(out).toMatch(/bob-1 +→ cancelled \(out-of-stock\)/)
     expect(out).toMatch(/mallory-3 +→ cancelled \(fraud-suspected\)/)
     expect(out).toMatch(/bot-4 .*→ 429 Retry-After: \d+ s/)
+    expect(out).toContain(`Embedded shop (${flow})`)
     expect(out).toContain('Every rule holds')
   })
 })

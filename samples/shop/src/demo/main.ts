@@ -34,13 +34,13 @@ const onInterrupt = (stop: () => Promise<void>): void => {
 /** Every service in this process, on the in-memory transport and one SQLite file per service. */
 const embedded = async (base: ShopConfig): Promise<void> => {
   const config: ShopConfig = { ...base, transport: 'memory', store: 'sqlite', mongoUrl: undefined }
-  say(`Embedded shop: every service in this process, in-memory transport, SQLite files in ${config.dataDir}`)
+  say(`Embedded shop (${config.flow}): every service in this process, in-memory transport, SQLite files in ${config.dataDir}`)
   const shop = await startEmbeddedShop(config)
   onInterrupt(shop.stop)
   const client = gatewayClient(await shop.gateway.listen({ host: '127.0.0.1', port: config.gatewayPort }))
   await runDemoScenario(client, config.rateLimit.capacity, say)
   const logs = { order: shop.stores.order.eventStore, inventory: shop.stores.inventory.eventStore, payment: shop.stores.payment.eventStore, shipping: shop.stores.shipping.eventStore }
-  printReport(await auditUntilClean({ client, logs, readModels: shop.readModels, initialStock: INITIAL_STOCK, rateCapacity: config.rateLimit.capacity }))
+  printReport(await auditUntilClean({ client, logs, readModels: shop.readModels, initialStock: INITIAL_STOCK, rateCapacity: config.rateLimit.capacity, flow: config.flow }))
   sayTrace(config)
   if (await keepServing(`http://127.0.0.1:${config.gatewayPort}`)) await shop.stop()
 }
@@ -52,7 +52,7 @@ const processes = async (base: ShopConfig): Promise<void> => {
   // A run's names are new, so it starts from empty topics, schemas and read model whatever ran before.
   const run = `demo${Date.now().toString(36)}`
   const config = configFromEnv({ ...env, SHOP_NAME_PREFIX: `${run}.`, SHOP_MONGO_DB: `shop_${run}`, SHOP_SCHEMA_PREFIX: `shop_${run}_`, SHOP_DATA_DIR: join(base.dataDir, run) })
-  const childEnv = { ...env, SHOP_NAME_PREFIX: config.namePrefix, SHOP_MONGO_DB: config.mongoDb, SHOP_SCHEMA_PREFIX: config.schemaPrefix, SHOP_DATA_DIR: config.dataDir, SHOP_TRANSPORT: 'kafka' }
+  const childEnv = { ...env, SHOP_NAME_PREFIX: config.namePrefix, SHOP_MONGO_DB: config.mongoDb, SHOP_SCHEMA_PREFIX: config.schemaPrefix, SHOP_DATA_DIR: config.dataDir, SHOP_TRANSPORT: 'kafka', SHOP_FLOW: config.flow }
   mkdirSync(config.dataDir, { recursive: true })
   const cluster = new ShopCluster(childEnv, join(config.dataDir, 'logs'))
   const stopAll = async (): Promise<void> => {
@@ -60,14 +60,14 @@ const processes = async (base: ShopConfig): Promise<void> => {
     say(`Stopped: ${Object.entries(codes).map(([s, c]) => `${s} exit ${c}`).join(', ')}`)
   }
   onInterrupt(stopAll)
-  say(`Starting order, inventory, payment, shipping and gateway as processes (${config.store === 'postgres' ? `PostgreSQL schemas ${config.schemaPrefix}*` : `SQLite files in ${config.dataDir}`}; Kafka topics ${config.namePrefix}shop.*; read model in MongoDB ${config.mongoDb}; logs in ${join(config.dataDir, 'logs')})`)
+  say(`Starting order, inventory, payment, shipping and gateway as processes, ${config.flow} flow (${config.store === 'postgres' ? `PostgreSQL schemas ${config.schemaPrefix}*` : `SQLite files in ${config.dataDir}`}; Kafka topics ${config.namePrefix}shop.*; read model in MongoDB ${config.mongoDb}; logs in ${join(config.dataDir, 'logs')})`)
   for (const [service, ready] of Object.entries(await cluster.start())) say(`  ${service.padEnd(9)} pid ${String(ready.pid)} ${String(ready.url ?? ready.store ?? '')}`)
   const client = gatewayClient(`http://127.0.0.1:${config.gatewayPort}`)
   await runDemoScenario(client, config.rateLimit.capacity, say)
   const { logs, close } = openShopLogs(config)
   const readModels = await MongoDocumentStore.connect(config.mongoUrl!, { dbName: config.mongoDb })
   try {
-    printReport(await auditUntilClean({ client, logs, readModels, initialStock: INITIAL_STOCK, rateCapacity: config.rateLimit.capacity }))
+    printReport(await auditUntilClean({ client, logs, readModels, initialStock: INITIAL_STOCK, rateCapacity: config.rateLimit.capacity, flow: config.flow }))
     sayTrace(config)
   } finally {
     await readModels.close()
@@ -90,8 +90,16 @@ const keepServing = async (url: string): Promise<boolean> => {
   return false
 }
 
+/** `--flow saga|choreography` (or `--flow=…`), else `SHOP_FLOW`; the configuration checks the value. */
+const flowOption = (argv: readonly string[]): Record<string, string> => {
+  const i = argv.findIndex((a) => a === '--flow' || a.startsWith('--flow='))
+  if (i < 0) return {}
+  const arg = argv[i]!
+  return { SHOP_FLOW: arg.includes('=') ? arg.slice('--flow='.length) : (argv[i + 1] ?? '') }
+}
+
 const main = async (): Promise<void> => {
-  const base = configFromEnv({ ...DEMO_DEFAULTS, ...process.env })
+  const base = configFromEnv({ ...DEMO_DEFAULTS, ...process.env, ...flowOption(process.argv) })
   if (process.argv.includes('--embedded')) {
     rmSync(base.dataDir, { recursive: true, force: true })
     await embedded(base)

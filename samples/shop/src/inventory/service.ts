@@ -1,4 +1,4 @@
-import { createEventfold, isStreamAlreadyExistsError, type Eventfold } from '@eventfold/core'
+import { createEventfold, isStreamAlreadyExistsError, type CommandBus, type Eventfold } from '@eventfold/core'
 import { ConsumerWorker, defineConsumer, Relay, type ConsumerDefinition, type IntegrationEnvelope } from '@eventfold/messaging'
 import { commandTarget, Deadlines, DeadlineWorker } from '@eventfold/sagas'
 import { MessageTypes as T, type OrderCancelledV1, type OrderPaidV1, type OrderPlacedV1, type OrderShippedV1 } from '../contracts/messages'
@@ -19,12 +19,22 @@ export interface InventoryConsumerOptions {
   readonly namePrefix?: string
   readonly deadlines: Deadlines
   readonly reservationTtlMs: number
+  /** With `saga`, stock is released on the saga's `ReleaseReservation` command instead of on `OrderCancelled.v1`. @default 'choreography' */
+  readonly flow?: 'choreography' | 'saga'
 }
 
-/** Choreography, inventory's side: reserve on a placed order, allocate when paid, release when cancelled, ship when shipped. */
-export const inventoryConsumer = ({ topics, namePrefix = '', deadlines, reservationTtlMs }: InventoryConsumerOptions): ConsumerDefinition =>
-  defineConsumer(`${namePrefix}inventory`, {
-    topics: [topics.orders],
+/**
+ * Inventory's side: reserve on a placed order, allocate when paid, ship when
+ * shipped; release when the order is cancelled (choreography) or when the
+ * order's saga sends `ReleaseReservation` on inventory's commands topic (saga).
+ */
+export const inventoryConsumer = ({ topics, namePrefix = '', deadlines, reservationTtlMs, flow = 'choreography' }: InventoryConsumerOptions): ConsumerDefinition => {
+  const release = async (sku: string, orderId: string, commands: CommandBus): Promise<void> => {
+    await commands.execute(new ReleaseReservation(sku, orderId))
+    await deadlines.scope(`Reservation-${orderId}`).cancel(RESERVATION_EXPIRY)
+  }
+  return defineConsumer(`${namePrefix}inventory`, {
+    topics: flow === 'saga' ? [topics.orders, topics.inventoryCommands] : [topics.orders],
     collection: 'inventory_inbox_effects',
     handlers: {
       [T.OrderPlaced]: async (e: IntegrationEnvelope<OrderPlacedV1>, { commands }) => {
@@ -39,15 +49,15 @@ export const inventoryConsumer = ({ topics, namePrefix = '', deadlines, reservat
         await commands.execute(new AllocateStock(e.data.sku, e.data.orderId))
         await deadlines.scope(`Reservation-${e.data.orderId}`).cancel(RESERVATION_EXPIRY)
       },
-      [T.OrderCancelled]: async (e: IntegrationEnvelope<OrderCancelledV1>, { commands }) => {
-        await commands.execute(new ReleaseReservation(e.data.sku, e.data.orderId))
-        await deadlines.scope(`Reservation-${e.data.orderId}`).cancel(RESERVATION_EXPIRY)
-      },
+      ...(flow === 'saga'
+        ? { ReleaseReservation: (e: IntegrationEnvelope<{ sku: string; orderId: string }>, { commands }: { commands: CommandBus }) => release(e.data.sku, e.data.orderId, commands) }
+        : { [T.OrderCancelled]: (e: IntegrationEnvelope<OrderCancelledV1>, { commands }: { commands: CommandBus }) => release(e.data.sku, e.data.orderId, commands) }),
       [T.OrderShipped]: async (e: IntegrationEnvelope<OrderShippedV1>, { commands }) => {
         await commands.execute(new ShipStock(e.data.sku, e.data.orderId))
       },
     },
   })
+}
 
 /** The inventory service running. */
 export interface InventoryService {
@@ -76,7 +86,7 @@ export const startInventoryService = ({ config, stores, transport, topics }: Ser
     },
   })
   const deadlines = new Deadlines(stores.deadlines, { onScheduled: () => deadlineWorker.wake() })
-  const consumer = inventoryConsumer({ topics, namePrefix: config.namePrefix, deadlines, reservationTtlMs: config.reservationTtlMs })
+  const consumer = inventoryConsumer({ topics, namePrefix: config.namePrefix, deadlines, reservationTtlMs: config.reservationTtlMs, flow: config.flow })
   const workers = startWorkers([
     new Relay({ eventStore: stores.eventStore, documents: stores.documents, transport, publications: inventoryPublications(topics), maxBatchWaitMs: 5 }),
     new ConsumerWorker(consumer, transport, stores.inbox, { aggregates: [Stock], maxBatchWaitMs: 5 }),

@@ -46,3 +46,19 @@ export class CancelPayment {
     this.orderId = orderId
   }
 }
+
+/**
+ * The order's saga cancelled a payment this service has not been asked for
+ * yet (its command overtook the request, which travels on another topic):
+ * the payment is recorded voided, so a request that comes later takes nothing.
+ */
+@Command('VoidPaymentBeforeRequest')
+export class VoidPaymentBeforeRequest {
+  @AggregateId() readonly orderId: string
+  constructor(
+    orderId: string,
+    readonly reason: string,
+  ) {
+    this.orderId = orderId
+  }
+}

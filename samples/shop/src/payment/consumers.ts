@@ -1,8 +1,8 @@
-import { isAggregateNotFoundError, isStreamAlreadyExistsError } from '@eventfold/core'
+import { isAggregateNotFoundError, isStreamAlreadyExistsError, type CommandBus } from '@eventfold/core'
 import { defineConsumer, type ConsumerDefinition, type IntegrationEnvelope } from '@eventfold/messaging'
 import { MessageTypes as T, type OrderCancelledV1, type PaymentAttemptedV1, type PaymentRequestedV1 } from '../contracts/messages'
 import type { ShopTopics } from '../contracts/topics'
-import { CancelPayment, CapturePayment, HoldPayment, RequestPayment } from './commands'
+import { CancelPayment, CapturePayment, HoldPayment, RequestPayment, VoidPaymentBeforeRequest } from './commands'
 import { assessAttempt, type CardWindow, type CustomerHistory, type FraudRules } from './fraud'
 
 const ignore =
@@ -11,10 +11,30 @@ const ignore =
     if (!guard(error)) throw error
   }
 
-/** Choreography, payment's side: take a payment the order asks for, void or refund it when the order is cancelled. */
-export const paymentConsumer = (topics: ShopTopics, namePrefix = ''): ConsumerDefinition =>
-  defineConsumer(`${namePrefix}payment`, {
-    topics: [topics.orders],
+/**
+ * Payment's side: take a payment the order asks for; void or refund it when
+ * the order is cancelled (choreography) or when the order's saga sends
+ * `CancelPayment` on payment's commands topic (saga).
+ */
+export const paymentConsumer = (topics: ShopTopics, namePrefix = '', flow: 'choreography' | 'saga' = 'choreography'): ConsumerDefinition => {
+  const cancel = async (orderId: string, reason: string, commands: CommandBus): Promise<void> => {
+    // An order cancelled before it asked for a payment has none to cancel.
+    await commands.execute(new CancelPayment(orderId, reason)).catch(ignore(isAggregateNotFoundError))
+  }
+  // The saga's command and the order's request travel on different topics: a cancellation that comes first is recorded, so the request takes nothing.
+  const cancelBeforeOrAfterRequest = async (orderId: string, reason: string, commands: CommandBus): Promise<void> => {
+    const unknown = await commands.execute(new CancelPayment(orderId, reason)).then(
+      () => false,
+      (error: unknown) => (isAggregateNotFoundError(error) ? true : Promise.reject(error)),
+    )
+    if (!unknown) return
+    await commands.execute(new VoidPaymentBeforeRequest(orderId, reason)).catch(async (error: unknown) => {
+      if (!isStreamAlreadyExistsError(error)) throw error
+      await commands.execute(new CancelPayment(orderId, reason)) // the request came in between: cancel what it started
+    })
+  }
+  return defineConsumer(`${namePrefix}payment`, {
+    topics: flow === 'saga' ? [topics.orders, topics.paymentCommands] : [topics.orders],
     collection: 'payment_inbox_effects',
     handlers: {
       [T.PaymentRequested]: async (e: IntegrationEnvelope<PaymentRequestedV1>, { commands }) => {
@@ -22,12 +42,12 @@ export const paymentConsumer = (topics: ShopTopics, namePrefix = ''): ConsumerDe
         // The order asked at the event's time: that is the attempt's time in the fraud windows.
         await commands.execute(new RequestPayment(orderId, customerId, card, amount, e.occurredAt)).catch(ignore(isStreamAlreadyExistsError))
       },
-      [T.OrderCancelled]: async (e: IntegrationEnvelope<OrderCancelledV1>, { commands }) => {
-        // An order cancelled before it asked for a payment has none to cancel.
-        await commands.execute(new CancelPayment(e.data.orderId, e.data.reason)).catch(ignore(isAggregateNotFoundError))
-      },
+      ...(flow === 'saga'
+        ? { CancelPayment: (e: IntegrationEnvelope<{ orderId: string; reason: string }>, { commands }: { commands: CommandBus }) => cancelBeforeOrAfterRequest(e.data.orderId, e.data.reason, commands) }
+        : { [T.OrderCancelled]: (e: IntegrationEnvelope<OrderCancelledV1>, { commands }: { commands: CommandBus }) => cancel(e.data.orderId, e.data.reason, commands) }),
     },
   })
+}
 
 /** The detector's state documents: one per card, one per customer. */
 export const FRAUD_STATE = 'fraud_state'

@@ -1,5 +1,5 @@
 import { AggregateSpec } from '@eventfold/core/testing'
-import { CancelPayment, CapturePayment, HoldPayment } from './commands'
+import { CancelPayment, CapturePayment, HoldPayment, VoidPaymentBeforeRequest } from './commands'
 import { FraudSuspected, PaymentAttempted, PaymentCaptured, PaymentRefunded, PaymentVoided } from './events'
 import { Payment } from './payment'
 
@@ -20,5 +20,8 @@ describe('Payment', () => {
   it('voids an open payment and refunds a captured one when the order is cancelled', async () => {
     await payment.given([attempted]).when(new CancelPayment('o1', 'payment-timeout')).then([new PaymentVoided('o1', 'payment-timeout')])
     await payment.given([attempted, captured]).when(new CancelPayment('o1', 'payment-timeout')).then([new PaymentRefunded('o1', '4000000000000001', 69_900, 'payment-timeout')])
+  })
+  it('records a payment cancelled before it was requested as voided', async () => {
+    await payment.given([]).when(new VoidPaymentBeforeRequest('o1', 'order-cancelled')).then([new PaymentVoided('o1', 'order-cancelled')])
   })
 })

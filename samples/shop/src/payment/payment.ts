@@ -1,5 +1,5 @@
 import { Aggregate, AggregateRoot, CommandHandler, DomainError, EventSourcingHandler } from '@eventfold/core'
-import { CancelPayment, CapturePayment, HoldPayment, RequestPayment } from './commands'
+import { CancelPayment, CapturePayment, HoldPayment, RequestPayment, VoidPaymentBeforeRequest } from './commands'
 import { FraudSuspected, PaymentAttempted, PaymentCaptured, PaymentRefunded, PaymentVoided } from './events'
 
 /** `attempted` waits for the fraud check; the others are final. */
@@ -37,6 +37,11 @@ export class Payment extends AggregateRoot {
   cancel({ orderId, reason }: CancelPayment): void {
     if (this.status === 'attempted') this.apply(new PaymentVoided(orderId, reason))
     else if (this.status === 'captured') this.apply(new PaymentRefunded(orderId, this.card, this.amount, reason))
+  }
+
+  @CommandHandler(VoidPaymentBeforeRequest, { creates: true })
+  voidBeforeRequest({ orderId, reason }: VoidPaymentBeforeRequest): void {
+    this.apply(new PaymentVoided(orderId, reason))
   }
 
   @EventSourcingHandler(PaymentAttempted)

@@ -17,7 +17,7 @@ export const startPaymentService = ({ config, stores, transport, topics }: Servi
   const app = createEventfold({ eventStore: stores.eventStore, aggregates: [Payment] })
   const workers = startWorkers([
     new Relay({ eventStore: stores.eventStore, documents: stores.documents, transport, publications: paymentPublications(topics), maxBatchWaitMs: 5 }),
-    new ConsumerWorker(paymentConsumer(topics, config.namePrefix), transport, stores.inbox, { aggregates: [Payment], maxBatchWaitMs: 5 }),
+    new ConsumerWorker(paymentConsumer(topics, config.namePrefix, config.flow), transport, stores.inbox, { aggregates: [Payment], maxBatchWaitMs: 5 }),
     new ConsumerWorker(fraudDetector(topics, config.fraud, config.namePrefix), transport, stores.inbox, { aggregates: [Payment], maxBatchWaitMs: 5 }),
   ])
   return { app, workers }

@@ -34,6 +34,8 @@ export interface ShopConfig {
   readonly rateLimit: { readonly capacity: number; readonly refillPerSecond: number }
   /** Largest request body the gateway accepts, in bytes. */
   readonly bodyLimit: number
+  /** Who drives an order: `choreography` (services react to each other's events) or `saga` (the order service's `OrderSaga`). */
+  readonly flow: 'choreography' | 'saga'
   /** Initial stock per SKU the inventory seeds (SKUs it has already keep theirs); unset, the demo's. */
   readonly stock: Readonly<Record<string, number>> | undefined
 }
@@ -69,6 +71,8 @@ export const configFromEnv = (env: NodeJS.ProcessEnv = process.env): ShopConfig 
   if (transport !== 'kafka' && transport !== 'memory') throw new ShopConfigError('SHOP_TRANSPORT', transport, "'kafka' or 'memory'")
   const store = env.EVENTFOLD_STORE ?? 'sqlite'
   if (store !== 'sqlite' && store !== 'postgres') throw new ShopConfigError('EVENTFOLD_STORE', store, "'sqlite' or 'postgres'")
+  const flow = env.SHOP_FLOW ?? 'choreography'
+  if (flow !== 'choreography' && flow !== 'saga') throw new ShopConfigError('SHOP_FLOW', flow, "'choreography' or 'saga'")
   const rateLimit = { capacity: int(env.SHOP_RATE_CAPACITY, 20, 'SHOP_RATE_CAPACITY'), refillPerSecond: int(env.SHOP_RATE_REFILL, 10, 'SHOP_RATE_REFILL') }
   if (rateLimit.capacity < 1) throw new ShopConfigError('SHOP_RATE_CAPACITY', String(env.SHOP_RATE_CAPACITY), 'a number ≥ 1')
   if (rateLimit.refillPerSecond <= 0) throw new ShopConfigError('SHOP_RATE_REFILL', String(env.SHOP_RATE_REFILL), 'a number > 0')
@@ -90,5 +94,6 @@ export const configFromEnv = (env: NodeJS.ProcessEnv = process.env): ShopConfig 
     rateLimit,
     bodyLimit: int(env.SHOP_BODY_LIMIT, 16 * 1024, 'SHOP_BODY_LIMIT'),
     stock: stockOf(env.SHOP_STOCK),
+    flow,
   }
 }

@@ -30,7 +30,7 @@ const placeUntilAccepted = async (client: GatewayClient, request: OrderRequest):
   }
 }
 
-describe('the shop through crashes: 200 orders on Kafka, PostgreSQL per service, FerretDB', () => {
+describe.each(['choreography', 'saga'] as const)('the shop through crashes: 200 orders on Kafka, PostgreSQL per service, FerretDB, %s flow', (flow) => {
   const run = `c${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`
   const dir = mkdtempSync(join(tmpdir(), 'shop-crash-'))
   const gatewayPort = 20_000 + Math.floor(Math.random() * 20_000)
@@ -39,6 +39,7 @@ describe('the shop through crashes: 200 orders on Kafka, PostgreSQL per service,
     ...process.env,
     SHOP_TRANSPORT: 'kafka',
     EVENTFOLD_STORE: 'postgres',
+    SHOP_FLOW: flow,
     SHOP_SCHEMA_PREFIX: schemaPrefix,
     SHOP_DATA_DIR: dir,
     SHOP_NAME_PREFIX: `${run}.`,
@@ -96,12 +97,12 @@ describe('the shop through crashes: 200 orders on Kafka, PostgreSQL per service,
     await Promise.all(Array.from({ length: IN_FLIGHT }, worker))
     await Promise.all(crashes)
     expect(inFlightAtCrash.every((n) => n > 0)).toBe(true)
-    const audit = await auditUntilClean({ client, logs, readModels, initialStock: STOCK, rateCapacity: 0 }, 180_000)
+    const audit = await auditUntilClean({ client, logs, readModels, initialStock: STOCK, rateCapacity: 0, flow }, 180_000)
     expect(audit.problems).toEqual([])
     expect(audit.orders.size).toBe(ORDERS)
     const statuses = [...audit.orders.values()].map((o) => o.status)
     expect(statuses.filter((s) => s === 'shipped').length).toBeGreaterThan(ORDERS / 2)
     expect([...audit.payments.values()].every((p) => p.captures <= 1)).toBe(true)
-    process.stdout.write(`shop e2e: ${ORDERS} orders final in ${((Date.now() - started) / 1000).toFixed(1)} s (${statuses.filter((s) => s === 'shipped').length} shipped; orders in flight at the crashes: ${inFlightAtCrash.join(', ')})\n`)
+    process.stdout.write(`shop e2e (${flow}): ${ORDERS} orders final in ${((Date.now() - started) / 1000).toFixed(1)} s (${statuses.filter((s) => s === 'shipped').length} shipped; orders in flight at the crashes: ${inFlightAtCrash.join(', ')})\n`)
   }, 300_000)
 })

@@ -10,10 +10,12 @@ import { finalStatus } from './scenario-suite'
 import { waitFor } from './wait'
 
 // The payment service is left out: reserved orders wait for a payment that never comes, until a deadline acts.
-describe.each([
-  ['the payment deadline cancels an unpaid order', { SHOP_PAYMENT_TIMEOUT_MS: '200', SHOP_RESERVATION_TTL_MS: '600000' }, 'payment-timeout'],
-  ['an expired reservation goes back on the shelf and cancels the order', { SHOP_PAYMENT_TIMEOUT_MS: '600000', SHOP_RESERVATION_TTL_MS: '200' }, 'reservation-expired'],
-])('%s', (_name, env, reason) => {
+describe.each(
+  (['choreography', 'saga'] as const).flatMap((flow) => [
+    [`the payment deadline cancels an unpaid order (${flow})`, { SHOP_FLOW: flow, SHOP_PAYMENT_TIMEOUT_MS: '200', SHOP_RESERVATION_TTL_MS: '600000' }, 'payment-timeout'],
+    [`an expired reservation goes back on the shelf and cancels the order (${flow})`, { SHOP_FLOW: flow, SHOP_PAYMENT_TIMEOUT_MS: '600000', SHOP_RESERVATION_TTL_MS: '200' }, 'reservation-expired'],
+  ]),
+)('%s', (_name, env, reason) => {
   let dir: string
   let shop: EmbeddedShop
 

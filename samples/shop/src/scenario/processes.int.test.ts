@@ -16,7 +16,12 @@ import { shopScenarioSuite } from './scenario-suite'
 jest.setTimeout(90_000)
 
 // Every service its own process and database, Kafka between them, the order-status read model in FerretDB.
-describe.each(['sqlite', 'postgres'] as const)('the shop as processes on Kafka, %s per service, the read model in MongoDB', (store) => {
+describe.each([
+  ['sqlite', 'choreography'],
+  ['postgres', 'choreography'],
+  ['sqlite', 'saga'],
+  ['postgres', 'saga'],
+] as const)('the shop as processes on Kafka, %s per service, the read model in MongoDB, %s flow', (store, flow) => {
   const run = `s${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`
   const dir = mkdtempSync(join(tmpdir(), 'shop-procs-'))
   const gatewayPort = 20_000 + Math.floor(Math.random() * 20_000)
@@ -24,6 +29,7 @@ describe.each(['sqlite', 'postgres'] as const)('the shop as processes on Kafka, 
     ...process.env,
     SHOP_TRANSPORT: 'kafka',
     EVENTFOLD_STORE: store,
+    SHOP_FLOW: flow,
     SHOP_SCHEMA_PREFIX: `shop_${run}_`,
     SHOP_DATA_DIR: dir,
     SHOP_NAME_PREFIX: `${run}.`,
@@ -61,5 +67,5 @@ describe.each(['sqlite', 'postgres'] as const)('the shop as processes on Kafka, 
     expect(codes).toEqual({ order: 0, inventory: 0, payment: 0, shipping: 0, gateway: 0 })
   }, 60_000)
 
-  shopScenarioSuite(() => ({ client, logs: logs.logs, readModels, initialStock: INITIAL_STOCK, rateCapacity: 5 }))
+  shopScenarioSuite(() => ({ client, logs: logs.logs, readModels, initialStock: INITIAL_STOCK, rateCapacity: 5, flow }))
 })

@@ -14,6 +14,8 @@ export interface ShopUnderTest {
   readonly initialStock: Readonly<Record<string, number>>
   /** The gateway's token bucket capacity per client key. */
   readonly rateCapacity: number
+  /** Who drives the orders: the suite checks that the events after `OrderPlaced` come from the order's saga, or from none. */
+  readonly flow: 'choreography' | 'saga'
 }
 
 /** Waits until an order is shipped or cancelled, as the gateway shows it. */
@@ -139,5 +141,12 @@ export const shopScenarioSuite = (shop: () => ShopUnderTest): void => {
     expect(audit.problems).toEqual([])
     const { body } = await shop().client.customerOrders('c1')
     expect((body.orders as { _id: string }[]).map((o) => o._id)).toContain('ship-1')
+  })
+
+  it('moves every order on by the configured flow: every step sent by the OrderSaga, or none', async () => {
+    const steps = (await readAll(shop(), 'order')).filter((e) => e.type !== 'OrderPlaced')
+    expect(steps.length).toBeGreaterThan(0)
+    const bySaga = steps.filter((e) => typeof e.metadata.sagaId === 'string' && e.metadata.sagaId.length > 0)
+    expect(bySaga.length).toBe(shop().flow === 'saga' ? steps.length : 0)
   })
 }

@@ -82,7 +82,7 @@ describe('one order of the shop, traced across its five processes', () => {
       expect((await client.place(orderOf(ORDER_ID, 1))).status).toBe(202)
       expect(await finalStatus(client, ORDER_ID)).toMatchObject({ status: 'shipped' })
       // Shipped is not the end of the flow: inventory still moves the units to shipped; wait for that in its log.
-      await auditUntilClean({ client, logs: logs.logs, readModels, initialStock: INITIAL_STOCK, rateCapacity: 20 })
+      await auditUntilClean({ client, logs: logs.logs, readModels, initialStock: INITIAL_STOCK, rateCapacity: 20, flow: 'choreography' })
     } finally {
       exitCodes = await cluster.stop()
       await logs.close()

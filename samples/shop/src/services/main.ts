@@ -57,7 +57,7 @@ const start = async (service: ServiceName, config: ShopConfig): Promise<Started>
       const order = startOrderService(ctx, readModels.documents)
       const http = orderHttpServer(order.api)
       await http.listen({ host: '127.0.0.1', port: config.orderPort })
-      ready(service, { url: orderUrl(config), store: stores.description, readModels: readModels.description })
+      ready(service, { url: orderUrl(config), store: stores.description, readModels: readModels.description, flow: config.flow })
       const closeHttp = async (): Promise<void> => {
         await http.close()
         await readModels.close()
