@@ -172,11 +172,15 @@ describe('WorkerEngine', () => {
       return true
     })
 
+    const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length
+    const before = timers()
     await e.run(new ArraySource(items(1)), sink)
 
     expect(tries).toBe(1)
     expect(sink.commits).toEqual([])
     expect(e.counters).toMatchObject({ parked: 0, batches: 0 })
+    // The ten-minute backoff is cleared with the stop: a stopped worker does not keep its process alive.
+    expect(timers()).toBe(before)
   })
 
   it('does not commit when the generation written to is no longer active', async () => {

@@ -1,5 +1,5 @@
 import { ConcurrencyError, isPermanentStoreError, StoreClosedError, type BackoffPolicy } from '@eventfold/core'
-import { backoffDelay, logger, sleep } from '@eventfold/core/spi'
+import { backoffDelay, logger } from '@eventfold/core/spi'
 import { DocumentOperationError, DocumentReadError } from '../../documents/document-batch'
 import { DocumentConflictError, DocumentRejectedError, DuplicateDocumentError, InvalidDocumentOperationError } from '../../errors/errors'
 import type { ProjectionStates } from '../../generations/projection-state'
@@ -405,8 +405,11 @@ export class WorkerEngine<T> {
     if (active !== undefined) throw g.switched(active)
   }
 
+  /** Waits `ms`, or until stopped; the timer goes with the wait, so a stopped worker does not keep its process alive. */
   private pause(ms: number): Promise<void> {
-    return Promise.race([sleep(ms), this.stopped])
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const elapsed = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))
+    return Promise.race([elapsed, this.stopped]).finally(() => clearTimeout(timer))
   }
 }
 
