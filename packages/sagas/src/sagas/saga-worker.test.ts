@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals'
 import { InMemoryEventStore } from '@eventfold/core'
 import { InMemoryDocumentStore } from '@eventfold/projections'
-import { defineProcessManager, parkedSagaEventsCollection, Sagas, SagaWorker } from '@eventfold/sagas'
+import { defineProcessManager, Sagas, SagaWorker } from '@eventfold/sagas'
+import { parkedSagaEventsCollection } from '@eventfold/sagas/spi'
 
 const counter = defineProcessManager<{ seen: number }>({
   name: 'worker-counter',
