@@ -91,4 +91,57 @@ describe('SqliteEventStore.readCorrelated', () => {
       await reopened.close()
     }
   })
+  const indexed = (file: string): boolean => {
+    const db = new Database(file, { readonly: true })
+    try {
+      return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?").get(CORRELATION_INDEX) !== undefined
+    } finally {
+      db.close()
+    }
+  }
+
+  it('correlationIndex: false keeps no index, so lookups answer undefined; true again rebuilds it over the stored events', async () => {
+    const file = dir.file('switch.db')
+    const fresh = SqliteEventStore.open(file, { correlationIndex: false })
+    try {
+      await seed(fresh)
+      expect(await fresh.readCorrelated('c1')).toBeUndefined()
+    } finally {
+      await fresh.close()
+    }
+    expect(indexed(file)).toBe(false)
+
+    const indexing = SqliteEventStore.open(file)
+    try {
+      expect(await ids(await indexing.readCorrelated('c1'))).toEqual(['Order-1@0', 'Payment-1@1'])
+    } finally {
+      await indexing.close()
+    }
+    expect(indexed(file)).toBe(true)
+
+    // Dropped from a file that had it, and back again although its schema module is already recorded.
+    await SqliteEventStore.open(file, { correlationIndex: false }).close()
+    expect(indexed(file)).toBe(false)
+    const again = SqliteEventStore.open(file, { correlationIndex: true })
+    try {
+      await again.appendToStream('Order-3', [{ type: 'Placed', data: {}, metadata: { correlationId: 'c1' } }])
+      expect(await ids(await again.readCorrelated('c1'))).toEqual(['Order-1@0', 'Payment-1@1', 'Order-3@0'])
+    } finally {
+      await again.close()
+    }
+  })
+
+  it('correlationIndex: false on a read-only open changes nothing', async () => {
+    const file = dir.file('ro.db')
+    const store = SqliteEventStore.open(file)
+    await seed(store)
+    await store.close()
+    const reader = SqliteEventStore.open(file, { readOnly: true, correlationIndex: false })
+    try {
+      expect(await ids(await reader.readCorrelated('c1'))).toEqual(['Order-1@0', 'Payment-1@1'])
+    } finally {
+      await reader.close()
+    }
+    expect(indexed(file)).toBe(true)
+  })
 })

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3'
+import type { SqliteConnection } from './sqlite-connection'
 import type { LogRow } from './event-statements'
 import { streamRowSql } from './stream-row'
 
@@ -38,3 +39,19 @@ export const hasCorrelationIndex = (db: Database.Database): boolean =>
 /** Prepares the page query of a correlation lookup. */
 export const prepareCorrelated = (db: Database.Database): Database.Statement<{ correlationId: string; after: bigint; limit: number }, LogRow> =>
   db.prepare<{ correlationId: string; after: bigint; limit: number }, LogRow>(CORRELATED_SQL).raw(true)
+
+/**
+ * Creates or drops the correlation index on a connection that may write. The
+ * schema module records that a file was offered the index; a file whose index
+ * was dropped since gets it back from the same statement.
+ */
+export const setCorrelationIndex = (connection: SqliteConnection, wanted: boolean): void => {
+  const { db } = connection
+  if (!wanted) {
+    if (hasCorrelationIndex(db)) db.exec(`DROP INDEX ${CORRELATION_INDEX}`)
+    return
+  }
+  // A module of its own: read-only opens of files that older code wrote still work, and scan for correlation ids.
+  connection.migrate(CORRELATION_SCHEMA_MODULE, CORRELATION_SCHEMA)
+  if (!hasCorrelationIndex(db)) for (const statement of CORRELATION_SCHEMA) db.exec(statement)
+}

@@ -79,4 +79,53 @@ describePostgres('PostgresEventStore.readCorrelated', () => {
     }
     expect(await indexOf()).not.toBeNull()
   })
+  const indexPresent = async (): Promise<boolean> =>
+    (await pool.query<{ r: string | null }>('SELECT to_regclass($1)::text AS r', [`${quoteIdent(schema)}.${CORRELATION_INDEX}`])).rows[0]!.r !== null
+
+  it('correlationIndex: false drops the index, so lookups answer undefined; true again rebuilds it over the stored events', async () => {
+    const fresh = new PostgresEventStore(pool, { schema, correlationIndex: false })
+    try {
+      await seed(fresh)
+      expect(await fresh.readCorrelated('c1')).toBeUndefined()
+    } finally {
+      await fresh.close()
+    }
+    expect(await indexPresent()).toBe(false)
+
+    const indexing = new PostgresEventStore(pool, { schema })
+    try {
+      expect(await ids(await indexing.readCorrelated('c1'))).toEqual(['Order-1@0', 'Payment-1@1'])
+    } finally {
+      await indexing.close()
+    }
+    expect(await indexPresent()).toBe(true)
+
+    const dropping = new PostgresEventStore(pool, { schema, correlationIndex: false })
+    await dropping.ready()
+    await dropping.close()
+    expect(await indexPresent()).toBe(false)
+    const stores = [1, 2].map(() => new PostgresEventStore(pool, { schema }))
+    try {
+      // Both find it missing and create it at once.
+      await Promise.all(stores.map((s) => s.ready()))
+      await stores[0]!.appendToStream('Order-3', [{ type: 'Placed', data: {}, metadata: { correlationId: 'c1' } }])
+      expect(await ids(await stores[1]!.readCorrelated('c1'))).toEqual(['Order-1@0', 'Payment-1@1', 'Order-3@0'])
+    } finally {
+      await Promise.all(stores.map((s) => s.close()))
+    }
+    expect(await indexPresent()).toBe(true)
+  })
+
+  it('correlationIndex: false on a read-only store changes nothing', async () => {
+    const writer = new PostgresEventStore(pool, { schema })
+    await seed(writer)
+    await writer.close()
+    const reader = new PostgresEventStore(pool, { schema, readOnly: true, correlationIndex: false })
+    try {
+      expect(await ids(await reader.readCorrelated('c1'))).toEqual(['Order-1@0', 'Payment-1@1'])
+    } finally {
+      await reader.close()
+    }
+    expect(await indexPresent()).toBe(true)
+  })
 })

@@ -37,7 +37,7 @@ import { warn } from '../pg/warn'
 import { clientConfigOf, inspectStore, resolvePool, type PostgresSource } from '../pg/pool'
 import { AppendListener } from './append-listener'
 import { isAppendConflict, RETRY_APPEND, translateAppendError } from './append-errors'
-import { CORRELATION_SCHEMA, EVENT_SCHEMA } from './event-schema'
+import { CORRELATION_INDEX, CORRELATION_SCHEMA, EVENT_SCHEMA } from './event-schema'
 import { appendElements, EventSql, STREAM_ROW_REVISION, streamRowToEvent, toRecordedEvent, type AppendRow, type EventRow, type ForwardPageRow, type StreamRow } from './event-sql'
 import { readPages } from './paged-read'
 import { postgresPollingSource, type SubscriptionPage } from './polling-source'
@@ -89,6 +89,15 @@ export interface PostgresEventStoreOptions {
    * @default false
    */
   readonly readOnly?: boolean
+  /**
+   * Keep the index on `metadata ->> 'correlationId'` that `readCorrelated`
+   * (and `eventfold trace`) use. It costs every append one more index insert;
+   * `false` drops it when the store starts, and trace then scans the log. A
+   * store started with `true` again rebuilds it. Give every writer of the
+   * schema the same value.
+   * @default true
+   */
+  readonly correlationIndex?: boolean
 }
 
 /** How many times an append that keeps losing races its expected revision allows is run before giving up. */
@@ -128,6 +137,7 @@ export class PostgresEventStore implements EventStore, CorrelationLookup {
   private readonly pageSize: number
   private readonly settleTimeoutMs: number
   private readonly readOnly: boolean
+  private readonly correlationIndex: boolean
   /** Snapshots that `'end'` subscriptions are taking: appends wait for them, so that they come after. */
   private readonly marking = new Set<Promise<void>>()
   private migrated: Promise<void> | undefined
@@ -148,6 +158,7 @@ export class PostgresEventStore implements EventStore, CorrelationLookup {
       settleTimeoutMs = 5000,
       onError = warn,
       readOnly = false,
+      correlationIndex = true,
     }: PostgresEventStoreOptions = {},
   ) {
     if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw new RangeError(`pageSize must be a positive integer, got ${pageSize}`)
@@ -162,6 +173,7 @@ export class PostgresEventStore implements EventStore, CorrelationLookup {
     this.pageSize = pageSize
     this.settleTimeoutMs = settleTimeoutMs
     this.readOnly = readOnly
+    this.correlationIndex = correlationIndex
     this.channel = notifications ? channelOf(schema) : undefined
     const client = notifications ? clientConfigOf(pool) : undefined
     this.listener =
@@ -390,8 +402,7 @@ export class PostgresEventStore implements EventStore, CorrelationLookup {
     if (this.readOnly) await checkSchema(this.pool, this.schema, EVENT_SCHEMA)
     else {
       await migrate(this.pool, this.schema, EVENT_SCHEMA)
-      // A module of its own: read-only stores on schemas that older code wrote still open, and scan for correlation ids.
-      await migrate(this.pool, this.schema, CORRELATION_SCHEMA)
+      await this.setCorrelationIndex()
     }
     const [check] = await this.rows<{ last: string | null; next: string }>(this.sql.transactionCheck())
     if (check?.last != null && BigInt(check.last) >= BigInt(check.next)) {
@@ -401,6 +412,26 @@ export class PostgresEventStore implements EventStore, CorrelationLookup {
           'positions than stored ones and subscribers would skip them. Advance the transaction id (pg_resetwal -x) past ' +
           `${check.last} before appending.`,
       )
+    }
+  }
+
+  /** Creates or drops the correlation index; the catalog is read first, as both statements lock the table. */
+  private async setCorrelationIndex(): Promise<void> {
+    const present = async (): Promise<boolean> =>
+      (await this.rows<{ present: boolean }>(this.sql.correlationIndex(quoteIdent(this.schema))))[0]?.present === true
+    if (!this.correlationIndex) {
+      if (await present()) await this.pool.query(`DROP INDEX IF EXISTS ${quoteIdent(this.schema)}.${CORRELATION_INDEX}`)
+      return
+    }
+    // A module of its own: read-only stores on schemas that older code wrote still open, and scan for correlation ids.
+    await migrate(this.pool, this.schema, CORRELATION_SCHEMA)
+    // The module is recorded once; a schema whose index was dropped since gets it back from the same statement.
+    if (await present()) return
+    for (const step of CORRELATION_SCHEMA.steps) {
+      // Two stores starting at once may both create it: the loser's catalog insert fails, and the index is there.
+      await this.pool.query(step(quoteIdent(this.schema))).catch((error: unknown) => {
+        if (!isCreateRace(error)) throw error
+      })
     }
   }
 
@@ -473,4 +504,10 @@ export const channelOf = (schema: string): string => {
   const channel = `eventfold_events:${schema}`
   if (Buffer.byteLength(channel) <= MAX_IDENTIFIER_BYTES) return channel
   return `eventfold_events:${createHash('sha256').update(schema).digest('hex').slice(0, 40)}`
+}
+
+/** A concurrent `CREATE INDEX IF NOT EXISTS` that lost to another on the catalog. */
+const isCreateRace = (error: unknown): boolean => {
+  const code = (error as { code?: unknown } | null)?.code
+  return code === '23505' || code === '42P07'
 }
