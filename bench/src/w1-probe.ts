@@ -2,13 +2,14 @@ import { rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { eventfoldSide } from './eventfold'
+import { eventfoldSide, eventfoldSideWithoutCorrelationIndex } from './eventfold'
 import { rawSide } from './raw'
 import type { Side, Size } from './workload'
 
 /**
  * W1 (one command per event) as a probe for a shared, noisy machine, SQLite
- * at synchronous=NORMAL: raw and eventfold rounds interleaved, each on a
+ * at synchronous=NORMAL: raw and eventfold rounds (eventfold also with
+ * `correlationIndex: false`) interleaved, each on a
  * fresh file, timed in CPU time of the process (fsync waits and other
  * processes' work left out), minimum and median of the rounds.
  *
@@ -45,19 +46,21 @@ const once = async (side: Side, file: string): Promise<number> => {
 
 const main = async (): Promise<void> => {
   console.log(`W1 probe, sqlite NORMAL, ${size.streams} streams × ${size.eventsPerStream} commands, ${rounds} rounds`)
-  const sides = { raw: rawSide, eventfold: eventfoldSide }
-  const times: Record<string, number[]> = { raw: [], eventfold: [] }
+  const sides = { raw: rawSide, eventfold: eventfoldSide, 'no index': eventfoldSideWithoutCorrelationIndex }
+  const times: Record<string, number[]> = { raw: [], eventfold: [], 'no index': [] }
   for (let r = 0; r < rounds; r++) {
-    for (const [name, side] of Object.entries(sides)) times[name]!.push(await once(side, join(tmpdir(), `w1-probe-${name}-${process.pid}.db`)))
+    for (const [name, side] of Object.entries(sides)) times[name]!.push(await once(side, join(tmpdir(), `w1-probe-${name.replace(' ', '-')}-${process.pid}.db`)))
   }
   const min = (a: readonly number[]): number => Math.min(...a)
   const median = (a: readonly number[]): number => [...a].sort((x, y) => x - y)[a.length >> 1]!
   const raw = times.raw!
-  const ef = times.eventfold!
   console.log(`raw       CPU ms min ${min(raw).toFixed(0)} median ${median(raw).toFixed(0)}`)
-  console.log(
-    `eventfold CPU ms min ${min(ef).toFixed(0)} median ${median(ef).toFixed(0)}  ratio ${(min(raw) / min(ef)).toFixed(2)} (min) ${(median(raw) / median(ef)).toFixed(2)} (median)`,
-  )
+  for (const name of ['eventfold', 'no index']) {
+    const ef = times[name]!
+    console.log(
+      `${name.padEnd(9)} CPU ms min ${min(ef).toFixed(0)} median ${median(ef).toFixed(0)}  ratio ${(min(raw) / min(ef)).toFixed(2)} (min) ${(median(raw) / median(ef)).toFixed(2)} (median)`,
+    )
+  }
 }
 
 main().catch((error: unknown) => {
