@@ -144,4 +144,7 @@ describe('SqliteEventStore.readCorrelated', () => {
     }
     expect(indexed(file)).toBe(true)
   })
+  it('refuses a correlationIndex that is not a boolean', () => {
+    expect(() => SqliteEventStore.open(dir.file('bad.db'), { correlationIndex: 'no' as unknown as boolean })).toThrow(/correlationIndex must be true or false, got no/)
+  })
 })

@@ -141,6 +141,7 @@ export class SqliteEventStore implements EventStore, CorrelationLookup {
     { pollIntervalMs = 100, pageSize = 500, readAhead = true, correlationIndex = true }: SqliteEventStoreOptions = {},
   ) {
     if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw new RangeError(`pageSize must be a positive integer, got ${pageSize}`)
+    if (typeof correlationIndex !== 'boolean') throw new TypeError(`correlationIndex must be true or false, got ${String(correlationIndex)}`)
     const version = connection.migrate(EVENT_SCHEMA_MODULE, EVENT_SCHEMA, { readableFrom: EVENT_SCHEMA_READABLE_FROM })
     if (!connection.readOnly) setCorrelationIndex(connection, correlationIndex)
     this.sql = eventSql(version >= 3)

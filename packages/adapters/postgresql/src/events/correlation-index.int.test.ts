@@ -128,4 +128,7 @@ describePostgres('PostgresEventStore.readCorrelated', () => {
     }
     expect(await indexPresent()).toBe(true)
   })
+  it('refuses a correlationIndex that is not a boolean', () => {
+    expect(() => new PostgresEventStore(pool, { schema, correlationIndex: 'no' as unknown as boolean })).toThrow(/correlationIndex must be true or false, got no/)
+  })
 })

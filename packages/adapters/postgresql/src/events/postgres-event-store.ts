@@ -164,6 +164,7 @@ export class PostgresEventStore implements EventStore, CorrelationLookup {
     if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw new RangeError(`pageSize must be a positive integer, got ${pageSize}`)
     if (!(pollIntervalMs > 0)) throw new RangeError(`pollIntervalMs must be positive, got ${pollIntervalMs}`)
     if (schema.length === 0) throw new RangeError('schema must not be empty')
+    if (typeof correlationIndex !== 'boolean') throw new TypeError(`correlationIndex must be true or false, got ${String(correlationIndex)}`)
     const { pool, owned } = resolvePool(source, onError, { readOnly })
     this.pool = pool
     this.ownsPool = owned
