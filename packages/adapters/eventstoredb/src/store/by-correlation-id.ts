@@ -1,7 +1,7 @@
 import { RUNNING, type EventStoreDBClient, type Position, type RecordedEvent as EsdbRecordedEvent } from '@eventstore/db-client'
 import type { RecordedEvent } from '@eventfold/core'
 import { PositionUnavailableError } from '../errors'
-import { isMissingStreamError } from '../mapping/client-errors'
+import { isAccessDeniedError, isMissingStreamError } from '../mapping/client-errors'
 import { fromEventStoreDBEvent, isSystemEvent } from '../mapping/events'
 import { comparePositions, encodePosition, isLogPosition } from '../mapping/position'
 import { readAllRaw } from './all-reads'
@@ -47,6 +47,25 @@ export const correlationIndexedUpTo = async (client: EventStoreDBClient): Promis
   }
 }
 
+/**
+ * True when the connection's user may read the flow's `$bc-` stream. It is a
+ * system stream, which a secure server lets only admins read by default;
+ * a user who may read `$all` but not it still gets an answer by the scan.
+ */
+export const canReadLinks = async (client: EventStoreDBClient, correlationId: string): Promise<boolean> => {
+  const read = client.readStream(correlationStreamOf(correlationId), { maxCount: 1 })
+  try {
+    for await (const _ of read) break
+    return true
+  } catch (error) {
+    if (isMissingStreamError(error)) return true
+    if (isAccessDeniedError(error)) return false
+    throw error
+  } finally {
+    await read.cancel().catch(() => undefined)
+  }
+}
+
 /** True when eventfold's own metadata of a stored event names `correlationId`. */
 const correlatedTo = (e: EsdbRecordedEvent, correlationId: string): boolean => {
   const metadata = e.metadata
@@ -60,10 +79,10 @@ const correlatedTo = (e: EsdbRecordedEvent, correlationId: string): boolean => {
 
 /**
  * The events of `correlationId` at or before `indexedUpTo`, from the links
- * in its `$bc-` stream. A link whose target a stream read no longer returns
- * (the server does not resolve it, or resolves it still) is left out, as
- * `$all` readers leave removed events out; the stream read also gives the
- * event's own position, as a resolved link carries the link's.
+ * in its `$bc-` stream, each checked by a read of its own stream: an event
+ * that read no longer returns is left out (whether or not the server still
+ * resolves the link), as `$all` readers leave removed events out, and the
+ * read gives the event's own position, where a resolved link carries the link's.
  */
 async function* indexedEvents(client: EventStoreDBClient, correlationId: string, indexedUpTo: Position): AsyncGenerator<RecordedEvent> {
   const read = client.readStream(correlationStreamOf(correlationId), { resolveLinkTos: true })

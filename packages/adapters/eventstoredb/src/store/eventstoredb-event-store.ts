@@ -42,7 +42,7 @@ import { comparePositions, decodePosition, encodePosition, isLogPosition } from 
 import { deleteStream, getRetention, setRetention, type DeleteStreamOptions } from '../retention/stream-admin'
 import type { RetentionChange, StreamRetention } from '../retention/stream-retention'
 import { lastEventAtOrBefore, outermostEvent, rawHead, readAllBackwardsFrom, readAllRaw } from './all-reads'
-import { correlatedEvents, correlationIndexedUpTo } from './by-correlation-id'
+import { canReadLinks, correlatedEvents, correlationIndexedUpTo } from './by-correlation-id'
 import { catchUpSubscription, type CatchUpSource, type SubscriptionStart } from './catch-up-subscription'
 import { RemovedEvents } from './removed-events'
 import { givesStreamReadPositions, serverVersionOf, signalsCaughtUp } from './server-version'
@@ -276,15 +276,16 @@ export class EventStoreDBEventStore implements EventStore, CorrelationLookup {
    * returns are left out, whatever `removedEvents` says.
    * @returns `undefined` when the lookup cannot answer completely: the
    * projection is not running or has no checkpoint yet, its status cannot be
-   * read, the server is older than 22.6 (its stream reads give no
-   * positions), or `correlationProjection` is off. Scan the log then.
+   * read, the connection's user may not read `$bc-` streams, the server is
+   * older than 22.6 (its stream reads give no positions), or
+   * `correlationProjection` is off. Scan the log then.
    */
   async readCorrelated(correlationId: string): Promise<EventRead | undefined> {
     this.assertOpen()
     if (!this.correlationProjection) return undefined
     if (!givesStreamReadPositions(await serverVersionOf(this.esdb).catch(() => 'unknown'))) return undefined
     const indexedUpTo = await correlationIndexedUpTo(this.esdb)
-    if (!indexedUpTo) return undefined
+    if (!indexedUpTo || !(await canReadLinks(this.esdb, correlationId))) return undefined
     return eventReadOfEvents(() => {
       this.assertOpen()
       return correlatedEvents(this.esdb, correlationId, indexedUpTo)
