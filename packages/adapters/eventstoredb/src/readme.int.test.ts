@@ -25,6 +25,11 @@ describeEventStoreDB('README snippets', (url) => {
     for await (const e of events.readStream(`${tag}Account-1`)) console.log(e.revision, e.type, e.position)
     // #endregion usage
 
+    // #region correlation
+    const flow = await events.readCorrelated('req-1') // undefined when $by_correlation_id cannot answer: scan then
+    if (flow) for await (const e of flow) console.log(e.streamId, e.revision, e.type, e.position)
+    // #endregion correlation
+
     // #region positions
     const { commit, prepare } = decodePosition(position) // the server's $all position of the event
     expect(encodePosition({ commit, prepare })).toBe(position)

@@ -27,8 +27,8 @@ export const localCommands =
  * again (metadata `sagaResend`, set when a saga sends the commands of a step
  * for a redelivered message) whose `commandId` already caused events in the
  * log does nothing again, and returns what it did the first time. It looks among the events of the
- * command's correlation id (indexed by the SQLite and PostgreSQL stores; the
- * others are scanned).
+ * command's correlation id (indexed by the SQLite and PostgreSQL stores,
+ * looked up through `$by_correlation_id` on EventStoreDB; the others are scanned).
  * @example
  * ```ts
  * const app = createEventfold({ eventStore, aggregates, middleware: [dedupeSagaCommands(eventStore)] })

@@ -28,6 +28,9 @@ export const isMissingStreamError = (error: unknown): boolean => {
   return type === ErrorType.STREAM_NOT_FOUND || type === ErrorType.STREAM_DELETED
 }
 
+/** True when the server refused the call to the connection's user (a secure server, a stream's ACL). */
+export const isAccessDeniedError = (error: unknown): boolean => typeOf(error) === ErrorType.ACCESS_DENIED
+
 /** True when the client's error says the stream is deleted (tombstoned, or soft-deleted for an append expecting `stream_exists`). */
 export const isStreamDeletedError = (error: unknown): boolean => typeOf(error) === ErrorType.STREAM_DELETED
 

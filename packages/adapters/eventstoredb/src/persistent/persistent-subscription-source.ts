@@ -20,6 +20,7 @@ import { fromEventStoreDBEvent } from '../mapping/events'
 import { matchesEventFilter, toEventStoreDBFilter } from '../mapping/filter'
 import { decodePosition, encodePosition, isLogPosition } from '../mapping/position'
 import { PositionUnavailableError, SubscriptionDroppedError } from '../errors'
+import { readStreamEvent } from '../store/stream-event'
 import { OrderedBuffer } from '../store/ordered-buffer'
 import { Acknowledgements } from './acknowledgements'
 import { encodeParkReason, parkedStreamOf, toDeadLetter } from './parked-messages'
@@ -254,17 +255,7 @@ export class PersistentSubscriptionSource implements CompetingConsumerSource {
 
   /** The `$all` position of an event, read from its stream; `undefined` when the server gives none or the event is gone. */
   private async logPositionOf(e: { readonly streamId: string; readonly revision: bigint }): Promise<Position | undefined> {
-    const { credentials } = this.options
-    const read = this.esdb.readStream(e.streamId, { fromRevision: e.revision, maxCount: 1, ...(credentials ? { credentials } : {}) })
-    try {
-      for await (const found of read) return found.event?.revision === e.revision ? found.event.position : undefined
-      return undefined
-    } catch (error) {
-      if (isMissingStreamError(error)) return undefined
-      throw error
-    } finally {
-      await read.cancel().catch(() => undefined)
-    }
+    return (await readStreamEvent(this.esdb, e, this.options.credentials))?.position
   }
 
   private async park(sub: PersistentSubscriptionToAll, resolved: PersistentSubscriptionToAllResolvedEvent, error: unknown, attempts: number): Promise<void> {

@@ -23,7 +23,14 @@ import {
   type SubscribeToAllOptions,
   type Subscription,
 } from '@eventfold/core'
-import { assertDistinctEventIds, assertExpectedRevision, assertName, eventReadOfEvents, prepareEvents } from '@eventfold/core/spi'
+import {
+  assertDistinctEventIds,
+  assertExpectedRevision,
+  assertName,
+  eventReadOfEvents,
+  prepareEvents,
+  type CorrelationLookup,
+} from '@eventfold/core/spi'
 import { clientOf, isKurrentDBClient, toAdapterClient, type AdapterClient, type EventStoreClient } from '../client/client'
 import { PositionUnavailableError, SubscriptionDroppedError } from '../errors'
 import { isMissingStreamError, isStreamDeletedError, refusedAppend, translateClientError } from '../mapping/client-errors'
@@ -35,9 +42,10 @@ import { comparePositions, decodePosition, encodePosition, isLogPosition } from 
 import { deleteStream, getRetention, setRetention, type DeleteStreamOptions } from '../retention/stream-admin'
 import type { RetentionChange, StreamRetention } from '../retention/stream-retention'
 import { lastEventAtOrBefore, outermostEvent, rawHead, readAllBackwardsFrom, readAllRaw } from './all-reads'
+import { canReadLinks, correlatedEvents, correlationIndexedUpTo } from './by-correlation-id'
 import { catchUpSubscription, type CatchUpSource, type SubscriptionStart } from './catch-up-subscription'
 import { RemovedEvents } from './removed-events'
-import { serverVersionOf, signalsCaughtUp } from './server-version'
+import { givesStreamReadPositions, serverVersionOf, signalsCaughtUp } from './server-version'
 
 /** Options of {@link EventStoreDBEventStore}. */
 export interface EventStoreDBEventStoreOptions {
@@ -58,6 +66,15 @@ export interface EventStoreDBEventStoreOptions {
    * @default 'hide'
    */
   readonly removedEvents?: 'hide' | 'deliver'
+  /**
+   * Whether {@link EventStoreDBEventStore.readCorrelated} looks events up
+   * through the server's `$by_correlation_id` projection. Turn it off when
+   * that projection is configured with a `correlationIdProperty` other than
+   * `$correlationId` or `correlationId` (it then does not link eventfold's
+   * events): readers such as `eventfold trace` scan the log instead.
+   * @default true
+   */
+  readonly correlationProjection?: boolean
 }
 
 const ignore = (): void => undefined
@@ -103,7 +120,7 @@ const streamEventPosition = (e: EsdbRecordedEvent): bigint => {
  * await events.close()
  * ```
  */
-export class EventStoreDBEventStore implements EventStore {
+export class EventStoreDBEventStore implements EventStore, CorrelationLookup {
   /** The client this store talks through, as given (or made from the connection string). */
   readonly client: EventStoreClient
   /** The same client in the adapter's shape. */
@@ -117,9 +134,14 @@ export class EventStoreDBEventStore implements EventStore {
   private caughtUpSignal: Promise<boolean> | undefined
 
   private readonly hideRemoved: boolean
+  private readonly correlationProjection: boolean
 
-  constructor(client: EventStoreClient | string, { checkpointInterval = 1, removedEvents = 'hide' }: EventStoreDBEventStoreOptions = {}) {
+  constructor(
+    client: EventStoreClient | string,
+    { checkpointInterval = 1, removedEvents = 'hide', correlationProjection = true }: EventStoreDBEventStoreOptions = {},
+  ) {
     this.hideRemoved = removedEvents === 'hide'
+    this.correlationProjection = correlationProjection
     this.ownsClient = typeof client === 'string'
     this.client = typeof client === 'string' ? clientOf(client) : client
     this.esdb = toAdapterClient(this.client)
@@ -244,6 +266,30 @@ export class EventStoreDBEventStore implements EventStore {
       yield fromEventStoreDBEvent(e, encodePosition(e.position))
       if (++n >= maxCount) return
     }
+  }
+
+  /**
+   * The events whose `metadata.correlationId` is `correlationId`, in log
+   * order, through the server's `$by_correlation_id` projection: the links
+   * in `$bc-<correlationId>` up to the projection's last checkpoint, then
+   * `$all` after it, filtered here. Events a read of their stream no longer
+   * returns are left out, whatever `removedEvents` says.
+   * @returns `undefined` when the lookup cannot answer completely: the
+   * projection is not running or has no checkpoint yet, its status cannot be
+   * read, the connection's user may not read `$bc-` streams, the server is
+   * older than 22.6 (its stream reads give no positions), or
+   * `correlationProjection` is off. Scan the log then.
+   */
+  async readCorrelated(correlationId: string): Promise<EventRead | undefined> {
+    this.assertOpen()
+    if (!this.correlationProjection) return undefined
+    if (!givesStreamReadPositions(await serverVersionOf(this.esdb).catch(() => 'unknown'))) return undefined
+    const indexedUpTo = await correlationIndexedUpTo(this.esdb)
+    if (!indexedUpTo || !(await canReadLinks(this.esdb, correlationId))) return undefined
+    return eventReadOfEvents(() => {
+      this.assertOpen()
+      return correlatedEvents(this.esdb, correlationId, indexedUpTo)
+    })
   }
 
   subscribeToAll(options: SubscribeToAllOptions = {}): Subscription {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import { EventStoreDBClient } from '@eventstore/db-client'
-import { serverVersionOf, signalsCaughtUp } from './server-version'
+import { givesStreamReadPositions, serverVersionOf, signalsCaughtUp } from './server-version'
 
 describe('server versions', () => {
   it.each([
@@ -12,6 +12,17 @@ describe('server versions', () => {
     ['unknown', false],
   ])('says whether %s sends caughtUp: %p', (version, expected) => {
     expect(signalsCaughtUp(version)).toBe(expected)
+  })
+
+  it.each([
+    ['22.6.0.0', true],
+    ['22.10.4.0', true],
+    ['25.0.0', true],
+    ['22.2.0.0', false],
+    ['21.10.9.0', false],
+    ['unknown', false],
+  ])('says whether %s gives positions on stream reads: %p', (version, expected) => {
+    expect(givesStreamReadPositions(version)).toBe(expected)
   })
 
   it('reads the version the client learned from the server', async () => {

@@ -13,7 +13,7 @@ import { clientRead } from './client-reads'
  */
 export interface ClientShape {
   readonly name: 'EventStoreDB client' | 'KurrentDB client'
-  readonly errors: Pick<typeof esdb, 'StreamDeletedError' | 'StreamNotFoundError' | 'WrongExpectedVersionError' | 'convertToCommandError'>
+  readonly errors: Pick<typeof esdb, 'AccessDeniedError' | 'StreamDeletedError' | 'StreamNotFoundError' | 'WrongExpectedVersionError' | 'convertToCommandError'>
   /** The option of `appendToStream` that carries the expected revision. */
   readonly expectedRevisionOption: 'expectedRevision' | 'streamState'
   /** A read yielding `items`, then failing with `error` when one is given. */
