@@ -44,9 +44,16 @@ export interface SeededSagas {
   readonly visits: readonly string[]
 }
 
+const runtime = (documents: DocumentStore, deadlines: DeadlineStore): Sagas => new Sagas({ documents, sagas: [TicketSaga, VisitSaga], deadlines: new Deadlines(deadlines) })
+
+/** Ends the ticket saga of `ticketId`, as its closing event would. */
+export const closeTicket = async (documents: DocumentStore, deadlines: DeadlineStore, ticketId: string): Promise<void> => {
+  await runtime(documents, deadlines).handle(message(`close-${ticketId}`, 'ConsoleTicketClosed', { ticketId }))
+}
+
 /** Saga instances made by the sagas runtime itself: three tickets (one ended) and two visits. */
 export const seedSagas = async (documents: DocumentStore, deadlines: DeadlineStore): Promise<SeededSagas> => {
-  const sagas = new Sagas({ documents, sagas: [TicketSaga, VisitSaga], deadlines: new Deadlines(deadlines) })
+  const sagas = runtime(documents, deadlines)
   const start = async (id: string, type: string, data: Record<string, unknown>): Promise<string> => (await sagas.handle(message(id, type, data)))[0]!.sagaId
   const hostile = await start('m1', 'ConsoleTicketOpened', { ticketId: 't1', subject: HOSTILE_SUBJECT })
   const open = await start('m2', 'ConsoleTicketOpened', { ticketId: 't2', subject: 'printer' })
