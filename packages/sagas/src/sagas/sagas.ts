@@ -84,6 +84,8 @@ export interface ListSagasOptions {
   readonly status?: SagaStatus
   /** Only instances with this association, `key=value` as stored (e.g. `orderId=o1`). @default any */
   readonly association?: string
+  /** Only instances that handled a message of this flow (its `correlationId`). @default any */
+  readonly correlationId?: string
   /** Instances to pass over first, for paging. @default 0 */
   readonly skip?: number
   /** @default 100 */
@@ -344,8 +346,13 @@ export class Sagas {
   }
 
   /** Instances, most recently updated first. */
-  async list({ saga, status, association, skip = 0, limit = 100 }: ListSagasOptions = {}): Promise<SagaInstance[]> {
-    const filter: Filter = { ...(saga !== undefined && { saga }), ...(status !== undefined && { status }), ...(association !== undefined && { associations: association }) }
+  async list({ saga, status, association, correlationId, skip = 0, limit = 100 }: ListSagasOptions = {}): Promise<SagaInstance[]> {
+    const filter: Filter = {
+      ...(saga !== undefined && { saga }),
+      ...(status !== undefined && { status }),
+      ...(association !== undefined && { associations: association }),
+      ...(correlationId !== undefined && { history: { $elemMatch: { correlationId } } }),
+    }
     // The id breaks ties, so pages of instances updated in the same millisecond neither repeat nor skip one.
     return (await this.documents.find(this.collection, filter, { sort: { updatedAt: -1, _id: 1 }, skip, limit })) as SagaInstance[]
   }
@@ -494,13 +501,8 @@ export class Sagas {
     let ended = false
     let sent = 0
     let recorded = 0
-    const metadata = (commandId: string): Record<string, string> => ({
-      commandId,
-      sagaId: base._id,
-      sagaName: definition.name,
-      causationId: message.id,
-      correlationId: typeof message.metadata.correlationId === 'string' ? message.metadata.correlationId : message.id,
-    })
+    const correlationId = typeof message.metadata.correlationId === 'string' ? message.metadata.correlationId : message.id
+    const metadata = (commandId: string): Record<string, string> => ({ commandId, sagaId: base._id, sagaName: definition.name, causationId: message.id, correlationId })
     const record = (command: object, to: string | undefined, id: string): SagaCommand => {
       const type = commandTypeOf(command)
       if (!commandPrototypes.has(type) && Object.getPrototypeOf(command) !== Object.prototype) commandPrototypes.set(type, Object.getPrototypeOf(command) as object)
@@ -550,6 +552,7 @@ export class Sagas {
       step,
       messageId: message.id,
       type: message.type,
+      correlationId,
       at: now,
       sent: added.flatMap((e) => (e.kind === 'command' ? [e.command.id] : [])),
       scheduled: added.flatMap((e) => (e.kind === 'schedule' ? [e.name] : [])),
