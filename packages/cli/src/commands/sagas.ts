@@ -31,17 +31,20 @@ export interface SagaListFilter {
   readonly status?: SagaStatus
   /** `key=value`, as the instance stores it. */
   readonly association?: string
+  /** A flow some message the instance handled belongs to. */
+  readonly correlationId?: string
   readonly skip?: number
   readonly limit: number
 }
 
 /** Saga instances of the connection's document store, most recently updated first, as `sagas list` prints them. */
-export const listSagas = async (documents: DocumentStore, { saga, status, association, skip, limit }: SagaListFilter) =>
+export const listSagas = async (documents: DocumentStore, { saga, status, association, correlationId, skip, limit }: SagaListFilter) =>
   (
     await new Sagas({ documents, sagas: [] }).list({
       ...(saga !== undefined && { saga }),
       ...(status !== undefined && { status }),
       ...(association !== undefined && { association }),
+      ...(correlationId !== undefined && { correlationId }),
       ...(skip !== undefined && { skip }),
       limit,
     })
@@ -83,9 +86,11 @@ export const sagasCommand = (program: Command): void => {
     .description('saga instances, most recently updated first')
     .option('--saga <name>', 'only instances of this saga')
     .option('--state <state>', 'only active or ended instances', statusOption)
+    .option('--association <key=value>', 'only instances with this association (e.g. orderId=o1)')
+    .option('--correlation-id <id>', 'only instances that handled a message of this flow')
     .option('--limit <count>', 'at most this many (default 100)', integerOption({ min: 1 }))
     .option('--json', 'print JSON')
-    .action(async (opts: { saga?: string; state?: SagaStatus; limit?: number; json?: boolean }, command: Command) =>
+    .action(async (opts: { saga?: string; state?: SagaStatus; association?: string; correlationId?: string; limit?: number; json?: boolean }, command: Command) =>
       withContext(
         command,
         async (ctx) => {
@@ -93,6 +98,8 @@ export const sagasCommand = (program: Command): void => {
           const found = await listSagas(documents, {
             ...(opts.saga !== undefined && { saga: opts.saga }),
             ...(opts.state !== undefined && { status: opts.state }),
+            ...(opts.association !== undefined && { association: opts.association }),
+            ...(opts.correlationId !== undefined && { correlationId: opts.correlationId }),
             limit: opts.limit ?? 100,
           })
           if (opts.json) return printJson(found)

@@ -59,13 +59,21 @@ describe('the sagas page in a browser', () => {
     expect(await page.title()).toBe('eventfold console')
   })
 
-  it('finds an instance by association, and says so when none matches', async () => {
+  it('finds an instance by association and by flow, and says so when none matches', async () => {
     const { page } = browser
     await page.goto(`${server.url}#/sagas`)
     await page.fill('input[name=association]', 'ticketId=t3')
     await page.click('#saga-filter button[type=submit]')
     await page.locator('#sagas tbody tr', { hasText: seeded.closed }).waitFor()
     expect(await page.locator('#sagas .state').allTextContents()).toEqual(['ended'])
+    await page.locator('#sagas a.saga-link').click()
+    await page.locator('#saga-status', { hasText: 'ended (step 2)' }).waitFor()
+    // Both its messages were of one flow; the flow lists the instances that took part in it.
+    expect(await page.locator('#saga-history a.flow').allTextContents()).toEqual(['flow-t3', 'flow-t3'])
+    await page.locator('#saga-flows a.flow').click()
+    await page.locator('#sagas tbody tr', { hasText: seeded.closed }).waitFor()
+    expect(await page.inputValue('input[name=correlationId]')).toBe('flow-t3')
+    await page.fill('input[name=correlationId]', '')
     await page.fill('input[name=association]', 'ticketId=t9')
     await page.click('#saga-filter button[type=submit]')
     await page.locator('#no-sagas', { hasText: 'no saga instances match' }).waitFor()

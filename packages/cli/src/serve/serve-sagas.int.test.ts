@@ -34,7 +34,7 @@ const sagaRouteChecks = (setup: () => { server: () => RunningConsole; seeded: ()
     return JSON.parse(result.stdout)
   }
 
-  it('lists the instances as `eventfold sagas list` does, by saga, state and association', async () => {
+  it('lists the instances as `eventfold sagas list` does, by saga, state, association and flow', async () => {
     const before = await digest()
     const all = await getJson<SagasAnswer>(`${server().url}api/sagas`)
     expect(all.status).toBe(200)
@@ -46,6 +46,10 @@ const sagaRouteChecks = (setup: () => { server: () => RunningConsole; seeded: ()
     expect(active.sagas.map((s) => s.id).sort()).toEqual([seeded().hostile, seeded().open].sort())
     const byAssociation = (await getJson<SagasAnswer>(`${server().url}api/sagas?association=${encodeURIComponent('ticketId=t3')}`)).json
     expect(byAssociation.sagas.map((s) => [s.id, s.status])).toEqual([[seeded().closed, 'ended']])
+    const byFlow = (await getJson<SagasAnswer>(`${server().url}api/sagas?correlationId=flow-t3`)).json
+    expect(byFlow.sagas).toEqual(await cli(['sagas', 'list', '--correlation-id', 'flow-t3', '--json']))
+    expect(byFlow.sagas.map((s) => s.id)).toEqual([seeded().closed])
+    expect((await cli(['sagas', 'list', '--association', 'ticketId=t3', '--json'])) as unknown[]).toEqual(byAssociation.sagas)
     const none = (await getJson<SagasAnswer>(`${server().url}api/sagas?saga=nope`)).json
     expect(none).toMatchObject({ sagas: [], stored: true, next: null })
     expect(await digest()).toBe(before)
@@ -73,6 +77,7 @@ const sagaRouteChecks = (setup: () => { server: () => RunningConsole; seeded: ()
       saga: 'console-ticket',
       status: 'active',
       associations: ['ticketId=t1'],
+      history: [expect.objectContaining({ messageId: 'm1', correlationId: 'flow-t1' })],
       state: { ticketId: 't1', subject: expect.stringContaining('<script>') },
       deadlines: expect.arrayContaining([expect.objectContaining({ name: 'reply', dueAt: '2026-01-01T00:00:00.000Z' }), expect.objectContaining({ name: 'escalate' })]),
     })

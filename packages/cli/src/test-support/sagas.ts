@@ -30,7 +30,13 @@ class VisitSaga {
   started(): void {}
 }
 
-const message = (id: string, type: string, data: Record<string, unknown>): SagaMessage => ({ id, type, data, metadata: { eventId: id } })
+/** A message of the flow `flow-<ticket or visit id>`. */
+const message = (id: string, type: string, data: Record<string, unknown>): SagaMessage => ({
+  id,
+  type,
+  data,
+  metadata: { eventId: id, correlationId: `flow-${String(data.ticketId ?? data.visitId)}` },
+})
 
 /** The instances {@link seedSagas} made. */
 export interface SeededSagas {

@@ -24,7 +24,7 @@ interface SagasPage {
 
 interface SagaDetail extends SagaSummary {
   readonly state: unknown
-  readonly history: { step: number; messageId: string; type: string; at: string | null; sent: string[]; scheduled: string[]; cancelled: string[] }[]
+  readonly history: { step: number; messageId: string; type: string; correlationId?: string; at: string | null; sent: string[]; scheduled: string[]; cancelled: string[] }[]
   readonly compensations: { id: string; type: string }[]
   readonly outbox: unknown[]
   readonly deadlines: { name: string; dueAt: string | null; scope: string }[]
@@ -36,7 +36,10 @@ const PAGE_SIZE = 50
 /** An association links to the instances that share it. */
 const associationLink = (a: string) => link(`sagas?${new URLSearchParams({ association: a })}`, a, { class: 'association' })
 
-/** Saga instances by saga, state and association, newest first; an id opens one. */
+/** A flow (correlation id) links to the instances that took part in it. */
+const flowLink = (id: string) => link(`sagas?${new URLSearchParams({ correlationId: id })}`, id, { class: 'flow' })
+
+/** Saga instances by saga, state, association and flow, newest first; an id opens one. */
 export const sagasPage: Page = {
   route: 'sagas',
   title: 'Sagas',
@@ -44,11 +47,12 @@ export const sagasPage: Page = {
 }
 
 const list = async (query: URLSearchParams): Promise<Node> => {
-  const filter = { saga: query.get('saga') ?? '', state: query.get('state') ?? '', association: query.get('association') ?? '' }
+  const filter = { saga: query.get('saga') ?? '', state: query.get('state') ?? '', association: query.get('association') ?? '', correlationId: query.get('correlationId') ?? '' }
   const offset = Number(query.get('offset') ?? '0') || 0
   const found = await get<SagasPage>('/api/sagas', { ...filter, offset: String(offset), limit: String(PAGE_SIZE) })
   const saga = h('input', { name: 'saga', value: filter.saga, placeholder: 'saga name', 'aria-label': 'saga name' })
   const association = h('input', { name: 'association', value: filter.association, placeholder: 'orderId=o1', 'aria-label': 'association' })
+  const flow = h('input', { name: 'correlationId', value: filter.correlationId, placeholder: 'correlation id', 'aria-label': 'correlation id' })
   const state = h('select', { name: 'state', 'aria-label': 'state' }, h('option', { value: '' }, 'any state'), h('option', { value: 'active' }, 'active'), h('option', { value: 'ended' }, 'ended'))
   state.value = filter.state
   const byId = h('input', { name: 'id', placeholder: 'instance id', 'aria-label': 'instance id' })
@@ -58,7 +62,7 @@ const list = async (query: URLSearchParams): Promise<Node> => {
       id: 'saga-filter',
       onsubmit: (e) => {
         e.preventDefault()
-        const q = new URLSearchParams(Object.entries({ saga: saga.value.trim(), state: state.value, association: association.value.trim() }).filter(([, v]) => v !== ''))
+        const q = new URLSearchParams(Object.entries({ saga: saga.value.trim(), state: state.value, association: association.value.trim(), correlationId: flow.value.trim() }).filter(([, v]) => v !== ''))
         location.hash = `#/sagas${q.size ? `?${q}` : ''}`
       },
     },
@@ -67,6 +71,8 @@ const list = async (query: URLSearchParams): Promise<Node> => {
     state,
     ' ',
     association,
+    ' ',
+    flow,
     ' ',
     h('button', { type: 'submit' }, 'Filter'),
   )
@@ -117,6 +123,7 @@ const instance = async (id: string): Promise<Node> => {
   const s = await get<SagaDetail>(`/api/sagas/${seg(id)}`)
   const now = Date.now()
   const overdue = (dueAt: string | null) => dueAt !== null && Date.parse(dueAt) <= now
+  const flows = [...new Set(s.history.flatMap((e) => (e.correlationId !== undefined ? [e.correlationId] : [])))]
   return h(
     'section',
     {},
@@ -126,6 +133,7 @@ const instance = async (id: string): Promise<Node> => {
       [
         ['state', h('span', { id: 'saga-status', class: `state ${s.status}` }, `${s.status} (step ${s.step})`)],
         ['associations', h('span', {}, ...s.associations.flatMap((a, i) => [i > 0 ? ' ' : '', associationLink(a)]))],
+        ['flows', h('span', { id: 'saga-flows' }, ...flows.flatMap((f, i) => [i > 0 ? ' ' : '', flowLink(f)]))],
         ['started at', s.startedAt ?? ''],
         ['updated at', s.updatedAt ?? ''],
         ['ended at', s.endedAt ?? ''],
@@ -162,6 +170,7 @@ const instance = async (id: string): Promise<Node> => {
         { header: 'step', cell: (e) => e.step, className: 'num' },
         { header: 'message', cell: (e) => e.type },
         { header: 'message id', cell: (e) => e.messageId },
+        { header: 'flow', cell: (e) => (e.correlationId !== undefined ? flowLink(e.correlationId) : '') },
         { header: 'at', cell: (e) => e.at ?? '' },
         { header: 'sent', cell: (e) => e.sent.join(' ') },
         { header: 'scheduled', cell: (e) => e.scheduled.join(' ') },
@@ -169,5 +178,6 @@ const instance = async (id: string): Promise<Node> => {
       ],
       { id: 'saga-history' },
     ),
+    flows.length > 0 ? h('p', { class: 'muted' }, 'A flow’s commands and events, across services: ', h('code', {}, `eventfold trace ${flows[0]}`)) : null,
   )
 }
