@@ -61,6 +61,7 @@ const INPUT_ERROR_TYPES = new Set([
   'partition-count-mismatch',
   'RelayPartitionCountMismatchError',
   'ParkedMessageNotFoundError',
+  'SagaNotFoundError',
 ])
 
 /** The exit code an error thrown by a command maps to. */

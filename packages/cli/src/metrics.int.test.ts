@@ -2,6 +2,7 @@ import { join } from 'node:path'
 import { CLI_ROOT, ensureBuilt } from './test-support/build'
 import { createFixtureApp, fixtureConfigJs, seedTallies, type FixtureApp } from './test-support/fixture-app'
 import { parseJson } from './test-support/run-cli'
+import { closeTicket, seedSagas } from './test-support/sagas'
 
 /** One sample of the Prometheus text format: `name{label="value",…} value`. */
 interface Sample {
@@ -147,3 +148,43 @@ describe('eventfold relay run --metrics-port', () => {
   })
 })
 
+
+describe('eventfold projections run --metrics-port: active sagas', () => {
+  let app: FixtureApp
+
+  beforeAll(async () => {
+    ensureBuilt()
+    app = createFixtureApp()
+    await app.withStores(async (s) => {
+      await seedTallies(s, { streams: 1, perStream: 1 })
+      await seedSagas(s.documents, s.deadlines!)
+    })
+  })
+  afterAll(() => app.remove())
+
+  /** Active instances per saga, as `eventfold sagas list --state active` lists them. */
+  const listedActive = async (): Promise<Record<string, number>> => {
+    const counts: Record<string, number> = {}
+    for (const s of parseJson<{ saga: string }[]>(await app.run(['sagas', 'list', '--state', 'active', '--json']))) counts[s.saga] = (counts[s.saga] ?? 0) + 1
+    return counts
+  }
+  const scrapedActive = (samples: readonly Sample[]): Record<string, number> =>
+    Object.fromEntries(samples.filter((s) => s.name === 'eventfold_sagas_active').map((s) => [s.labels.saga!, s.value]))
+
+  it('serves the active saga instances per saga, as sagas list counts them, and follows an instance that ends', async () => {
+    const running = app.spawn(['projections', 'run', 'tallies', '--metrics-port', '0'])
+    try {
+      await running.waitFor(({ stderr }) => /metrics at http:\/\/127\.0\.0\.1:\d+\/metrics/.test(stderr))
+      const url = /metrics at (\S+)/.exec(running.stderr())![1]!
+      expect(await listedActive()).toEqual({ 'console-ticket': 2, 'console-visit': 2 })
+      expect(scrapedActive(await scrape(url))).toEqual(await listedActive())
+      // The gauge reads the store at each scrape: a ticket that ends is gone from the next one.
+      await app.withStores((s) => closeTicket(s.documents, s.deadlines!, 't2'))
+      expect(await listedActive()).toEqual({ 'console-ticket': 1, 'console-visit': 2 })
+      expect(scrapedActive(await scrape(url))).toEqual(await listedActive())
+    } finally {
+      running.child.kill('SIGTERM')
+    }
+    expect((await running.exited).code).toBe(0)
+  })
+})

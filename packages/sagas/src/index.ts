@@ -27,4 +27,4 @@ export {
 export { SagaWorker, type SagaWorkerOptions } from './sagas/saga-worker'
 export { transportCommands, type TransportCommandsOptions } from './sagas/transport-commands'
 export { sagaConsumerHandlers, sagaMessageOf } from './sagas/consumer-handlers'
-export { traceSagaStep } from './telemetry'
+export { traceSagaStep, observeActiveSagas, type ActiveSagasCounter } from './telemetry'

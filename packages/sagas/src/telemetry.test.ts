@@ -6,7 +6,19 @@ import { TestClock } from './testing'
 import { Deadlines } from './deadlines/deadlines'
 import { DeadlineWorker } from './deadlines/deadline-worker'
 import { InMemoryDeadlineStore } from './deadlines/in-memory-deadline-store'
-import { traceSagaStep } from './telemetry'
+import { InMemoryDocumentStore } from '@eventfold/projections'
+import { EndSaga, Saga, SagaEventHandler, StartSaga } from './sagas/decorators'
+import { Sagas } from './sagas/sagas'
+import { observeActiveSagas, traceSagaStep } from './telemetry'
+
+@Saga('telemetry-visit')
+class VisitSaga {
+  @StartSaga('VisitStarted', { associate: 'visitId' })
+  started(): void {}
+  @EndSaga
+  @SagaEventHandler('VisitEnded', { associate: 'visitId' })
+  ended(): void {}
+}
 
 const spans = new InMemorySpanExporter()
 const metricExporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE)
@@ -24,15 +36,15 @@ afterAll(() => {
 })
 beforeEach(() => spans.reset())
 
-const duePoints = async () => {
+const points = async (name: string) => {
   metricExporter.reset()
   await reader.forceFlush()
   return metricExporter
     .getMetrics()
     .flatMap((r) => r.scopeMetrics.flatMap((s) => s.metrics))
-    .find((m) => m.descriptor.name === 'eventfold.deadlines.due')
-    ?.dataPoints.map((p) => p.value)
+    .find((m) => m.descriptor.name === name)?.dataPoints
 }
+const duePoints = async () => (await points('eventfold.deadlines.due'))?.map((p) => p.value)
 
 describe('sagas telemetry', () => {
   it('fires each deadline in a span of its own, and reports the due deadlines while a worker runs', async () => {
@@ -74,5 +86,16 @@ describe('sagas telemetry', () => {
     const [step] = spans.getFinishedSpans()
     expect(step).toMatchObject({ name: 'saga checkout PaymentFailed', parentSpanContext: expect.objectContaining({ spanId: 'b7ad6b7169203331' }) })
     expect(step!.attributes).toEqual({ 'eventfold.saga.name': 'checkout', 'eventfold.saga.step': 'PaymentFailed' })
+  })
+
+  it('reports the active instances per saga name, 0 for a saga with none', async () => {
+    const sagas = new Sagas({ documents: new InMemoryDocumentStore(), sagas: [VisitSaga] })
+    const active = async () => (await points('eventfold.sagas.active'))?.map((p) => [p.attributes.saga, p.value])
+    const stop = observeActiveSagas(sagas)
+    expect(await active()).toEqual([['telemetry-visit', 0]])
+    for (const v of ['v1', 'v2', 'v3']) await sagas.handle({ id: `start-${v}`, type: 'VisitStarted', data: { visitId: v }, metadata: {} })
+    await sagas.handle({ id: 'end-v2', type: 'VisitEnded', data: { visitId: 'v2' }, metadata: {} })
+    expect(await active()).toEqual([['telemetry-visit', 2]])
+    stop()
   })
 })

@@ -13,6 +13,14 @@ const MAX_COUNTED = 10_000
 /** Deadline stores with a worker running now, for the due-deadlines gauge. */
 const watched = new Map<object, { store: DeadlineStore; clock: Clock }>()
 
+/** Something that counts active saga instances per saga name (a `Sagas` runtime). */
+export interface ActiveSagasCounter {
+  countActive(): Promise<ReadonlyMap<string, number>>
+}
+
+/** Saga runtimes whose active instances are reported, each until its watcher stops. */
+const watchedSagas = new Map<object, ActiveSagasCounter>()
+
 const instruments = lazyInstruments('@eventfold/sagas', (meter) => {
   const due = meter.createObservableGauge('eventfold.deadlines.due', { description: 'Pending deadlines that are due now, per running deadline worker' })
   due.addCallback(async (result) => {
@@ -20,7 +28,19 @@ const instruments = lazyInstruments('@eventfold/sagas', (meter) => {
       result.observe((await store.list({ dueBy: clock.now(), state: 'pending', limit: MAX_COUNTED })).length)
     }
   })
-  return { due }
+  const active = meter.createObservableGauge('eventfold.sagas.active', { description: 'Saga instances that have not ended, per saga name' })
+  active.addCallback(async (result) => {
+    // Two watchers of one store would report the same saga twice: each name once, the first watcher's count.
+    const seen = new Set<string>()
+    for (const counter of watchedSagas.values()) {
+      for (const [saga, count] of await counter.countActive()) {
+        if (seen.has(saga)) continue
+        seen.add(saga)
+        result.observe(count, { saga })
+      }
+    }
+  })
+  return { due, active }
 })
 
 /** A deadline worker runs on `store`: its due deadlines are reported until it stops. */
@@ -28,6 +48,22 @@ export const watchDueDeadlines = (worker: object, store: DeadlineStore, clock: C
   instruments()
   watched.set(worker, { store, clock })
   return () => watched.delete(worker)
+}
+
+/**
+ * Reports the active (not ended) instances of `sagas` per saga name, as the
+ * observable gauge `eventfold.sagas.active` (attribute `saga`), read from
+ * its store at each collection, until the returned function is called. A
+ * `SagaWorker` does this while it runs; a tool that only reads can too.
+ * @example
+ * ```ts
+ * const stop = observeActiveSagas(new Sagas({ documents, sagas: [] }))
+ * ```
+ */
+export const observeActiveSagas = (sagas: ActiveSagasCounter, owner: object = sagas): (() => void) => {
+  instruments()
+  watchedSagas.set(owner, sagas)
+  return () => watchedSagas.delete(owner)
 }
 
 /** Runs a deadline's handler in a span `deadline <name>`. */

@@ -1,5 +1,7 @@
 import { Sagas, sagaDeadlineScope, type SagaInstance, type SagaStatus } from '@eventfold/sagas'
+import type { DocumentStore } from '@eventfold/projections'
 import type { Command } from 'commander'
+import type { EventfoldConnection } from '../config/define-config'
 import { integerOption } from '../args/integers'
 import { UsageError } from '../errors'
 import { printJson } from '../output/json'
@@ -11,7 +13,7 @@ import { printable as printableDeadline } from './deadlines'
 const iso = (ms: number | null | undefined): string | null => (ms === undefined || ms === null ? null : new Date(ms).toISOString())
 
 /** An instance as `sagas list` prints it. */
-const summary = (s: SagaInstance) => ({
+export const sagaSummary = (s: SagaInstance) => ({
   id: s._id,
   saga: s.saga,
   status: s.status,
@@ -23,10 +25,57 @@ const summary = (s: SagaInstance) => ({
   unsent: s.outbox.length,
 })
 
-const statusOption = (value: string): SagaStatus => {
-  if (value !== 'active' && value !== 'ended') throw new UsageError(`--state must be active or ended, got '${value}'`)
+/** What `sagas list` filters by. */
+export interface SagaListFilter {
+  readonly saga?: string
+  readonly status?: SagaStatus
+  /** `key=value`, as the instance stores it. */
+  readonly association?: string
+  /** A flow some message the instance handled belongs to. */
+  readonly correlationId?: string
+  readonly skip?: number
+  readonly limit: number
+}
+
+/** Saga instances of the connection's document store, most recently updated first, as `sagas list` prints them. */
+export const listSagas = async (documents: DocumentStore, { saga, status, association, correlationId, skip, limit }: SagaListFilter) =>
+  (
+    await new Sagas({ documents, sagas: [] }).list({
+      ...(saga !== undefined && { saga }),
+      ...(status !== undefined && { status }),
+      ...(association !== undefined && { association }),
+      ...(correlationId !== undefined && { correlationId }),
+      ...(skip !== undefined && { skip }),
+      limit,
+    })
+  ).map(sagaSummary)
+
+/**
+ * One instance as `sagas show` prints it: state, history, compensations,
+ * outbox and its pending deadlines (none when the connection has no deadline store).
+ * @throws {@link SagaNotFoundError} when no instance has this id
+ */
+export const showSaga = async (stores: EventfoldConnection, id: string) => {
+  const instance = await new Sagas({ documents: stores.documents, sagas: [] }).get(id)
+  const scope = sagaDeadlineScope(instance.saga, instance._id)
+  const pending = stores.deadlines ? (await stores.deadlines.list({ state: 'pending', scope })).map(printableDeadline) : []
+  return {
+    ...sagaSummary(instance),
+    state: instance.state,
+    history: instance.history.map((h) => ({ ...h, at: iso(h.at) })),
+    compensations: instance.compensations,
+    outbox: instance.outbox,
+    deadlines: pending,
+  }
+}
+
+/** An active or ended status, as `--state` takes it. */
+export const sagaStatusOf = (value: string, what = '--state'): SagaStatus => {
+  if (value !== 'active' && value !== 'ended') throw new UsageError(`${what} must be active or ended, got '${value.slice(0, 40)}'`)
   return value
 }
+
+const statusOption = (value: string): SagaStatus => sagaStatusOf(value)
 
 /** `eventfold sagas list` and `eventfold sagas show`: read-only views of the saga instances in the config's document store. */
 export const sagasCommand = (program: Command): void => {
@@ -37,21 +86,25 @@ export const sagasCommand = (program: Command): void => {
     .description('saga instances, most recently updated first')
     .option('--saga <name>', 'only instances of this saga')
     .option('--state <state>', 'only active or ended instances', statusOption)
+    .option('--association <key=value>', 'only instances with this association (e.g. orderId=o1)')
+    .option('--correlation-id <id>', 'only instances that handled a message of this flow')
     .option('--limit <count>', 'at most this many (default 100)', integerOption({ min: 1 }))
     .option('--json', 'print JSON')
-    .action(async (opts: { saga?: string; state?: SagaStatus; limit?: number; json?: boolean }, command: Command) =>
+    .action(async (opts: { saga?: string; state?: SagaStatus; association?: string; correlationId?: string; limit?: number; json?: boolean }, command: Command) =>
       withContext(
         command,
         async (ctx) => {
           const { documents } = await ctx.stores()
-          const found = await new Sagas({ documents, sagas: [] }).list({
+          const found = await listSagas(documents, {
             ...(opts.saga !== undefined && { saga: opts.saga }),
             ...(opts.state !== undefined && { status: opts.state }),
+            ...(opts.association !== undefined && { association: opts.association }),
+            ...(opts.correlationId !== undefined && { correlationId: opts.correlationId }),
             limit: opts.limit ?? 100,
           })
-          if (opts.json) return printJson(found.map(summary))
+          if (opts.json) return printJson(found)
           printTable(
-            found.map(summary),
+            found,
             [
               { header: 'ID', value: (s) => s.id },
               { header: 'SAGA', value: (s) => s.saga },
@@ -75,18 +128,8 @@ export const sagasCommand = (program: Command): void => {
       withContext(
         command,
         async (ctx) => {
-          const stores = await ctx.stores()
-          const instance = await new Sagas({ documents: stores.documents, sagas: [] }).get(id)
-          const scope = sagaDeadlineScope(instance.saga, instance._id)
-          const pending = stores.deadlines ? (await stores.deadlines.list({ state: 'pending', scope })).map(printableDeadline) : []
-          const shown = {
-            ...summary(instance),
-            state: instance.state,
-            history: instance.history.map((h) => ({ ...h, at: iso(h.at) })),
-            compensations: instance.compensations,
-            outbox: instance.outbox,
-            deadlines: pending,
-          }
+          const shown = await showSaga(await ctx.stores(), id)
+          const pending = shown.deadlines
           if (opts.json) return printJson(shown)
           const lines = [
             `saga:          ${shown.saga}`,

@@ -2,6 +2,7 @@ import { metrics } from '@opentelemetry/api'
 import type { EventStore } from '@eventfold/core'
 import type { DocumentStore, ProjectionDefinition } from '@eventfold/projections'
 import { relayStatus } from '@eventfold/messaging'
+import { observeActiveSagas, Sagas } from '@eventfold/sagas'
 import { projectionStatus } from '../commands/projections/status-report'
 
 // Gauges read from the stores at each scrape, by the same functions as the `status` commands, so a scrape and a status agree.
@@ -45,4 +46,9 @@ export const observeRelay = (eventStore: EventStore, documents: DocumentStore, n
     },
     [lag, parked],
   )
+}
+
+/** Reports the active saga instances per saga name (`eventfold.sagas.active`), as `sagas list --state active` lists them. */
+export const observeSagas = (documents: DocumentStore): void => {
+  observeActiveSagas(new Sagas({ documents, sagas: [] }))
 }

@@ -9,6 +9,8 @@ export interface SagaHistoryEntry {
   readonly step: number
   readonly messageId: string
   readonly type: string
+  /** The flow the message belongs to (its `correlationId`, else its id): what the commands of this step carry. Absent on entries stored before it was recorded. */
+  readonly correlationId?: string
   /** Epoch milliseconds. */
   readonly at: number
   /** Ids of the commands this step sent. */

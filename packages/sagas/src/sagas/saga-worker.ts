@@ -3,6 +3,7 @@ import type { BackoffPolicy, EventStore, RecordedEvent } from '@eventfold/core'
 import type { DocumentStore } from '@eventfold/projections'
 import type { DocumentWrite } from '@eventfold/projections/spi'
 import { LogSource, WorkerEngine, type BatchAttempt, type EngineCounters, type EngineSink, type OpenBatch } from '@eventfold/projections/engine'
+import { observeActiveSagas } from '../telemetry'
 import type { SagaBatch, Sagas } from './sagas'
 
 /** Options of {@link SagaWorker}. */
@@ -89,11 +90,13 @@ export class SagaWorker {
       stopAtHead,
       onCaughtUp: () => this.engine.wake(),
     })
+    const unwatch = observeActiveSagas(this.sagas, this)
     try {
       const { maxAttempts, retry, onError = (error: unknown) => logger().warn({ saga: name, err: error }, `saga worker '${name}'`) } = this.options
       const sink = new SagaSink(this.sagas, documents, checkpoint, parkedSagaEventsCollection(name), { ...(maxAttempts !== undefined && { attempts: maxAttempts }), ...(retry !== undefined && { retry }) }, onError)
       await this.engine.run(this.source, sink)
     } finally {
+      unwatch()
       await this.source.close()
     }
   }

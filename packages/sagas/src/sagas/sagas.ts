@@ -15,6 +15,9 @@ import { deadlineMessageType, EffectCollector, type SagaCommand, type SagaMessag
 /** Command classes by type, learnt from the commands sagas send, to rebuild a command of a stored outbox. */
 const commandPrototypes = new Map<string, object>()
 
+/** Active instances read to learn the saga names when a runtime knows none; each name's count is exact. */
+const ACTIVE_NAMES_SCANNED = 10_000
+
 /** Messages remembered per instance to recognise a redelivery. */
 const HANDLED_KEPT = 256
 
@@ -79,6 +82,12 @@ export interface SendRetryOptions {
 export interface ListSagasOptions {
   readonly saga?: string
   readonly status?: SagaStatus
+  /** Only instances with this association, `key=value` as stored (e.g. `orderId=o1`). @default any */
+  readonly association?: string
+  /** Only instances that handled a message of this flow (its `correlationId`). @default any */
+  readonly correlationId?: string
+  /** Instances to pass over first, for paging. @default 0 */
+  readonly skip?: number
   /** @default 100 */
   readonly limit?: number
 }
@@ -337,9 +346,30 @@ export class Sagas {
   }
 
   /** Instances, most recently updated first. */
-  async list({ saga, status, limit = 100 }: ListSagasOptions = {}): Promise<SagaInstance[]> {
-    const filter: Filter = { ...(saga !== undefined && { saga }), ...(status !== undefined && { status }) }
-    return (await this.documents.find(this.collection, filter, { sort: { updatedAt: -1 }, limit })) as SagaInstance[]
+  async list({ saga, status, association, correlationId, skip = 0, limit = 100 }: ListSagasOptions = {}): Promise<SagaInstance[]> {
+    const filter: Filter = {
+      ...(saga !== undefined && { saga }),
+      ...(status !== undefined && { status }),
+      ...(association !== undefined && { associations: association }),
+      ...(correlationId !== undefined && { history: { $elemMatch: { correlationId } } }),
+    }
+    // The id breaks ties, so pages of instances updated in the same millisecond neither repeat nor skip one.
+    return (await this.documents.find(this.collection, filter, { sort: { updatedAt: -1, _id: 1 }, skip, limit })) as SagaInstance[]
+  }
+
+  /**
+   * Active (not ended) instances per saga name: of this runtime's sagas
+   * (0 for one with none), or of every saga in the collection when the
+   * runtime was made with none (as a tool that only reads makes it).
+   */
+  async countActive(): Promise<Map<string, number>> {
+    const names =
+      this.definitions.length > 0
+        ? this.definitions.map((d) => d.name)
+        : [...new Set(((await this.documents.find(this.collection, { status: 'active' }, { limit: ACTIVE_NAMES_SCANNED })) as SagaInstance[]).map((s) => s.saga))].sort()
+    const counts = new Map<string, number>()
+    for (const saga of names) counts.set(saga, await this.documents.count(this.collection, { saga, status: 'active' }))
+    return counts
   }
 
   /**
@@ -471,13 +501,8 @@ export class Sagas {
     let ended = false
     let sent = 0
     let recorded = 0
-    const metadata = (commandId: string): Record<string, string> => ({
-      commandId,
-      sagaId: base._id,
-      sagaName: definition.name,
-      causationId: message.id,
-      correlationId: typeof message.metadata.correlationId === 'string' ? message.metadata.correlationId : message.id,
-    })
+    const correlationId = typeof message.metadata.correlationId === 'string' ? message.metadata.correlationId : message.id
+    const metadata = (commandId: string): Record<string, string> => ({ commandId, sagaId: base._id, sagaName: definition.name, causationId: message.id, correlationId })
     const record = (command: object, to: string | undefined, id: string): SagaCommand => {
       const type = commandTypeOf(command)
       if (!commandPrototypes.has(type) && Object.getPrototypeOf(command) !== Object.prototype) commandPrototypes.set(type, Object.getPrototypeOf(command) as object)
@@ -527,6 +552,7 @@ export class Sagas {
       step,
       messageId: message.id,
       type: message.type,
+      correlationId,
       at: now,
       sent: added.flatMap((e) => (e.kind === 'command' ? [e.command.id] : [])),
       scheduled: added.flatMap((e) => (e.kind === 'schedule' ? [e.name] : [])),

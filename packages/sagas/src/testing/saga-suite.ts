@@ -252,6 +252,34 @@ export const sagaSuite = (name: string, factory: () => Promise<SagaStoresUnderTe
       expect((await sagas.list({ saga: 'suite-order', status: 'ended' })).map((s) => s._id)).toEqual([started!.sagaId])
     })
 
+    it('lists instances by association, by flow and a page at a time, and counts the active ones per saga', async () => {
+      const sagas = runtime([OrderSaga])
+      const ids: string[] = []
+      for (const n of ['a', 'b', 'c']) {
+        await app.commandBus.execute(new OpenLedger(id(n)))
+        const [started] = await sagas.handle(message(new OrderPlaced(id(n), id(`p${n}`))))
+        ids.push(started!.sagaId)
+      }
+      await sagas.handle(message(new PaymentReceived(id('pb'))))
+      await sagas.handle(message(new OrderShipped(id('b'))))
+      expect((await sagas.list({ association: `paymentId=${id('pb')}` })).map((s) => s._id)).toEqual([ids[1]])
+      expect((await sagas.list({ association: `orderId=${id('c')}`, status: 'active' })).map((s) => s._id)).toEqual([ids[2]])
+      const all = (await sagas.list()).map((s) => s._id)
+      expect([...all].sort()).toEqual([...ids].sort())
+      const pages = [...(await sagas.list({ limit: 2 })), ...(await sagas.list({ skip: 2, limit: 2 }))].map((s) => s._id)
+      expect(pages).toEqual(all)
+      // Every message of this test is of one flow; a message of another flow makes an instance of its own.
+      await app.commandBus.execute(new OpenLedger(id('d')))
+      const other = { ...message(new OrderPlaced(id('d'), id('pd'))), metadata: { eventId: `${tag}-other`, correlationId: `${tag}-other-flow` } }
+      const [fourth] = await sagas.handle(other)
+      expect((await sagas.list({ correlationId: `${tag}-other-flow` })).map((s) => s._id)).toEqual([fourth!.sagaId])
+      expect((await sagas.list({ correlationId: `${tag}-flow`, status: 'active' })).map((s) => s._id).sort()).toEqual([ids[0], ids[2]].sort())
+      expect((await sagas.get(fourth!.sagaId)).history.map((h) => h.correlationId)).toEqual([`${tag}-other-flow`])
+      expect(await sagas.countActive()).toEqual(new Map([['suite-order', 3]]))
+      // A runtime that knows no saga, as a tool that only reads makes it, learns the names from the store.
+      expect(await new Sagas({ documents: stores.documents, sagas: [], collection }).countActive()).toEqual(new Map([['suite-order', 3]]))
+    })
+
     it('handles two messages for one instance at once without losing an update: the loser retries', async () => {
       const order = id('o2')
       await app.commandBus.execute(new OpenLedger(order))

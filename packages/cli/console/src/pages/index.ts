@@ -3,6 +3,7 @@ import { deadlinesPage } from './deadlines'
 import type { Page } from './page'
 import { projectionsPage } from './projections'
 import { replayPage } from './replay'
+import { sagasPage } from './sagas'
 import { eventPage, streamPage } from './stream'
 import { streamsPage } from './streams'
 
@@ -11,4 +12,4 @@ import { streamsPage } from './streams'
  * messages come as pages of their own here (each with its `/api/…` routes
  * in the server's route list) once their stores are readable.
  */
-export const PAGES: readonly Page[] = [streamsPage, streamPage, eventPage, replayPage, projectionsPage, deadLettersPage, deadlinesPage]
+export const PAGES: readonly Page[] = [streamsPage, streamPage, eventPage, replayPage, projectionsPage, deadLettersPage, deadlinesPage, sagasPage]

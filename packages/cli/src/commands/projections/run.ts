@@ -2,7 +2,7 @@ import { ProjectionStates, ProjectionWorker, type WorkerProgress } from '@eventf
 import type { Command } from 'commander'
 import { partitionsOption, portOption } from '../../args/integers'
 import { withMetrics } from '../../telemetry/with-metrics'
-import { observeProjections } from '../../telemetry/status-gauges'
+import { observeProjections, observeSagas } from '../../telemetry/status-gauges'
 import { UsageError } from '../../errors'
 import { printJson } from '../../output/json'
 import { printTable } from '../../output/table'
@@ -29,7 +29,7 @@ export const runCommand = (projections: Command): void => {
     .option('--partitions <count>', 'workers per projection, each on one partition (default: what the read model was built with, or 1)', partitionsOption)
     .option('--catch-up', 'stop by itself once every worker has caught up with the head')
     .option('--json', 'print the final counters as JSON')
-    .option('--metrics-port <port>', 'serve Prometheus metrics (these workers, and every projection’s lag as `projections status` counts it) at http://127.0.0.1:<port>/metrics; 0 picks a free port', portOption)
+    .option('--metrics-port <port>', 'serve Prometheus metrics (these workers, and every projection’s lag as `projections status` counts it, active sagas as `sagas list` lists them) at http://127.0.0.1:<port>/metrics; 0 picks a free port', portOption)
     .action(async (names: string[], opts: RunOptions, command: Command) =>
       withContext(command, async (ctx) => {
         const app = await ctx.app()
@@ -82,7 +82,10 @@ export const runCommand = (projections: Command): void => {
         )
         let results: WorkerProgress[]
         // Every projection of the config: one that no worker runs is the one whose lag grows.
-        const metrics = await withMetrics(opts.metricsPort, () => observeProjections(eventStore, documents, [...app.projections.values()]))
+        const metrics = await withMetrics(opts.metricsPort, () => {
+          observeProjections(eventStore, documents, [...app.projections.values()])
+          observeSagas(documents)
+        })
         try {
           results = await Promise.all(
             workers.map((w) =>

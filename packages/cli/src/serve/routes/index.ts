@@ -3,6 +3,7 @@ import type { ConsoleStores, Route } from '../route'
 import { deadLetterRoutes } from './dead-letters'
 import { deadlineRoutes } from './deadlines'
 import { projectionRoutes } from './projections'
+import { sagaRoutes } from './sagas'
 import { streamRoutes } from './streams'
 
 /**
@@ -27,4 +28,5 @@ export const consoleRoutes = (stores: ConsoleStores, rebuilds: Rebuilds): Route[
   ...projectionRoutes(stores, rebuilds),
   ...deadLetterRoutes(stores),
   ...deadlineRoutes(stores),
+  ...sagaRoutes(stores),
 ]
