@@ -1,6 +1,8 @@
+import { consumersPage } from './consumers'
 import { deadLettersPage } from './dead-letters'
 import { deadlinesPage } from './deadlines'
 import type { Page } from './page'
+import { parkedMessagePage, parkedPage } from './parked'
 import { projectionsPage } from './projections'
 import { replayPage } from './replay'
 import { eventPage, streamPage } from './stream'
@@ -11,4 +13,4 @@ import { streamsPage } from './streams'
  * messages come as pages of their own here (each with its `/api/…` routes
  * in the server's route list) once their stores are readable.
  */
-export const PAGES: readonly Page[] = [streamsPage, streamPage, eventPage, replayPage, projectionsPage, deadLettersPage, deadlinesPage]
+export const PAGES: readonly Page[] = [streamsPage, streamPage, eventPage, replayPage, projectionsPage, deadLettersPage, deadlinesPage, consumersPage, parkedPage, parkedMessagePage]

@@ -1,7 +1,9 @@
 import type { Rebuilds } from '../rebuilds'
 import type { ConsoleStores, Route } from '../route'
+import { consumerRoutes } from './consumers'
 import { deadLetterRoutes } from './dead-letters'
 import { deadlineRoutes } from './deadlines'
+import { parkedRoutes } from './parked'
 import { projectionRoutes } from './projections'
 import { streamRoutes } from './streams'
 
@@ -27,4 +29,6 @@ export const consoleRoutes = (stores: ConsoleStores, rebuilds: Rebuilds): Route[
   ...projectionRoutes(stores, rebuilds),
   ...deadLetterRoutes(stores),
   ...deadlineRoutes(stores),
+  ...consumerRoutes(stores),
+  ...parkedRoutes(stores),
 ]
