@@ -59,7 +59,7 @@ describe('eventfold serve: consumer groups and parked messages', () => {
 
   it("shows each consumer group's lag as `consumers status` does, its parked count, and the relay as `relay status` does", async () => {
     const groups = (await get('api/consumers')) as { partitions: unknown[]; relay: unknown }
-    expect(groups).toMatchObject({ transport: true, consumers: [{ name: 'billing', topics: ['orders'], parked: 2, lag: '3' }] })
+    expect(groups).toMatchObject({ transport: true, transportError: null, consumers: [{ name: 'billing', topics: ['orders'], parked: 2, lag: '3' }] })
     expect(groups.partitions).toEqual(((await cli('consumers', 'status')) as Record<string, unknown>[]).map((r) => ({ committed: null, ...r })))
     expect(groups.relay).toEqual(await cli('relay', 'status'))
     expect(groups.relay).toMatchObject({ relay: 'default', partitions: [{ partition: '0/1', checkpoint: '6', lag: '2' }] })
@@ -180,8 +180,41 @@ describe('eventfold serve on a config with no consumers', () => {
 
   it('says there are no consumer groups, no relay and no parked messages, and writes nothing', async () => {
     const before = databaseDigest(app.db)
-    expect(await json(await fetch(`${server.url}api/consumers`))).toEqual({ transport: false, consumers: [], partitions: null, relay: null })
+    expect(await json(await fetch(`${server.url}api/consumers`))).toEqual({ transport: false, transportError: null, consumers: [], partitions: null, relay: null })
     expect(await json(await fetch(`${server.url}api/parked`))).toEqual({ consumers: [], types: [], total: 0, offset: 0, limit: 50, messages: [] })
     expect(databaseDigest(app.db)).toBe(before)
+  })
+})
+
+describe('eventfold serve when the transport cannot be reached', () => {
+  let app: FixtureApp
+  let server: RunningConsole
+
+  beforeAll(async () => {
+    ensureConsoleBuilt()
+    app = createFixtureApp({
+      config: (db) => ({
+        'eventfold.config.js': fixtureConfigJs(db, {
+          preamble: billingConfig.preamble,
+          properties: "consumers: [billingApp.billing], transport: async () => { throw new Error('broker at 127.0.0.1:1 refused the connection') },",
+        }),
+      }),
+    })
+    await app.withStores((stores) => consumeOrders(stores.inbox!, [order('o-1', 1), order('o-2', 2)], 'o-2'))
+    server = await startConsole(app.dir)
+  }, 60_000)
+  afterAll(async () => {
+    await server?.stop()
+    app?.remove()
+  })
+
+  it('still shows the groups and their parked messages, and why the lag is unknown', async () => {
+    expect(await json(await fetch(`${server.url}api/consumers`))).toEqual({
+      transport: true,
+      transportError: 'broker at 127.0.0.1:1 refused the connection',
+      consumers: [{ name: 'billing', topics: ['orders'], parked: 1, lag: null }],
+      partitions: null,
+      relay: null,
+    })
   })
 })

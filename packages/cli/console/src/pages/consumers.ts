@@ -4,6 +4,7 @@ import type { Page } from './page'
 
 interface Groups {
   readonly transport: boolean
+  readonly transportError: string | null
   readonly consumers: { name: string; topics: string[]; parked: number; lag: string | null }[]
   readonly partitions: { consumer: string; topic: string; partition: number; committed: string | null; end: string; lag: string }[] | null
   readonly relay: {
@@ -21,6 +22,7 @@ const groupsView = (g: Groups): Node[] => {
   if (g.consumers.length === 0) return [h('p', { id: 'no-consumers' }, 'the config registers no consumers (add consumers: [...] to it to see their groups here)')]
   const nodes: (Node | null)[] = [
     g.transport ? null : h('p', { id: 'no-transport' }, 'the config declares no transport: the lag of the groups is unknown (add transport: () => … to it)'),
+    g.transportError === null ? null : h('p', { id: 'transport-error', class: 'error' }, `the transport could not tell the lag: ${g.transportError}`),
     table(
       g.consumers,
       [
