@@ -57,7 +57,6 @@ const app = require(${JSON.stringify(FIXTURE_APP)})
 module.exports = defineConfig({
   connect: async (options) => {
     const stores = await connect(options)
-    if (options.readOnly) return stores
     const inbox = postgresInbox(process.env.POSTGRES_URL, { schema: process.env.BANK_SCHEMA })
     return { ...stores, inbox, close: async () => { await inbox.close(); await stores.close() } }
   },
@@ -100,7 +99,7 @@ module.exports = defineConfig({
   it('shows the consumer group with its lag and the parked messages with their data, and writes nothing', async () => {
     const before = await schemaDigest()
     expect(await get('api/consumers')).toMatchObject({ transport: true, consumers: [{ name: 'billing', parked: 2, lag: '3' }], relay: null })
-    expect(await get('api/parked?type=OrderPlaced.v1&limit=1')).toMatchObject({ total: 2, messages: [{ id: 'order-placed-o-2', attempts: 2, error: { message: 'cannot bill order o-2' } }] })
+    expect(await get('api/parked?type=OrderPlaced.v1&limit=1')).toMatchObject({ inbox: true, total: 2, messages: [{ id: 'order-placed-o-2', attempts: 2, error: { message: 'cannot bill order o-2' } }] })
     expect(await get('api/parked/billing/order-placed-o-5')).toMatchObject({ envelope: { streamId: 'Order-o-5' }, data: { orderId: 'o-5', amount: 5 } })
     expect(await schemaDigest()).toBe(before)
   })

@@ -67,7 +67,7 @@ describe('eventfold serve: consumer groups and parked messages', () => {
 
   it('lists parked messages as `parked list` does, a page at a time, by consumer group and type', async () => {
     const all = (await get('api/parked')) as { messages: unknown[] }
-    expect(all).toMatchObject({ consumers: ['billing'], types: ['OrderPlaced.v1'], total: 2, offset: 0, limit: 50 })
+    expect(all).toMatchObject({ consumers: ['billing'], inbox: true, types: ['OrderPlaced.v1'], total: 2, offset: 0, limit: 50 })
     expect(all.messages).toEqual(await cli('parked', 'list'))
     expect(await get('api/parked?offset=1&limit=1')).toMatchObject({ total: 2, messages: [{ id: 'order-placed-o-5' }] })
     expect(await get('api/parked?consumer=billing&type=OrderPlaced.v1')).toMatchObject({ total: 2 })
@@ -181,12 +181,12 @@ describe('eventfold serve on a config with no consumers', () => {
   it('says there are no consumer groups, no relay and no parked messages, and writes nothing', async () => {
     const before = databaseDigest(app.db)
     expect(await json(await fetch(`${server.url}api/consumers`))).toEqual({ transport: false, transportError: null, consumers: [], partitions: null, relay: null })
-    expect(await json(await fetch(`${server.url}api/parked`))).toEqual({ consumers: [], types: [], total: 0, offset: 0, limit: 50, messages: [] })
+    expect(await json(await fetch(`${server.url}api/parked`))).toEqual({ consumers: [], inbox: true, types: [], total: 0, offset: 0, limit: 50, messages: [] })
     expect(databaseDigest(app.db)).toBe(before)
   })
 })
 
-describe('eventfold serve when the transport cannot be reached', () => {
+describe('eventfold serve when the transport cannot be reached and the stores have no inbox', () => {
   let app: FixtureApp
   let server: RunningConsole
 
@@ -196,7 +196,9 @@ describe('eventfold serve when the transport cannot be reached', () => {
       config: (db) => ({
         'eventfold.config.js': fixtureConfigJs(db, {
           preamble: billingConfig.preamble,
-          properties: "consumers: [billingApp.billing], transport: async () => { throw new Error('broker at 127.0.0.1:1 refused the connection') },",
+          // The stores without the consumers' inbox (a later key replaces the fixture's connect).
+          properties: `consumers: [billingApp.billing], transport: async () => { throw new Error('broker at 127.0.0.1:1 refused the connection') },
+  connect: async () => { const s = await connectSqlite(${JSON.stringify(db)}); return { eventStore: s.eventStore, documents: s.documents, close: () => s.close() } },`,
         }),
       }),
     })
@@ -216,5 +218,6 @@ describe('eventfold serve when the transport cannot be reached', () => {
       partitions: null,
       relay: null,
     })
+    expect(await json(await fetch(`${server.url}api/parked`))).toMatchObject({ consumers: ['billing'], inbox: false, total: 1 })
   })
 })

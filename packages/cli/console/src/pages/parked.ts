@@ -17,6 +17,7 @@ interface Parked {
 
 interface ParkedPage {
   readonly consumers: string[]
+  readonly inbox: boolean
   readonly types: string[]
   readonly total: number
   readonly offset: number
@@ -108,6 +109,7 @@ export const parkedPage: Page = {
       {},
       h('h1', {}, 'Parked messages'),
       found.consumers.length === 0 ? h('p', { id: 'no-consumers', class: 'muted' }, 'the config registers no consumers: their parked messages can be discarded here, not retried') : null,
+      found.inbox ? null : h('p', { id: 'no-inbox', class: 'muted' }, "the config's connect() returns no inbox: a retry commits documents only (a handler that appends to a log fails)"),
       form,
       found.total === 0
         ? h('p', { id: 'no-parked' }, consumer || type ? 'no parked messages match' : 'no parked messages')

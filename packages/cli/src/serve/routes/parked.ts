@@ -1,6 +1,7 @@
 import { ParkedMessages, type ParkedMessage } from '@eventfold/messaging'
 import { decodeEnvelope } from '@eventfold/messaging/spi'
 import { discardParkedMessage, parkedListing, parkedSummary, retryParkedMessage } from '../../commands/parked'
+import type { EventfoldConnection } from '../../config/define-config'
 import { onlyFields } from '../params'
 import { DEFAULT_PAGE, idParam, PAGE, type ConsoleStores, type Route } from '../route'
 
@@ -12,6 +13,15 @@ const rawValue = (value: Uint8Array | null): { encoding: 'utf-8' | 'base64'; tex
   } catch {
     return { encoding: 'base64', text: Buffer.from(value).toString('base64') }
   }
+}
+
+/** Whether the connection has the consumers' inbox, asked without calling a lazy getter (which would build the store). */
+const hasInbox = (stores: EventfoldConnection): boolean => {
+  for (let o: object | null = stores; o !== null; o = Object.getPrototypeOf(o) as object | null) {
+    const d = Object.getOwnPropertyDescriptor(o, 'inbox')
+    if (d) return d.get !== undefined || d.value !== undefined
+  }
+  return false
 }
 
 /** One parked message with its envelope, data and metadata decoded; a message that does not decode (often why it was parked) keeps its raw value. */
@@ -49,11 +59,15 @@ export const parkedRoutes = (stores: ConsoleStores): Route[] => {
         const offset = query.integer('offset', { min: 0, max: Number.MAX_SAFE_INTEGER }) ?? 0
         const limit = query.integer('limit', PAGE) ?? DEFAULT_PAGE
         const app = await stores.app()
-        const all = await stores.reading(({ documents }) => new ParkedMessages(documents).list(consumer === undefined ? {} : { consumer }))
+        const { all, inbox } = await stores.reading(async (s) => ({
+        all: await new ParkedMessages(s.documents).list(consumer === undefined ? {} : { consumer }),
+        inbox: hasInbox(s),
+      }))
         const matching = type === undefined ? all : all.filter((p) => p.eventType === type)
         return {
           body: {
             consumers: [...app.consumers.keys()],
+            inbox,
             types: [...new Set(all.flatMap((p) => (p.eventType === undefined ? [] : [p.eventType])))].sort(),
             total: matching.length,
             offset,
