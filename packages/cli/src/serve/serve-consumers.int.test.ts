@@ -202,7 +202,9 @@ describe('eventfold serve when the transport cannot be reached and the stores ha
         }),
       }),
     })
-    await app.withStores((stores) => consumeOrders(stores.inbox!, [order('o-1', 1), order('o-2', 2)], 'o-2'))
+    // o-2 fails in the handler; raw-1 is no integration event (no headers, a value that is not JSON).
+    const raw = { id: 'raw-1', key: 'k', headers: {}, value: new TextEncoder().encode('<b>not json') }
+    await app.withStores((stores) => consumeOrders(stores.inbox!, [order('o-1', 1), order('o-2', 2), raw], 'o-2'))
     server = await startConsole(app.dir)
   }, 60_000)
   afterAll(async () => {
@@ -214,10 +216,22 @@ describe('eventfold serve when the transport cannot be reached and the stores ha
     expect(await json(await fetch(`${server.url}api/consumers`))).toEqual({
       transport: true,
       transportError: 'broker at 127.0.0.1:1 refused the connection',
-      consumers: [{ name: 'billing', topics: ['orders'], parked: 1, lag: null }],
+      consumers: [{ name: 'billing', topics: ['orders'], parked: 2, lag: null }],
       partitions: null,
       relay: null,
     })
-    expect(await json(await fetch(`${server.url}api/parked`))).toMatchObject({ consumers: ['billing'], inbox: false, total: 1 })
+    expect(await json(await fetch(`${server.url}api/parked`))).toMatchObject({ consumers: ['billing'], inbox: false, total: 2 })
+  })
+
+  it('shows a parked message that is no integration event with its raw value and why it does not decode', async () => {
+    const message = await json(await fetch(`${server.url}api/parked/billing/raw-1`))
+    expect(message).not.toHaveProperty('eventType')
+    expect(message).toMatchObject({
+      id: 'raw-1',
+      envelope: null,
+      data: null,
+      malformed: expect.stringContaining("header 'ef-payload' is missing"),
+      value: { encoding: 'utf-8', text: '<b>not json' },
+    })
   })
 })

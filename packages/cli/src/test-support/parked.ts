@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { ConsumerWorker, InMemoryTransport, type InboxStore, type IntegrationEnvelope } from '@eventfold/messaging'
-import { encodeEnvelope } from '@eventfold/messaging/spi'
+import { encodeEnvelope, type TransportMessage } from '@eventfold/messaging/spi'
 import { billing, orderPlaced } from '../__fixtures__/billing-app'
 import { CLI_ROOT } from './build'
 
@@ -22,12 +22,13 @@ export const order = (orderId: string, amount: number, extra: Record<string, unk
 /**
  * Runs `billing` in this process over `inbox` until every order is handled,
  * on an in-memory transport; the order `poison` fails on every attempt, so
- * it is parked (after 2 attempts) while the others are billed.
+ * it is parked (after 2 attempts) while the others are billed, as is a
+ * message given as sent (a `TransportMessage`) that is no integration event.
  */
-export const consumeOrders = async (inbox: InboxStore, orders: readonly IntegrationEnvelope[], poison: string): Promise<void> => {
+export const consumeOrders = async (inbox: InboxStore, orders: readonly (IntegrationEnvelope | TransportMessage)[], poison: string): Promise<void> => {
   const transport = new InMemoryTransport()
   await transport.declare({ name: 'orders', partitions: 2 })
-  await transport.publish('orders', orders.map(encodeEnvelope))
+  await transport.publish('orders', orders.map((o) => ('headers' in o ? o : encodeEnvelope(o))))
   process.env.EVENTFOLD_FIXTURE_POISON_ORDER = poison
   try {
     const worker: ConsumerWorker = new ConsumerWorker(billing, transport, inbox, {
