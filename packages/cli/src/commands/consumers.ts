@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import type { ConsumerDefinition } from '@eventfold/messaging'
+import type { PartitionLag } from '@eventfold/messaging/spi'
 import { UsageError } from '../errors'
 import type { CliApp } from '../config/app'
 import { printJson } from '../output/json'
@@ -16,6 +17,28 @@ export const consumersOf = (app: CliApp, name: string | undefined): ConsumerDefi
   return [consumer]
 }
 
+/** One consumer group's lag on one partition of a topic, as the transport reports it. */
+export type ConsumerLagRow = { readonly consumer: string } & PartitionLag
+
+/**
+ * The lag of each consumer group on each partition of its topics, asked of
+ * a transport the config opens for this call alone (and closes).
+ * @throws {@link UsageError} when the config declares no transport
+ */
+export const consumerLag = async (app: CliApp, consumers: readonly ConsumerDefinition[]): Promise<ConsumerLagRow[]> => {
+  if (!app.transport) throw new UsageError('the config declares no transport (add `transport: () => …` returning the consumers\' transport)')
+  const transport = await app.transport()
+  try {
+    const rows: ConsumerLagRow[] = []
+    for (const c of consumers) {
+      for (const lag of await transport.lag(c.name, c.topics)) rows.push({ consumer: c.name, ...lag })
+    }
+    return rows
+  } finally {
+    await transport.close()
+  }
+}
+
 /** `eventfold consumers status`. */
 export const consumersCommand = (program: Command): void => {
   const consumers = commandGroup(program, 'consumers', 'consumer groups of integration events: where they are on the transport')
@@ -29,29 +52,20 @@ export const consumersCommand = (program: Command): void => {
       withContext(command, async (ctx) => {
         const app = await ctx.app()
         const selected = consumersOf(app, opts.consumer)
-        if (!app.transport) throw new UsageError('the config declares no transport (add `transport: () => …` returning the consumers\' transport)')
-        const transport = await app.transport()
-        try {
-          const rows = []
-          for (const c of selected) {
-            for (const lag of await transport.lag(c.name, c.topics)) rows.push({ consumer: c.name, ...lag })
-          }
-          if (opts.json) return printJson(rows)
-          printTable(
-            rows,
-            [
-              { header: 'CONSUMER', value: (r) => r.consumer },
-              { header: 'TOPIC', value: (r) => r.topic },
-              { header: 'PARTITION', value: (r) => String(r.partition), align: 'right' },
-              { header: 'COMMITTED', value: (r) => (r.committed === undefined ? '-' : String(r.committed)), align: 'right' },
-              { header: 'END', value: (r) => String(r.end), align: 'right' },
-              { header: 'LAG', value: (r) => String(r.lag), align: 'right' },
-            ],
-            selected.length === 0 ? 'no consumers in the config' : 'no partitions',
-          )
-        } finally {
-          await transport.close()
-        }
+        const rows = await consumerLag(app, selected)
+        if (opts.json) return printJson(rows)
+        printTable(
+          rows,
+          [
+            { header: 'CONSUMER', value: (r) => r.consumer },
+            { header: 'TOPIC', value: (r) => r.topic },
+            { header: 'PARTITION', value: (r) => String(r.partition), align: 'right' },
+            { header: 'COMMITTED', value: (r) => (r.committed === undefined ? '-' : String(r.committed)), align: 'right' },
+            { header: 'END', value: (r) => String(r.end), align: 'right' },
+            { header: 'LAG', value: (r) => String(r.lag), align: 'right' },
+          ],
+          selected.length === 0 ? 'no consumers in the config' : 'no partitions',
+        )
       }, { readOnly: true }),
     )
 }

@@ -53,8 +53,8 @@ const failure = (error: unknown): { status: number; message: string; type: strin
   if (isConsoleRequestError(error)) return { status: error.status, message: error.message, type }
   // What the CLI reports as bad input (exit 2) is bad input here too: nothing was changed.
   if (exitCodeOf(error) === EXIT.usage) return { status: 400, message: (error as Error).message, type }
-  // The handler still fails on that event: the request was sound, the letter stays as it was (one attempt more).
-  if (type === 'dead-letter-retry-failed') return { status: 409, message: (error as Error).message, type }
+  // The handler still fails on that event: the request was sound, the letter (or message) stays parked.
+  if (type === 'dead-letter-retry-failed' || type === 'ParkedRetryFailedError') return { status: 409, message: (error as Error).message, type }
   return { status: 500, message: (error as Error)?.message ?? String(error), type }
 }
 

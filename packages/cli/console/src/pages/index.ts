@@ -1,15 +1,25 @@
+import { consumersPage } from './consumers'
 import { deadLettersPage } from './dead-letters'
 import { deadlinesPage } from './deadlines'
 import type { Page } from './page'
+import { parkedMessagePage, parkedPage } from './parked'
 import { projectionsPage } from './projections'
 import { replayPage } from './replay'
 import { sagasPage } from './sagas'
 import { eventPage, streamPage } from './stream'
 import { streamsPage } from './streams'
 
-/**
- * Every page, in navigation order. Sagas, consumer groups and parked
- * messages come as pages of their own here (each with its `/api/…` routes
- * in the server's route list) once their stores are readable.
- */
-export const PAGES: readonly Page[] = [streamsPage, streamPage, eventPage, replayPage, projectionsPage, deadLettersPage, deadlinesPage, sagasPage]
+/** Every page, in navigation order; each reads the `/api/…` routes of the server's route list. */
+export const PAGES: readonly Page[] = [
+  streamsPage,
+  streamPage,
+  eventPage,
+  replayPage,
+  projectionsPage,
+  deadLettersPage,
+  deadlinesPage,
+  sagasPage,
+  consumersPage,
+  parkedPage,
+  parkedMessagePage,
+]

@@ -1,7 +1,9 @@
 import type { Rebuilds } from '../rebuilds'
 import type { ConsoleStores, Route } from '../route'
+import { consumerRoutes } from './consumers'
 import { deadLetterRoutes } from './dead-letters'
 import { deadlineRoutes } from './deadlines'
+import { parkedRoutes } from './parked'
 import { projectionRoutes } from './projections'
 import { sagaRoutes } from './sagas'
 import { streamRoutes } from './streams'
@@ -9,7 +11,6 @@ import { streamRoutes } from './streams'
 /**
  * The console's JSON API. Reads never open a store for writing; actions do,
  * on the first one. Each handler calls the function its CLI command calls.
- * A new page (sagas, consumer groups, parked messages) adds its routes here.
  */
 export const consoleRoutes = (stores: ConsoleStores, rebuilds: Rebuilds): Route[] => [
   {
@@ -29,4 +30,6 @@ export const consoleRoutes = (stores: ConsoleStores, rebuilds: Rebuilds): Route[
   ...deadLetterRoutes(stores),
   ...deadlineRoutes(stores),
   ...sagaRoutes(stores),
+  ...consumerRoutes(stores),
+  ...parkedRoutes(stores),
 ]
