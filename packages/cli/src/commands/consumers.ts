@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import type { ConsumerDefinition } from '@eventfold/messaging'
-import type { PartitionLag } from '@eventfold/messaging/spi'
+import type { PartitionLag, Transport } from '@eventfold/messaging/spi'
 import { UsageError } from '../errors'
 import type { CliApp } from '../config/app'
 import { printJson } from '../output/json'
@@ -29,14 +29,19 @@ export const consumerLag = async (app: CliApp, consumers: readonly ConsumerDefin
   if (!app.transport) throw new UsageError('the config declares no transport (add `transport: () => …` returning the consumers\' transport)')
   const transport = await app.transport()
   try {
-    const rows: ConsumerLagRow[] = []
-    for (const c of consumers) {
-      for (const lag of await transport.lag(c.name, c.topics)) rows.push({ consumer: c.name, ...lag })
-    }
-    return rows
+    return await consumerLagOn(transport, consumers)
   } finally {
     await transport.close()
   }
+}
+
+/** The lag of each consumer group on each partition of its topics, asked of an open transport. */
+export const consumerLagOn = async (transport: Pick<Transport, 'lag'>, consumers: readonly ConsumerDefinition[]): Promise<ConsumerLagRow[]> => {
+  const rows: ConsumerLagRow[] = []
+  for (const c of consumers) {
+    for (const lag of await transport.lag(c.name, c.topics)) rows.push({ consumer: c.name, ...lag })
+  }
+  return rows
 }
 
 /** `eventfold consumers status`. */

@@ -10,6 +10,7 @@ import { consoleRoutes } from './routes'
 import { loadAssets } from './assets'
 import { isLoopback, newToken } from './auth'
 import { startConsoleServer } from './server'
+import { SharedTransport } from './shared-transport'
 
 interface ServeOptions {
   readonly port: number
@@ -31,6 +32,7 @@ export const serveCommand = (program: Command): void => {
       }
       const base = new CommandContext(process.cwd(), (command.optsWithGlobals() as { config?: string }).config, true)
       const write = base.sibling({ readOnly: false })
+      let transport: SharedTransport | undefined
       const stores: ConsoleStores = {
         app: () => base.app(),
         reading: async (work) => {
@@ -42,6 +44,12 @@ export const serveCommand = (program: Command): void => {
           }
         },
         writing: () => write.stores(),
+        transport: async (work) => {
+          const app = await base.app()
+          if (!app.transport) return undefined
+          transport ??= new SharedTransport(app.transport)
+          return transport.use(work)
+        },
       }
       const rebuilds = new Rebuilds()
       try {
@@ -72,6 +80,7 @@ export const serveCommand = (program: Command): void => {
         await server.close()
       } finally {
         await rebuilds.stop()
+        await transport?.close()
         await write.close()
       }
     })

@@ -1,5 +1,6 @@
 import { impossibleName, quoteShort } from '../args/names'
 import type { CliApp } from '../config/app'
+import type { Transport } from '@eventfold/messaging/spi'
 import type { EventfoldConnection } from '../config/define-config'
 import { ConsoleRequestError } from './errors'
 import type { Params } from './params'
@@ -30,6 +31,8 @@ export interface ConsoleStores {
   reading<T>(work: (stores: EventfoldConnection) => Promise<T>): Promise<T>
   /** The stores actions write to: opened by the first action, kept until the console stops. */
   writing(): Promise<EventfoldConnection>
+  /** Runs `work` on the config's transport, opened once and kept until the console stops; `undefined` when the config has none. */
+  transport<T>(work: (transport: Transport) => Promise<T>): Promise<T | undefined>
 }
 
 /** Page sizes the API accepts. */

@@ -1,14 +1,14 @@
 import { relayStatus } from '@eventfold/messaging'
 import { PARKED_COLLECTION } from '@eventfold/messaging/spi'
-import { consumerLag, type ConsumerLagRow } from '../../commands/consumers'
+import { consumerLagOn, type ConsumerLagRow } from '../../commands/consumers'
 import type { CliApp } from '../../config/app'
 import type { ConsoleStores, Route } from '../route'
 
 /** The groups' lag as `consumers status` asks the transport for it, or why the transport could not tell. */
-const lagOf = async (app: CliApp): Promise<{ rows: ConsumerLagRow[] | null; error: string | null }> => {
+const lagOf = async (app: CliApp, stores: ConsoleStores): Promise<{ rows: ConsumerLagRow[] | null; error: string | null }> => {
   if (!app.transport || app.consumers.size === 0) return { rows: null, error: null }
   try {
-    return { rows: await consumerLag(app, [...app.consumers.values()]), error: null }
+    return { rows: (await stores.transport((t) => consumerLagOn(t, [...app.consumers.values()]))) ?? null, error: null }
   } catch (error) {
     // A broker that is down must not hide what the stores can still tell (parked messages, the relay).
     return { rows: null, error: (error as Error)?.message ?? String(error) }
@@ -30,8 +30,7 @@ export const consumerRoutes = (stores: ConsoleStores): Route[] => [
         const relay = app.relay ? await relayStatus(eventStore, documents, app.relay.name !== undefined ? { name: app.relay.name } : {}) : undefined
         return { parked, relay }
       })
-      // As `consumers status`: the transport is opened for this request alone.
-      const lag = await lagOf(app)
+      const lag = await lagOf(app, stores)
       return {
         body: {
           transport: app.transport !== undefined,
