@@ -60,9 +60,9 @@ export const parkedRoutes = (stores: ConsoleStores): Route[] => {
         const limit = query.integer('limit', PAGE) ?? DEFAULT_PAGE
         const app = await stores.app()
         const { all, inbox } = await stores.reading(async (s) => ({
-        all: await new ParkedMessages(s.documents).list(consumer === undefined ? {} : { consumer }),
-        inbox: hasInbox(s),
-      }))
+          all: await new ParkedMessages(s.documents).list(consumer === undefined ? {} : { consumer }),
+          inbox: hasInbox(s),
+        }))
         const matching = type === undefined ? all : all.filter((p) => p.eventType === type)
         return {
           body: {
