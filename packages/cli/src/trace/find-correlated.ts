@@ -33,13 +33,14 @@ const traced = (service: string, e: RecordedEvent): TracedEvent => ({
 /**
  * The events of one service's log whose `metadata.correlationId` is
  * `correlationId`: through the store's own lookup when it has one (an index),
- * else by reading the whole log, reporting progress along the way.
+ * else by reading the whole log, reporting progress after each page and
+ * waiting for `onScan` to settle before reading the next.
  */
 export const findCorrelated = async (
   service: string,
   eventStore: EventStore,
   correlationId: string,
-  { onScan }: { onScan?: (progress: ScanProgress) => void } = {},
+  { onScan }: { onScan?: (progress: ScanProgress) => void | Promise<void> } = {},
 ): Promise<CorrelatedEvents> => {
   const indexed = hasCorrelationLookup(eventStore) ? await eventStore.readCorrelated(correlationId) : undefined
   const events: TracedEvent[] = []
@@ -61,7 +62,8 @@ export const findCorrelated = async (
       }
       if (metadata.correlationId === correlationId) events.push(traced(service, e))
     }
-    onScan?.({ service, position: page[page.length - 1]!.position, head })
+    // Awaited: a server yields to its other requests there, which a store whose reads are synchronous never would.
+    await onScan?.({ service, position: page[page.length - 1]!.position, head })
   }
   return { events, scanned: true, unreadable }
 }
