@@ -5,6 +5,7 @@ import { deadlineRoutes } from './deadlines'
 import { projectionRoutes } from './projections'
 import { sagaRoutes } from './sagas'
 import { streamRoutes } from './streams'
+import { traceRoutes } from './trace'
 
 /**
  * The console's JSON API. Reads never open a store for writing; actions do,
@@ -29,4 +30,5 @@ export const consoleRoutes = (stores: ConsoleStores, rebuilds: Rebuilds): Route[
   ...deadLetterRoutes(stores),
   ...deadlineRoutes(stores),
   ...sagaRoutes(stores),
+  ...traceRoutes(stores),
 ]
