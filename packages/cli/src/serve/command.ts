@@ -21,7 +21,7 @@ interface ServeOptions {
 export const serveCommand = (program: Command): void => {
   program
     .command('serve')
-    .description('the web console: streams, replay, projections, dead letters, deadlines (on 127.0.0.1 unless told otherwise)')
+    .description('the web console: streams, replay, projections, dead letters, deadlines, sagas, trace (on 127.0.0.1 unless told otherwise)')
     .option('--port <port>', 'TCP port (0: any free port)', integerOption({ min: 0, max: 65535 }), 4280)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--allow-remote', 'allow an address other than loopback: anyone who reaches it can read the log')
