@@ -265,4 +265,28 @@ describe.each([['SQLite'], ['PostgreSQL']])('eventfold serve on %s: trace and re
     expect(await live()).toEqual(before)
     expect(before).toMatchObject({ generation: 1, rebuilding: undefined })
   })
+
+  it('refuses a bad sample or an unknown field (400), and the store does not change', async () => {
+    const before = await backend.digest()
+    const send = async (body: string) => {
+      const r = await fetch(server.url + 'api/projections/tallies/preview', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${server.token}` }, body })
+      return { status: r.status, json: await r.json() }
+    }
+    expect(await send('{"sample": -1}')).toEqual({ status: 400, json: { error: { type: 'console-request', message: 'sample must be a whole number from 0 to 10000' } } })
+    expect(await send('{"keep": true}')).toEqual({ status: 400, json: { error: { type: 'console-request', message: "unknown field 'keep' (known: sample)" } } })
+    expect(await backend.digest()).toBe(before)
+  })
+
+  it('previews a projection that never ran: every document is added, there is no live generation to compare with', async () => {
+    const answer = await post('api/projections/event-counts/preview', { authorization: `Bearer ${server.token}` })
+    expect(answer).toMatchObject({ status: 200, json: { completed: true, projection: 'event-counts', kept: false, removed: { count: 0 }, changed: { count: 0 }, unchanged: 0 } })
+    expect(answer.json).not.toHaveProperty('liveGeneration')
+    expect(answer.json.added).toEqual({
+      count: 2,
+      sample: [
+        { collection: 'event_counts', id: 'TallyIncremented' },
+        { collection: 'event_counts', id: 'TallyOpened' },
+      ],
+    })
+  })
 })

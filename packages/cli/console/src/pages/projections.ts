@@ -60,7 +60,8 @@ const act = async (ctx: PageContext, what: 'rebuild' | 'reset', name: string): P
 /** What `projections rebuild <name> --preview --json` prints (documents by collection and id). */
 interface Preview {
   readonly projection: string
-  readonly liveGeneration: number | null
+  /** Absent when the projection never served readers. */
+  readonly liveGeneration?: number
   readonly previewGeneration: number
   readonly kept: boolean
   readonly added: { count: number; sample: { collection: string; id: string }[] }
@@ -96,7 +97,7 @@ const previewView = (p: Preview): HTMLElement => {
       'p',
       {},
       `generation ${p.previewGeneration} built from the log up to position ${p.build.position ?? 'none'} (${p.build.eventsApplied} events applied, ${p.build.parked} parked); `,
-      p.liveGeneration === null ? 'no live generation to compare with' : `compared with the live generation ${p.liveGeneration}, which was not changed`,
+      p.liveGeneration === undefined ? 'no live generation to compare with' : `compared with the live generation ${p.liveGeneration}, which was not changed`,
     ),
     h('p', { id: 'preview-counts' }, `added ${p.added.count}, removed ${p.removed.count}, changed ${p.changed.count}, unchanged ${p.unchanged}`),
     rows.length > 0
