@@ -2,7 +2,7 @@ import type { Command } from 'commander'
 import { printJson } from '../output/json'
 import { escapeControls, quote, writeErr, writeOut } from '../output/terminal'
 import { renderTraceTree } from '../output/trace-tree'
-import type { ScanProgress } from '../trace/find-correlated'
+import { scanPercent, type ScanProgress } from '../trace/find-correlated'
 import { flowTraceJson, traceFlow, type FlowTrace } from '../trace/trace-flow'
 import { withContext } from './context'
 
@@ -20,8 +20,7 @@ const scanProgress = () => {
       if (now - shownAt < PROGRESS_MS) return
       shownAt = now
       shown = true
-      const percent = p.head > 0n ? Number((p.position * 1000n) / p.head) / 10 : 100
-      process.stderr.write(`\r\x1b[Kscanning the log of ${quote(p.service)} (no correlation index): position ${p.position} of ${p.head} (${percent}%)`)
+      process.stderr.write(`\r\x1b[Kscanning the log of ${quote(p.service)} (no correlation index): position ${p.position} of ${p.head} (${scanPercent(p)}%)`)
     },
     clear: () => {
       if (shown) process.stderr.write('\r\x1b[K')

@@ -11,6 +11,7 @@ import { connectSqlite } from '../config/sqlite'
 import { CLI_INDEX, FIXTURE_APP, REPO_ROOT } from '../test-support/build'
 import { databaseDigest, ensureConsoleBuilt, startConsole, type RunningConsole } from '../test-support/console'
 import { seedTallies } from '../test-support/fixture-app'
+import { scanningTraceApp } from '../test-support/scanning-trace'
 import { parseJson, runCli } from '../test-support/run-cli'
 
 const SAMPLE = join(REPO_ROOT, 'samples/bank-account')
@@ -288,5 +289,67 @@ describe.each([['SQLite'], ['PostgreSQL']])('eventfold serve on %s: trace and re
         { collection: 'event_counts', id: 'TallyOpened' },
       ],
     })
+  })
+})
+
+describe('eventfold serve: a trace that scans a log without a correlation index', () => {
+  const flow = `scan-${randomBytes(3).toString('hex')}`
+  let dir: string
+  let server: RunningConsole
+
+  beforeAll(async () => {
+    ensureConsoleBuilt()
+    dir = await scanningTraceApp(flow)
+    server = await startConsole(dir)
+  }, 60_000)
+  afterAll(async () => {
+    await server?.stop()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  const get = async (path: string): Promise<{ status: number; json: any }> => {
+    const r = await fetch(server.url + path)
+    return { status: r.status, json: await r.json() }
+  }
+
+  it('shows how far the scan is while it runs, answers other requests meanwhile, and finds the events it scanned for', async () => {
+    const { head, endOfFirstPage } = await (async () => {
+      const archive = await connectSqlite(join(dir, 'archive.db'))
+      try {
+        const positions: bigint[] = []
+        for await (const e of archive.eventStore.readAll()) positions.push(e.position)
+        return { head: positions.at(-1)!, endOfFirstPage: positions[499]! }
+      } finally {
+        await archive.close()
+      }
+    })()
+    const tracing = get(`api/trace/${flow}`)
+    let progress = await get(`api/trace/${flow}/progress`)
+    while (progress.json.scans.length === 0) progress = await get(`api/trace/${flow}/progress`)
+    // The scan waits at its second page: what it reported after the first is what the console shows.
+    expect(progress).toEqual({
+      status: 200,
+      json: {
+        correlationId: flow,
+        running: 1,
+        scans: [{ service: 'archive', position: String(endOfFirstPage), head: String(head), percent: Number((endOfFirstPage * 1000n) / head) / 10 }],
+      },
+    })
+    expect(await get('api/streams')).toMatchObject({ status: 200, json: { total: 1 } })
+
+    writeFileSync(join(dir, 'go'), '')
+    const trace = await tracing
+    expect(trace).toMatchObject({
+      status: 200,
+      json: {
+        events: 5,
+        services: [
+          { name: 'order', events: 3, lookup: 'index' },
+          { name: 'archive', events: 2, lookup: 'scan' },
+        ],
+        consoleServices: ['order'],
+      },
+    })
+    expect(await get(`api/trace/${flow}/progress`)).toEqual({ status: 200, json: { correlationId: flow, running: 0, scans: [] } })
   })
 })

@@ -1,8 +1,10 @@
-import { rmSync } from 'node:fs'
+import { rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { ProjectionStates, ReadModels } from '@eventfold/projections'
 import { connectSqlite } from '../config/sqlite'
 import { launchBrowser, type TestBrowser } from '../test-support/browser'
 import { databaseDigest, ensureConsoleBuilt, seededBank, startConsole, type RunningConsole } from '../test-support/console'
+import { scanningTraceApp } from '../test-support/scanning-trace'
 
 describe('the trace and the rebuild preview in a browser, on the bank sample', () => {
   let bank: { dir: string; db: string }
@@ -94,5 +96,41 @@ describe('the trace and the rebuild preview in a browser, on the bank sample', (
     await browser.screenshot('trace-2-rebuild-preview')
     expect(await live()).toEqual(before)
     expect(before.rebuilding).toBeUndefined()
+  })
+})
+
+describe('the trace page in a browser, while a log without a correlation index is scanned', () => {
+  const flow = 'scanned-flow'
+  let dir: string
+  let server: RunningConsole
+  let browser: TestBrowser
+
+  beforeAll(async () => {
+    ensureConsoleBuilt()
+    dir = await scanningTraceApp(flow)
+    server = await startConsole(dir)
+    browser = await launchBrowser()
+  }, 120_000)
+
+  afterAll(async () => {
+    await browser?.close()
+    await server?.stop()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it("shows the scan's progress, then the tree across both logs, linking only the console's own events", async () => {
+    const { page } = browser
+    await page.goto(`${server.url}#/trace/${flow}`)
+    await page.locator('#trace-progress', { hasText: /^scanning the log of 'archive' \(no correlation index\): position \d+ of \d+ \(\d+(\.\d)?%\)$/ }).waitFor()
+    await browser.screenshot('trace-3-scan-progress')
+    writeFileSync(join(dir, 'go'), '')
+    await page.locator('#trace-summary', { hasText: '5 event(s) in 2 service(s) (order, archive)' }).waitFor()
+    // OrderPaid (order) was caused by an archive event: the tree crosses the logs.
+    const archived = page.locator('li', { has: page.locator(':scope > .trace-event', { hasText: 'Archive-1@1100' }) })
+    await archived.locator('.trace-event', { hasText: 'OrderPaid' }).waitFor()
+    expect(await page.locator('a.trace-event-link').allTextContents()).toEqual(['Order-1@0', 'Order-1@1', 'Order-1@2'])
+    expect(await page.locator('.trace-event', { hasText: '[archive]' }).locator('a').count()).toBe(0)
+    expect(await page.textContent('#trace-services')).toContain('whole log scanned (no index)')
+    await browser.screenshot('trace-4-across-services')
   })
 })

@@ -10,6 +10,9 @@ export interface ScanProgress {
   readonly head: bigint
 }
 
+/** How far a scan is, in tenths of a percent of the log as it was when the scan started. */
+export const scanPercent = (p: ScanProgress): number => (p.head > 0n ? Number((p.position * 1000n) / p.head) / 10 : 100)
+
 /** What was found in one service's log. */
 export interface CorrelatedEvents {
   readonly events: TracedEvent[]

@@ -65,35 +65,77 @@ export const traceForm = (value = ''): HTMLFormElement => {
   )
 }
 
-/** One flow's commands and events across every service's log, as `eventfold trace` shows them. */
+interface Progress {
+  readonly scans: { service: string; position: string; head: string; percent: number }[]
+}
+
+/** How often the page asks how far a scan is while it waits for the trace. */
+const PROGRESS_MS = 250
+
+/** The trace, once found: a summary, the tree, and how each log was searched. */
+const traceView = (trace: Trace): Node[] => {
+  const spanning = trace.services.filter((s) => s.events > 0).map((s) => s.name)
+  return [
+    h('p', { id: 'trace-summary' }, `${trace.events} event(s) in ${spanning.length} service(s) (${spanning.join(', ')})`),
+    tree(trace.tree, new Set(trace.consoleServices)),
+    h('h2', {}, 'logs searched'),
+    table(
+      trace.services,
+      [
+        { header: 'service', cell: (s) => s.name },
+        { header: 'events', cell: (s) => s.events, className: 'num' },
+        { header: 'lookup', cell: (s) => (s.lookup === 'index' ? 'correlation index' : 'whole log scanned (no index)') },
+        { header: 'left out', cell: (s) => (s.unreadable > 0 ? `${s.unreadable} event(s) with metadata that is not JSON` : '') },
+        { header: '', cell: (s) => (trace.consoleServices.includes(s.name) ? "the console's own log" : '') },
+      ],
+      { id: 'trace-services' },
+    ),
+  ]
+}
+
+/**
+ * One flow's commands and events across every service's log, as `eventfold
+ * trace` shows them. A log without a correlation index is read whole: while
+ * the trace is on its way, the page shows how far that scan is.
+ */
 export const tracePage: Page = {
   route: 'trace',
   title: 'Trace',
-  render: async ({ args }) => {
+  render: async ({ args, notify, onLeave }) => {
     const id = args[0] ?? ''
     const intro = h('p', { class: 'muted' }, 'The causal tree of one flow (a correlation id) across the logs of every service the config names, from event metadata alone.')
     if (id === '') return h('section', {}, h('h1', {}, 'Trace a flow'), intro, traceForm())
-    const trace = await get<Trace>(`/api/trace/${seg(id)}`)
-    const spanning = trace.services.filter((s) => s.events > 0).map((s) => s.name)
-    return h(
-      'section',
-      {},
-      h('h1', {}, 'Trace ', h('code', {}, trace.correlationId)),
-      traceForm(id),
-      h('p', { id: 'trace-summary' }, `${trace.events} event(s) in ${spanning.length} service(s) (${spanning.join(', ')})`),
-      tree(trace.tree, new Set(trace.consoleServices)),
-      h('h2', {}, 'logs searched'),
-      table(
-        trace.services,
-        [
-          { header: 'service', cell: (s) => s.name },
-          { header: 'events', cell: (s) => s.events, className: 'num' },
-          { header: 'lookup', cell: (s) => (s.lookup === 'index' ? 'correlation index' : 'whole log scanned (no index)') },
-          { header: 'left out', cell: (s) => (s.unreadable > 0 ? `${s.unreadable} event(s) with metadata that is not JSON` : '') },
-          { header: '', cell: (s) => (trace.consoleServices.includes(s.name) ? "the console's own log" : '') },
-        ],
-        { id: 'trace-services' },
-      ),
-    )
+    const status = h('p', { id: 'trace-progress', class: 'muted' }, 'looking the flow up in every service’s log…')
+    const body = h('div', {}, status)
+    let done = false
+    const timer = setInterval(() => {
+      get<Progress>(`/api/trace/${seg(id)}/progress`).then(
+        (p) => {
+          if (done || p.scans.length === 0) return
+          status.textContent = p.scans.map((s) => `scanning the log of '${s.service}' (no correlation index): position ${s.position} of ${s.head} (${s.percent}%)`).join('; ')
+        },
+        () => undefined,
+      )
+    }, PROGRESS_MS)
+    onLeave(() => {
+      done = true
+      clearInterval(timer)
+    })
+    get<Trace>(`/api/trace/${seg(id)}`)
+      .then(
+        (trace) => {
+          if (!done) body.replaceChildren(...traceView(trace))
+        },
+        (error: Error) => {
+          if (done) return
+          body.replaceChildren()
+          notify(error.message, true)
+        },
+      )
+      .finally(() => {
+        done = true
+        clearInterval(timer)
+      })
+    return h('section', {}, h('h1', {}, 'Trace ', h('code', {}, id)), traceForm(id), body)
   },
 }

@@ -2,6 +2,7 @@ import { setImmediate } from 'node:timers/promises'
 import { DEFAULT_SERVICE } from '../../config/app'
 import type { TracedEvent } from '../../trace/causal-tree'
 import { isCorrelationNotFoundError } from '../../trace/errors'
+import { scanPercent, type ScanProgress } from '../../trace/find-correlated'
 import { flowTraceJson, traceFlow } from '../../trace/trace-flow'
 import { ConsoleRequestError } from '../errors'
 import { idParam, type ConsoleStores, type Route } from '../route'
@@ -30,25 +31,58 @@ const servicesInConsoleLog = async (stores: ConsoleStores, names: readonly strin
   })
 }
 
-/** One flow's causal tree across every service's log, as `eventfold trace --json` prints it. */
-export const traceRoutes = (stores: ConsoleStores): Route[] => [
-  {
-    method: 'GET',
-    // `*`, not `+`: an empty id is refused with a message, not answered as an unknown path.
-    path: /^\/api\/trace\/([^/]*)$/,
-    action: false,
-    handle: async ({ params }) => {
-      const correlationId = idParam(params[0]!, 'a correlation id')
-      const app = await stores.app()
-      try {
-        // A scan reads whole logs: between its pages, the server answers its other requests.
-        const trace = await traceFlow(app, correlationId, { onScan: () => setImmediate() })
-        const consoleServices = await servicesInConsoleLog(stores, [...app.services.keys()], trace.events)
-        return { body: { ...flowTraceJson(trace), consoleServices } }
-      } catch (error) {
-        if (isCorrelationNotFoundError(error)) throw new ConsoleRequestError(404, error.message)
-        throw error
-      }
+/**
+ * One flow's causal tree across every service's log, as `eventfold trace
+ * --json` prints it, and the progress of the scans running for it.
+ */
+export const traceRoutes = (stores: ConsoleStores): Route[] => {
+  // The scans of the trace requests in flight, each under its own key: two requests may trace one id.
+  const scans = new Map<object, { correlationId: string; progress: ScanProgress | null }>()
+  return [
+    {
+      method: 'GET',
+      // `*`, not `+`: an empty id is refused with a message, not answered as an unknown path.
+      path: /^\/api\/trace\/([^/]*)$/,
+      action: false,
+      handle: async ({ params }) => {
+        const correlationId = idParam(params[0]!, 'a correlation id')
+        const app = await stores.app()
+        const key = {}
+        scans.set(key, { correlationId, progress: null })
+        try {
+          // A scan reads whole logs: between its pages, the server answers its other requests (the progress route among them).
+          const trace = await traceFlow(app, correlationId, {
+            onScan: (progress) => {
+              scans.set(key, { correlationId, progress })
+              return setImmediate()
+            },
+          })
+          const consoleServices = await servicesInConsoleLog(stores, [...app.services.keys()], trace.events)
+          return { body: { ...flowTraceJson(trace), consoleServices } }
+        } catch (error) {
+          if (isCorrelationNotFoundError(error)) throw new ConsoleRequestError(404, error.message)
+          throw error
+        } finally {
+          scans.delete(key)
+        }
+      },
     },
-  },
-]
+    {
+      method: 'GET',
+      path: /^\/api\/trace\/([^/]*)\/progress$/,
+      action: false,
+      handle: async ({ params }) => {
+        const correlationId = idParam(params[0]!, 'a correlation id')
+        const running = [...scans.values()].filter((s) => s.correlationId === correlationId)
+        return {
+          body: {
+            correlationId,
+            // A trace looking up indexes only has no scan to show.
+            scans: running.flatMap(({ progress: p }) => (p ? [{ service: p.service, position: p.position, head: p.head, percent: scanPercent(p) }] : [])),
+            running: running.length,
+          },
+        }
+      },
+    },
+  ]
+}
