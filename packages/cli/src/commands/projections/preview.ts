@@ -1,5 +1,5 @@
 import { previewRebuild, type ProjectionDefinition, type RebuildPreview, type RebuildProgress } from '@eventfold/projections'
-import type { EventRegistry } from '@eventfold/core'
+import { EventfoldError, type EventRegistry } from '@eventfold/core'
 import type { EventfoldConnection } from '../../config/define-config'
 import { EXIT } from '../../errors'
 import { progressBarReporter } from '../../output/rebuild-progress'
@@ -19,6 +19,18 @@ export interface PreviewRequest {
   readonly json: boolean
 }
 
+/** A preview stopped before its generation caught up with the log: nothing was compared, and its generation stays as a rebuild in progress. */
+export class PreviewIncompleteError extends EventfoldError {
+  readonly type = 'preview-incomplete' as const
+  constructor(
+    readonly projection: string,
+    /** Where the preview's build stopped. */
+    readonly position: bigint | undefined,
+  ) {
+    super(`the preview of ${quote(projection)} stopped at position ${position ?? 'none'}, before it caught up with the log: nothing was compared`)
+  }
+}
+
 /** What {@link previewProjection} builds and compares. */
 export type PreviewOptions = Omit<PreviewRequest, 'json'> & { readonly onProgress?: (progress: RebuildProgress) => void }
 
@@ -27,6 +39,7 @@ export type PreviewOptions = Omit<PreviewRequest, 'json'> & { readonly onProgres
  * live read model, which is not written; drops it unless `keep`. What
  * `projections rebuild --preview` and the console's Preview rebuild run.
  * @throws {@link RebuildOwnedError} (from the library) when another rebuild of the projection holds its lease
+ * @throws {@link PreviewIncompleteError} when the build stopped before it caught up
  */
 export const previewProjection = async ({ projection, registry, stores, partitions, batchSize, sample, keep, onProgress }: PreviewOptions): Promise<RebuildPreview> => {
   const preview = await previewRebuild({
@@ -40,7 +53,7 @@ export const previewProjection = async ({ projection, registry, stores, partitio
     ...(batchSize !== undefined ? { batchSize } : {}),
     ...(onProgress ? { onProgress } : {}),
   })
-  if (!preview.completed) throw new Error(`the preview of ${quote(projection.name)} stopped before it caught up with the log`)
+  if (!preview.completed) throw new PreviewIncompleteError(projection.name, preview.build.position)
   return preview
 }
 
