@@ -1,14 +1,9 @@
-import { dirname } from 'node:path'
 import type { Command } from 'commander'
-import { runInScope } from '../config/command-scope'
-import type { ServiceLogConnection } from '../config/define-config'
-import { UsageError } from '../errors'
 import { printJson } from '../output/json'
 import { escapeControls, quote, writeErr, writeOut } from '../output/terminal'
-import { renderTraceTree, traceNodeJson } from '../output/trace-tree'
-import { causalTree, type TracedEvent } from '../trace/causal-tree'
-import { CorrelationNotFoundError } from '../trace/errors'
-import { findCorrelated, type ScanProgress } from '../trace/find-correlated'
+import { renderTraceTree } from '../output/trace-tree'
+import { scanPercent, type ScanProgress } from '../trace/find-correlated'
+import { flowTraceJson, traceFlow, type FlowTrace } from '../trace/trace-flow'
 import { withContext } from './context'
 
 /** How often a scan's progress is redrawn on a terminal. */
@@ -25,8 +20,7 @@ const scanProgress = () => {
       if (now - shownAt < PROGRESS_MS) return
       shownAt = now
       shown = true
-      const percent = p.head > 0n ? Number((p.position * 1000n) / p.head) / 10 : 100
-      process.stderr.write(`\r\x1b[Kscanning the log of ${quote(p.service)} (no correlation index): position ${p.position} of ${p.head} (${percent}%)`)
+      process.stderr.write(`\r\x1b[Kscanning the log of ${quote(p.service)} (no correlation index): position ${p.position} of ${p.head} (${scanPercent(p)}%)`)
     },
     clear: () => {
       if (shown) process.stderr.write('\r\x1b[K')
@@ -46,38 +40,23 @@ export const traceCommand = (program: Command): void => {
       withContext(
         command,
         async (ctx) => {
-          if (correlationId === '') throw new UsageError('the correlation id must not be empty')
-          const app = await ctx.app()
-          const names = [...app.services.keys()]
-          const connections: ServiceLogConnection[] = []
-          const events: TracedEvent[] = []
-          const lookups: { name: string; events: number; lookup: 'index' | 'scan'; unreadable: number }[] = []
           const progress = scanProgress()
+          let trace: FlowTrace
           try {
-            for (const [name, service] of app.services) {
-              const connection = await runInScope({ readOnly: true, configDir: dirname(app.configPath) }, () => service.connect({ readOnly: true }))
-              connections.push(connection)
-              const found = await findCorrelated(name, connection.eventStore, correlationId, { onScan: progress.update })
-              progress.clear()
-              events.push(...found.events)
-              lookups.push({ name, events: found.events.length, lookup: found.scanned ? 'scan' : 'index', unreadable: found.unreadable })
-            }
+            trace = await traceFlow(await ctx.app(), correlationId, { onScan: progress.update })
           } finally {
             progress.clear()
-            await Promise.all(connections.map((c) => c.close()))
           }
-          if (events.length === 0) throw new CorrelationNotFoundError(correlationId, names)
-          for (const l of lookups) {
+          for (const l of trace.services) {
             if (l.unreadable > 0) writeErr(`eventfold: warning: ${l.unreadable} event(s) of ${quote(l.name)} have metadata that is not JSON and were left out\n`)
           }
-          const tree = causalTree(events, names)
           if (opts.json) {
-            printJson({ correlationId, events: events.length, services: lookups, tree: tree.map(traceNodeJson) })
+            printJson(flowTraceJson(trace))
             return
           }
-          const spanning = lookups.filter((l) => l.events > 0).map((l) => escapeControls(l.name))
-          writeOut(`trace ${quote(correlationId)}: ${events.length} event(s) in ${spanning.length} service(s) (${spanning.join(', ')})\n\n`)
-          process.stdout.write(renderTraceTree(tree))
+          const spanning = trace.services.filter((l) => l.events > 0).map((l) => escapeControls(l.name))
+          writeOut(`trace ${quote(correlationId)}: ${trace.events.length} event(s) in ${spanning.length} service(s) (${spanning.join(', ')})\n\n`)
+          process.stdout.write(renderTraceTree(trace.tree))
         },
         { readOnly: true },
       ),

@@ -22,7 +22,7 @@ interface ServeOptions {
 export const serveCommand = (program: Command): void => {
   program
     .command('serve')
-    .description('the web console: streams, replay, projections, dead letters, deadlines, sagas, consumers, parked messages (on 127.0.0.1 unless told otherwise)')
+    .description('the web console: streams, replay, projections, dead letters, deadlines, sagas, consumers, parked messages, trace (on 127.0.0.1 unless told otherwise)')
     .option('--port <port>', 'TCP port (0: any free port)', integerOption({ min: 0, max: 65535 }), 4280)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--allow-remote', 'allow an address other than loopback: anyone who reaches it can read the log')
@@ -67,7 +67,7 @@ export const serveCommand = (program: Command): void => {
         })
         writeOut(
           `eventfold console on ${server.url}\n` +
-            `token for actions (rebuild, reset, retry, discard), shown only now: ${token}\n` +
+            `token for actions (rebuild, preview, reset, retry, discard), shown only now: ${token}\n` +
             `open ${server.url}#token=${token} to use it in the browser; Ctrl-C to stop\n`,
         )
         await new Promise<void>((resolve) => {

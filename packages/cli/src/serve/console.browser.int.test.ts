@@ -101,7 +101,7 @@ describe('the console in a browser, on the bank sample', () => {
   it('rebuilds a projection by clicking, and shows it done', async () => {
     const { page } = browser
     const row = page.locator('tr[data-projection="daily-totals"]')
-    await row.locator('button', { hasText: 'Rebuild' }).click()
+    await row.locator('button', { hasText: /^Rebuild$/ }).click()
     await page.locator('#notice', { hasText: "rebuild of 'daily-totals' started" }).waitFor()
     await row.locator('.rebuild', { hasText: /^rebuilt$/ }).waitFor()
     await row.locator('.state', { hasText: 'caught-up' }).waitFor()

@@ -71,6 +71,7 @@ describe('the sagas page in a browser', () => {
     await page.locator('#saga-status', { hasText: 'ended (step 2)' }).waitFor()
     // Both its messages were of one flow; the flow lists the instances that took part in it.
     expect(await page.locator('#saga-history a.flow').allTextContents()).toEqual(['flow-t3', 'flow-t3'])
+    expect(await page.getAttribute('a.trace-link', 'href')).toBe('#/trace/flow-t3')
     await page.locator('#saga-flows a.flow').click()
     await page.locator('#sagas tbody tr', { hasText: seeded.closed }).waitFor()
     expect(await page.inputValue('input[name=correlationId]')).toBe('flow-t3')

@@ -54,7 +54,9 @@ export const databaseDigest = (db: string): string => {
  * demo (its seed: two accounts, their read models projected), and an
  * `eventfold.config.js` whose `account-balances` projection cannot apply
  * the event named by `BANK_POISON=<stream>@<revision>` in the environment
- * of the process that runs it (a worker started so parks it).
+ * of the process that runs it (a worker started so parks it), and skips the
+ * event named by `BANK_SKIP=<stream>@<revision>` (a changed handler, for a
+ * rebuild preview to find).
  */
 export const seededBank = (): { dir: string; db: string } => {
   execFileSync(process.execPath, [join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-b', 'samples/bank-account'], { cwd: REPO_ROOT, stdio: 'pipe' })
@@ -75,6 +77,7 @@ const guarded = (definition) =>
     ...definition,
     handle: (event, view) => {
       if (\`\${event.streamId}@\${event.revision}\` === poison) throw new Error(\`poisoned event \${poison}\`)
+      if (\`\${event.streamId}@\${event.revision}\` === process.env.BANK_SKIP) return
       return definition.handle(event, view)
     },
   }

@@ -10,6 +10,9 @@ export interface ScanProgress {
   readonly head: bigint
 }
 
+/** How far a scan is, in tenths of a percent of the log as it was when the scan started. */
+export const scanPercent = (p: ScanProgress): number => (p.head > 0n ? Number((p.position * 1000n) / p.head) / 10 : 100)
+
 /** What was found in one service's log. */
 export interface CorrelatedEvents {
   readonly events: TracedEvent[]
@@ -33,13 +36,14 @@ const traced = (service: string, e: RecordedEvent): TracedEvent => ({
 /**
  * The events of one service's log whose `metadata.correlationId` is
  * `correlationId`: through the store's own lookup when it has one (an index),
- * else by reading the whole log, reporting progress along the way.
+ * else by reading the whole log, reporting progress after each page and
+ * waiting for `onScan` to settle before reading the next.
  */
 export const findCorrelated = async (
   service: string,
   eventStore: EventStore,
   correlationId: string,
-  { onScan }: { onScan?: (progress: ScanProgress) => void } = {},
+  { onScan }: { onScan?: (progress: ScanProgress) => void | Promise<void> } = {},
 ): Promise<CorrelatedEvents> => {
   const indexed = hasCorrelationLookup(eventStore) ? await eventStore.readCorrelated(correlationId) : undefined
   const events: TracedEvent[] = []
@@ -61,7 +65,8 @@ export const findCorrelated = async (
       }
       if (metadata.correlationId === correlationId) events.push(traced(service, e))
     }
-    onScan?.({ service, position: page[page.length - 1]!.position, head })
+    // Awaited: a server yields to its other requests there, which a store whose reads are synchronous never would.
+    await onScan?.({ service, position: page[page.length - 1]!.position, head })
   }
   return { events, scanned: true, unreadable }
 }

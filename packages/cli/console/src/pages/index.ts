@@ -8,6 +8,7 @@ import { replayPage } from './replay'
 import { sagasPage } from './sagas'
 import { eventPage, streamPage } from './stream'
 import { streamsPage } from './streams'
+import { tracePage } from './trace'
 
 /** Every page, in navigation order; each reads the `/api/…` routes of the server's route list. */
 export const PAGES: readonly Page[] = [
@@ -22,4 +23,5 @@ export const PAGES: readonly Page[] = [
   consumersPage,
   parkedPage,
   parkedMessagePage,
+  tracePage,
 ]

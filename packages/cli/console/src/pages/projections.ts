@@ -57,12 +57,87 @@ const act = async (ctx: PageContext, what: 'rebuild' | 'reset', name: string): P
   }
 }
 
-/** Projections with their lag, live rebuild progress, and rebuild/reset. */
+/** What `projections rebuild <name> --preview --json` prints (documents by collection and id). */
+interface Preview {
+  readonly projection: string
+  /** Absent when the projection never served readers. */
+  readonly liveGeneration?: number
+  readonly previewGeneration: number
+  readonly kept: boolean
+  readonly added: { count: number; sample: { collection: string; id: string }[] }
+  readonly removed: { count: number; sample: { collection: string; id: string }[] }
+  readonly changed: { count: number; sample: { collection: string; id: string; fields: { path: string; old?: unknown; new?: unknown }[]; fieldCount: number }[] }
+  readonly unchanged: number
+  readonly build: { position: string | null; eventsApplied: number; parked: number }
+}
+
+interface PreviewRow {
+  readonly change: 'added' | 'removed' | 'changed'
+  readonly collection: string
+  readonly id: string
+  readonly field?: { path: string; old?: unknown; new?: unknown }
+}
+
+/** A field's value as JSON text; a field one side lacks is `(none)`. */
+const shown = (field: PreviewRow['field'], key: 'old' | 'new'): string => (!field ? '' : key in field ? (JSON.stringify(field[key]) ?? '') : '(none)')
+
+/** A preview as the CLI prints it: the counts, the sampled differences (one row per changed field), what became of the generation. */
+const previewView = (p: Preview): HTMLElement => {
+  const rows: PreviewRow[] = [
+    ...p.added.sample.map((d): PreviewRow => ({ change: 'added', ...d })),
+    ...p.removed.sample.map((d): PreviewRow => ({ change: 'removed', ...d })),
+    ...p.changed.sample.flatMap((d) => d.fields.map((field): PreviewRow => ({ change: 'changed', collection: d.collection, id: d.id, field }))),
+  ]
+  const more = [p.added, p.removed, p.changed].some((k) => k.count > k.sample.length) || p.changed.sample.some((d) => d.fieldCount > d.fields.length)
+  return h(
+    'section',
+    { id: 'preview', 'data-projection': p.projection },
+    h('h2', {}, `Preview of a rebuild of '${p.projection}'`),
+    h(
+      'p',
+      {},
+      `generation ${p.previewGeneration} built from the log up to position ${p.build.position ?? 'none'} (${p.build.eventsApplied} events applied, ${p.build.parked} parked); `,
+      p.liveGeneration === undefined ? 'no live generation to compare with' : `compared with the live generation ${p.liveGeneration}, which was not changed`,
+    ),
+    h('p', { id: 'preview-counts' }, `added ${p.added.count}, removed ${p.removed.count}, changed ${p.changed.count}, unchanged ${p.unchanged}`),
+    rows.length > 0
+      ? table(
+          rows,
+          [
+            { header: 'change', cell: (r) => r.change },
+            { header: 'collection', cell: (r) => r.collection },
+            { header: 'id', cell: (r) => r.id },
+            { header: 'field', cell: (r) => r.field?.path ?? '' },
+            { header: 'old', cell: (r) => shown(r.field, 'old'), className: 'data' },
+            { header: 'new', cell: (r) => shown(r.field, 'new'), className: 'data' },
+          ],
+          { id: 'preview-differences' },
+        )
+      : null,
+    more ? h('p', { class: 'muted' }, 'a sample of each kind is listed; the CLI lists more with --sample') : null,
+    h('p', { class: 'muted' }, p.kept ? `generation ${p.previewGeneration} kept as the rebuild in progress` : `generation ${p.previewGeneration} dropped`),
+  )
+}
+
+const preview = async (ctx: PageContext, name: string, into: HTMLElement): Promise<void> => {
+  ctx.notify(`building a preview of '${name}'…`)
+  try {
+    const p = await post<Preview>(`/api/projections/${seg(name)}/preview`)
+    into.replaceChildren(previewView(p))
+    ctx.notify(`preview of '${name}': added ${p.added.count}, removed ${p.removed.count}, changed ${p.changed.count}; the live read model was not changed`)
+  } catch (error) {
+    ctx.notify((error as Error).message, true)
+  }
+}
+
+/** Projections with their lag, live rebuild progress, rebuild, a preview of a rebuild, and reset. */
 export const projectionsPage: Page = {
   route: 'projections',
   title: 'Projections',
   render: async (ctx) => {
     const holder = h('div', {})
+    // Outside the table the poll redraws, so that a preview stays on the page.
+    const previewHolder = h('div', {})
     const draw = (statuses: Status[]): void => {
       holder.replaceChildren(
         table(
@@ -84,6 +159,7 @@ export const projectionsPage: Page = {
                   'span',
                   {},
                   h('button', { type: 'button', onclick: () => void act(ctx, 'rebuild', s.name), disabled: s.live?.state === 'running' }, 'Rebuild'),
+                  h('button', { type: 'button', class: 'preview', onclick: () => void preview(ctx, s.name, previewHolder), disabled: s.live?.state === 'running' }, 'Preview rebuild'),
                   h('button', { type: 'button', onclick: () => void act(ctx, 'reset', s.name) }, 'Reset'),
                 ),
             },
@@ -105,6 +181,6 @@ export const projectionsPage: Page = {
       stopped = true
       clearInterval(timer)
     })
-    return h('section', {}, h('h1', {}, 'Projections'), h('p', { class: 'muted' }, 'lag: events of the projection’s types after its checkpoint; refreshed every second'), holder)
+    return h('section', {}, h('h1', {}, 'Projections'), h('p', { class: 'muted' }, 'lag: events of the projection’s types after its checkpoint; refreshed every second'), holder, previewHolder)
   },
 }

@@ -178,6 +178,6 @@ const instance = async (id: string): Promise<Node> => {
       ],
       { id: 'saga-history' },
     ),
-    flows.length > 0 ? h('p', { class: 'muted' }, 'A flow’s commands and events, across services: ', h('code', {}, `eventfold trace ${flows[0]}`)) : null,
+    flows.length > 0 ? h('p', { class: 'muted' }, 'A flow’s commands and events, across services: ', ...flows.flatMap((f, i) => [i > 0 ? ' ' : '', link(`trace/${seg(f)}`, `trace ${f}`, { class: 'trace-link' })])) : null,
   )
 }

@@ -1,5 +1,5 @@
-import { previewRebuild, type ProjectionDefinition } from '@eventfold/projections'
-import type { EventRegistry } from '@eventfold/core'
+import { previewRebuild, type ProjectionDefinition, type RebuildPreview, type RebuildProgress } from '@eventfold/projections'
+import { EventfoldError, type EventRegistry } from '@eventfold/core'
 import type { EventfoldConnection } from '../../config/define-config'
 import { EXIT } from '../../errors'
 import { progressBarReporter } from '../../output/rebuild-progress'
@@ -19,6 +19,44 @@ export interface PreviewRequest {
   readonly json: boolean
 }
 
+/** A preview stopped before its generation caught up with the log: nothing was compared, and its generation stays as a rebuild in progress. */
+export class PreviewIncompleteError extends EventfoldError {
+  readonly type = 'preview-incomplete' as const
+  constructor(
+    readonly projection: string,
+    /** Where the preview's build stopped. */
+    readonly position: bigint | undefined,
+  ) {
+    super(`the preview of ${quote(projection)} stopped at position ${position ?? 'none'}, before it caught up with the log: nothing was compared`)
+  }
+}
+
+/** What {@link previewProjection} builds and compares. */
+export type PreviewOptions = Omit<PreviewRequest, 'json'> & { readonly onProgress?: (progress: RebuildProgress) => void }
+
+/**
+ * Builds the next generation beside the live one and compares it with the
+ * live read model, which is not written; drops it unless `keep`. What
+ * `projections rebuild --preview` and the console's Preview rebuild run.
+ * @throws {@link RebuildOwnedError} (from the library) when another rebuild of the projection holds its lease
+ * @throws {@link PreviewIncompleteError} when the build stopped before it caught up
+ */
+export const previewProjection = async ({ projection, registry, stores, partitions, batchSize, sample, keep, onProgress }: PreviewOptions): Promise<RebuildPreview> => {
+  const preview = await previewRebuild({
+    eventStore: stores.eventStore,
+    documents: stores.documents,
+    projection,
+    registry,
+    sample,
+    keep,
+    ...(partitions !== undefined ? { partitions } : {}),
+    ...(batchSize !== undefined ? { batchSize } : {}),
+    ...(onProgress ? { onProgress } : {}),
+  })
+  if (!preview.completed) throw new PreviewIncompleteError(projection.name, preview.build.position)
+  return preview
+}
+
 /**
  * Builds the next generation beside the live one, prints what switching to
  * it would change, and drops it unless asked to keep it. Progress goes to
@@ -36,18 +74,16 @@ export const runPreview = async ({ projection, registry, stores, partitions, bat
     process.exit(EXIT.interrupted)
   })
   try {
-    const preview = await previewRebuild({
-      eventStore: stores.eventStore,
-      documents: stores.documents,
+    const preview = await previewProjection({
       projection,
       registry,
+      stores,
       sample,
       keep,
       ...(partitions !== undefined ? { partitions } : {}),
       ...(batchSize !== undefined ? { batchSize } : {}),
-      ...(reporter ? { onProgress: (p) => reporter.update(p) } : {}),
+      ...(reporter ? { onProgress: (p: RebuildProgress) => reporter.update(p) } : {}),
     })
-    if (!preview.completed) throw new Error(`the preview of ${quote(name)} stopped before it caught up with the log`)
     reporter?.finish(preview.build)
     if (json) printPreviewJson(preview)
     else printPreview(preview, sample)

@@ -9,7 +9,7 @@ import { quote, writeErr } from '../../output/terminal'
 import { runPreview } from './preview'
 
 /** Differences listed per kind by default in a preview. */
-const DEFAULT_SAMPLE = 20
+export const DEFAULT_SAMPLE = 20
 
 interface RebuildFlags {
   partitions?: number

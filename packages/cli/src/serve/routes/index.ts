@@ -7,6 +7,7 @@ import { parkedRoutes } from './parked'
 import { projectionRoutes } from './projections'
 import { sagaRoutes } from './sagas'
 import { streamRoutes } from './streams'
+import { traceRoutes } from './trace'
 
 /**
  * The console's JSON API. Reads never open a store for writing; actions do,
@@ -32,4 +33,5 @@ export const consoleRoutes = (stores: ConsoleStores, rebuilds: Rebuilds): Route[
   ...sagaRoutes(stores),
   ...consumerRoutes(stores),
   ...parkedRoutes(stores),
+  ...traceRoutes(stores),
 ]

@@ -1,5 +1,6 @@
 import { rebuildProjection } from '@eventfold/projections'
-import { requireRebuildPartitions } from '../../commands/projections/rebuild'
+import { previewProjection } from '../../commands/projections/preview'
+import { DEFAULT_SAMPLE, requireRebuildPartitions } from '../../commands/projections/rebuild'
 import { resetReport } from '../../commands/projections/reset'
 import { projectionStatus } from '../../commands/projections/status-report'
 import { rebuildTicker } from '../../output/rebuild-progress'
@@ -8,7 +9,7 @@ import { onlyFields } from '../params'
 import type { Rebuilds } from '../rebuilds'
 import type { ConsoleStores, Route } from '../route'
 
-/** Projections with lag and live rebuild progress; rebuild and reset. */
+/** Projections with lag and live rebuild progress; rebuild, preview of a rebuild, and reset. */
 export const projectionRoutes = (stores: ConsoleStores, rebuilds: Rebuilds): Route[] => [
   {
     method: 'GET',
@@ -69,6 +70,33 @@ export const projectionRoutes = (stores: ConsoleStores, rebuilds: Rebuilds): Rou
       }
       const { documents } = await stores.writing()
       return { body: await resetReport(documents, projection) }
+    },
+  },
+  {
+    method: 'POST',
+    path: /^\/api\/projections\/([^/]+)\/preview$/,
+    action: true,
+    handle: async ({ params, body }) => {
+      onlyFields(body, ['sample'])
+      const sample = body.sample
+      if (sample !== undefined && (typeof sample !== 'number' || !Number.isInteger(sample) || sample < 0 || sample > 10_000)) {
+        throw new ConsoleRequestError(400, 'sample must be a whole number from 0 to 10000')
+      }
+      const app = await stores.app()
+      const projection = app.projection(params[0]!)
+      if (rebuilds.get(projection.name)?.state === 'running') {
+        throw new ConsoleRequestError(409, `a rebuild of '${projection.name}' started from this console is running: preview once it has finished`)
+      }
+      const connection = await stores.writing()
+      try {
+        // As `projections rebuild <name> --preview` without --keep: the preview generation is dropped once compared.
+        const preview = await previewProjection({ projection, registry: app.registry, stores: connection, sample: sample ?? DEFAULT_SAMPLE, keep: false })
+        return { body: preview }
+      } catch (error) {
+        // By its type: the application's copy of @eventfold/projections may not be the CLI's.
+        if ((error as { type?: unknown } | null)?.type === 'rebuild-owned') throw new ConsoleRequestError(409, (error as Error).message)
+        throw error
+      }
     },
   },
 ]
