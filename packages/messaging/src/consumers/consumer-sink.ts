@@ -34,10 +34,23 @@ interface Parking {
 }
 
 /**
+ * A parked message retried by hand. Every attempt reads its record again:
+ * a concurrent retry or discard may have removed it or parked it anew, and
+ * a removal still expecting the record as first read would conflict on
+ * every redo.
+ */
+export interface ParkedRetry {
+  /** The record's id in the parked messages. */
+  readonly recordId: string
+  /** Set by each attempt: the record was gone (another retry or a discard removed it), so there is nothing to apply. */
+  gone: boolean
+}
+
+/**
  * One try at a batch of deliveries: the inbox records read fresh, the
  * handlers' document operations and appends held until the commit.
- * `retrying` is the parked message retried by hand: it is in the inbox
- * already, and its commit removes it from the parked messages instead.
+ * With `retry`, the batch is the parked message retried by hand: it is in
+ * the inbox already, and its commit removes it from the parked messages instead.
  */
 export class ConsumerAttempt implements BatchAttempt<ConsumerItem> {
   readonly events: BufferedEventStore | undefined
@@ -51,12 +64,14 @@ export class ConsumerAttempt implements BatchAttempt<ConsumerItem> {
   private readonly commands: CommandBus
   private batch: DocumentBatch | undefined
   private current: IntegrationEnvelope | undefined
+  /** The parked record of `retry`, as this attempt read it. */
+  private retrying: StoredDocument | undefined
 
   constructor(
     private readonly options: ConsumerSinkOptions,
     /** Whether the store commits atomically; without, documents are idempotent by the delivery's offset in its partition. */
     private readonly atomic: boolean,
-    private readonly retrying: StoredDocument | undefined,
+    private readonly retry: ParkedRetry | undefined,
   ) {
     const { inbox, aggregates, registry } = options
     this.events = inbox.events && new BufferedEventStore(inbox.events)
@@ -82,11 +97,15 @@ export class ConsumerAttempt implements BatchAttempt<ConsumerItem> {
     for (const id of (await documents.getMany(INBOX_COLLECTION, ids)).keys()) this.inInbox.add(id)
     // Without transactions a parked record may be stored before the inbox record: parking again overwrites it.
     if (!this.atomic) for (const [id, stored] of await documents.getMany(PARKED_COLLECTION, ids)) this.parkedBefore.set(id, stored)
+    if (this.retry) {
+      this.retrying = (await documents.getMany(PARKED_COLLECTION, [this.retry.recordId])).get(this.retry.recordId)
+      this.retry.gone = this.retrying === undefined
+    }
   }
 
   accepts({ delivery }: ConsumerItem): boolean {
     if (this.seen.has(delivery.id)) return false
-    if (!this.retrying && this.inInbox.has(recordId(this.options.consumer.name, delivery.id))) return false
+    if (this.retry ? !this.retrying : this.inInbox.has(recordId(this.options.consumer.name, delivery.id))) return false
     const type = delivery.headers['ef-type']
     // A message without a type is malformed: it fails in `apply` and is parked; one of a type without a handler is not this consumer's.
     return type === undefined || this.options.consumer.handlers.has(type)
@@ -142,13 +161,13 @@ export class ConsumerAttempt implements BatchAttempt<ConsumerItem> {
       const before = this.retrying ?? this.parkedBefore.get(recordId(name, p.delivery.id))
       const write = parkedWrite(name, p.delivery, p.error, p.attempts)
       effects.push(before && write.kind === 'put' ? { ...write, meta: { revision: before.meta.revision + 1, positions: {} }, expectedRevision: before.meta.revision } : write)
-      if (!this.retrying) inbox.push(inboxWrite(name, p.delivery.id))
+      if (!this.retry) inbox.push(inboxWrite(name, p.delivery.id))
     }
     for (const d of this.applied) {
       // A parked record stored without its inbox record (a crash between the two): the message is applied now, so it goes.
       const stale = this.retrying ?? this.parkedBefore.get(recordId(name, d.id))
       if (stale) effects.push(unparkWrite(stale))
-      if (!this.retrying) inbox.push(inboxWrite(name, d.id))
+      if (!this.retry) inbox.push(inboxWrite(name, d.id))
     }
     return { effects, inbox }
   }
@@ -157,7 +176,7 @@ export class ConsumerAttempt implements BatchAttempt<ConsumerItem> {
     const { inbox, consumer } = this.options
     if (this.batch) return this.batch
     // With transactions the inbox record guards the documents; without, each document keeps the last offset applied per partition (a retried message has a key of its own).
-    const key = this.retrying ? `retry:${consumer.name}/${delivery.id}` : `${consumer.name}:${delivery.topic}/${delivery.partition}`
+    const key = this.retry ? `retry:${consumer.name}/${delivery.id}` : `${consumer.name}:${delivery.topic}/${delivery.partition}`
     this.batch = new DocumentBatch(inbox.documents, identity, key, consumer.collection, { trackPositions: !this.atomic })
     return this.batch
   }
@@ -174,13 +193,13 @@ export class ConsumerSink implements EngineSink<ConsumerItem, ConsumerAttempt> {
   constructor(
     private readonly options: ConsumerSinkOptions,
     private readonly subscription: Pick<Subscription, 'acknowledge' | 'deadLetter'> | undefined,
-    private readonly retrying?: StoredDocument,
+    private readonly retry?: ParkedRetry,
   ) {
     this.atomic = options.inbox.documents.capabilities.transactions
   }
 
   begin(): ConsumerAttempt {
-    return new ConsumerAttempt(this.options, this.atomic, this.retrying)
+    return new ConsumerAttempt(this.options, this.atomic, this.retry)
   }
 
   async commit(attempt: ConsumerAttempt): Promise<{ writes: number; parked: number }> {

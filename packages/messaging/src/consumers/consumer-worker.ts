@@ -7,7 +7,7 @@ import { INBOX_COLLECTION, PARKED_COLLECTION, deliveryOfParked, parkedFromDocume
 import type { InboxStore } from '../inbox/inbox-store'
 import type { PartitionLag, StartFrom, Transport } from '../transport/transport'
 import type { ConsumerDefinition, Fetcher } from './consumer-definition'
-import { ConsumerSink, type ConsumerItem, type ConsumerSinkOptions } from './consumer-sink'
+import { ConsumerSink, type ConsumerItem, type ConsumerSinkOptions, type ParkedRetry } from './consumer-sink'
 import { DeliverySource } from './delivery-source'
 
 /** Options of {@link ConsumerWorker}. */
@@ -137,8 +137,9 @@ export class ConsumerWorker {
 
   /**
    * Applies a parked message once: its effects commit with its removal from
-   * the parked messages, so a second retry finds nothing to do.
-   * @throws {@link ParkedMessageNotFoundError} when the message is not parked (never was, retried or discarded).
+   * the parked messages, so a second retry finds nothing to do, also when
+   * retries (or a retry and a discard) race.
+   * @throws {@link ParkedMessageNotFoundError} when the message is not parked (never was, retried or discarded, also meanwhile).
    * @throws {@link ParkedRetryFailedError} when its handler fails again (it stays parked, with the new error).
    */
   async retryParked(id: string): Promise<ParkedRetryResult> {
@@ -158,7 +159,10 @@ export class ConsumerWorker {
         return [{ delivery, seq: 0n }]
       },
     }
-    await engine.run(source, new ConsumerSink(this.sinkOptions, undefined, stored))
+    const retry: ParkedRetry = { recordId: recordId(name, id), gone: false }
+    await engine.run(source, new ConsumerSink(this.sinkOptions, undefined, retry))
+    // A concurrent retry or a discard removed it first: this one applied nothing.
+    if (retry.gone) throw new ParkedMessageNotFoundError(name, id)
     const counts = engine.counters
     if (counts.parked > 0) {
       const again = (await this.inbox.documents.get(PARKED_COLLECTION, recordId(name, id))) ?? stored.doc

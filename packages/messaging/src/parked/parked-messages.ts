@@ -1,4 +1,4 @@
-import type { DocumentStore } from '@eventfold/projections'
+import { DocumentConflictError, type DocumentStore } from '@eventfold/projections'
 import { ParkedMessageNotFoundError } from '../errors'
 import { PARKED_COLLECTION, parkedFromDocument, recordId, unparkWrite, type ParkedMessage } from '../inbox/inbox-records'
 
@@ -35,8 +35,16 @@ export class ParkedMessages {
    * @throws {@link ParkedMessageNotFoundError} when it is not parked (a second discard, or after a retry).
    */
   async discard(consumer: string, id: string): Promise<void> {
-    const stored = (await this.documents.getMany(PARKED_COLLECTION, [recordId(consumer, id)])).get(recordId(consumer, id))
-    if (!stored) throw new ParkedMessageNotFoundError(consumer, id)
-    await this.documents.commit({ writes: [unparkWrite(stored)] })
+    // A concurrent retry may remove the record, or a failed one park it anew, between the read and the removal: read again.
+    for (;;) {
+      const stored = (await this.documents.getMany(PARKED_COLLECTION, [recordId(consumer, id)])).get(recordId(consumer, id))
+      if (!stored) throw new ParkedMessageNotFoundError(consumer, id)
+      try {
+        await this.documents.commit({ writes: [unparkWrite(stored)] })
+        return
+      } catch (error) {
+        if (!(error instanceof DocumentConflictError)) throw error
+      }
+    }
   }
 }

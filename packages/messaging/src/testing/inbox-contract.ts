@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
-import { DocumentConflictError } from '@eventfold/projections'
+import { DocumentConflictError, type DocumentStore } from '@eventfold/projections'
 import { AggregateNotFoundError, defineAggregate, PermanentStoreError, type RecordedEvent } from '@eventfold/core'
 import { defineConsumer, type ConsumerDefinition, type IntegrationHandler } from '../consumers/consumer-definition'
 import { ConsumerWorker, type ConsumerProgress, type ConsumerWorkerOptions } from '../consumers/consumer-worker'
@@ -322,6 +322,57 @@ export const inboxContract = (name: string, capabilities: InboxCapabilities, fac
         },
       )
 
+      it.each([
+        ['two retries through one worker', 2, 'one worker'],
+        ['five retries, each through its own worker', 5, 'a worker each'],
+      ] as const)('is applied once when %s race through one inbox, and the others find it gone', async (_, n, workers) => {
+        healthy = true
+        const shared = new ConsumerWorker(consumerOf(picky), transport, inbox, { aggregates: [Ledger] })
+        const retries = Array.from({ length: n }, () =>
+          (workers === 'one worker' ? shared : new ConsumerWorker(consumerOf(picky), transport, inbox, { aggregates: [Ledger] })).retryParked(poison.id),
+        )
+        const outcomes = await within(Promise.allSettled(retries), 10_000, `${n} concurrent retries of parked message ${poison.id} through one inbox`)
+        expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1)
+        for (const o of outcomes) {
+          if (o.status === 'rejected') expect(o.reason).toMatchObject({ type: new ParkedMessageNotFoundError('', '').type, messageId: poison.id })
+        }
+        expect(await total(ledgerId())).toBe(17)
+        if (capabilities.appends) expect(await credits(ledgerId())).toEqual([1, 2, 4, 10])
+        expect(await new ParkedMessages(inbox.documents).list({ consumer: `${tag}-billing` })).toEqual([])
+      })
+
+      it('is either applied by a retry or discarded when both race, and the loser finds it gone', async () => {
+        healthy = true
+        const worker = new ConsumerWorker(consumerOf(picky), transport, inbox, { aggregates: [Ledger] })
+        const [retried, discarded] = await within(
+          Promise.allSettled([worker.retryParked(poison.id), new ParkedMessages(inbox.documents).discard(`${tag}-billing`, poison.id)]),
+          10_000,
+          `a retry and a discard of parked message ${poison.id} racing through one inbox`,
+        )
+        expect([retried!.status, discarded!.status].sort()).toEqual(['fulfilled', 'rejected'])
+        const loser = retried!.status === 'rejected' ? retried! : discarded!
+        expect((loser as PromiseRejectedResult).reason).toMatchObject({ type: new ParkedMessageNotFoundError('', '').type, messageId: poison.id })
+        expect(await total(ledgerId())).toBe(retried!.status === 'fulfilled' ? 17 : 7)
+        expect(await new ParkedMessages(inbox.documents).list({ consumer: `${tag}-billing` })).toEqual([])
+      })
+
+      it('is not found by a discard that a retry overtakes between its read and its removal', async () => {
+        healthy = true
+        const worker = new ConsumerWorker(consumerOf(picky), transport, inbox, { aggregates: [Ledger] })
+        let overtaken = false
+        const documents = readingThen(inbox.documents, async () => {
+          if (overtaken) return
+          overtaken = true
+          await worker.retryParked(poison.id)
+        })
+        await expect(new ParkedMessages(documents).discard(`${tag}-billing`, poison.id)).rejects.toMatchObject({
+          type: new ParkedMessageNotFoundError('', '').type,
+          messageId: poison.id,
+        })
+        expect(overtaken).toBe(true)
+        expect(await total(ledgerId())).toBe(17)
+      })
+
       it('is never applied once discarded', async () => {
         const parked = new ParkedMessages(inbox.documents)
         await parked.discard(`${tag}-billing`, poison.id)
@@ -349,3 +400,34 @@ export const inboxContract = (name: string, capabilities: InboxCapabilities, fac
     })
   })
 }
+
+/** `promise`, or an error naming what did not finish within `ms`: a hang fails the test with what hung, not with jest's timeout. */
+const within = async <T>(promise: Promise<T>, ms: number, what: string): Promise<T> => {
+  let timer: NodeJS.Timeout | undefined
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms)
+      }),
+    ])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** `documents`, whose `getMany` runs `then` after its read and before it answers. */
+const readingThen = (documents: DocumentStore, then: () => Promise<void>): DocumentStore =>
+  new Proxy(documents, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target)
+      if (property === 'getMany') {
+        return async (...args: Parameters<DocumentStore['getMany']>) => {
+          const found = await target.getMany(...args)
+          await then()
+          return found
+        }
+      }
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })

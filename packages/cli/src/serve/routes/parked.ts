@@ -39,78 +39,67 @@ const parkedDetail = (p: ParkedMessage): Record<string, unknown> => {
  * Parked messages of the consumers (paged, by consumer and type), one with
  * its payload; retry and discard as `eventfold parked` does.
  */
-export const parkedRoutes = (stores: ConsoleStores): Route[] => {
-  // Actions run one at a time on the console's one write connection, so two racing clicks on one message
-  // end as two CLI runs do: the second finds it gone. Concurrent retries through one shared PostgreSQL inbox never finish.
-  let last: Promise<unknown> = Promise.resolve()
-  const oneAtATime = <T>(work: () => Promise<T>): Promise<T> => {
-    const run = last.then(work, work)
-    last = run.catch(() => undefined)
-    return run
-  }
-  return [
-    {
-      method: 'GET',
-      path: /^\/api\/parked$/,
-      action: false,
-      handle: async ({ query }) => {
-        const consumer = query.text('consumer') || undefined
-        const type = query.text('type') || undefined
-        const offset = query.integer('offset', { min: 0, max: Number.MAX_SAFE_INTEGER }) ?? 0
-        const limit = query.integer('limit', PAGE) ?? DEFAULT_PAGE
-        const app = await stores.app()
-        const { all, inbox } = await stores.reading(async (s) => ({
-          all: await new ParkedMessages(s.documents).list(consumer === undefined ? {} : { consumer }),
-          inbox: hasInbox(s),
-        }))
-        const matching = type === undefined ? all : all.filter((p) => p.eventType === type)
-        return {
-          body: {
-            consumers: [...app.consumers.keys()],
-            inbox,
-            types: [...new Set(all.flatMap((p) => (p.eventType === undefined ? [] : [p.eventType])))].sort(),
-            total: matching.length,
-            offset,
-            limit,
-            messages: matching.slice(offset, offset + limit).map(parkedListing),
-          },
-        }
-      },
+export const parkedRoutes = (stores: ConsoleStores): Route[] => [
+  {
+    method: 'GET',
+    path: /^\/api\/parked$/,
+    action: false,
+    handle: async ({ query }) => {
+      const consumer = query.text('consumer') || undefined
+      const type = query.text('type') || undefined
+      const offset = query.integer('offset', { min: 0, max: Number.MAX_SAFE_INTEGER }) ?? 0
+      const limit = query.integer('limit', PAGE) ?? DEFAULT_PAGE
+      const app = await stores.app()
+      const { all, inbox } = await stores.reading(async (s) => ({
+        all: await new ParkedMessages(s.documents).list(consumer === undefined ? {} : { consumer }),
+        inbox: hasInbox(s),
+      }))
+      const matching = type === undefined ? all : all.filter((p) => p.eventType === type)
+      return {
+        body: {
+          consumers: [...app.consumers.keys()],
+          inbox,
+          types: [...new Set(all.flatMap((p) => (p.eventType === undefined ? [] : [p.eventType])))].sort(),
+          total: matching.length,
+          offset,
+          limit,
+          messages: matching.slice(offset, offset + limit).map(parkedListing),
+        },
+      }
     },
-    {
-      method: 'GET',
-      path: /^\/api\/parked\/([^/]+)\/([^/]+)$/,
-      action: false,
-      handle: async ({ params }) => {
-        const consumer = idParam(params[0]!, 'a consumer name')
-        const id = idParam(params[1]!, 'a message id')
-        return { body: parkedDetail(await stores.reading(({ documents }) => new ParkedMessages(documents).get(consumer, id))) }
-      },
+  },
+  {
+    method: 'GET',
+    path: /^\/api\/parked\/([^/]+)\/([^/]+)$/,
+    action: false,
+    handle: async ({ params }) => {
+      const consumer = idParam(params[0]!, 'a consumer name')
+      const id = idParam(params[1]!, 'a message id')
+      return { body: parkedDetail(await stores.reading(({ documents }) => new ParkedMessages(documents).get(consumer, id))) }
     },
-    {
-      method: 'POST',
-      path: /^\/api\/parked\/([^/]+)\/([^/]+)\/retry$/,
-      action: true,
-      handle: async ({ params, body }) => {
-        onlyFields(body, [])
-        const consumer = idParam(params[0]!, 'a consumer name')
-        const id = idParam(params[1]!, 'a message id')
-        const app = await stores.app()
-        const { message, result } = await oneAtATime(() => retryParkedMessage(app, () => stores.writing(), id, consumer))
-        return { body: { ...parkedSummary(message), key: message.key, retried: true, writes: result.writes } }
-      },
+  },
+  {
+    method: 'POST',
+    path: /^\/api\/parked\/([^/]+)\/([^/]+)\/retry$/,
+    action: true,
+    handle: async ({ params, body }) => {
+      onlyFields(body, [])
+      const consumer = idParam(params[0]!, 'a consumer name')
+      const id = idParam(params[1]!, 'a message id')
+      const { message, result } = await retryParkedMessage(await stores.app(), () => stores.writing(), id, consumer)
+      return { body: { ...parkedSummary(message), key: message.key, retried: true, writes: result.writes } }
     },
-    {
-      method: 'POST',
-      path: /^\/api\/parked\/([^/]+)\/([^/]+)\/discard$/,
-      action: true,
-      handle: async ({ params, body }) => {
-        onlyFields(body, [])
-        const consumer = idParam(params[0]!, 'a consumer name')
-        const id = idParam(params[1]!, 'a message id')
-        const message = await oneAtATime(async () => discardParkedMessage((await stores.writing()).documents, id, consumer))
-        return { body: { ...parkedSummary(message), key: message.key, discarded: true } }
-      },
+  },
+  {
+    method: 'POST',
+    path: /^\/api\/parked\/([^/]+)\/([^/]+)\/discard$/,
+    action: true,
+    handle: async ({ params, body }) => {
+      onlyFields(body, [])
+      const consumer = idParam(params[0]!, 'a consumer name')
+      const id = idParam(params[1]!, 'a message id')
+      const message = await discardParkedMessage((await stores.writing()).documents, id, consumer)
+      return { body: { ...parkedSummary(message), key: message.key, discarded: true } }
     },
-  ]
-}
+  },
+]
