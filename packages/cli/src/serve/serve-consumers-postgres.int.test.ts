@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { createRequire } from 'node:module'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import type { InboxStore } from '@eventfold/messaging'
 import type { EventfoldConnection } from '../config/define-config'
 import { CLI_INDEX, FIXTURE_APP, REPO_ROOT } from '../test-support/build'
-import { ensureConsoleBuilt, startConsole, type RunningConsole } from '../test-support/console'
+import { ensureConsoleBuilt, schemaDigest, startConsole, type RunningConsole } from '../test-support/console'
 import { BILLING_APP, consumeOrders, order } from '../test-support/parked'
 
 const SAMPLE = join(REPO_ROOT, 'samples/bank-account')
@@ -31,15 +31,7 @@ describe('eventfold serve: parked messages on PostgreSQL (the README connect, wi
   let inbox: InboxStore & { close(): Promise<void> }
 
   /** Every row of every table of the schema, hashed. */
-  const schemaDigest = async (): Promise<string> => {
-    const hash = createHash('sha256')
-    const tables = await admin.query('SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name', [schema])
-    for (const { table_name: table } of tables.rows) {
-      const rows = await admin.query(`SELECT * FROM "${schema}"."${String(table)}" ORDER BY 1`)
-      hash.update(`${String(table)}\n${JSON.stringify(rows.rows)}\n`)
-    }
-    return hash.digest('hex')
-  }
+  const digest = (): Promise<string> => schemaDigest(admin, schema)
 
   beforeAll(async () => {
     ensureConsoleBuilt()
@@ -97,20 +89,20 @@ module.exports = defineConfig({
   const bill = (orderId: string) => stores.documents.get('bills', orderId)
 
   it('shows the consumer group with its lag and the parked messages with their data, and writes nothing', async () => {
-    const before = await schemaDigest()
+    const before = await digest()
     expect(await get('api/consumers')).toMatchObject({ transport: true, consumers: [{ name: 'billing', parked: 2, lag: '3' }], relay: null })
     expect(await get('api/parked?type=OrderPlaced.v1&limit=1')).toMatchObject({ inbox: true, total: 2, messages: [{ id: 'order-placed-o-2', attempts: 2, error: { message: 'cannot bill order o-2' } }] })
     expect(await get('api/parked/billing/order-placed-o-5')).toMatchObject({ envelope: { streamId: 'Order-o-5' }, data: { orderId: 'o-5', amount: 5 } })
-    expect(await schemaDigest()).toBe(before)
+    expect(await digest()).toBe(before)
   })
 
   it('refuses retry and discard without the token (401) and the schema does not change', async () => {
-    const before = await schemaDigest()
+    const before = await digest()
     for (const action of ['retry', 'discard']) {
       expect((await post(`api/parked/billing/order-placed-o-2/${action}`, {})).status).toBe(401)
       expect((await post(`api/parked/billing/order-placed-o-2/${action}`, { authorization: 'Bearer nope' })).status).toBe(401)
     }
-    expect(await schemaDigest()).toBe(before)
+    expect(await digest()).toBe(before)
   })
 
   it('retries one message through the inbox, applied once, and discards the other without applying it', async () => {

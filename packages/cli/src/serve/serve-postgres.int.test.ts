@@ -1,12 +1,12 @@
 import { execFileSync } from 'node:child_process'
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { createRequire } from 'node:module'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { EventStore } from '@eventfold/core'
 import { CLI_INDEX, FIXTURE_APP, REPO_ROOT } from '../test-support/build'
-import { ensureConsoleBuilt, startConsole, type RunningConsole } from '../test-support/console'
+import { ensureConsoleBuilt, schemaDigest, startConsole, type RunningConsole } from '../test-support/console'
 
 const SAMPLE = join(REPO_ROOT, 'samples/bank-account')
 // The CLI does not depend on PostgreSQL: the sample, which does, lends its driver and stores.
@@ -26,15 +26,7 @@ describe('eventfold serve on a PostgreSQL config (the README connect)', () => {
   let server: RunningConsole
 
   /** Every row of every table of the schema, hashed. */
-  const schemaDigest = async (): Promise<string> => {
-    const hash = createHash('sha256')
-    const tables = await admin.query('SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name', [schema])
-    for (const { table_name: table } of tables.rows) {
-      const rows = await admin.query(`SELECT * FROM "${schema}"."${String(table)}" ORDER BY 1`)
-      hash.update(`${String(table)}\n${JSON.stringify(rows.rows)}\n`)
-    }
-    return hash.digest('hex')
-  }
+  const digest = (): Promise<string> => schemaDigest(admin, schema)
 
   beforeAll(async () => {
     ensureConsoleBuilt()
@@ -80,21 +72,21 @@ module.exports = defineConfig({ connect, projections: app.projections, aggregate
   const post = (path: string, headers: Record<string, string> = {}): Promise<Response> => fetch(server.url + path, { method: 'POST', headers })
 
   it('reads streams, events and projections, and writes nothing', async () => {
-    const before = await schemaDigest()
+    const before = await digest()
     expect(await get('api/streams')).toMatchObject({ total: 1, streams: [{ streamId: 'Tally-t0', lastRevision: '1', events: 2 }] })
     expect(await get('api/streams/Tally-t0/events/1')).toMatchObject({ event: { type: 'TallyIncremented', data: { by: 2 } } })
     // As `projections status`: read-only, the read models no worker has created yet read as new, and their tables are not created.
     expect(await get('api/projections')).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'tallies', state: 'new', active: null })]))
-    expect(await schemaDigest()).toBe(before)
+    expect(await digest()).toBe(before)
   })
 
   it('refuses actions without the token (401) and the schema does not change; with it, rebuilds', async () => {
-    const before = await schemaDigest()
+    const before = await digest()
     for (const path of ['api/projections/tallies/rebuild', 'api/projections/tallies/reset']) {
       expect((await post(path)).status).toBe(401)
       expect((await post(path, { authorization: 'Bearer nope' })).status).toBe(401)
     }
-    expect(await schemaDigest()).toBe(before)
+    expect(await digest()).toBe(before)
 
     expect((await post('api/projections/tallies/rebuild', { authorization: `Bearer ${server.token}` })).status).toBe(202)
     type Status = { name: string; state: string; live: { state: string } | null }

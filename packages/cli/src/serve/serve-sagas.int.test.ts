@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { createRequire } from 'node:module'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import type { DocumentStore } from '@eventfold/projections'
 import type { DeadlineStore } from '@eventfold/sagas'
 import { CLI_INDEX, FIXTURE_APP, REPO_ROOT } from '../test-support/build'
-import { databaseDigest, ensureConsoleBuilt, startConsole, type RunningConsole } from '../test-support/console'
+import { databaseDigest, ensureConsoleBuilt, schemaDigest, startConsole, type RunningConsole } from '../test-support/console'
 import { createFixtureApp, type FixtureApp } from '../test-support/fixture-app'
 import { runCli } from '../test-support/run-cli'
 import { seedSagas, type SeededSagas } from '../test-support/sagas'
@@ -171,15 +171,7 @@ describe('eventfold serve: sagas on PostgreSQL', () => {
   let seeded: SeededSagas
 
   /** Every row of every table of the schema, hashed. */
-  const schemaDigest = async (): Promise<string> => {
-    const hash = createHash('sha256')
-    const tables = await admin.query('SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name', [schema])
-    for (const { table_name: table } of tables.rows) {
-      const rows = await admin.query(`SELECT * FROM "${schema}"."${String(table)}" ORDER BY 1`)
-      hash.update(`${String(table)}\n${JSON.stringify(rows.rows)}\n`)
-    }
-    return hash.digest('hex')
-  }
+  const digest = (): Promise<string> => schemaDigest(admin, schema)
 
   beforeAll(async () => {
     ensureConsoleBuilt()
@@ -220,5 +212,5 @@ module.exports = defineConfig({ connect, projections: app.projections, aggregate
     rmSync(dir, { recursive: true, force: true })
   })
 
-  sagaRouteChecks(() => ({ server: () => server, seeded: () => seeded, dir: () => dir, env: () => ({ POSTGRES_URL: url }), digest: schemaDigest }))
+  sagaRouteChecks(() => ({ server: () => server, seeded: () => seeded, dir: () => dir, env: () => ({ POSTGRES_URL: url }), digest }))
 })

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { createRequire } from 'node:module'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -9,7 +9,7 @@ import { ProjectionStates, type DocumentStore } from '@eventfold/projections'
 import { LEASE_COLLECTION } from '@eventfold/projections/spi'
 import { connectSqlite } from '../config/sqlite'
 import { CLI_INDEX, FIXTURE_APP, REPO_ROOT } from '../test-support/build'
-import { databaseDigest, ensureConsoleBuilt, startConsole, type RunningConsole } from '../test-support/console'
+import { databaseDigest, ensureConsoleBuilt, schemaDigest, startConsole, type RunningConsole } from '../test-support/console'
 import { seedTallies } from '../test-support/fixture-app'
 import { scanningTraceApp } from '../test-support/scanning-trace'
 import { parseJson, runCli } from '../test-support/run-cli'
@@ -109,15 +109,7 @@ module.exports = defineConfig({ connect, projections: app.projections, aggregate
       const eventStore = new PostgresEventStore(url, { schema: schemas.payment })
       return { eventStore, close: () => eventStore.close() }
     },
-    digest: async () => {
-      const hash = createHash('sha256')
-      const tables = await admin.query('SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name', [schemas.order])
-      for (const { table_name: table } of tables.rows) {
-        const rows = await admin.query(`SELECT * FROM "${schemas.order}"."${String(table)}" ORDER BY 1`)
-        hash.update(`${String(table)}\n${JSON.stringify(rows.rows)}\n`)
-      }
-      return hash.digest('hex')
-    },
+    digest: () => schemaDigest(admin, schemas.order),
     teardown: async () => {
       for (const schema of Object.values(schemas)) await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
       await admin.end()

@@ -49,6 +49,22 @@ export const databaseDigest = (db: string): string => {
   return hash.digest('hex')
 }
 
+/** What a PostgreSQL schema digest needs of a pool (the test files load `pg` through the sample, untyped). */
+export interface QueryPool {
+  query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>
+}
+
+/** sha256 of every row of every table of a PostgreSQL schema, table by table: equal before and after means nothing was written. */
+export const schemaDigest = async (admin: QueryPool, schema: string): Promise<string> => {
+  const hash = createHash('sha256')
+  const tables = await admin.query('SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name', [schema])
+  for (const { table_name: table } of tables.rows) {
+    const rows = await admin.query(`SELECT * FROM "${schema}"."${String(table)}" ORDER BY 1`)
+    hash.update(`${String(table)}\n${JSON.stringify(rows.rows)}\n`)
+  }
+  return hash.digest('hex')
+}
+
 /**
  * The bank sample in a temp directory: `bank.db` written by the sample's
  * demo (its seed: two accounts, their read models projected), and an
