@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util'
 import Database from 'better-sqlite3'
 import { entryData, ledgerId } from './domain'
 import { isE1Only, runE1Bench } from './e1'
-import { eventfoldSide, describeStore } from './eventfold'
+import { eventfoldSide, eventfoldSideWithoutCorrelationIndex, describeStore } from './eventfold'
 import { rawSide } from './raw'
 import { PgSchemas, pgEventfoldSide, pgRawSide, type PgSide } from './pg'
 import { runMessagingBench } from './messaging'
@@ -46,6 +46,7 @@ POSTGRES_URL / MONGODB_URL are unset or do not answer.
   --streams N                      streams per workload, W1 included (default: 1000, W1 at FULL 200; --quick: 100, W1 10)
   --dir PATH                       where the temporary databases go (default: the OS temp dir)
   --json                           print the results as JSON on stdout
+  --no-correlation-index           SQLite W1: the eventfold store with correlationIndex: false (what the trace index costs)
   --telemetry                      instead of the above: W1 (SQLite NORMAL) and W5 (embedded) with tracing and
                                    metrics on (OpenTelemetry SDK, exporters that drop everything) against off,
                                    side by side (W1: --streams, default 200; W5: --w5-events, default 200000)
@@ -114,6 +115,7 @@ const parsePlan = (argv: readonly string[]): Plan | 'help' => {
       'w5-node-args': { type: 'string' },
       's1-instances': { type: 'string' },
       telemetry: { type: 'boolean', default: false },
+      'no-correlation-index': { type: 'boolean', default: false },
     },
   })
   if (values.help) return 'help'
@@ -143,8 +145,9 @@ const parsePlan = (argv: readonly string[]): Plan | 'help' => {
   }
   const stores = list('stores', values.stores, ['sqlite', 'postgresql'] as const)
   const w5Targets = list('w5', values.w5, W5_TARGETS)
+  const ef = values['no-correlation-index'] ? eventfoldSideWithoutCorrelationIndex : eventfoldSide
   const sides =
-    values.side === 'both' ? [rawSide, eventfoldSide] : values.side === 'raw' ? [rawSide] : values.side === 'eventfold' ? [eventfoldSide] : []
+    values.side === 'both' ? [rawSide, ef] : values.side === 'raw' ? [rawSide] : values.side === 'eventfold' ? [ef] : []
   if (sides.length === 0) throw new UsageError(`--side must be both, eventfold or raw, not '${values.side}'`)
   const streams = values.streams === undefined ? undefined : Number(values.streams)
   if (streams !== undefined && (!Number.isSafeInteger(streams) || streams < 1)) {
@@ -498,7 +501,7 @@ const main = async (): Promise<number> => {
       sqlite: String(probe.prepare('SELECT sqlite_version()').pluck().get()),
       loadAverage: { before: loadBefore, after: loadavg()[0]! },
     },
-    store: describeStore(),
+    store: describeStore(p.sides.includes(eventfoldSideWithoutCorrelationIndex)),
     quick: p.quick,
     runs: p.runs,
     dataBytesPerEvent: sample,

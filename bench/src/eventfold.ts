@@ -12,8 +12,8 @@ const openStore = (file: string, synchronous: Synchronous, options: SqliteEventS
 }
 
 /** How the eventfold side's store is opened, for the report. */
-export const describeStore = (): string =>
-  'openSqlite(file, { synchronous }) + new SqliteEventStore(connection) from @eventfold/sqlite'
+export const describeStore = (withoutCorrelationIndex = false): string =>
+  `openSqlite(file, { synchronous }) + new SqliteEventStore(connection${withoutCorrelationIndex ? ', { correlationIndex: false }' : ''}) from @eventfold/sqlite`
 
 /** The workloads as an application writes them with eventfold on the SQLite store. */
 export const eventfoldSide: Side = {
@@ -29,4 +29,5 @@ export const eventfoldSide: Side = {
 export const eventfoldSideWithoutCorrelationIndex: Side = {
   ...eventfoldSide,
   commands: (file, size, synchronous) => eventfoldWorkloads.commands(() => openStore(file, synchronous, { correlationIndex: false }), size),
+  batches: (file, size, synchronous) => eventfoldWorkloads.batches(() => openStore(file, synchronous, { correlationIndex: false }), size),
 }
