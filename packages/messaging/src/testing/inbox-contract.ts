@@ -332,7 +332,11 @@ export const inboxContract = (name: string, capabilities: InboxCapabilities, fac
           (workers === 'one worker' ? shared : new ConsumerWorker(consumerOf(picky), transport, inbox, { aggregates: [Ledger] })).retryParked(poison.id),
         )
         const outcomes = await within(Promise.allSettled(retries), 10_000, `${n} concurrent retries of parked message ${poison.id} through one inbox`)
-        expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1)
+        // Without transactions a winner whose commit wrote the removal and then lost a later write redoes, finds the
+        // message gone and cannot tell that the removal was its own: at most one reports it applied, all may report it gone.
+        const applied = outcomes.filter((o) => o.status === 'fulfilled').length
+        if (capabilities.transactions) expect(applied).toBe(1)
+        else expect(applied).toBeLessThanOrEqual(1)
         for (const o of outcomes) {
           if (o.status === 'rejected') expect(o.reason).toMatchObject({ type: new ParkedMessageNotFoundError('', '').type, messageId: poison.id })
         }
