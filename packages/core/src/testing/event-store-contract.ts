@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import type { EventData, RecordedEvent } from '../events/event'
 import type { ExpectedRevision } from '../events/expected-revision'
+import { within } from './within'
 import type {
   AppendResult,
   EventFilter,
@@ -1174,11 +1175,6 @@ const race = <T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMEOUT> =
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
 }
 
-const within = async <T>(promise: Promise<T>, ms: number, what: string): Promise<T> => {
-  const result = await race(promise, ms)
-  if (result === TIMEOUT) throw new Error(`Timed out after ${ms}ms waiting for ${what}`)
-  return result
-}
 
 const waitFor = async (condition: () => boolean, ms: number, what: string): Promise<void> => {
   const deadline = Date.now() + ms

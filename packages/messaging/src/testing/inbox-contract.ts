@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import { DocumentConflictError, type DocumentStore } from '@eventfold/projections'
 import { AggregateNotFoundError, defineAggregate, PermanentStoreError, type RecordedEvent } from '@eventfold/core'
+import { within } from '@eventfold/core/testing'
 import { defineConsumer, type ConsumerDefinition, type IntegrationHandler } from '../consumers/consumer-definition'
 import { ConsumerWorker, type ConsumerProgress, type ConsumerWorkerOptions } from '../consumers/consumer-worker'
 import { encodeEnvelope } from '../envelope/codec'
@@ -405,20 +406,6 @@ export const inboxContract = (name: string, capabilities: InboxCapabilities, fac
   })
 }
 
-/** `promise`, or an error naming what did not finish within `ms`: a hang fails the test with what hung, not with jest's timeout. */
-const within = async <T>(promise: Promise<T>, ms: number, what: string): Promise<T> => {
-  let timer: NodeJS.Timeout | undefined
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms)
-      }),
-    ])
-  } finally {
-    clearTimeout(timer)
-  }
-}
 
 /** `documents`, whose `getMany` runs `then` after its read and before it answers. */
 const readingThen = (documents: DocumentStore, then: () => Promise<void>): DocumentStore =>

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto'
+import { within } from '@eventfold/core/testing'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
 import { AggregateNotFoundError, defineAggregate } from '@eventfold/core'
 import { ConsumerWorker, defineConsumer, InMemoryTransport, ParkedMessages, type ConsumerWorkerOptions, type IntegrationHandler } from '@eventfold/messaging'
@@ -22,20 +23,6 @@ const Account = defineAggregate<{ total: number }, Credit, { type: string; data:
   evolve: (s, e) => ({ total: s.total + e.data.amount }),
 })
 
-/** `promise`, or an error naming what did not finish within `ms`: a hang fails with what hung, not with jest's timeout. */
-const within = async <T>(promise: Promise<T>, ms: number, what: string): Promise<T> => {
-  let timer: NodeJS.Timeout | undefined
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms)
-      }),
-    ])
-  } finally {
-    clearTimeout(timer)
-  }
-}
 
 const DEADLINE_MS = 15_000
 

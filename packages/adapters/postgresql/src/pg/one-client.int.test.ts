@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals'
+import { within } from '@eventfold/core/testing'
 import { ConcurrencyError } from '@eventfold/core'
 import { DocumentConflictError, DuplicateDocumentError } from '@eventfold/projections'
 import type { DocumentWrite } from '@eventfold/projections/spi'
@@ -8,20 +9,6 @@ import { PostgresEventStore } from '../events/postgres-event-store'
 import { postgresInbox } from '../inbox/postgres-inbox'
 import { describePostgres, dropSchema, freshSchema, postgresUrl } from '../testing/connect'
 
-/** `promise`, or an error naming what did not finish within `ms`: a hang fails with what hung, not with jest's timeout. */
-const within = async <T>(promise: Promise<T>, ms: number, what: string): Promise<T> => {
-  let timer: NodeJS.Timeout | undefined
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms on a pool of one client`)), ms)
-      }),
-    ])
-  } finally {
-    clearTimeout(timer)
-  }
-}
 
 const put = (collection: string, id: string, fields: Record<string, unknown>, expectedRevision: number): DocumentWrite => ({
   kind: 'put',
