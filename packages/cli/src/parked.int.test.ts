@@ -1,12 +1,8 @@
-import { join } from 'node:path'
-import { ConsumerWorker, InMemoryTransport, ParkedMessages } from '@eventfold/messaging'
-import { encodeEnvelope } from '@eventfold/messaging/spi'
-import { billing, orderPlaced } from './__fixtures__/billing-app'
-import { CLI_ROOT, ensureBuilt } from './test-support/build'
+import { ParkedMessages } from '@eventfold/messaging'
+import { ensureBuilt } from './test-support/build'
 import { createFixtureApp, fixtureConfigJs, type FixtureApp } from './test-support/fixture-app'
+import { billingConfig, consumeOrders, order } from './test-support/parked'
 import { parseJson } from './test-support/run-cli'
-
-const BILLING_APP = join(CLI_ROOT, 'dist/__fixtures__/billing-app.js')
 
 interface Listed {
   consumer: string
@@ -29,36 +25,14 @@ describe('eventfold consumers and parked', () => {
   const bill = (orderId: string) => app.withStores((s) => s.documents.get('bills', orderId))
 
   /** Runs `billing` in this process over the app's file until every published order is handled; `poison` fails on every attempt. */
-  const consume = async (orders: readonly string[], poison: string): Promise<void> => {
-    const transport = new InMemoryTransport()
-    await transport.declare({ name: 'orders', partitions: 2 })
-    await transport.publish('orders', orders.map((id, i) => encodeEnvelope(orderPlaced(id, i + 1))))
-    process.env.EVENTFOLD_FIXTURE_POISON_ORDER = poison
-    try {
-      await app.withStores(async (stores) => {
-        const worker: ConsumerWorker = new ConsumerWorker(billing, transport, stores.inbox!, {
-          maxAttempts: 2,
-          retry: { initialDelayMs: 1, maxDelayMs: 2 },
-          onProgress: (p) => {
-            if (p.eventsApplied + p.parked >= orders.length) worker.stop()
-          },
-        })
-        await worker.run()
-      })
-    } finally {
-      delete process.env.EVENTFOLD_FIXTURE_POISON_ORDER
-      await transport.close()
-    }
-  }
+  const consume = (orders: readonly string[], poison: string): Promise<void> =>
+    app.withStores((stores) => consumeOrders(stores.inbox!, orders.map((id, i) => order(id, i + 1)), poison))
 
   beforeAll(async () => {
     ensureBuilt()
     app = createFixtureApp({
       config: (db) => ({
-        'eventfold.config.js': fixtureConfigJs(db, {
-          preamble: `const billingApp = require(${JSON.stringify(BILLING_APP)})`,
-          properties: 'consumers: [billingApp.billing], transport: billingApp.fixtureTransport,',
-        }),
+        'eventfold.config.js': fixtureConfigJs(db, billingConfig),
       }),
     })
     await consume(['o-1', 'o-2', 'o-3'], 'o-2')
