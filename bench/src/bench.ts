@@ -6,7 +6,7 @@ import Database from 'better-sqlite3'
 import { entryData, ledgerId } from './domain'
 import { isE1Only, runE1Bench } from './e1'
 import { eventfoldSide, eventfoldSideWithoutCorrelationIndex, describeStore } from './eventfold'
-import { rawSide } from './raw'
+import { rawSide, rawSideWithLogIndexes } from './raw'
 import { PgSchemas, pgEventfoldSide, pgRawSide, type PgSide } from './pg'
 import { runMessagingBench } from './messaging'
 import { formatReport, type PostgresReport, type Report, type Result, type SettingReport } from './report'
@@ -47,6 +47,8 @@ POSTGRES_URL / MONGODB_URL are unset or do not answer.
   --dir PATH                       where the temporary databases go (default: the OS temp dir)
   --json                           print the results as JSON on stdout
   --no-correlation-index           SQLite W1: the eventfold store with correlationIndex: false (what the trace index costs)
+  --raw-with-log-indexes           SQLite: the raw side keeps the two indexes eventfold's log keeps (unique event
+                                   ids, correlation ids), to separate what eventfold costs from what they cost
   --telemetry                      instead of the above: W1 (SQLite NORMAL) and W5 (embedded) with tracing and
                                    metrics on (OpenTelemetry SDK, exporters that drop everything) against off,
                                    side by side (W1: --streams, default 200; W5: --w5-events, default 200000)
@@ -116,6 +118,7 @@ const parsePlan = (argv: readonly string[]): Plan | 'help' => {
       's1-instances': { type: 'string' },
       telemetry: { type: 'boolean', default: false },
       'no-correlation-index': { type: 'boolean', default: false },
+      'raw-with-log-indexes': { type: 'boolean', default: false },
     },
   })
   if (values.help) return 'help'
@@ -146,8 +149,8 @@ const parsePlan = (argv: readonly string[]): Plan | 'help' => {
   const stores = list('stores', values.stores, ['sqlite', 'postgresql'] as const)
   const w5Targets = list('w5', values.w5, W5_TARGETS)
   const ef = values['no-correlation-index'] ? eventfoldSideWithoutCorrelationIndex : eventfoldSide
-  const sides =
-    values.side === 'both' ? [rawSide, ef] : values.side === 'raw' ? [rawSide] : values.side === 'eventfold' ? [ef] : []
+  const raw = values['raw-with-log-indexes'] ? rawSideWithLogIndexes : rawSide
+  const sides = values.side === 'both' ? [raw, ef] : values.side === 'raw' ? [raw] : values.side === 'eventfold' ? [ef] : []
   if (sides.length === 0) throw new UsageError(`--side must be both, eventfold or raw, not '${values.side}'`)
   const streams = values.streams === undefined ? undefined : Number(values.streams)
   if (streams !== undefined && (!Number.isSafeInteger(streams) || streams < 1)) {
@@ -501,7 +504,9 @@ const main = async (): Promise<number> => {
       sqlite: String(probe.prepare('SELECT sqlite_version()').pluck().get()),
       loadAverage: { before: loadBefore, after: loadavg()[0]! },
     },
-    store: describeStore(p.sides.includes(eventfoldSideWithoutCorrelationIndex)),
+    store:
+      describeStore(p.sides.includes(eventfoldSideWithoutCorrelationIndex)) +
+      (p.sides.includes(rawSideWithLogIndexes) ? '; raw side with the log\'s two indexes (event id, correlation id)' : ''),
     quick: p.quick,
     runs: p.runs,
     dataBytesPerEvent: sample,

@@ -6,6 +6,8 @@ import {
   eventTypeOf,
   evolveLedger,
   initialLedger,
+  OPENED,
+  RECORDED,
   ledgerId,
   streamIdOf,
   type EntryFields,
@@ -41,17 +43,34 @@ CREATE TABLE IF NOT EXISTS events (
   UNIQUE (stream_id, revision)
 )`
 
+/**
+ * The two indexes eventfold's log keeps and the limit does not: event ids are
+ * unique (idempotent retries), and events are found by correlation id
+ * (`eventfold trace`), the same expression index as the SQLite store's.
+ */
+const LOG_INDEXES = `
+ALTER TABLE events ADD COLUMN event_id TEXT;
+CREATE UNIQUE INDEX IF NOT EXISTS events_event_id ON events (event_id);
+CREATE INDEX IF NOT EXISTS events_correlation
+  ON events ((CASE WHEN json_valid(metadata) THEN json_extract(metadata, '$.correlationId') END))
+  WHERE (CASE WHEN json_valid(metadata) THEN json_extract(metadata, '$.correlationId') END) IS NOT NULL`
+
 const observed = new Map<Synchronous, ObservedSettings>()
 
 /** Opens a connection with the same durability settings as the eventfold side. */
-const openRaw = (file: string, synchronous: Synchronous): Database.Database => {
+const openRaw = (file: string, synchronous: Synchronous, logIndexes = false): Database.Database => {
   const db = new Database(file)
   db.pragma('journal_mode = WAL')
   db.pragma(`synchronous = ${synchronous}`)
   db.exec(SCHEMA)
+  if (logIndexes && !db.prepare('SELECT 1 FROM pragma_table_info(?) WHERE name = ?').get('events', 'event_id')) db.exec(LOG_INDEXES)
   observed.set(synchronous, observeSettings(db))
   return db
 }
+
+// Time-ordered ids, as eventfold's are, so that the unique index grows at its right edge.
+let idCounter = 0
+const orderedId = (): string => `${(Date.now() * 4096 + (idCounter++ % 4096)).toString(16).padStart(14, '0')}-${randomUUID().slice(15)}`
 
 const NO_STREAM = -1
 /** Rows per query when reading the log: the adapter's default page size. */
@@ -60,20 +79,24 @@ const PAGE_SIZE = 500
 class ConflictError extends Error {}
 
 interface Row {
+  readonly eventId: string
   readonly type: string
   readonly data: string
   readonly metadata: string
 }
 
-/** The write path: one transaction that checks the stream's head, then inserts. */
-const appender = (db: Database.Database) => {
+/** The write path: one transaction that checks the stream's head, then inserts (the event id too, with the log's indexes). */
+const appender = (db: Database.Database, logIndexes: boolean) => {
   const head = db.prepare<[string], number | null>('SELECT max(revision) FROM events WHERE stream_id = ?').pluck()
-  const insert = db.prepare('INSERT INTO events (stream_id, revision, type, data, metadata) VALUES (?, ?, ?, ?, ?)')
+  const insert = logIndexes
+    ? db.prepare('INSERT INTO events (stream_id, revision, type, data, metadata, event_id) VALUES (?, ?, ?, ?, ?, ?)')
+    : db.prepare('INSERT INTO events (stream_id, revision, type, data, metadata) VALUES (?, ?, ?, ?, ?)')
   return db.transaction((streamId: string, expected: number, rows: readonly Row[]): number => {
     const actual = head.get(streamId) ?? NO_STREAM
     if (actual !== expected) throw new ConflictError(`${streamId}: expected ${expected}, at ${actual}`)
     let revision = expected
-    for (const r of rows) insert.run(streamId, ++revision, r.type, r.data, r.metadata)
+    if (logIndexes) for (const r of rows) insert.run(streamId, ++revision, r.type, r.data, r.metadata, r.eventId)
+    else for (const r of rows) insert.run(streamId, ++revision, r.type, r.data, r.metadata)
     return revision
   }).immediate
 }
@@ -92,17 +115,55 @@ const loader = (db: Database.Database) => {
   }
 }
 
+/**
+ * {@link loader} as a store with more than one event type must fold: the type
+ * read beside the data and each event dispatched on it. The limit's own
+ * loader skips both, since every ledger event evolves the state alike.
+ */
+const typedLoader = (db: Database.Database) => {
+  const select = db.prepare<[string], [number, string, string]>('SELECT revision, type, data FROM events WHERE stream_id = ? ORDER BY revision').raw()
+  return (streamId: string): { state: LedgerState; revision: number } => {
+    const state = initialLedger()
+    let revision = NO_STREAM
+    for (const [rev, type, data] of select.all(streamId)) {
+      if (type !== OPENED && type !== RECORDED) throw new BenchCheckError('raw', 'W3', `unknown event type ${type}`)
+      evolveLedger(state, JSON.parse(data) as EntryFields)
+      revision = rev
+    }
+    return { state, revision }
+  }
+}
+
+/** W3 on the raw side with {@link typedLoader}: what reading and dispatching on the event type costs the limit. */
+export const rawTypedRehydrate = async (file: string, size: Size, synchronous: Synchronous): Promise<Prepared> => {
+  const db = openRaw(file, synchronous)
+  const load = typedLoader(db)
+  return {
+    close: closer(db),
+    async run(progress) {
+      let done = 0
+      for (let s = 0; s < size.streams; s++) {
+        const { state } = load(streamIdOf(ledgerId(s)))
+        if (state.entries !== size.eventsPerStream) throw new BenchCheckError('raw', 'W3', `${ledgerId(s)} has ${state.entries} entries`)
+        progress((done += state.entries))
+      }
+      return done
+    },
+  }
+}
+
 const closer = (db: Database.Database) => async (): Promise<void> => {
   db.close()
 }
 
-export const rawSide: Side = {
+/** The limit; with `logIndexes`, carrying the two indexes of eventfold's log as well (see {@link LOG_INDEXES}). */
+const makeRawSide = (logIndexes: boolean): Side => ({
   name: 'raw',
   observed,
 
   async commands(file: string, size: Size, synchronous: Synchronous): Promise<Prepared> {
-    const db = openRaw(file, synchronous)
-    const append = appender(db)
+    const db = openRaw(file, synchronous, logIndexes)
+    const append = appender(db, logIndexes)
     const load = loader(db)
     return {
       close: closer(db),
@@ -122,10 +183,10 @@ export const rawSide: Side = {
               correlationId: commandId,
               causationId: commandId,
               schemaVersion: 1,
-              eventId: randomUUID(),
+              eventId: logIndexes ? orderedId() : randomUUID(),
               occurredAt: new Date().toISOString(),
             }
-            append(streamId, revision, [{ type: eventTypeOf(seq), data: JSON.stringify(command), metadata: JSON.stringify(metadata) }])
+            append(streamId, revision, [{ eventId: metadata.eventId, type: eventTypeOf(seq), data: JSON.stringify(command), metadata: JSON.stringify(metadata) }])
             progress(++done)
           }
         }
@@ -135,8 +196,8 @@ export const rawSide: Side = {
   },
 
   async batches(file: string, size: Size, synchronous: Synchronous): Promise<Prepared> {
-    const db = openRaw(file, synchronous)
-    const append = appender(db)
+    const db = openRaw(file, synchronous, logIndexes)
+    const append = appender(db, logIndexes)
     return {
       close: closer(db),
       async run(progress) {
@@ -146,10 +207,12 @@ export const rawSide: Side = {
           const occurredAt = new Date().toISOString()
           const rows: Row[] = []
           for (let seq = 0; seq < size.eventsPerStream; seq++) {
+            const eventId = logIndexes ? orderedId() : randomUUID()
             rows.push({
               type: eventTypeOf(seq),
               data: JSON.stringify(entryData(id, seq)),
-              metadata: JSON.stringify({ eventId: randomUUID(), occurredAt, schemaVersion: 1 }),
+              eventId,
+              metadata: JSON.stringify({ eventId, occurredAt, schemaVersion: 1 }),
             })
           }
           append(streamIdOf(id), NO_STREAM, rows)
@@ -207,4 +270,10 @@ export const rawSide: Side = {
       },
     }
   },
-}
+})
+
+/** The limit: what the workloads cost written directly against the driver. */
+export const rawSide: Side = makeRawSide(false)
+
+/** The limit with the log's two indexes: what eventfold costs beyond the work its storage guarantees need. */
+export const rawSideWithLogIndexes: Side = makeRawSide(true)

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { eventfoldSide, eventfoldSideWithoutCorrelationIndex } from './eventfold'
-import { rawSide } from './raw'
+import { rawSide, rawSideWithLogIndexes } from './raw'
 import type { Side, Size } from './workload'
 
 /**
@@ -46,16 +46,16 @@ const once = async (side: Side, file: string): Promise<number> => {
 
 const main = async (): Promise<void> => {
   console.log(`W1 probe, sqlite NORMAL, ${size.streams} streams × ${size.eventsPerStream} commands, ${rounds} rounds`)
-  const sides = { raw: rawSide, eventfold: eventfoldSide, 'no index': eventfoldSideWithoutCorrelationIndex }
-  const times: Record<string, number[]> = { raw: [], eventfold: [], 'no index': [] }
+  const sides = { raw: rawSide, 'raw+idx': rawSideWithLogIndexes, eventfold: eventfoldSide, 'no index': eventfoldSideWithoutCorrelationIndex }
+  const times: Record<string, number[]> = { raw: [], 'raw+idx': [], eventfold: [], 'no index': [] }
   for (let r = 0; r < rounds; r++) {
-    for (const [name, side] of Object.entries(sides)) times[name]!.push(await once(side, join(tmpdir(), `w1-probe-${name.replace(' ', '-')}-${process.pid}.db`)))
+    for (const [name, side] of Object.entries(sides)) times[name]!.push(await once(side, join(tmpdir(), `w1-probe-${name.replace(/[^a-z]/g, '-')}-${process.pid}.db`)))
   }
   const min = (a: readonly number[]): number => Math.min(...a)
   const median = (a: readonly number[]): number => [...a].sort((x, y) => x - y)[a.length >> 1]!
   const raw = times.raw!
   console.log(`raw       CPU ms min ${min(raw).toFixed(0)} median ${median(raw).toFixed(0)}`)
-  for (const name of ['eventfold', 'no index']) {
+  for (const name of ['raw+idx', 'eventfold', 'no index']) {
     const ef = times[name]!
     console.log(
       `${name.padEnd(9)} CPU ms min ${min(ef).toFixed(0)} median ${median(ef).toFixed(0)}  ratio ${(min(raw) / min(ef)).toFixed(2)} (min) ${(median(raw) / median(ef)).toFixed(2)} (median)`,

@@ -4,12 +4,13 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { eventfoldSide } from './eventfold'
 import { PgSchemas, pgEventfoldSide, pgRawSide } from './pg'
-import { rawSide } from './raw'
+import { rawSide, rawTypedRehydrate } from './raw'
 import type { Prepared, Size } from './workload'
 
 /**
  * W3 as a probe for a shared, noisy machine: one W2 database per side,
- * then raw, class and plain-decider loads interleaved round by round, each
+ * then raw (on SQLite also raw dispatching on the event type, `raw+type`),
+ * class and plain-decider loads interleaved round by round, each
  * timed in CPU time of the process (which other processes disturb far less
  * than wall time) and in wall time, minimum and median of the rounds.
  *
@@ -87,6 +88,7 @@ const main = async (): Promise<void> => {
     await fill(eventfoldSide.batches(files.ef, size, 'NORMAL'))
     await probe({
       raw: await rawSide.rehydrate(files.raw, size, 'NORMAL', 'class'),
+      'raw+type': await rawTypedRehydrate(files.raw, size, 'NORMAL'),
       class: await eventfoldSide.rehydrate(files.ef, size, 'NORMAL', 'class'),
       decider: await eventfoldSide.rehydrate(files.ef, size, 'NORMAL', 'decider'),
     })
