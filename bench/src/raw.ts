@@ -134,10 +134,10 @@ const typedLoader = (db: Database.Database) => {
   }
 }
 
-/** W3 on the raw side with {@link typedLoader}: what reading and dispatching on the event type costs the limit. */
-export const rawTypedRehydrate = async (file: string, size: Size, synchronous: Synchronous): Promise<Prepared> => {
+/** W3 on a raw connection: every ledger loaded with `loadWith`'s loader, its entries checked. */
+const rehydration = (file: string, size: Size, synchronous: Synchronous, loadWith: typeof loader): Prepared => {
   const db = openRaw(file, synchronous)
-  const load = typedLoader(db)
+  const load = loadWith(db)
   return {
     close: closer(db),
     async run(progress) {
@@ -151,6 +151,10 @@ export const rawTypedRehydrate = async (file: string, size: Size, synchronous: S
     },
   }
 }
+
+/** W3 on the raw side with {@link typedLoader}: what reading and dispatching on the event type costs the limit. */
+export const rawTypedRehydrate = async (file: string, size: Size, synchronous: Synchronous): Promise<Prepared> =>
+  rehydration(file, size, synchronous, typedLoader)
 
 const closer = (db: Database.Database) => async (): Promise<void> => {
   db.close()
@@ -224,20 +228,7 @@ const makeRawSide = (logIndexes: boolean): Side => ({
   },
 
   async rehydrate(file: string, size: Size, synchronous: Synchronous): Promise<Prepared> {
-    const db = openRaw(file, synchronous)
-    const load = loader(db)
-    return {
-      close: closer(db),
-      async run(progress) {
-        let done = 0
-        for (let s = 0; s < size.streams; s++) {
-          const { state } = load(streamIdOf(ledgerId(s)))
-          if (state.entries !== size.eventsPerStream) throw new BenchCheckError('raw', 'W3', `${ledgerId(s)} has ${state.entries} entries`)
-          progress((done += state.entries))
-        }
-        return done
-      },
-    }
+    return rehydration(file, size, synchronous, loader)
   },
 
   async readAll(file: string, size: Size, synchronous: Synchronous): Promise<Prepared> {
