@@ -28,6 +28,8 @@ export {
   isSerializationError,
   MissingUpcasterError,
   isMissingUpcasterError,
+  MetadataNotReadError,
+  isMetadataNotReadError,
   EventHandlerError,
   isEventHandlerError,
   StoreClosedError,

@@ -8,7 +8,11 @@ import {
   EventSourcingHandler,
   type AggregateClass,
   type AggregateDefinition,
+  MetadataNotReadError,
+  type ReadStreamOptions,
+  type RecordedEvent,
 } from '@eventfold/core'
+import { openSqlite } from './sqlite-connection'
 import { SqliteEventStore } from './sqlite-event-store'
 import { tempDir, type TempDir } from './test-support/temp-dir'
 
@@ -89,5 +93,35 @@ describe('Loading an aggregate from SQLite', () => {
     const ids: string[] = []
     for await (const e of store.readStream('Tally-1')) ids.push(e.metadata.eventId)
     expect(seen).toEqual(ids)
+  })
+
+  it('leaves metadata out of a read that asks to, and reads the version of a row kept without one from its metadata', async () => {
+    await store.appendToStream('Tally-2', [
+      { type: 'Counted', data: { n: 1 } },
+      { type: 'Counted', data: { n: 2 }, metadata: { schemaVersion: 3, tenant: 't' } },
+      { type: 'Counted', data: { n: 3 }, metadata: { schemaVersion: 2 } },
+    ])
+    // As a row written before the log kept schema_version beside the metadata.
+    const writer = openSqlite(dir.file('events.db'))
+    writer.db.prepare("UPDATE eventfold_events SET schema_version = NULL WHERE stream_id = 'Tally-2' AND revision = 2").run()
+    await writer.close()
+    const read = async (options: ReadStreamOptions) => {
+      const events: RecordedEvent[] = []
+      for await (const e of store.readStream('Tally-2', options)) events.push(e)
+      return events
+    }
+
+    for (const direction of ['forwards', 'backwards'] as const) {
+      const full = await read({ direction })
+      const lean = await read({ direction, readMetadata: false })
+      const facts = (events: RecordedEvent[]) => events.map((e) => [e.type, e.data, e.revision, e.position, e.metadata.schemaVersion])
+      expect(facts(lean)).toEqual(facts(full))
+      expect(facts(lean).map((f) => f[4])).toEqual(direction === 'forwards' ? [1, 3, 2] : [2, 3, 1])
+      const byRevision = (events: RecordedEvent[], revision: bigint) => events.find((e) => e.revision === revision)!
+      expect(() => byRevision(lean, 0n).metadata.eventId).toThrow(MetadataNotReadError)
+      expect(() => byRevision(lean, 1n).metadata.tenant).toThrow(MetadataNotReadError)
+      // The old row carried its metadata, which the read hands out whole.
+      expect(byRevision(lean, 2n).metadata.eventId).toBe(byRevision(full, 2n).metadata.eventId)
+    }
   })
 })

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3'
 import type { EventFilter, RecordedEvent } from '@eventfold/core'
 import { InsertStatements } from './insert-rows'
-import { streamRowSql, streamRowToEvent, type EventColumns, type ReadColumns } from './stream-row'
+import { streamRowSql, streamRowToEvent, streamRowVersionOnlySql, type EventColumns, type ReadColumns } from './stream-row'
 
 /**
  * A row of a read of the whole log: the stream id, and the rest of the event
@@ -53,6 +53,9 @@ export interface EventStatements {
   /** Rows as text, see `stream-row.ts`; the stream id is the one asked for, so it is not selected. */
   readonly streamForwards: PageQuery<{ streamId: string }, string>
   readonly streamBackwards: PageQuery<{ streamId: string }, string>
+  /** {@link streamForwards} and {@link streamBackwards} leaving metadata out. */
+  readonly streamForwardsVersionOnly: PageQuery<{ streamId: string }, string>
+  readonly streamBackwardsVersionOnly: PageQuery<{ streamId: string }, string>
   readonly columnsAt: Database.Statement<[bigint], EventColumns>
   readonly allForwards: PageQuery<FilterParams, LogRow>
   readonly allBackwards: PageQuery<FilterParams, LogRow>
@@ -69,6 +72,7 @@ export type EventSql = Readonly<Record<Exclude<keyof EventStatements, 'inserts'>
  */
 export const eventSql = (withLayout: boolean): EventSql => {
   const streamRow = streamRowSql(withLayout)
+  const versionOnlyRow = streamRowVersionOnlySql()
   const logColumns = `stream_id, ${streamRow}`
   return {
     streamHead: 'SELECT revision, position FROM eventfold_events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1',
@@ -78,6 +82,10 @@ export const eventSql = (withLayout: boolean): EventSql => {
     streamForwards: `SELECT ${streamRow} FROM eventfold_events
       WHERE stream_id = @streamId AND revision >= @from ORDER BY revision ${LIMIT}`,
     streamBackwards: `SELECT ${streamRow} FROM eventfold_events
+      WHERE stream_id = @streamId AND revision <= @from ORDER BY revision DESC ${LIMIT}`,
+    streamForwardsVersionOnly: `SELECT ${versionOnlyRow} FROM eventfold_events
+      WHERE stream_id = @streamId AND revision >= @from ORDER BY revision ${LIMIT}`,
+    streamBackwardsVersionOnly: `SELECT ${versionOnlyRow} FROM eventfold_events
       WHERE stream_id = @streamId AND revision <= @from ORDER BY revision DESC ${LIMIT}`,
     columnsAt: `SELECT revision, type, data, metadata, schema_version AS schemaVersion,
       ${withLayout ? 'metadata_layout' : 'NULL'} AS metadataLayout FROM eventfold_events WHERE position = ?`,
@@ -100,6 +108,8 @@ export const prepareEventStatements = (db: Database.Database, sql: EventSql = EV
   firstPosition: db.prepare<[], bigint | null>(sql.firstPosition).pluck().safeIntegers(true),
   streamForwards: db.prepare<PageParams & { streamId: string }, string>(sql.streamForwards).pluck(),
   streamBackwards: db.prepare<PageParams & { streamId: string }, string>(sql.streamBackwards).pluck(),
+  streamForwardsVersionOnly: db.prepare<PageParams & { streamId: string }, string>(sql.streamForwardsVersionOnly).pluck(),
+  streamBackwardsVersionOnly: db.prepare<PageParams & { streamId: string }, string>(sql.streamBackwardsVersionOnly).pluck(),
   columnsAt: db.prepare<[bigint], EventColumns>(sql.columnsAt).safeIntegers(true),
   allForwards: db.prepare<PageParams & FilterParams, LogRow>(sql.allForwards).raw(true),
   allBackwards: db.prepare<PageParams & FilterParams, LogRow>(sql.allBackwards).raw(true),

@@ -186,9 +186,16 @@ export class SqliteEventStore implements EventStore, CorrelationLookup {
    * is not valid JSON throws a `SerializationError` there, not during the read.
    */
   readStream(streamId: string, options: ReadStreamOptions = {}): EventRead {
-    const { direction = 'forwards', maxCount = Number.POSITIVE_INFINITY } = options
+    const { direction = 'forwards', maxCount = Number.POSITIVE_INFINITY, readMetadata = true } = options
     const forwards = direction === 'forwards'
-    const page = forwards ? this.statements.streamForwards : this.statements.streamBackwards
+    const { statements } = this
+    const page = readMetadata
+      ? forwards
+        ? statements.streamForwards
+        : statements.streamBackwards
+      : forwards
+        ? statements.streamForwardsVersionOnly
+        : statements.streamBackwardsVersionOnly
     let from = 0n
     return new PagedEvents<string>({
       start: () => {

@@ -1,5 +1,5 @@
 import { SerializationError, type RecordedEvent } from '@eventfold/core'
-import { recordedEventFromJson, recordedEventFromText, type MetadataLayout } from '@eventfold/core/spi'
+import { fromJson, recordedEventFromJson, recordedEventFromText, unreadMetadata, type MetadataLayout } from '@eventfold/core/spi'
 
 /*
  * Stream reads, the reads that load aggregates, and reads of the whole log
@@ -27,6 +27,16 @@ export const streamRowSql = (withLayout: boolean): string =>
   // operator) and writes NULL as ''.
   `concat(position, ' ', revision, ' ', schema_version, ' ', ${withLayout ? 'metadata_layout' : "''"},
     char(1), data, char(1), metadata, char(1), type)`
+
+/**
+ * {@link streamRowSql} for a read that leaves metadata out (`readMetadata:
+ * false`): the metadata segment is empty, and no layout is given. A row
+ * written before `schema_version` was kept (NULL there) carries its metadata,
+ * where its version is read from.
+ */
+export const streamRowVersionOnlySql = (): string =>
+  `concat(position, ' ', revision, ' ', schema_version, ' ',
+    char(1), data, char(1), CASE WHEN schema_version IS NULL THEN metadata END, char(1), type)`
 
 /** A stored event's columns, for rows that cannot be split. */
 export interface EventColumns {
@@ -129,6 +139,18 @@ export const streamRowToEvent = (streamId: string, row: string, readColumns: Rea
   const endOfMetadata = row.indexOf(SEP, endOfData + 1)
   const position = integerIn(row, 0, space1)
   if (row.indexOf(SEP, endOfMetadata + 1) >= 0) return columnsToEvent(streamId, position, readColumns)
+  // No metadata text, which a stored event never has: a read that left it out (streamRowVersionOnlySql).
+  if (endOfMetadata === endOfData + 1) {
+    const type = typeAt(row, endOfMetadata + 1)
+    return {
+      type,
+      data: fromJson(row.slice(end + 1, endOfData), 'data', type),
+      streamId,
+      revision: revisionIn(row, space1 + 1, space2),
+      position,
+      metadata: unreadMetadata(smallIntegerIn(row, space2 + 1, space3)),
+    }
+  }
   return recordedEventFromText(
     streamId,
     revisionIn(row, space1 + 1, space2),

@@ -1,4 +1,5 @@
 import { assignOwnData } from '../utils/own-data'
+import { isUnreadMetadata, restartOnMetadataRead } from '../events/unread-metadata'
 import { aggregateIdPropertyOf, commandTypeOf } from '../commands/command'
 import type { EventData, RecordedEvent } from '../events/event'
 import type { EventRegistry } from '../events/event-registry'
@@ -56,6 +57,11 @@ export interface AggregateDefinition<State = unknown> {
   evolve(state: State, event: RecordedEvent, registry: EventRegistry): State
   /** True when `decide` already evolved `state` with the new events (decorated classes do). */
   readonly evolvesOnDecide?: boolean
+  /**
+   * False when `evolve` hands application code no recorded event's metadata,
+   * so a load may leave it unread (`readMetadata: false`). @default true
+   */
+  readonly evolveReadsMetadata?: boolean
   /** Puts a fresh state in place for `id` (decorated aggregates need their id). */
   attach?(state: State, id: string, registry: EventRegistry): void
 }
@@ -85,7 +91,9 @@ export interface DefineAggregateOptions<State, Cmd, Evt> extends Decider<State, 
  * Events may be `@Event` instances or `{ type, data }`; `evolve` receives the
  * upcast recorded event (`{ type, data, metadata, streamId, revision,
  * position }`, its metadata parsed only if read), or the class instance when
- * the type has a registered class.
+ * the type has a registered class. Declare `evolve`'s third parameter (the
+ * recorded event) to read metadata of classed events; a store may leave
+ * metadata unread when it is not declared.
  */
 export const defineAggregate = <State, Cmd extends object, Evt>(
   options: DefineAggregateOptions<State, Cmd, Evt>,
@@ -106,8 +114,18 @@ export const defineAggregate = <State, Cmd extends object, Evt>(
     decide: async (command, state, context, registry) =>
       toArray(await options.decide(command as Cmd, state, context)).map((e) => registry.toEventData(e as object)),
     // The recorded event itself, not a copy: a copy would read (and so parse) metadata the decider may never use.
-    evolve: (state, recorded, registry) =>
-      options.evolve(state, (registry.classOf(recorded.type) ? registry.instantiate(recorded) : recorded) as Evt, recorded),
+    evolve: (state, recorded, registry) => {
+      if (registry.classOf(recorded.type)) return options.evolve(state, registry.instantiate(recorded) as Evt, recorded)
+      if (!isUnreadMetadata(recorded.metadata)) return options.evolve(state, recorded as Evt, recorded)
+      // A load that left metadata unread starts over with it once evolve reads any.
+      try {
+        return options.evolve(state, recorded as Evt, recorded)
+      } catch (error) {
+        throw restartOnMetadataRead(error)
+      }
+    },
+    // Declared with two parameters, evolve reads a recorded event's metadata only through a type without a class (handled above).
+    evolveReadsMetadata: options.evolve.length > 2,
   }
 }
 
@@ -137,7 +155,17 @@ export const aggregateFromClass = <T extends object>(
 
   const evolveEvent = (agg: T, event: RecordedEvent, registry: EventRegistry): T => {
     const method = meta.eventHandlers.get(event.type)
-    if (method) (agg as Record<string, (e: unknown, r: RecordedEvent) => void>)[method]!(registry.instantiate(event), event)
+    if (!method) return agg
+    const handler = agg as Record<string, (e: unknown, r: RecordedEvent) => void>
+    if (!isUnreadMetadata(event.metadata)) handler[method]!(registry.instantiate(event), event)
+    else {
+      // A handler whose declared parameters hide that it reads the recorded event (a default, `arguments`).
+      try {
+        handler[method]!(registry.instantiate(event), event)
+      } catch (error) {
+        throw restartOnMetadataRead(error)
+      }
+    }
     return agg
   }
 
@@ -170,6 +198,10 @@ export const aggregateFromClass = <T extends object>(
       : {}),
     initialState: create,
     evolvesOnDecide: true,
+    // A handler declared with one parameter is handed no recorded event.
+    evolveReadsMetadata: [...meta.eventHandlers.values()].some(
+      (method) => ((cls.prototype as Record<string, unknown>)[method] as ((...args: unknown[]) => unknown) | undefined)?.length !== 1,
+    ),
     attach: (agg, id, registry) => {
       if (agg instanceof AggregateRoot) {
         AggregateRoot.attach(agg, id, registry, (data) => {

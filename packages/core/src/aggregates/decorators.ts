@@ -119,7 +119,12 @@ export function CommandHandler(command: CommandClass | string, options: CommandH
   }
 }
 
-/** Marks a method that evolves the aggregate's state with one event type. */
+/**
+ * Marks a method that evolves the aggregate's state with one event type. It
+ * is called with the event and the recorded event; declare the second
+ * parameter to read its metadata (when no handler declares it, a store may
+ * leave metadata unread on load).
+ */
 export function EventSourcingHandler(event: EventClass | string): MethodDecorator {
   const type = eventTypeOf(event)
   return (prototype, method) => {

@@ -1,3 +1,4 @@
+import { MetadataNeeded } from '../events/unread-metadata'
 import type { EventData, RecordedEvent } from '../events/event'
 import { defaultEventRegistry, type EventRegistry } from '../events/event-registry'
 import type { ExpectedRevision } from '../events/expected-revision'
@@ -8,6 +9,9 @@ import { AggregateNotFoundError, isConcurrencyError, StreamAlreadyExistsError } 
 import { traceAppend } from '../telemetry/core-telemetry'
 import { logger } from '../telemetry/logger'
 import { streamPrefixOf, toAggregateDefinition, type AggregateClass, type AggregateDefinition } from './aggregate-definition'
+
+/** Definitions whose evolve was seen reading metadata that a load had left unread. */
+const readsMetadata = new WeakSet<object>()
 
 /** An aggregate's state together with where in its stream it was read. */
 export interface LoadedAggregate<State = unknown> {
@@ -66,9 +70,34 @@ export class AggregateRepository {
   async load<State>(
     aggregate: AggregateDefinition<State> | AggregateClass,
     id: string,
-    { toRevision, until, useSnapshot = true, onEvent }: LoadOptions = {},
+    options: LoadOptions = {},
   ): Promise<LoadedAggregate<State>> {
     const def = toAggregateDefinition(aggregate) as AggregateDefinition<State>
+    // Metadata is left unread only where no application code could see it: not
+    // by a handler, an upcaster, `onEvent`, nor the `until` bound.
+    const readMetadata =
+      def.evolveReadsMetadata !== false ||
+      readsMetadata.has(def) ||
+      options.onEvent !== undefined ||
+      options.until !== undefined ||
+      this.registry.hasUpcasters()
+    if (readMetadata) return this.foldStream(def, id, options, true)
+    try {
+      return await this.foldStream(def, id, options, false)
+    } catch (error) {
+      if (!(error instanceof MetadataNeeded)) throw error
+      // Its evolve read metadata once: later loads read it from the start.
+      readsMetadata.add(def)
+      return this.foldStream(def, id, options, true)
+    }
+  }
+
+  private async foldStream<State>(
+    def: AggregateDefinition<State>,
+    id: string,
+    { toRevision, until, useSnapshot = true, onEvent }: LoadOptions,
+    readMetadata: boolean,
+  ): Promise<LoadedAggregate<State>> {
     const streamId = streamPrefixOf(def) + id
     let state = def.initialState()
     let revision: bigint | undefined
@@ -96,7 +125,8 @@ export class AggregateRepository {
       return true
     }
     // A page per await: folding is synchronous, and most streams fit in one page.
-    pages: for await (const page of this.eventStore.readStream(streamId, { fromRevision: from }).pages()) {
+    const read = this.eventStore.readStream(streamId, readMetadata ? { fromRevision: from } : { fromRevision: from, readMetadata })
+    pages: for await (const page of read.pages()) {
       for (const raw of page) if (!fold(raw)) break pages
     }
     return {

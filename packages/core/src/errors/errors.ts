@@ -183,6 +183,23 @@ export class MissingUpcasterError extends EventfoldError {
 export const isMissingUpcasterError = (e: unknown): e is MissingUpcasterError =>
   e instanceof MissingUpcasterError
 
+/**
+ * A metadata field was read on an event whose read left metadata out
+ * (`readStream(..., { readMetadata: false })`): only `schemaVersion` was read.
+ * An aggregate load leaves it out when no handler is declared with the
+ * recorded event's parameter; declare it to read metadata.
+ */
+export class MetadataNotReadError extends EventfoldError {
+  readonly type = 'metadata-not-read' as const
+  constructor(readonly field: string) {
+    super(
+      `metadata.${field} was not read: this read left metadata out (readMetadata: false); ` +
+        `a handler that reads metadata must declare the recorded event's parameter`,
+    )
+  }
+}
+export const isMetadataNotReadError = (e: unknown): e is MetadataNotReadError => e instanceof MetadataNotReadError
+
 /** One or more in-process event handlers failed after their retries. The events were already committed. */
 export class EventHandlerError extends EventfoldError {
   readonly type = 'event-handler' as const

@@ -23,6 +23,14 @@ export interface ReadStreamOptions {
   readonly fromRevision?: bigint | 'start' | 'end'
   /** Maximum number of events. @default unlimited */
   readonly maxCount?: number
+  /**
+   * `false`: the caller reads no metadata but `schemaVersion`, and a store may
+   * leave the rest unread (SQLite and PostgreSQL do: fetching it costs more
+   * per event than the data). Other fields of such an event's metadata throw
+   * `MetadataNotReadError`. Aggregate loads pass it when no handler can
+   * see the recorded event. @default true
+   */
+  readonly readMetadata?: boolean
 }
 
 /** Server-side filter for reads and subscriptions over the whole log. */

@@ -526,6 +526,8 @@ export const eventStoreContract = (
         ['backwards at most maxCount events', { direction: 'backwards', maxCount: 3 }, [9, 8, 7]],
         ['backwards from past the end as from the last event', { direction: 'backwards', fromRevision: 50n }, [...all].reverse()],
         ['nothing with maxCount 0', { maxCount: 0 }, []],
+        ['forwards with metadata left out', { fromRevision: 3n, maxCount: 2, readMetadata: false }, [3, 4]],
+        ['backwards with metadata left out', { direction: 'backwards', readMetadata: false }, [...all].reverse()],
       ])('reads %s', async (_label, options, expected) => {
         const streamId = streamOf('Account')
         for (let i = 0; i < 10; i += 4) {
@@ -541,6 +543,17 @@ export const eventStoreContract = (
         // The same read in pages: the same events, and no page empty.
         expect(pages.filter((page) => page.length === 0)).toEqual([])
         expect(pages.flat()).toEqual(read)
+      })
+
+      it('keeps the schema version of a read that leaves metadata out', async () => {
+        const streamId = streamOf('Account')
+        await store.appendToStream(streamId, [event('E', { n: 0 }), event('E', { n: 1 }, { schemaVersion: 3, tenant: 't' })])
+
+        const full = await readStream(streamId)
+        const lean = await readStream(streamId, { readMetadata: false })
+
+        expect(lean.map((e) => e.metadata.schemaVersion)).toEqual(full.map((e) => e.metadata.schemaVersion))
+        expect(lean.map((e) => [e.type, e.data, e.revision, e.position])).toEqual(full.map((e) => [e.type, e.data, e.revision, e.position]))
       })
 
       it.each<[string, ReadStreamOptions]>([

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it, jest } from '@jest/globals'
-import { AggregateRepository, defineAggregate, defineUpcaster, EventRegistry } from '@eventfold/core'
+import { AggregateRepository, defineAggregate, defineUpcaster, EventRegistry, MetadataNotReadError, type RecordedEvent } from '@eventfold/core'
 import type pg from 'pg'
 import { describePostgres, dropSchema, freshSchema, testPool } from '../testing/connect'
 import { PostgresEventStore } from './postgres-event-store'
@@ -106,5 +106,53 @@ describePostgres('Loading an aggregate from PostgreSQL', () => {
     expect(loaded.state).toEqual({ count: 3, total: 3 })
     expect(parse).toHaveBeenCalledTimes(3)
     expect((await new AggregateRepository(store, { registry: later }).get(tally, '2')).state).toEqual({ count: 3, total: 30 })
+  })
+
+  it('leaves metadata out of a read that asks to, forwards and backwards, keeping the stored version', async () => {
+    await store.appendToStream('Tally-2', [
+      { type: 'Counted', data: { n: 1 }, metadata: { tenant: 't', audit: { schemaVersion: 9 } } },
+      { type: 'Counted', data: { n: 2 }, metadata: { schemaVersion: 3 } },
+    ])
+    const read = async (options: { direction?: 'backwards'; readMetadata?: boolean }) => {
+      const events: RecordedEvent[] = []
+      for await (const e of store.readStream('Tally-2', options)) events.push(e)
+      return events
+    }
+
+    for (const direction of [undefined, 'backwards'] as const) {
+      const full = await read(direction ? { direction } : {})
+      const lean = await read(direction ? { direction, readMetadata: false } : { readMetadata: false })
+      expect(lean.map(({ metadata: _, ...rest }) => rest)).toEqual(full.map(({ metadata: _, ...rest }) => rest))
+      expect(lean.map((e) => e.metadata.schemaVersion)).toEqual(full.map((e) => e.metadata.schemaVersion))
+      expect(lean.map((e) => e.metadata.schemaVersion).sort()).toEqual([1, 3])
+      expect(() => lean[0]!.metadata.eventId).toThrow(MetadataNotReadError)
+    }
+  })
+
+  it('loads the same state with metadata left out as with it, for a decider whose evolve reads it and one that does not', async () => {
+    await store.appendToStream('Tally-2', [
+      { type: 'Counted', data: { n: 1 }, metadata: { correlationId: 'c-1' } },
+      { type: 'Counted', data: { n: 2 }, metadata: { correlationId: 'c-2' } },
+    ])
+    const correlations = defineAggregate<string[], object, RecordedEvent<{ n: number }>>({
+      category: 'Tally',
+      commands: {},
+      initialState: () => [],
+      decide: () => [],
+      evolve: (s, e) => [...s, `${e.data.n}:${e.metadata.correlationId}`],
+    })
+    const repository = new AggregateRepository(store, { registry: new EventRegistry() })
+    const readMetadata: (boolean | undefined)[] = []
+    const read = store.readStream.bind(store)
+    jest.spyOn(store, 'readStream').mockImplementation((streamId, options) => {
+      readMetadata.push(options?.readMetadata)
+      return read(streamId, options)
+    })
+
+    expect((await repository.get(tally, '2')).state).toEqual({ count: 2, total: 3 })
+    expect((await repository.get(correlations, '2')).state).toEqual(['1:c-1', '2:c-2'])
+    expect((await repository.get(correlations, '2')).state).toEqual(['1:c-1', '2:c-2'])
+    // The decider that reads metadata starts over once with it, then reads it from the start.
+    expect(readMetadata).toEqual([false, false, undefined, undefined])
   })
 })

@@ -38,7 +38,7 @@ import { clientConfigOf, inspectStore, resolvePool, type PostgresSource } from '
 import { AppendListener } from './append-listener'
 import { isAppendConflict, RETRY_APPEND, translateAppendError } from './append-errors'
 import { CORRELATION_INDEX, CORRELATION_SCHEMA, EVENT_SCHEMA } from './event-schema'
-import { appendElements, EventSql, STREAM_ROW_REVISION, streamRowToEvent, toRecordedEvent, type AppendRow, type EventRow, type ForwardPageRow, type StreamRow } from './event-sql'
+import { appendElements, EventSql, STREAM_ROW_REVISION, streamRowToEvent, toRecordedEvent, versionOnlyRowToEvent, type AppendRow, type EventRow, type ForwardPageRow, type StreamRow } from './event-sql'
 import { readPages } from './paged-read'
 import { postgresPollingSource, type SubscriptionPage } from './polling-source'
 import { MAX_EVENTS_PER_APPEND } from './position'
@@ -239,7 +239,7 @@ export class PostgresEventStore implements EventStore, CorrelationLookup {
     this.assertOpen()
     assertName(streamId, 'streamId')
     await this.ready()
-    const { direction = 'forwards', maxCount = Number.POSITIVE_INFINITY } = options
+    const { direction = 'forwards', maxCount = Number.POSITIVE_INFINITY, readMetadata = true } = options
     const forwards = direction === 'forwards'
     const start = options.fromRevision ?? (forwards ? 'start' : 'end')
     let from: bigint
@@ -251,14 +251,17 @@ export class PostgresEventStore implements EventStore, CorrelationLookup {
     } else from = start
     const pages = readPages(
       async (limit) => {
-        const query = forwards ? this.sql.streamForwards(streamId, from, limit) : this.sql.streamBackwards(streamId, from, limit)
+        const query = forwards
+          ? this.sql.streamForwards(streamId, from, limit, readMetadata)
+          : this.sql.streamBackwards(streamId, from, limit, readMetadata)
         // Rows as arrays: the driver builds no object per row.
         return (await this.pool.query<StreamRow>({ ...query, rowMode: 'array' })).rows
       },
       (last) => (from = forwards ? last[STREAM_ROW_REVISION] + 1n : last[STREAM_ROW_REVISION] - 1n),
       { pageSize: this.pageSize, maxCount, beforePage: () => this.assertOpen() },
     )
-    for await (const rows of pages) yield rows.map((row) => streamRowToEvent(streamId, row))
+    const toEvent = readMetadata ? streamRowToEvent : versionOnlyRowToEvent
+    for await (const rows of pages) yield rows.map((row) => toEvent(streamId, row))
   }
 
   /**
