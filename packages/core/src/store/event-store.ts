@@ -25,8 +25,8 @@ export interface ReadStreamOptions {
   readonly maxCount?: number
   /**
    * `false`: the caller reads no metadata but `schemaVersion`, and a store may
-   * leave the rest unread (SQLite and PostgreSQL do: fetching it costs more
-   * per event than the data). Other fields of such an event's metadata throw
+   * leave the rest unread (SQLite and PostgreSQL do, to fetch less per event;
+   * the in-memory store does, to behave as they do). Other fields of such an event's metadata throw
    * `MetadataNotReadError`. Aggregate loads pass it when no handler can
    * see the recorded event. @default true
    */
