@@ -1,5 +1,5 @@
 import { assignOwnData } from '../utils/own-data'
-import { isUnreadMetadata, restartOnMetadataRead } from '../events/unread-metadata'
+import { restartOnMetadataRead } from '../events/unread-metadata'
 import { aggregateIdPropertyOf, commandTypeOf } from '../commands/command'
 import type { EventData, RecordedEvent } from '../events/event'
 import type { EventRegistry } from '../events/event-registry'
@@ -115,13 +115,11 @@ export const defineAggregate = <State, Cmd extends object, Evt>(
       toArray(await options.decide(command as Cmd, state, context)).map((e) => registry.toEventData(e as object)),
     // The recorded event itself, not a copy: a copy would read (and so parse) metadata the decider may never use.
     evolve: (state, recorded, registry) => {
-      if (registry.classOf(recorded.type)) return options.evolve(state, registry.instantiate(recorded) as Evt, recorded)
-      if (!isUnreadMetadata(recorded.metadata)) return options.evolve(state, recorded as Evt, recorded)
-      // A load that left metadata unread starts over with it once evolve reads any.
       try {
-        return options.evolve(state, recorded as Evt, recorded)
+        return options.evolve(state, (registry.classOf(recorded.type) ? registry.instantiate(recorded) : recorded) as Evt, recorded)
       } catch (error) {
-        throw restartOnMetadataRead(error)
+        // A load that left metadata unread starts over with it once evolve reads any.
+        throw restartOnMetadataRead(error, recorded.metadata)
       }
     },
     // Declared with two parameters, evolve reads a recorded event's metadata only through a type without a class (handled above).
@@ -156,15 +154,11 @@ export const aggregateFromClass = <T extends object>(
   const evolveEvent = (agg: T, event: RecordedEvent, registry: EventRegistry): T => {
     const method = meta.eventHandlers.get(event.type)
     if (!method) return agg
-    const handler = agg as Record<string, (e: unknown, r: RecordedEvent) => void>
-    if (!isUnreadMetadata(event.metadata)) handler[method]!(registry.instantiate(event), event)
-    else {
+    try {
+      ;(agg as Record<string, (e: unknown, r: RecordedEvent) => void>)[method]!(registry.instantiate(event), event)
+    } catch (error) {
       // A handler whose declared parameters hide that it reads the recorded event (a default, `arguments`).
-      try {
-        handler[method]!(registry.instantiate(event), event)
-      } catch (error) {
-        throw restartOnMetadataRead(error)
-      }
+      throw restartOnMetadataRead(error, event.metadata)
     }
     return agg
   }

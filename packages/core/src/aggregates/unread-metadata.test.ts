@@ -126,6 +126,25 @@ describe('An aggregate load leaves metadata unread only where no application cod
     expect(reads).toEqual([false, true, true])
   })
 
+  it('and lets a handler fail on metadata that another read left out, with MetadataNotReadError, once', async () => {
+    const { store, reads } = storeLeavingMetadataUnread()
+    await seedTallies(store, 'UnreadKept-1')
+    const kept: RecordedEvent[] = []
+    for await (const e of store.readStream('UnreadKept-1', { readMetadata: false })) kept.push(e)
+    @Aggregate('UnreadKept')
+    class Kept extends AggregateRoot {
+      @EventSourcingHandler(Tallied)
+      on(e: Tallied): void {
+        void kept[e.n]!.metadata.correlationId
+      }
+    }
+    reads.length = 0
+
+    await expect(new AggregateRepository(store).get(Kept, '1')).rejects.toThrow(MetadataNotReadError)
+    // The load started over once with metadata, which did not help: the failure is the handler's.
+    expect(reads).toEqual([false, true])
+  })
+
   it('but lets any other error of a handler through as it is', async () => {
     @Aggregate('UnreadFailing')
     class Failing extends AggregateRoot {

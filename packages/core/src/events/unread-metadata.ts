@@ -58,8 +58,9 @@ export class MetadataNeeded extends Error {
 }
 
 /**
- * What a load's fold rethrows when application code failed on an event whose
- * metadata was left unread: reading that metadata means the load must start
- * over with it; any other error stands.
+ * What a load's fold rethrows when application code failed on an event with
+ * `metadata`: when that metadata was left unread and the code read it, the
+ * load must start over with it; any other error stands.
  */
-export const restartOnMetadataRead = (error: unknown): unknown => (error instanceof MetadataNotReadError ? new MetadataNeeded() : error)
+export const restartOnMetadataRead = (error: unknown, metadata: unknown): unknown =>
+  error instanceof MetadataNotReadError && isUnreadMetadata(metadata) ? new MetadataNeeded() : error
