@@ -6,7 +6,7 @@ import Database from 'better-sqlite3'
 import { entryData, ledgerId } from './domain'
 import { isE1Only, runE1Bench } from './e1'
 import { eventfoldSide, eventfoldSideWithoutCorrelationIndex, describeStore } from './eventfold'
-import { rawSide, rawSideWithLogIndexes } from './raw'
+import { makeRawSide, rawSide, type RawSideOptions } from './raw'
 import { PgSchemas, pgEventfoldSide, pgRawSide, type PgSide } from './pg'
 import { runMessagingBench } from './messaging'
 import { formatReport, type PostgresReport, type Report, type Result, type SettingReport } from './report'
@@ -49,6 +49,8 @@ POSTGRES_URL / MONGODB_URL are unset or do not answer.
   --no-correlation-index           SQLite W1: the eventfold store with correlationIndex: false (what the trace index costs)
   --raw-with-log-indexes           SQLite: the raw side keeps the two indexes eventfold's log keeps (unique event
                                    ids, correlation ids), to separate what eventfold costs from what they cost
+  --raw-typed-loads                SQLite W1 and W3: the raw side's loads read the event type and dispatch on it,
+                                   as a log with more than one kind of event must (the bare limit skips both)
   --telemetry                      instead of the above: W1 (SQLite NORMAL) and W5 (embedded) with tracing and
                                    metrics on (OpenTelemetry SDK, exporters that drop everything) against off,
                                    side by side (W1: --streams, default 200; W5: --w5-events, default 200000)
@@ -71,6 +73,8 @@ interface Plan {
   readonly settings: readonly Synchronous[]
   readonly runs: number
   readonly sides: readonly Side[]
+  /** What the SQLite raw side does beyond its bare work. */
+  readonly rawOptions: RawSideOptions
   readonly workloads: readonly WorkloadId[]
   readonly size: Size
   /** W1 size per setting: at FULL every command is an fsync, so W1 may run on a subset. */
@@ -119,6 +123,7 @@ const parsePlan = (argv: readonly string[]): Plan | 'help' => {
       telemetry: { type: 'boolean', default: false },
       'no-correlation-index': { type: 'boolean', default: false },
       'raw-with-log-indexes': { type: 'boolean', default: false },
+      'raw-typed-loads': { type: 'boolean', default: false },
     },
   })
   if (values.help) return 'help'
@@ -149,7 +154,8 @@ const parsePlan = (argv: readonly string[]): Plan | 'help' => {
   const stores = list('stores', values.stores, ['sqlite', 'postgresql'] as const)
   const w5Targets = list('w5', values.w5, W5_TARGETS)
   const ef = values['no-correlation-index'] ? eventfoldSideWithoutCorrelationIndex : eventfoldSide
-  const raw = values['raw-with-log-indexes'] ? rawSideWithLogIndexes : rawSide
+  const rawOptions = { logIndexes: values['raw-with-log-indexes'], typedLoads: values['raw-typed-loads'] }
+  const raw = rawOptions.logIndexes || rawOptions.typedLoads ? makeRawSide(rawOptions) : rawSide
   const sides = values.side === 'both' ? [raw, ef] : values.side === 'raw' ? [raw] : values.side === 'eventfold' ? [ef] : []
   if (sides.length === 0) throw new UsageError(`--side must be both, eventfold or raw, not '${values.side}'`)
   const streams = values.streams === undefined ? undefined : Number(values.streams)
@@ -162,6 +168,7 @@ const parsePlan = (argv: readonly string[]): Plan | 'help' => {
     settings,
     runs,
     sides,
+    rawOptions,
     workloads: workloads as WorkloadId[],
     size,
     commandSize: {
@@ -506,7 +513,8 @@ const main = async (): Promise<number> => {
     },
     store:
       describeStore(p.sides.includes(eventfoldSideWithoutCorrelationIndex)) +
-      (p.sides.includes(rawSideWithLogIndexes) ? '; raw side with the log\'s two indexes (event id, correlation id)' : ''),
+      (p.rawOptions.logIndexes ? '; raw side with the log\'s two indexes (event id, correlation id)' : '') +
+      (p.rawOptions.typedLoads ? '; raw loads read the event type and dispatch on it' : ''),
     quick: p.quick,
     runs: p.runs,
     dataBytesPerEvent: sample,

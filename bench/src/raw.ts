@@ -22,6 +22,7 @@ import {
   type Side,
   type Size,
   type Synchronous,
+  type WorkloadId,
 } from './workload'
 
 /**
@@ -120,13 +121,13 @@ const loader = (db: Database.Database) => {
  * read beside the data and each event dispatched on it. The limit's own
  * loader skips both, since every ledger event evolves the state alike.
  */
-const typedLoader = (db: Database.Database) => {
+const typedLoader = (db: Database.Database, workload: WorkloadId) => {
   const select = db.prepare<[string], [number, string, string]>('SELECT revision, type, data FROM events WHERE stream_id = ? ORDER BY revision').raw()
   return (streamId: string): { state: LedgerState; revision: number } => {
     const state = initialLedger()
     let revision = NO_STREAM
     for (const [rev, type, data] of select.all(streamId)) {
-      if (type !== OPENED && type !== RECORDED) throw new BenchCheckError('raw', 'W3', `unknown event type ${type}`)
+      if (type !== OPENED && type !== RECORDED) throw new BenchCheckError('raw', workload, `${streamId}: unknown event type ${type}`)
       evolveLedger(state, JSON.parse(data) as EntryFields)
       revision = rev
     }
@@ -135,9 +136,9 @@ const typedLoader = (db: Database.Database) => {
 }
 
 /** W3 on a raw connection: every ledger loaded with `loadWith`'s loader, its entries checked. */
-const rehydration = (file: string, size: Size, synchronous: Synchronous, loadWith: typeof loader): Prepared => {
+const rehydration = (file: string, size: Size, synchronous: Synchronous, loadWith: typeof typedLoader): Prepared => {
   const db = openRaw(file, synchronous)
-  const load = loadWith(db)
+  const load = loadWith(db, 'W3')
   return {
     close: closer(db),
     async run(progress) {
@@ -160,15 +161,23 @@ const closer = (db: Database.Database) => async (): Promise<void> => {
   db.close()
 }
 
-/** The limit; with `logIndexes`, carrying the two indexes of eventfold's log as well (see {@link LOG_INDEXES}). */
-const makeRawSide = (logIndexes: boolean): Side => ({
+/** What the limit does beyond its bare work, to match the log's. */
+export interface RawSideOptions {
+  /** Keeps the two indexes of eventfold's log (see {@link LOG_INDEXES}). */
+  readonly logIndexes: boolean
+  /** Loads read the event type and dispatch on it ({@link typedLoader}), as a log with several types must. */
+  readonly typedLoads: boolean
+}
+
+/** The limit, bare or with what {@link RawSideOptions} adds. */
+export const makeRawSide = ({ logIndexes, typedLoads }: RawSideOptions): Side => ({
   name: 'raw',
   observed,
 
   async commands(file: string, size: Size, synchronous: Synchronous): Promise<Prepared> {
     const db = openRaw(file, synchronous, logIndexes)
     const append = appender(db, logIndexes)
-    const load = loader(db)
+    const load = (typedLoads ? typedLoader : loader)(db, 'W1')
     return {
       close: closer(db),
       async run(progress) {
@@ -228,7 +237,7 @@ const makeRawSide = (logIndexes: boolean): Side => ({
   },
 
   async rehydrate(file: string, size: Size, synchronous: Synchronous): Promise<Prepared> {
-    return rehydration(file, size, synchronous, loader)
+    return rehydration(file, size, synchronous, typedLoads ? typedLoader : loader)
   },
 
   async readAll(file: string, size: Size, synchronous: Synchronous): Promise<Prepared> {
@@ -264,7 +273,7 @@ const makeRawSide = (logIndexes: boolean): Side => ({
 })
 
 /** The limit: what the workloads cost written directly against the driver. */
-export const rawSide: Side = makeRawSide(false)
+export const rawSide: Side = makeRawSide({ logIndexes: false, typedLoads: false })
 
 /** The limit with the log's two indexes: what eventfold costs beyond the work its storage guarantees need. */
-export const rawSideWithLogIndexes: Side = makeRawSide(true)
+export const rawSideWithLogIndexes: Side = makeRawSide({ logIndexes: true, typedLoads: false })
