@@ -1,4 +1,4 @@
-import { MetadataNeeded } from '../events/unread-metadata'
+import { MetadataNeeded, restartOnMetadataRead } from '../events/unread-metadata'
 import type { EventData, RecordedEvent } from '../events/event'
 import { defaultEventRegistry, type EventRegistry } from '../events/event-registry'
 import type { ExpectedRevision } from '../events/expected-revision'
@@ -9,9 +9,6 @@ import { AggregateNotFoundError, isConcurrencyError, StreamAlreadyExistsError } 
 import { traceAppend } from '../telemetry/core-telemetry'
 import { logger } from '../telemetry/logger'
 import { streamPrefixOf, toAggregateDefinition, type AggregateClass, type AggregateDefinition } from './aggregate-definition'
-
-/** Definitions whose evolve was seen reading metadata that a load had left unread. */
-const readsMetadata = new WeakSet<object>()
 
 /** An aggregate's state together with where in its stream it was read. */
 export interface LoadedAggregate<State = unknown> {
@@ -53,6 +50,8 @@ export interface AggregateRepositoryOptions {
 export class AggregateRepository {
   readonly registry: EventRegistry
   private readonly snapshots: SnapshotStore | undefined
+  /** Definitions whose loads were seen needing metadata that they had left unread (their evolve, or this registry's upcasters). */
+  private readonly readsMetadata = new WeakSet<object>()
 
   constructor(
     readonly eventStore: EventStore,
@@ -74,20 +73,16 @@ export class AggregateRepository {
   ): Promise<LoadedAggregate<State>> {
     const def = toAggregateDefinition(aggregate) as AggregateDefinition<State>
     // Metadata is left unread only where no application code could see it: not
-    // by a handler, an upcaster, `onEvent`, nor the `until` bound.
-    const readMetadata =
-      def.evolveReadsMetadata !== false ||
-      readsMetadata.has(def) ||
-      options.onEvent !== undefined ||
-      options.until !== undefined ||
-      this.registry.hasUpcasters()
+    // by a handler, `onEvent`, nor the `until` bound. An upcaster that runs
+    // sees it: the load then starts over with it.
+    const readMetadata = def.evolveReadsMetadata !== false || this.readsMetadata.has(def) || options.onEvent !== undefined || options.until !== undefined
     if (readMetadata) return this.foldStream(def, id, options, true)
     try {
       return await this.foldStream(def, id, options, false)
     } catch (error) {
       if (!(error instanceof MetadataNeeded)) throw error
-      // Its evolve read metadata once: later loads read it from the start.
-      readsMetadata.add(def)
+      // Its evolve or an upcaster read metadata once: later loads read it from the start.
+      this.readsMetadata.add(def)
       return this.foldStream(def, id, options, true)
     }
   }
@@ -117,7 +112,12 @@ export class AggregateRepository {
     const fold = (raw: RecordedEvent): boolean => {
       if (toRevision !== undefined && raw.revision > toRevision) return false
       if (until !== undefined && Date.parse(raw.metadata.occurredAt) > until.getTime()) return false
-      const event = this.registry.upcast(raw)
+      let event: RecordedEvent
+      try {
+        event = this.registry.upcast(raw)
+      } catch (error) {
+        throw restartOnMetadataRead(error, raw.metadata)
+      }
       state = def.evolve(state, event, this.registry)
       revision = raw.revision
       eventsRead++

@@ -190,7 +190,7 @@ describe('An aggregate load leaves metadata unread only where no application cod
     expect(reads).toEqual([false, false, true])
   })
 
-  it('not for a decider whose evolve takes the recorded event, nor with onEvent, until or an upcaster', async () => {
+  it('not for a decider whose evolve takes the recorded event, nor with onEvent or until', async () => {
     const { store, reads } = storeLeavingMetadataUnread()
     await seedTallies(store, 'Tally-1')
     const tally = (evolve: (n: number, e: Tallied, recorded: RecordedEvent) => number) =>
@@ -203,13 +203,38 @@ describe('An aggregate load leaves metadata unread only where no application cod
     await repository.get(tally((n, _e, recorded) => n + recorded.revision.toString().length), '1')
     await repository.get(byData, '1', { onEvent: () => undefined })
     await repository.get(byData, '1', { until: new Date(Date.now() + 60_000) })
-    const upcasting = new EventRegistry()
-    upcasting.register('UnreadTallied', { version: 2 })
-    upcasting.addUpcaster(defineUpcaster('UnreadTallied', 1, (data: { n: number }) => data))
-    await new AggregateRepository(store, { registry: upcasting }).get(byData, '1')
-    expect(reads).toEqual([true, true, true, true])
+    expect(reads).toEqual([true, true, true])
 
     await repository.get(byData, '1')
     expect(reads.at(-1)).toBe(false)
+  })
+
+  it('with upcasters, until one runs: the load then starts over with metadata, which the upcaster is handed', async () => {
+    const { store, reads } = storeLeavingMetadataUnread()
+    await seedTallies(store, 'Tally-1')
+    const tally = () =>
+      defineAggregate<number, object, { data: { n: number } }>({ category: 'Tally', commands: {}, initialState: () => 0, decide: () => [], evolve: (n, e) => n + e.data.n })
+    const correlations: string[] = []
+    const upcaster = defineUpcaster('UnreadTallied', 1, (data: { n: number }, metadata) => {
+      correlations.push(metadata.correlationId!)
+      return { n: data.n * 10 }
+    })
+    const current = new EventRegistry()
+    current.register('UnreadTallied', { version: 1 })
+    current.addUpcaster(defineUpcaster('Other', 1, (data) => data))
+    const later = new EventRegistry()
+    later.register('UnreadTallied', { version: 2 })
+    later.addUpcaster(upcaster)
+
+    // An upcaster of another type never runs: metadata stays out.
+    expect((await new AggregateRepository(store, { registry: current }).get(tally(), '1')).state).toBe(3)
+    expect(reads).toEqual([false])
+    // Every event is at version 1 of 2: the first upcast starts the load over.
+    const upcasting = tally()
+    expect((await new AggregateRepository(store, { registry: later }).get(upcasting, '1')).state).toBe(30)
+    expect(correlations).toEqual(['c-0', 'c-1', 'c-2'])
+    expect(reads).toEqual([false, false, true])
+    await new AggregateRepository(store, { registry: later }).get(upcasting, '1')
+    expect(reads.at(-1)).toBe(true)
   })
 })

@@ -55,11 +55,6 @@ export class EventRegistry {
     this.upcasters.set(`${upcaster.type}@${upcaster.fromVersion}`, upcaster)
   }
 
-  /** True when any upcaster is registered (upcasters are handed an event's metadata). */
-  hasUpcasters(): boolean {
-    return this.upcasters.size > 0
-  }
-
   /** Registers every class given (they must carry `@Event`). */
   registerClasses(classes: Iterable<EventClass>): void {
     for (const c of classes) {

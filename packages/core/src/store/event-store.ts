@@ -24,11 +24,11 @@ export interface ReadStreamOptions {
   /** Maximum number of events. @default unlimited */
   readonly maxCount?: number
   /**
-   * `false`: the caller reads no metadata but `schemaVersion`, and a store may
-   * leave the rest unread (SQLite and PostgreSQL do, to fetch less per event;
-   * the in-memory store does, to behave as they do). Other fields of such an event's metadata throw
-   * `MetadataNotReadError`. Aggregate loads pass it when no handler can
-   * see the recorded event. @default true
+   * `false`: the caller reads no metadata but `schemaVersion`, and a store
+   * may leave the rest unread (SQLite and PostgreSQL do, to fetch less per
+   * event; the in-memory store does, to behave as they do). Other fields of
+   * such an event's metadata throw `MetadataNotReadError`. Aggregate loads
+   * pass it when no handler can see the recorded event. @default true
    */
   readonly readMetadata?: boolean
 }
