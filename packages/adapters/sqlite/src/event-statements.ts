@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3'
 import type { EventFilter, RecordedEvent } from '@eventfold/core'
 import { InsertStatements } from './insert-rows'
-import { streamRowSql, streamRowToEvent, streamRowVersionOnlySql, type EventColumns, type ReadColumns } from './stream-row'
+import { STREAM_ROW_VERSION_ONLY_SQL, streamRowSql, streamRowToEvent, type EventColumns, type ReadColumns } from './stream-row'
 
 /**
  * A row of a read of the whole log: the stream id, and the rest of the event
@@ -72,7 +72,6 @@ export type EventSql = Readonly<Record<Exclude<keyof EventStatements, 'inserts'>
  */
 export const eventSql = (withLayout: boolean): EventSql => {
   const streamRow = streamRowSql(withLayout)
-  const versionOnlyRow = streamRowVersionOnlySql()
   const logColumns = `stream_id, ${streamRow}`
   return {
     streamHead: 'SELECT revision, position FROM eventfold_events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1',
@@ -83,9 +82,9 @@ export const eventSql = (withLayout: boolean): EventSql => {
       WHERE stream_id = @streamId AND revision >= @from ORDER BY revision ${LIMIT}`,
     streamBackwards: `SELECT ${streamRow} FROM eventfold_events
       WHERE stream_id = @streamId AND revision <= @from ORDER BY revision DESC ${LIMIT}`,
-    streamForwardsVersionOnly: `SELECT ${versionOnlyRow} FROM eventfold_events
+    streamForwardsVersionOnly: `SELECT ${STREAM_ROW_VERSION_ONLY_SQL} FROM eventfold_events
       WHERE stream_id = @streamId AND revision >= @from ORDER BY revision ${LIMIT}`,
-    streamBackwardsVersionOnly: `SELECT ${versionOnlyRow} FROM eventfold_events
+    streamBackwardsVersionOnly: `SELECT ${STREAM_ROW_VERSION_ONLY_SQL} FROM eventfold_events
       WHERE stream_id = @streamId AND revision <= @from ORDER BY revision DESC ${LIMIT}`,
     columnsAt: `SELECT revision, type, data, metadata, schema_version AS schemaVersion,
       ${withLayout ? 'metadata_layout' : 'NULL'} AS metadataLayout FROM eventfold_events WHERE position = ?`,

@@ -1,5 +1,5 @@
 import { SerializationError, type RecordedEvent } from '@eventfold/core'
-import { fromJson, recordedEventFromJson, recordedEventFromText, unreadMetadata, type MetadataLayout } from '@eventfold/core/spi'
+import { recordedEventFromJson, recordedEventFromText, recordedEventWithoutMetadata, type MetadataLayout } from '@eventfold/core/spi'
 
 /*
  * Stream reads, the reads that load aggregates, and reads of the whole log
@@ -34,8 +34,7 @@ export const streamRowSql = (withLayout: boolean): string =>
  * written before `schema_version` was kept (NULL there) carries its metadata,
  * where its version is read from.
  */
-export const streamRowVersionOnlySql = (): string =>
-  `concat(position, ' ', revision, ' ', schema_version, ' ',
+export const STREAM_ROW_VERSION_ONLY_SQL = `concat(position, ' ', revision, ' ', schema_version, ' ',
     char(1), data, char(1), CASE WHEN schema_version IS NULL THEN metadata END, char(1), type)`
 
 /** A stored event's columns, for rows that cannot be split. */
@@ -139,17 +138,16 @@ export const streamRowToEvent = (streamId: string, row: string, readColumns: Rea
   const endOfMetadata = row.indexOf(SEP, endOfData + 1)
   const position = integerIn(row, 0, space1)
   if (row.indexOf(SEP, endOfMetadata + 1) >= 0) return columnsToEvent(streamId, position, readColumns)
-  // No metadata text, which a stored event never has: a read that left it out (streamRowVersionOnlySql).
+  // No metadata text, which a stored event never has: a read that left it out (STREAM_ROW_VERSION_ONLY_SQL).
   if (endOfMetadata === endOfData + 1) {
-    const type = typeAt(row, endOfMetadata + 1)
-    return {
-      type,
-      data: fromJson(row.slice(end + 1, endOfData), 'data', type),
+    return recordedEventWithoutMetadata(
       streamId,
-      revision: revisionIn(row, space1 + 1, space2),
+      revisionIn(row, space1 + 1, space2),
       position,
-      metadata: unreadMetadata(smallIntegerIn(row, space2 + 1, space3)),
-    }
+      typeAt(row, endOfMetadata + 1),
+      row.slice(end + 1, endOfData),
+      smallIntegerIn(row, space2 + 1, space3),
+    )
   }
   return recordedEventFromText(
     streamId,

@@ -125,8 +125,7 @@ export class AggregateRepository {
       return true
     }
     // A page per await: folding is synchronous, and most streams fit in one page.
-    const read = this.eventStore.readStream(streamId, readMetadata ? { fromRevision: from } : { fromRevision: from, readMetadata })
-    pages: for await (const page of read.pages()) {
+    pages: for await (const page of this.eventStore.readStream(streamId, { fromRevision: from, readMetadata }).pages()) {
       for (const raw of page) if (!fold(raw)) break pages
     }
     return {

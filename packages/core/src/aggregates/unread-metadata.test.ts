@@ -15,7 +15,7 @@ import {
   type ReadStreamOptions,
   type RecordedEvent,
 } from '../index'
-import { unreadMetadata } from '../spi'
+import { unreadMetadata } from '../events/unread-metadata'
 import { Account, Deposit, OpenAccount } from '../__fixtures__/account'
 
 /** The in-memory store, which leaves metadata unread when asked as the durable stores do, recording each read's `readMetadata`. */

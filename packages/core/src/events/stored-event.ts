@@ -1,6 +1,7 @@
 import type { EventMetadata, RecordedEvent } from './event'
 import { fromJson } from './json'
 import { metadataInLayout, standardMetadata, type MetadataLayout } from './standard-metadata'
+import { unreadMetadata } from './unread-metadata'
 
 /** An event as a store that keeps JSON text reads it back; see {@link recordedEventFromJson}. */
 export interface StoredEvent {
@@ -173,6 +174,21 @@ export const recordedEventFromText = (
   }
   return { type, data: fromJson(data, 'data', type), streamId, revision, position, metadata: standard }
 }
+
+/**
+ * An event read with `readMetadata: false`, from its fields: `data` parsed at
+ * once, `metadata` answering `schemaVersion` alone (any other field throws
+ * `MetadataNotReadError`).
+ * @throws {@link SerializationError} when `data` is not valid JSON.
+ */
+export const recordedEventWithoutMetadata = (
+  streamId: string,
+  revision: bigint,
+  position: bigint,
+  type: string,
+  data: string,
+  schemaVersion: unknown,
+): RecordedEvent => ({ type, data: fromJson(data, 'data', type), streamId, revision, position, metadata: unreadMetadata(schemaVersion) })
 
 /**
  * The schema version of a recorded event's data: the one its store kept

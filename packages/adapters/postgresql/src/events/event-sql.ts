@@ -1,5 +1,5 @@
 import type { EventFilter, ExpectedRevision, RecordedEvent } from '@eventfold/core'
-import { fromJson, recordedEventFromText, unreadMetadata, type SerializedEvent } from '@eventfold/core/spi'
+import { fromJson, recordedEventFromText, recordedEventWithoutMetadata, type SerializedEvent } from '@eventfold/core/spi'
 import { jsonbSchemaVersion } from './jsonb-version'
 import type { QueryConfig } from 'pg'
 import { Statements } from '../pg/statements'
@@ -286,18 +286,19 @@ export const streamRowToEvent = (streamId: string, [position, revision, type, da
   recordedEventFromText(streamId, revision, position, type, data, metadata, jsonbSchemaVersion)
 
 /**
- * A row of a read that left metadata out as the event it records: `data`
- * parsed at once, metadata holding the schema version alone (see `unreadMetadata`).
+ * A row of a read that left metadata out as the event it records
+ * (`recordedEventWithoutMetadata`).
  * @throws SerializationError when `data` or the version is not valid JSON.
  */
-export const versionOnlyRowToEvent = (streamId: string, [position, revision, type, data, version]: StreamRow): RecordedEvent => ({
-  type,
-  data: fromJson(data, 'data', type),
-  streamId,
-  revision,
-  position,
-  metadata: unreadMetadata(version === null ? undefined : SMALL_INTEGER.test(version) ? Number(version) : fromJson(version, 'metadata.schemaVersion', type)),
-})
+export const versionOnlyRowToEvent = (streamId: string, [position, revision, type, data, version]: StreamRow): RecordedEvent =>
+  recordedEventWithoutMetadata(
+    streamId,
+    revision,
+    position,
+    type,
+    data,
+    version === null ? undefined : SMALL_INTEGER.test(version) ? Number(version) : fromJson(version, 'metadata.schemaVersion', type),
+  )
 
 const SMALL_INTEGER = /^[0-9]{1,15}$/
 
