@@ -70,6 +70,9 @@ export class KafkaSubscription implements Subscription {
     // After a rebalance this member hands out nothing of a partition it lost (the new owner
     // reads it from the committed offset) and forgets what it had in flight there; it keeps
     // the highest offset it delivered, to know a redelivery should the partition come back.
+    // A group member that cannot rejoin after a failed heartbeat says so with an 'error' on the
+    // consumer itself: unheard, it would end the process.
+    this.#consumer.on('error', (error: Error) => this.#fail(error))
     this.#consumer.on('consumer:group:join', () => {
       this.#queue = this.#queue.filter((m) => this.#owns(m.topic, m.partition))
       for (const key of [...this.#progress.keys()]) {
@@ -104,11 +107,14 @@ export class KafkaSubscription implements Subscription {
       }
       this.#signal()
     })
-    this.#stream.on('error', (error: Error) => {
-      if (this.#finished) return
-      this.#failure = translateError(error, this.#wiring.context('read', this.#options.topics.join(',')))
-      this.#signal()
-    })
+    this.#stream.on('error', (error: Error) => this.#fail(error))
+  }
+
+  /** Ends the subscription with `error`, which the next read throws. */
+  #fail(error: Error): void {
+    if (this.#finished) return
+    this.#failure = translateError(error, this.#wiring.context('read', this.#options.topics.join(',')))
+    this.#signal()
   }
 
   #owns(topic: string, partition: number): boolean {
