@@ -127,11 +127,26 @@ describe('eventfold (the built binary)', () => {
       expect(parseJson(replay)).toMatchObject({ aggregate: 'Tally', state: { total: 3, increments: 2 } })
     })
 
+    it('browses the log with a JSON config that names no modules, and says what needs them', async () => {
+      const a = app(() => ({ 'eventfold.config.json': JSON.stringify({ sqlite: 'bare.db' }) }))
+      const stores = await connectSqlite(join(a.dir, 'bare.db'))
+      await seedTallies(stores, { streams: 1, perStream: 2 })
+      await stores.close()
+      const streams = await a.run(['streams', 'list', '--json'])
+      expect(parseJson(streams)).toEqual([{ streamId: 'Tally-t0', lastRevision: '1', lastPosition: '2', events: 2 }])
+      const replay = await a.run(['replay', 'Tally-t0'])
+      expect(replay.code).toBe(0)
+      expect(replay.stdout).toContain("no aggregate in the config has the stream 'Tally-t0'")
+      const run = await a.run(['projections', 'run', '--catch-up'])
+      expect(run).toMatchObject({ code: 2, stderr: 'eventfold: error: the config registers no projections\n' })
+    })
+
     it.each([
       ['{ "sqlite": ', 'not valid JSON'],
       ['{ "sqlite": "a.db", "modules": ["x.js"], "mongo": "x" }', 'unknown key(s) "mongo"'],
       ['{ "modules": ["x.js"] }', '"sqlite" must be the path of the SQLite file'],
-      ['{ "sqlite": "a.db", "modules": [] }', '"modules" must be a non-empty array'],
+      ['{ "sqlite": "a.db", "modules": "./lib.js" }', '"modules" must be an array of module paths'],
+      ['{ "sqlite": "a.db", "modules": [""] }', '"modules" must be an array of module paths'],
       ['{ "sqlite": "a.db", "modules": ["./lib.js"] }', 'module ./lib.js exports none of projections, aggregates, upcasters'],
     ])('exits 2 on the JSON config %s', async (json, message) => {
       const a = app(() => ({ 'eventfold.config.json': json, 'lib.js': 'module.exports = { other: 1 }' }))

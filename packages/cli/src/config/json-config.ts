@@ -8,7 +8,9 @@ import { connectSqlite } from './sqlite'
 /**
  * The shape of `eventfold.config.json`: an SQLite file and the compiled
  * modules that export the application's `projections`, `aggregates` and
- * `upcasters` arrays. Paths are relative to the config file.
+ * `upcasters` arrays. Paths are relative to the config file. Without
+ * modules, the commands that need no application code (streams, trace,
+ * dead letters, deadlines) still work.
  * @example
  * ```json
  * { "sqlite": "bank.db", "modules": ["./dist/eventfold-app.js"] }
@@ -16,7 +18,8 @@ import { connectSqlite } from './sqlite'
  */
 export interface JsonConfig {
   readonly sqlite: string
-  readonly modules: readonly string[]
+  /** @default none */
+  readonly modules?: readonly string[]
   /** The SQLite files of the services `eventfold trace` follows a flow across, by service name. @default the one service `default` on `sqlite` */
   readonly services?: Readonly<Record<string, string>>
 }
@@ -34,10 +37,10 @@ const parseJsonConfig = (path: string): JsonConfig => {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(path, 'must hold a JSON object')
   const unknown = Object.keys(raw).filter((k) => !KEYS.includes(k))
   if (unknown.length > 0) throw new ConfigError(path, `unknown key(s) ${unknown.map((k) => `"${k}"`).join(', ')}; allowed: "sqlite", "modules", "services"`)
-  const { sqlite, modules } = raw as Record<string, unknown>
+  const { sqlite, modules = [] } = raw as Record<string, unknown>
   if (typeof sqlite !== 'string' || sqlite === '') throw new ConfigError(path, '"sqlite" must be the path of the SQLite file, e.g. "sqlite": "app.db"')
-  if (!Array.isArray(modules) || modules.length === 0 || !modules.every((m) => typeof m === 'string' && m !== '')) {
-    throw new ConfigError(path, '"modules" must be a non-empty array of module paths, e.g. "modules": ["./dist/eventfold-app.js"]')
+  if (!Array.isArray(modules) || !modules.every((m) => typeof m === 'string' && m !== '')) {
+    throw new ConfigError(path, '"modules" must be an array of module paths, e.g. "modules": ["./dist/eventfold-app.js"]')
   }
   const { services } = raw as Record<string, unknown>
   if (services === undefined) return { sqlite, modules: modules as string[] }
@@ -73,7 +76,7 @@ export const loadJsonConfig = async (path: string): Promise<EventfoldCliConfig> 
   const json = parseJsonConfig(path)
   const base = dirname(path)
   const merged = { projections: [] as unknown[], aggregates: [] as unknown[], upcasters: [] as unknown[] }
-  for (const m of json.modules) {
+  for (const m of json.modules ?? []) {
     let mod: unknown
     try {
       mod = await importModule(resolve(base, m))
