@@ -71,7 +71,7 @@ const openRaw = (file: string, synchronous: Synchronous, logIndexes = false): Da
 
 // Time-ordered ids, as eventfold's are, so that the unique index grows at its right edge.
 let idCounter = 0
-const orderedId = (): string => `${(Date.now() * 4096 + (idCounter++ % 4096)).toString(16).padStart(14, '0')}-${randomUUID().slice(15)}`
+export const orderedId = (): string => `${(Date.now() * 4096 + (idCounter++ % 4096)).toString(16).padStart(14, '0')}-${randomUUID().slice(15)}`
 
 const NO_STREAM = -1
 /** Rows per query when reading the log: the adapter's default page size. */
