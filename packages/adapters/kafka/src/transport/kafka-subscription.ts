@@ -54,6 +54,7 @@ export class KafkaSubscription implements Subscription {
   #failure: Error | undefined
   #finished = false
   #paused = false
+  #starting: Promise<void> | undefined
 
   constructor(consumer: Consumer<Buffer, Buffer, Buffer, Buffer>, options: SubscribeOptions, wiring: SubscriptionWiring) {
     this.#consumer = consumer
@@ -66,7 +67,12 @@ export class KafkaSubscription implements Subscription {
   }
 
   /** Joins the group and starts fetching. */
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    this.#starting ??= this.#start()
+    return this.#starting
+  }
+
+  async #start(): Promise<void> {
     // After a rebalance this member hands out nothing of a partition it lost (the new owner
     // reads it from the committed offset) and forgets what it had in flight there; it keeps
     // the highest offset it delivered, to know a redelivery should the partition come back.
@@ -231,7 +237,13 @@ export class KafkaSubscription implements Subscription {
     this.#finished = true
     this.#signal()
     try {
+      // A consumer closed under its join goes on joining, or opens a stream, by itself: let start() finish first.
+      // When start() failed, it closed the consumer already.
+      if ((await this.#starting?.then(() => true, () => false)) === false) return
       await this.#stream?.close()
+      // Leaving first also stops a rejoin under way (after a failed heartbeat): close() alone leaves it
+      // retrying on the closed connections for seconds, to end with an 'error' wherever the process is then.
+      await this.#consumer.leaveGroup()
       await this.#consumer.close()
     } catch (error) {
       await this.#forceClose()
