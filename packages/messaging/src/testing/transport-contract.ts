@@ -56,9 +56,17 @@ export const transportContract = (
     })
 
     afterEach(async () => {
-      for (const s of open.splice(0)) await s.close()
-      await transport.close()
-      await subject.teardown?.()
+      // Everything is closed, one after the other, even when a close fails, so that no client outlives the test; the first failure is reported.
+      const closes = [...open.splice(0).map((s) => () => s.close()), () => transport.close(), async () => subject.teardown?.()]
+      let failure: unknown
+      for (const close of closes) {
+        try {
+          await close()
+        } catch (error) {
+          failure ??= error
+        }
+      }
+      if (failure !== undefined) throw failure
     })
 
     const topicName = (n = 'topic'): string => `${tag}-${n}`
