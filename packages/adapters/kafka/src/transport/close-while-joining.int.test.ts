@@ -1,10 +1,8 @@
 import { afterAll, expect, it } from '@jest/globals'
 import { Consumer } from '@platformatic/kafka'
 import { KafkaTransport } from '../index'
+import { bareSubscription, type KafkaConsumer } from '../testing/bare-subscription'
 import { describeKafka, freshName, kafkaBrokers } from '../testing/connect'
-import { KafkaSubscription } from './kafka-subscription'
-
-type KafkaConsumer = Consumer<Buffer, Buffer, Buffer, Buffer>
 
 /** A bare group member; a `quiet` one heartbeats so seldom that it never notices a rebalance during a test. */
 const member = (group: string, quiet = false): KafkaConsumer =>
@@ -14,18 +12,6 @@ const member = (group: string, quiet = false): KafkaConsumer =>
     groupId: group,
     ...(quiet ? { sessionTimeout: 60_000, rebalanceTimeout: 60_000, heartbeatInterval: 30_000 } : { sessionTimeout: 6_000, rebalanceTimeout: 6_000, heartbeatInterval: 500 }),
   })
-
-const subscriptionOf = (consumer: KafkaConsumer, group: string, topic: string): KafkaSubscription =>
-  new KafkaSubscription(
-    consumer,
-    { group, topics: [topic] },
-    {
-      bufferedDeliveries: 100,
-      context: (operation, onTopic) => ({ operation, ...(onTopic ? { topic: onTopic } : {}), brokers: kafkaBrokers().join(','), group }),
-      deadLetter: async () => {},
-      closed: () => {},
-    },
-  )
 
 /** Resolves when `consumer` starts the group request `operation` (the client reports each attempt). */
 const requested = (consumer: KafkaConsumer, operation: string): Promise<void> =>
@@ -56,7 +42,7 @@ describeKafka('a Kafka subscription closed while its consumer joins the group', 
     const group = freshName('group')
     await transport.declare({ name: topic, partitions: 2 })
     const consumer = member(group)
-    const subscription = subscriptionOf(consumer, group, topic)
+    const subscription = bareSubscription(consumer, group, topic)
     await subscription.start()
     // While a member that does not rejoin of itself is in the group, the broker holds the others' rejoins.
     const quiet = member(group, true)
@@ -96,7 +82,7 @@ describeKafka('a Kafka subscription closed while its consumer joins the group', 
     const group = freshName('group')
     await transport.declare({ name: topic, partitions: 2 })
     const consumer = member(group)
-    const subscription = subscriptionOf(consumer, group, topic)
+    const subscription = bareSubscription(consumer, group, topic)
     const during = requested(consumer, operation)
     let startSettled = false
     const starting = subscription.start().finally(() => (startSettled = true))

@@ -1,8 +1,8 @@
 import { afterAll, expect, it } from '@jest/globals'
 import { Consumer } from '@platformatic/kafka'
 import { KafkaRequestError, KafkaTransport } from '../index'
+import { bareSubscription } from '../testing/bare-subscription'
 import { describeKafka, freshName, kafkaBrokers } from '../testing/connect'
-import { KafkaSubscription } from './kafka-subscription'
 
 describeKafka('a Kafka subscription whose consumer reports an error of its own', () => {
   const transport = new KafkaTransport(kafkaBrokers())
@@ -13,16 +13,7 @@ describeKafka('a Kafka subscription whose consumer reports an error of its own',
     const group = freshName('group')
     await transport.declare({ name: topic })
     const consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({ bootstrapBrokers: kafkaBrokers(), clientId: 'group-error', groupId: group })
-    const subscription = new KafkaSubscription(
-      consumer,
-      { group, topics: [topic] },
-      {
-        bufferedDeliveries: 100,
-        context: (operation, onTopic) => ({ operation, ...(onTopic ? { topic: onTopic } : {}), brokers: kafkaBrokers().join(','), group }),
-        deadLetter: async () => {},
-        closed: () => {},
-      },
-    )
+    const subscription = bareSubscription(consumer, group, topic)
     await subscription.start()
     try {
       // What the client emits when a member cannot rejoin its group after a failed heartbeat.
