@@ -1,5 +1,4 @@
 import { assignOwnData } from '../utils/own-data'
-import { restartOnMetadataRead } from '../events/unread-metadata'
 import { aggregateIdPropertyOf, commandTypeOf } from '../commands/command'
 import type { EventData, RecordedEvent } from '../events/event'
 import type { EventRegistry } from '../events/event-registry'
@@ -114,15 +113,10 @@ export const defineAggregate = <State, Cmd extends object, Evt>(
     decide: async (command, state, context, registry) =>
       toArray(await options.decide(command as Cmd, state, context)).map((e) => registry.toEventData(e as object)),
     // The recorded event itself, not a copy: a copy would read (and so parse) metadata the decider may never use.
-    evolve: (state, recorded, registry) => {
-      try {
-        return options.evolve(state, (registry.classOf(recorded.type) ? registry.instantiate(recorded) : recorded) as Evt, recorded)
-      } catch (error) {
-        // A load that left metadata unread starts over with it once evolve reads any.
-        throw restartOnMetadataRead(error, recorded.metadata)
-      }
-    },
-    // Declared with two parameters, evolve reads a recorded event's metadata only through a type without a class (handled above).
+    evolve: (state, recorded, registry) =>
+      options.evolve(state, (registry.classOf(recorded.type) ? registry.instantiate(recorded) : recorded) as Evt, recorded),
+    // Declared with two parameters, evolve reads a recorded event's metadata only through a type without a class,
+    // which a load that left it unread meets and starts over from.
     evolveReadsMetadata: options.evolve.length > 2,
   }
 }
@@ -153,13 +147,7 @@ export const aggregateFromClass = <T extends object>(
 
   const evolveEvent = (agg: T, event: RecordedEvent, registry: EventRegistry): T => {
     const method = meta.eventHandlers.get(event.type)
-    if (!method) return agg
-    try {
-      ;(agg as Record<string, (e: unknown, r: RecordedEvent) => void>)[method]!(registry.instantiate(event), event)
-    } catch (error) {
-      // A handler whose declared parameters hide that it reads the recorded event (a default, `arguments`).
-      throw restartOnMetadataRead(error, event.metadata)
-    }
+    if (method) (agg as Record<string, (e: unknown, r: RecordedEvent) => void>)[method]!(registry.instantiate(event), event)
     return agg
   }
 

@@ -115,10 +115,11 @@ export class AggregateRepository {
       let event: RecordedEvent
       try {
         event = this.registry.upcast(raw)
+        state = def.evolve(state, event, this.registry)
       } catch (error) {
+        // An upcaster or a handler read metadata this load left unread: it starts over with metadata.
         throw restartOnMetadataRead(error, raw.metadata)
       }
-      state = def.evolve(state, event, this.registry)
       revision = raw.revision
       eventsRead++
       onEvent?.(event)
