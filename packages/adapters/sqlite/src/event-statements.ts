@@ -65,6 +65,12 @@ export interface EventStatements {
 /** The SQL of an event store's statements, by name. */
 export type EventSql = Readonly<Record<Exclude<keyof EventStatements, 'inserts'>, string>>
 
+/** A page of a stream read, each row the text `row` makes (see `stream-row.ts`). */
+const streamPage = (row: string, direction: 'forwards' | 'backwards'): string =>
+  direction === 'forwards'
+    ? `SELECT ${row} FROM eventfold_events WHERE stream_id = @streamId AND revision >= @from ORDER BY revision ${LIMIT}`
+    : `SELECT ${row} FROM eventfold_events WHERE stream_id = @streamId AND revision <= @from ORDER BY revision DESC ${LIMIT}`
+
 /**
  * The SQL of every statement but the inserts, by name (module-internal;
  * tests check their query plans). `withLayout` false: for a file opened
@@ -78,14 +84,10 @@ export const eventSql = (withLayout: boolean): EventSql => {
     byEventId: 'SELECT stream_id AS streamId, revision, position FROM eventfold_events WHERE event_id = ?',
     headPosition: 'SELECT max(position) FROM eventfold_events',
     firstPosition: 'SELECT min(position) FROM eventfold_events',
-    streamForwards: `SELECT ${streamRow} FROM eventfold_events
-      WHERE stream_id = @streamId AND revision >= @from ORDER BY revision ${LIMIT}`,
-    streamBackwards: `SELECT ${streamRow} FROM eventfold_events
-      WHERE stream_id = @streamId AND revision <= @from ORDER BY revision DESC ${LIMIT}`,
-    streamForwardsVersionOnly: `SELECT ${STREAM_ROW_VERSION_ONLY_SQL} FROM eventfold_events
-      WHERE stream_id = @streamId AND revision >= @from ORDER BY revision ${LIMIT}`,
-    streamBackwardsVersionOnly: `SELECT ${STREAM_ROW_VERSION_ONLY_SQL} FROM eventfold_events
-      WHERE stream_id = @streamId AND revision <= @from ORDER BY revision DESC ${LIMIT}`,
+    streamForwards: streamPage(streamRow, 'forwards'),
+    streamBackwards: streamPage(streamRow, 'backwards'),
+    streamForwardsVersionOnly: streamPage(STREAM_ROW_VERSION_ONLY_SQL, 'forwards'),
+    streamBackwardsVersionOnly: streamPage(STREAM_ROW_VERSION_ONLY_SQL, 'backwards'),
     columnsAt: `SELECT revision, type, data, metadata, schema_version AS schemaVersion,
       ${withLayout ? 'metadata_layout' : 'NULL'} AS metadataLayout FROM eventfold_events WHERE position = ?`,
     allForwards: `SELECT ${logColumns} FROM eventfold_events WHERE position >= @from AND ${FILTER} ORDER BY position ${LIMIT}`,

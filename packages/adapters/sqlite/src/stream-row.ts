@@ -138,23 +138,19 @@ export const streamRowToEvent = (streamId: string, row: string, readColumns: Rea
   const endOfMetadata = row.indexOf(SEP, endOfData + 1)
   const position = integerIn(row, 0, space1)
   if (row.indexOf(SEP, endOfMetadata + 1) >= 0) return columnsToEvent(streamId, position, readColumns)
+  const revision = revisionIn(row, space1 + 1, space2)
+  const type = typeAt(row, endOfMetadata + 1)
+  const data = row.slice(end + 1, endOfData)
   // No metadata text, which a stored event never has: a read that left it out (STREAM_ROW_VERSION_ONLY_SQL).
   if (endOfMetadata === endOfData + 1) {
-    return recordedEventWithoutMetadata(
-      streamId,
-      revisionIn(row, space1 + 1, space2),
-      position,
-      typeAt(row, endOfMetadata + 1),
-      row.slice(end + 1, endOfData),
-      smallIntegerIn(row, space2 + 1, space3),
-    )
+    return recordedEventWithoutMetadata(streamId, revision, position, type, data, smallIntegerIn(row, space2 + 1, space3))
   }
   return recordedEventFromText(
     streamId,
-    revisionIn(row, space1 + 1, space2),
+    revision,
     position,
-    typeAt(row, endOfMetadata + 1),
-    row.slice(end + 1, endOfData),
+    type,
+    data,
     row.slice(endOfData + 1, endOfMetadata),
     space3 === space2 + 1 ? null : smallIntegerIn(row, space2 + 1, space3),
     end === space3 + 1 ? null : layoutIn(row, space3 + 1),
